@@ -1,0 +1,254 @@
+/**
+ * The core's composition root: decoder -> store (+ persistence log, + upstream forwarding) ->
+ * analysis. Receivers hand it bytes (it is their `IngestSink`); the read API, the CLI and the
+ * VS Code layer read from it.
+ */
+import path from 'node:path';
+import {
+  DEFAULT_DECODE_LIMITS,
+  DecodeCache,
+  decodeTraceRequest,
+  type DecodeLimits,
+} from './otlp/trace-request-decoder.js';
+import { otlpJsonToProtobuf } from './otlp/otlp-json-request.js';
+import { spansToProtobuf } from './otlp/export.js';
+import { attributeValue } from './otlp/span-details.js';
+import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
+import type { Logger } from './receiver/ports.js';
+import type { Forwarder } from './receiver/forwarder.js';
+import { TraceStore, type TraceEntry } from './store/trace-store.js';
+import { SpanLog, type ReplayReport } from './store/span-log.js';
+import { analyzeTrace, type TraceAnalysis } from './analysis/analyze-trace.js';
+import { StageStatsWindow } from './analysis/stage-stats.js';
+import type { SpanRecord } from './model.js';
+
+export interface EngineOptions {
+  /** Span budget of the store (default 200,000). */
+  maxSpans?: number;
+  /** Folder for the persistence log; no persistence when absent. */
+  dataDir?: string;
+  /** Sliding window of the per-stage statistics (default 5 minutes). */
+  statsWindowMs?: number;
+  /** A trace is analysed for the statistics once no span arrived for this long (default 1 s). */
+  settleMs?: number;
+  limits?: Partial<DecodeLimits>;
+  forwarder?: Forwarder;
+  /** Change events within this many ms are merged (default 25). */
+  coalesceMs?: number;
+  log?: Logger;
+}
+
+export interface EngineCounters {
+  receivedSpans: number;
+  acceptedSpans: number;
+  rejectedSpans: number;
+  duplicateSpans: number;
+  failedRequests: number;
+  persistErrors: number;
+}
+
+export const LOG_FILE_NAME = 'spans.log';
+/** The log is compacted when larger than this and than twice what the store holds. */
+const COMPACT_MIN_BYTES = 64 * 1024 * 1024;
+/** Spans per record when the log is rewritten. */
+const COMPACT_CHUNK_SPANS = 2048;
+
+export class TraceEngine implements IngestSink {
+  readonly store: TraceStore;
+  readonly stats: StageStatsWindow;
+  readonly counters: EngineCounters = {
+    receivedSpans: 0,
+    acceptedSpans: 0,
+    rejectedSpans: 0,
+    duplicateSpans: 0,
+    failedRequests: 0,
+    persistErrors: 0,
+  };
+  /** What the persistence log held at start; undefined without `dataDir`. */
+  replayReport: ReplayReport | undefined;
+
+  private readonly cache = new DecodeCache();
+  private readonly limits: DecodeLimits;
+  private readonly settleMs: number;
+  private log: SpanLog | undefined;
+  private readonly dirty = new Set<TraceEntry>();
+  private readonly analysisCache = new WeakMap<
+    TraceEntry,
+    { version: number; analysis: TraceAnalysis }
+  >();
+  private readonly timer: NodeJS.Timeout;
+  private rate = { windowStart: Date.now(), count: 0, perSecond: 0 };
+
+  private constructor(private readonly opts: EngineOptions) {
+    this.store = new TraceStore({ maxSpans: opts.maxSpans, coalesceMs: opts.coalesceMs });
+    this.stats = new StageStatsWindow({ windowMs: opts.statsWindowMs });
+    this.limits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
+    this.settleMs = opts.settleMs ?? 1000;
+    this.timer = setInterval(() => this.analyzeSettled(), Math.max(50, this.settleMs / 2));
+    this.timer.unref();
+  }
+
+  /** Creates an engine, replaying the persistence log when `dataDir` is given. */
+  static async open(opts: EngineOptions = {}): Promise<TraceEngine> {
+    const engine = new TraceEngine(opts);
+    if (opts.dataDir !== undefined) {
+      const file = path.join(opts.dataDir, LOG_FILE_NAME);
+      const { log, report } = await SpanLog.open(file, {
+        onRecord: (payload) =>
+          engine.apply(decodeTraceRequest(payload, engine.cache, engine.limits).spans),
+      });
+      engine.log = log;
+      engine.replayReport = report;
+      for (const c of report.corrupt) {
+        opts.log?.warn(
+          `persistence log ${file}: skipped ${c.length} corrupt bytes at offset ${c.offset} (${c.reason})`,
+        );
+      }
+      // Everything replayed is settled history: analyse it now.
+      engine.analyzeSettled(Infinity);
+    }
+    return engine;
+  }
+
+  ingestProtobuf(bytes: Uint8Array, _transport: Transport): IngestOutcome {
+    let batch;
+    try {
+      batch = decodeTraceRequest(bytes, this.cache, this.limits);
+    } catch (e) {
+      this.counters.failedRequests++;
+      throw e;
+    }
+    this.counters.receivedSpans += batch.spans.length + batch.rejected;
+    this.counters.rejectedSpans += batch.rejected;
+    if (batch.spans.length > 0) {
+      const accepted = this.apply(batch.spans);
+      if (accepted > 0) this.persist(bytes);
+      this.opts.forwarder?.enqueue(bytes);
+    }
+    return {
+      accepted: batch.spans.length,
+      rejected: batch.rejected,
+      errorMessage:
+        batch.rejected > 0
+          ? `${batch.rejected} span(s) rejected: ${batch.rejectReasons.join('; ')}`
+          : '',
+    };
+  }
+
+  ingestJson(body: Uint8Array, transport: Transport): IngestOutcome {
+    let bytes: Uint8Array;
+    try {
+      bytes = otlpJsonToProtobuf(body);
+    } catch (e) {
+      this.counters.failedRequests++;
+      throw e;
+    }
+    return this.ingestProtobuf(bytes, transport);
+  }
+
+  /** Adds spans to the store and the statistics; returns how many were new. */
+  private apply(spans: readonly SpanRecord[]): number {
+    const result = this.store.add(spans, Date.now(), (s) => this.stats.addSpan(s));
+    this.counters.acceptedSpans += result.accepted;
+    this.counters.duplicateSpans += result.duplicates;
+    for (const t of result.traces) this.dirty.add(t);
+    this.countRate(result.accepted);
+    return result.accepted;
+  }
+
+  private persist(bytes: Uint8Array): void {
+    if (this.log === undefined) return;
+    try {
+      this.log.append(bytes);
+      if (this.log.sizeBytes > Math.max(COMPACT_MIN_BYTES, 2 * this.store.rawBytes)) this.compact();
+    } catch (e) {
+      this.counters.persistErrors++;
+      if (this.counters.persistErrors === 1 || this.counters.persistErrors % 1000 === 0) {
+        this.opts.log?.error(
+          `persistence log: ${(e as Error).message} (traces are still received and held in memory)`,
+        );
+      }
+    }
+  }
+
+  /** Rewrites the persistence log with exactly what the store holds now. */
+  compact(): void {
+    if (this.log === undefined) return;
+    this.log.rewrite(this.chunks());
+  }
+
+  private *chunks(): Iterable<Uint8Array> {
+    let chunk: SpanRecord[] = [];
+    for (const t of this.store.all()) {
+      for (const s of t.spans) {
+        chunk.push(s);
+        if (chunk.length >= COMPACT_CHUNK_SPANS) {
+          yield spansToProtobuf(chunk);
+          chunk = [];
+        }
+      }
+    }
+    if (chunk.length > 0) yield spansToProtobuf(chunk);
+  }
+
+  private countRate(n: number): void {
+    const now = Date.now();
+    const elapsed = now - this.rate.windowStart;
+    if (elapsed >= 1000) {
+      this.rate.perSecond = (this.rate.count * 1000) / elapsed;
+      this.rate.windowStart = now;
+      this.rate.count = 0;
+    }
+    this.rate.count += n;
+  }
+
+  /** Spans accepted per second over the last full second. */
+  get spansPerSecond(): number {
+    return Date.now() - this.rate.windowStart > 2000 ? 0 : this.rate.perSecond;
+  }
+
+  /** The analysis of a trace, cached until the trace changes. */
+  analyze(traceId: string): TraceAnalysis | undefined {
+    const t = this.store.get(traceId);
+    if (t === undefined) return undefined;
+    return this.analyzeEntry(t);
+  }
+
+  private analyzeEntry(t: TraceEntry): TraceAnalysis {
+    const cached = this.analysisCache.get(t);
+    if (cached !== undefined && cached.version === t.version) return cached.analysis;
+    const analysis = analyzeTrace(t.spans, attributeValue);
+    this.analysisCache.set(t, { version: t.version, analysis });
+    return analysis;
+  }
+
+  /**
+   * Feeds settled traces' critical paths into the statistics. A trace updated later is
+   * analysed again and replaces its earlier contribution.
+   */
+  private analyzeSettled(settleMs = this.settleMs): void {
+    const cutoff = Date.now() - settleMs;
+    for (const t of this.dirty) {
+      if (t.updatedAt > cutoff) continue;
+      this.dirty.delete(t);
+      if (this.store.get(t.traceId) !== t) continue;
+      const a = this.analyzeEntry(t);
+      this.stats.setTraceCriticalPath(t.traceId, a.stageContributions, a.stages);
+    }
+  }
+
+  clear(): void {
+    this.store.clear();
+    this.stats.clear();
+    this.dirty.clear();
+    if (this.log !== undefined) this.log.rewrite([]);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.store.flush();
+    this.opts.forwarder?.close();
+    this.log?.close();
+    this.log = undefined;
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * OTLP/JSON ingest: converts an OTLP/JSON `ExportTraceServiceRequest` into the protobuf
+ * encoding of the same request, so that JSON and protobuf requests share one decoder (the
+ * protobuf ingest path) and one set of validation rules.
+ *
+ * The OTLP/JSON rules (OTLP specification, "JSON Protobuf Encoding"), as applied here:
+ * - keys are lowerCamelCase; unknown keys are ignored (forward compatibility); `null` means
+ *   "absent", as in the proto3 JSON mapping;
+ * - trace and span ids are hex strings, either case (not base64, unlike plain proto3 JSON);
+ * - enums are integers (the proto enum names are accepted too, as the Collector does);
+ * - 64-bit integers (times, `intValue`) are decimal strings or JSON numbers; `bytesValue` is
+ *   base64 (standard or URL-safe alphabet); `doubleValue` may also be the strings "NaN",
+ *   "Infinity", "-Infinity" or a decimal number in a string.
+ *
+ * Error policy: anything structurally wrong (invalid JSON, a field of the wrong JSON type, a
+ * time that is not an unsigned integer, an id that is not hex, AnyValue nesting deeper than
+ * `JSON_MAX_NESTING`) throws `OtlpJsonError` naming the path of the offending field, and the
+ * whole request is refused. Ids that are valid hex but of the wrong length, or all zero, and
+ * values nested deeper than the store accepts (`MAX_ANY_VALUE_DEPTH`) but within
+ * `JSON_MAX_NESTING`, are encoded as given: the protobuf decoder rejects those spans one by one
+ * (partial success), exactly as it would the same request sent as protobuf.
+ *
+ * Cost: one pass over the parsed document, recursion bounded by the fixed message nesting plus
+ * `JSON_MAX_NESTING`, so work is linear in the input size (`ProtoWriter` notes the constant).
+ * Fields are written in field-number order, and proto3 default values (0, "") are omitted.
+ */
+
+import { WireType } from './proto-reader.js';
+import { ProtoWriter } from './proto-writer.js';
+/**
+ * Hard bound on AnyValue nesting in a JSON request: past it the request is refused whole. It
+ * only bounds the converter's recursion; spans nested past the store's own limit
+ * (`MAX_ANY_VALUE_DEPTH`, 32) are still rejected, one by one, by the protobuf decoder.
+ */
+export const JSON_MAX_NESTING = 256;
+
+/** A structural error in an OTLP/JSON request; `path` locates the field (empty: the root). */
+export class OtlpJsonError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(path === '' ? problem : `${path}: ${problem}`);
+    this.name = 'OtlpJsonError';
+  }
+}
+
+type JsonObject = Record<string, unknown>;
+
+const UINT64_MAX = (1n << 64n) - 1n;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+const TWO_POW_32 = 4294967296;
+
+const UNSIGNED_DECIMAL = /^[0-9]+$/;
+const SIGNED_DECIMAL = /^-?[0-9]+$/;
+const HEX = /^[0-9a-fA-F]*$/;
+// Standard or URL-safe alphabet, optional padding (proto3 JSON accepts both).
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+// Unambiguous (no two quantifiers compete for the same digits), so matching stays linear.
+const DOUBLE_STRING = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+const SPAN_KIND_NAMES: Record<string, number> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+
+const STATUS_CODE_NAMES: Record<string, number> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
+
+/**
+ * Converts an OTLP/JSON `ExportTraceServiceRequest` (text or UTF-8 bytes) into protobuf
+ * `ExportTraceServiceRequest` bytes. Throws `OtlpJsonError` for structurally invalid input.
+ */
+export function otlpJsonToProtobuf(body: string | Uint8Array): Uint8Array {
+  let text =
+    typeof body === 'string'
+      ? body
+      : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  // A UTF-8 byte order mark is not JSON, but some clients send one.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new OtlpJsonError('', `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isObject(doc)) {
+    throw new OtlpJsonError('', 'expected a JSON object (ExportTraceServiceRequest)');
+  }
+  // Protobuf is usually well under half the size of the JSON (hex ids, decimal times, keys).
+  const w = new ProtoWriter(Math.max(256, text.length >>> 1));
+  const resourceSpans = arrayField(doc, 'resourceSpans', '');
+  for (let i = 0; i < resourceSpans.length; i++) {
+    const path = `resourceSpans[${i}]`;
+    w.openMessage(1);
+    writeResourceSpans(w, elementObject(resourceSpans[i], path), path);
+    w.closeMessage();
+  }
+  return w.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages, in the order they nest
+
+function writeResourceSpans(w: ProtoWriter, o: JsonObject, path: string): void {
+  const resource = objectField(o, 'resource', path);
+  if (resource !== undefined) {
+    const p = `${path}.resource`;
+    w.openMessage(1);
+    writeAttributes(w, 1, resource, p);
+    writeUint32(w, 2, resource, 'droppedAttributesCount', p);
+    w.closeMessage();
+  }
+  const scopeSpans = arrayField(o, 'scopeSpans', path);
+  for (let i = 0; i < scopeSpans.length; i++) {
+    const p = `${path}.scopeSpans[${i}]`;
+    w.openMessage(2);
+    writeScopeSpans(w, elementObject(scopeSpans[i], p), p);
+    w.closeMessage();
+  }
+  writeString(w, 3, o, 'schemaUrl', path);
+}
+
+function writeScopeSpans(w: ProtoWriter, o: JsonObject, path: string): void {
+  const scope = objectField(o, 'scope', path);
+  if (scope !== undefined) {
+    const p = `${path}.scope`;
+    w.openMessage(1);
+    writeString(w, 1, scope, 'name', p);
+    writeString(w, 2, scope, 'version', p);
+    writeAttributes(w, 3, scope, p);
+    writeUint32(w, 4, scope, 'droppedAttributesCount', p);
+    w.closeMessage();
+  }
+  const spans = arrayField(o, 'spans', path);
+  for (let i = 0; i < spans.length; i++) {
+    const p = `${path}.spans[${i}]`;
+    w.openMessage(2);
+    writeSpan(w, elementObject(spans[i], p), p);
+    w.closeMessage();
+  }
+  writeString(w, 3, o, 'schemaUrl', path);
+}
+
+function writeSpan(w: ProtoWriter, o: JsonObject, path: string): void {
+  writeId(w, 1, o, 'traceId', path);
+  writeId(w, 2, o, 'spanId', path);
+  writeString(w, 3, o, 'traceState', path);
+  writeId(w, 4, o, 'parentSpanId', path);
+  writeString(w, 5, o, 'name', path);
+  writeEnum(w, 6, o, 'kind', path, SPAN_KIND_NAMES);
+  writeFixed64(w, 7, o, 'startTimeUnixNano', path);
+  writeFixed64(w, 8, o, 'endTimeUnixNano', path);
+  writeAttributes(w, 9, o, path);
+  writeUint32(w, 10, o, 'droppedAttributesCount', path);
+  const events = arrayField(o, 'events', path);
+  for (let i = 0; i < events.length; i++) {
+    const p = `${path}.events[${i}]`;
+    const e = elementObject(events[i], p);
+    w.openMessage(11);
+    writeFixed64(w, 1, e, 'timeUnixNano', p);
+    writeString(w, 2, e, 'name', p);
+    writeAttributes(w, 3, e, p);
+    writeUint32(w, 4, e, 'droppedAttributesCount', p);
+    w.closeMessage();
+  }
+  writeUint32(w, 12, o, 'droppedEventsCount', path);
+  const links = arrayField(o, 'links', path);
+  for (let i = 0; i < links.length; i++) {
+    const p = `${path}.links[${i}]`;
+    const l = elementObject(links[i], p);
+    w.openMessage(13);
+    writeId(w, 1, l, 'traceId', p);
+    writeId(w, 2, l, 'spanId', p);
+    writeString(w, 3, l, 'traceState', p);
+    writeAttributes(w, 4, l, p);
+    writeUint32(w, 5, l, 'droppedAttributesCount', p);
+    writeFixed32(w, 6, l, 'flags', p);
+    w.closeMessage();
+  }
+  writeUint32(w, 14, o, 'droppedLinksCount', path);
+  const status = objectField(o, 'status', path);
+  if (status !== undefined) {
+    const p = `${path}.status`;
+    w.openMessage(15);
+    writeString(w, 2, status, 'message', p);
+    writeEnum(w, 3, status, 'code', p, STATUS_CODE_NAMES);
+    w.closeMessage();
+  }
+  writeFixed32(w, 16, o, 'flags', path);
+}
+
+/** Writes `o.attributes` (repeated KeyValue) as field `field`. */
+function writeAttributes(w: ProtoWriter, field: number, o: JsonObject, path: string): void {
+  const attributes = arrayField(o, 'attributes', path);
+  for (let i = 0; i < attributes.length; i++) {
+    const p = `${path}.attributes[${i}]`;
+    w.openMessage(field);
+    writeKeyValue(w, elementObject(attributes[i], p), p, 1);
+    w.closeMessage();
+  }
+}
+
+/** Writes a KeyValue's fields; its value is at AnyValue nesting level `depth`. */
+function writeKeyValue(w: ProtoWriter, o: JsonObject, path: string, depth: number): void {
+  writeString(w, 1, o, 'key', path);
+  const value = objectField(o, 'value', path);
+  if (value !== undefined) {
+    w.openMessage(2);
+    writeAnyValue(w, value, `${path}.value`, depth);
+    w.closeMessage();
+  }
+}
+
+const ANY_VALUE_KEYS = [
+  'stringValue',
+  'boolValue',
+  'intValue',
+  'doubleValue',
+  'arrayValue',
+  'kvlistValue',
+  'bytesValue',
+] as const;
+
+/** Writes an AnyValue's fields (at most one: it is a oneof). */
+function writeAnyValue(w: ProtoWriter, o: JsonObject, path: string, depth: number): void {
+  if (depth > JSON_MAX_NESTING) {
+    throw new OtlpJsonError(path, `AnyValue nested deeper than ${JSON_MAX_NESTING} levels`);
+  }
+  let which: (typeof ANY_VALUE_KEYS)[number] | undefined;
+  for (const key of ANY_VALUE_KEYS) {
+    if (o[key] === undefined || o[key] === null) continue;
+    if (which !== undefined) {
+      throw new OtlpJsonError(path, `more than one value set (${which}, ${key})`);
+    }
+    which = key;
+  }
+  if (which === undefined) return; // the empty AnyValue
+  const v = o[which];
+  // Paths are built only on the way to an error, except below arrays and kvlists.
+  switch (which) {
+    case 'stringValue':
+      if (typeof v !== 'string') fail(at(path, which), 'expected a string');
+      w.stringField(1, v);
+      return;
+    case 'boolValue':
+      if (typeof v !== 'boolean') fail(at(path, which), 'expected a boolean');
+      w.tag(2, WireType.VARINT).bool(v);
+      return;
+    case 'intValue':
+      w.tag(3, WireType.VARINT).int64(int64Value(v, path, which));
+      return;
+    case 'doubleValue':
+      w.tag(4, WireType.I64).double(doubleValue(v, path, which));
+      return;
+    case 'arrayValue': {
+      const p = at(path, which);
+      if (!isObject(v)) fail(p, 'expected an object');
+      const values = arrayField(v, 'values', p);
+      w.openMessage(5);
+      for (let i = 0; i < values.length; i++) {
+        const ep = `${p}.values[${i}]`;
+        w.openMessage(1);
+        writeAnyValue(w, elementObject(values[i], ep), ep, depth + 1);
+        w.closeMessage();
+      }
+      w.closeMessage();
+      return;
+    }
+    case 'kvlistValue': {
+      const p = at(path, which);
+      if (!isObject(v)) fail(p, 'expected an object');
+      const values = arrayField(v, 'values', p);
+      w.openMessage(6);
+      for (let i = 0; i < values.length; i++) {
+        const ep = `${p}.values[${i}]`;
+        w.openMessage(1);
+        writeKeyValue(w, elementObject(values[i], ep), ep, depth + 1);
+        w.closeMessage();
+      }
+      w.closeMessage();
+      return;
+    }
+    case 'bytesValue':
+      if (typeof v !== 'string' || !BASE64.test(v))
+        fail(at(path, which), 'expected a base64 string');
+      w.bytesField(7, Buffer.from(v, 'base64'));
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field helpers. Each reads `o[key]`, validates it, and writes it unless absent or default.
+
+function fail(path: string, problem: string): never {
+  throw new OtlpJsonError(path, problem);
+}
+
+function at(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function objectField(o: JsonObject, key: string, path: string): JsonObject | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) fail(at(path, key), 'expected an object');
+  return v;
+}
+
+function arrayField(o: JsonObject, key: string, path: string): readonly unknown[] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(at(path, key), 'expected an array');
+  return v;
+}
+
+function elementObject(v: unknown, path: string): JsonObject {
+  if (!isObject(v)) fail(path, 'expected an object');
+  return v;
+}
+
+function writeString(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'string') fail(at(path, key), 'expected a string');
+  if (v !== '') w.stringField(field, v);
+}
+
+/** A trace or span id: hex of any even length (the decoder judges the length). */
+function writeId(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'string' || !HEX.test(v)) fail(at(path, key), 'expected a hex string');
+  if (v.length % 2 !== 0) fail(at(path, key), 'expected a hex string of even length');
+  if (v !== '') w.bytesField(field, Buffer.from(v, 'hex'));
+}
+
+function writeUint32(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  const n = uint32Value(v, at(path, key));
+  if (n !== 0) w.tag(field, WireType.VARINT).uint32(n);
+}
+
+function writeFixed32(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  const n = uint32Value(v, at(path, key));
+  if (n !== 0) w.tag(field, WireType.I32).fixed32(n);
+}
+
+function writeFixed64(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  const n = uint64Value(v, at(path, key));
+  if (n !== 0n) w.tag(field, WireType.I64).fixed64(n);
+}
+
+function writeEnum(
+  w: ProtoWriter,
+  field: number,
+  o: JsonObject,
+  key: string,
+  path: string,
+  names: Record<string, number>,
+) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  let n: number | undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) n = v;
+  else if (typeof v === 'string' && Object.hasOwn(names, v)) n = names[v];
+  if (n === undefined) fail(at(path, key), 'expected an enum integer');
+  if (n !== 0) w.tag(field, WireType.VARINT).int32(n);
+}
+
+function uint32Value(v: unknown, path: string): number {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && v >= 0 && v < TWO_POW_32) return v;
+  } else if (typeof v === 'string' && v.length <= 10 && UNSIGNED_DECIMAL.test(v)) {
+    const n = Number(v);
+    if (n < TWO_POW_32) return n;
+  }
+  return fail(path, 'expected an unsigned 32-bit integer');
+}
+
+/** A uint64 from a decimal string or a JSON number (exact only below 2^53, as JSON goes). */
+function uint64Value(v: unknown, path: string): bigint {
+  let b: bigint | undefined;
+  if (typeof v === 'string') {
+    if (!UNSIGNED_DECIMAL.test(v)) fail(path, 'expected an unsigned integer string');
+    b = bigDecimal(v, 20);
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) fail(path, 'expected an unsigned integer string');
+    b = BigInt(v);
+  } else fail(path, 'expected an unsigned integer string');
+  if (b === undefined || b > UINT64_MAX) fail(path, 'out of the uint64 range');
+  return b;
+}
+
+/** The int64 in `v`, the value of field `key` of the object at `parent` (for error paths). */
+function int64Value(v: unknown, parent: string, key: string): bigint | number {
+  let b: bigint | undefined;
+  if (typeof v === 'string') {
+    if (!SIGNED_DECIMAL.test(v)) fail(at(parent, key), 'expected an integer string');
+    // Up to 15 digits is exact as a double: skip BigInt for the common small values.
+    if (v.length <= 15) return Number(v);
+    b = bigDecimal(v, 20);
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v)) fail(at(parent, key), 'expected an integer string');
+    b = BigInt(v);
+  } else fail(at(parent, key), 'expected an integer string');
+  if (b === undefined || b < INT64_MIN || b > INT64_MAX)
+    fail(at(parent, key), 'out of the int64 range');
+  return b;
+}
+
+/**
+ * Parses a validated decimal string, or returns `undefined` when it has more than `maxDigits`
+ * significant digits (out of range anyway): BigInt parsing of a megabyte of digits is not
+ * linear, and hostile input must not get to ask for it.
+ */
+function bigDecimal(s: string, maxDigits: number): bigint | undefined {
+  const negative = s.charCodeAt(0) === 0x2d;
+  let i = negative ? 1 : 0;
+  while (i < s.length - 1 && s.charCodeAt(i) === 0x30) i++;
+  if (s.length - i > maxDigits) return undefined;
+  const b = BigInt(s.slice(i));
+  return negative ? -b : b;
+}
+
+function doubleValue(v: unknown, parent: string, key: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    if (v === 'NaN') return NaN;
+    if (v === 'Infinity') return Infinity;
+    if (v === '-Infinity') return -Infinity;
+    if (DOUBLE_STRING.test(v)) return Number(v);
+  }
+  return fail(at(parent, key), 'expected a number');
+}

@@ -1,0 +1,218 @@
+/**
+ * OTLP/HTTP receiver (`POST /v1/traces`, protobuf or JSON, gzip or not) on one HTTP server that
+ * also serves the read API. Responses follow the OTLP/HTTP specification: 200 with an
+ * `ExportTraceServiceResponse` (partial success when spans were refused) in the request's
+ * encoding; 400/413/415 with a `google.rpc.Status` body naming what was wrong.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpError, readBody } from './body.js';
+import type { IngestOutcome, IngestSink } from './ingest.js';
+import { encodeRpcStatus, grpcCodeForHttp } from './rpc-status.js';
+import { ProtoDecodeError } from '../otlp/proto-reader.js';
+import { OtlpJsonError } from '../otlp/otlp-json-request.js';
+import { encodeExportResponse, exportResponseJson } from '../otlp/export.js';
+import { listenWithFallback, type Logger } from './ports.js';
+
+export const TRACES_PATH = '/v1/traces';
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Handles read-API requests; resolves true when it answered the request. */
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => boolean | Promise<boolean>;
+
+export interface HttpReceiverOptions {
+  host: string;
+  port: number;
+  sink: IngestSink;
+  /** Limit on the decompressed body (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** Origins allowed to export from a browser; '*' allows any. None by default. */
+  corsOrigins?: readonly string[];
+  routes?: RouteHandler;
+  /** When the port is taken: try the next ports (default) or fail. */
+  strictPort?: boolean;
+  log?: Logger;
+}
+
+export interface RunningHttpReceiver {
+  readonly server: Server;
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+type BodyKind = 'protobuf' | 'json';
+
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function bodyKind(type: string): BodyKind | undefined {
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  if (type === 'application/json') return 'json';
+  return undefined;
+}
+
+export function sendError(res: ServerResponse, status: number, message: string, kind?: BodyKind) {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const code = grpcCodeForHttp(status);
+  if (kind === 'protobuf') {
+    res.writeHead(status, { 'content-type': 'application/x-protobuf' });
+    res.end(encodeRpcStatus({ code, message }));
+  } else {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code, message }));
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function corsOrigin(req: IncomingMessage, allowed: readonly string[]): string | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined || allowed.length === 0) return undefined;
+  if (allowed.includes('*')) return '*';
+  return allowed.includes(origin) ? origin : undefined;
+}
+
+export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<RunningHttpReceiver> {
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const cors = opts.corsOrigins ?? [];
+
+  const handleExport = async (req: IncomingMessage, res: ServerResponse) => {
+    const kind = bodyKind(mediaType(req));
+    if (kind === undefined) {
+      req.resume();
+      sendError(
+        res,
+        415,
+        `unsupported Content-Type "${req.headers['content-type'] ?? ''}": ` +
+          'use application/x-protobuf or application/json',
+      );
+      return;
+    }
+    let outcome: IngestOutcome;
+    try {
+      const body = await readBody(req, maxBodyBytes);
+      outcome =
+        kind === 'protobuf'
+          ? opts.sink.ingestProtobuf(body, 'http')
+          : opts.sink.ingestJson(body, 'http');
+    } catch (e) {
+      if (e instanceof HttpError) {
+        if (e.status === 413) res.setHeader('connection', 'close');
+        sendError(res, e.status, e.message, kind);
+      } else if (e instanceof ProtoDecodeError || e instanceof OtlpJsonError) {
+        const what = kind === 'protobuf' ? 'invalid OTLP protobuf' : 'invalid OTLP JSON';
+        sendError(res, 400, `${what}: ${e.message}`, kind);
+      } else {
+        opts.log?.error(`export failed: ${(e as Error).stack ?? e}`);
+        sendError(res, 500, `internal error: ${(e as Error).message}`, kind);
+      }
+      return;
+    }
+    const partial =
+      outcome.rejected > 0
+        ? { rejectedSpans: outcome.rejected, errorMessage: outcome.errorMessage }
+        : undefined;
+    if (kind === 'protobuf') {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end(encodeExportResponse(partial));
+    } else {
+      sendJson(res, 200, exportResponseJson(partial));
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const allowOrigin = corsOrigin(req, cors);
+    if (allowOrigin !== undefined) {
+      res.setHeader('access-control-allow-origin', allowOrigin);
+      res.setHeader('vary', 'Origin');
+    }
+    if (url.pathname === TRACES_PATH) {
+      if (req.method === 'OPTIONS') {
+        if (allowOrigin === undefined) {
+          res.writeHead(403, { 'content-type': 'text/plain' });
+          res.end('CORS origin not allowed; start the receiver with --cors-origin <origin>');
+          return;
+        }
+        res.writeHead(204, {
+          'access-control-allow-methods': 'POST, OPTIONS',
+          'access-control-allow-headers':
+            req.headers['access-control-request-headers'] ?? 'content-type, content-encoding',
+          'access-control-max-age': '600',
+        });
+        res.end();
+        return;
+      }
+      if (req.method !== 'POST') {
+        req.resume();
+        res.setHeader('allow', 'POST, OPTIONS');
+        sendError(res, 405, `method ${req.method} not allowed on ${TRACES_PATH}; use POST`);
+        return;
+      }
+      void handleExport(req, res);
+      return;
+    }
+    Promise.resolve(opts.routes ? opts.routes(req, res, url) : false)
+      .then((handled) => {
+        if (!handled) {
+          req.resume();
+          sendError(res, 404, `no route for ${req.method} ${url.pathname}`);
+        }
+      })
+      .catch((e: unknown) => {
+        opts.log?.error(`read API failed: ${(e as Error).stack ?? e}`);
+        sendError(res, 500, `internal error: ${(e as Error).message}`);
+      });
+  });
+  // Slow or stuck clients cannot hold sockets forever.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 15_000;
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const port = await listenWithFallback(
+    (p) =>
+      new Promise<number>((resolve, reject) => {
+        const onError = (e: Error) => {
+          server.off('listening', onListening);
+          reject(e);
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          resolve((server.address() as AddressInfo).port);
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(p, opts.host);
+      }),
+    opts.port,
+    'OTLP/HTTP',
+    opts.strictPort ?? false,
+    opts.log,
+  );
+
+  return {
+    server,
+    host: opts.host,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,398 @@
+/**
+ * The in-memory trace store: spans grouped by trace, indexed by trace id, service and span
+ * name, bounded by a span budget with tail-sampling-like retention.
+ *
+ * Invariants:
+ * - `traces` iterates from the least recently updated trace to the most recent (an update
+ *   re-inserts the entry), so the eviction scan starts at the oldest.
+ * - A span id appears at most once per trace: a re-sent span (exporter retry) is a duplicate and
+ *   is dropped, so retries never inflate counts or statistics.
+ * - `spanCount` is the sum of `entry.spans.length` over all traces.
+ */
+import { StatusCode, type SpanRecord } from '../model.js';
+
+export interface TraceStoreOptions {
+  /** Most spans held at once (default 200,000). */
+  maxSpans?: number;
+  /** How many of the slowest traces per root operation are kept longer (default 5). */
+  slowestPerOperation?: number;
+  /**
+   * Share of the budget that protected traces (errors, slowest) may hold before they too are
+   * evicted oldest first (default 0.5).
+   */
+  protectedShare?: number;
+  /** Change events within this many ms are merged into one (default 25). */
+  coalesceMs?: number;
+}
+
+/** One trace as held by the store. Mutated only by the store. */
+export class TraceEntry {
+  readonly spans: SpanRecord[] = [];
+  readonly spanIds = new Set<string>();
+  startMs = Infinity;
+  endMs = -Infinity;
+  errorCount = 0;
+  /** The earliest-starting span without a parent; undefined while the root has not arrived. */
+  root: SpanRecord | undefined;
+  readonly services: string[] = [];
+  readonly names: string[] = [];
+  /** Bumped on every change; analysis caches key on it. */
+  version = 0;
+  /** Wall-clock time (ms) of the last span received. */
+  updatedAt = 0;
+  /** Sum of the spans' raw byte lengths, for compaction decisions. */
+  rawBytes = 0;
+
+  constructor(readonly traceId: string) {}
+
+  get durationMs(): number {
+    return this.spans.length === 0 ? 0 : this.endMs - this.startMs;
+  }
+
+  /** Root operation key: the root span's service and name, or the earliest span's. */
+  get operation(): string {
+    const s = this.root ?? this.spans[0];
+    return s === undefined ? '' : `${s.serviceName}\u0000${s.name}`;
+  }
+}
+
+/** What the read API and the trace list show for a trace. */
+export interface TraceSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  /** False while the root span has not arrived (name/service are then the earliest span's). */
+  hasRoot: boolean;
+  startMs: number;
+  durationMs: number;
+  spanCount: number;
+  errorCount: number;
+  hasError: boolean;
+  services: string[];
+}
+
+export interface TraceFilter {
+  service?: string;
+  name?: string;
+  minDurationMs?: number;
+  error?: boolean;
+  limit?: number;
+}
+
+/** A coalesced change notification. */
+export interface StoreChange {
+  added: string[];
+  updated: string[];
+  evicted: string[];
+  cleared: boolean;
+}
+
+export interface AddResult {
+  accepted: number;
+  duplicates: number;
+  /** Trace ids that received spans. */
+  traces: TraceEntry[];
+}
+
+export interface EvictionStats {
+  traces: number;
+  spans: number;
+}
+
+export function summarize(t: TraceEntry): TraceSummary {
+  const s = t.root ?? earliest(t.spans);
+  return {
+    traceId: t.traceId,
+    rootService: s?.serviceName ?? '',
+    rootName: s?.name ?? '',
+    hasRoot: t.root !== undefined,
+    startMs: t.startMs,
+    durationMs: t.durationMs,
+    spanCount: t.spans.length,
+    errorCount: t.errorCount,
+    hasError: t.errorCount > 0,
+    services: [...t.services],
+  };
+}
+
+function earliest(spans: readonly SpanRecord[]): SpanRecord | undefined {
+  let best: SpanRecord | undefined;
+  for (const s of spans) if (best === undefined || s.startMs < best.startMs) best = s;
+  return best;
+}
+
+export class TraceStore {
+  readonly maxSpans: number;
+  private readonly slowestPerOperation: number;
+  private readonly protectedShare: number;
+  private readonly coalesceMs: number;
+
+  private traces = new Map<string, TraceEntry>();
+  private byService = new Map<string, Set<TraceEntry>>();
+  private byName = new Map<string, Set<TraceEntry>>();
+  /** The slowest traces per root operation, slowest first, at most `slowestPerOperation`. */
+  private slowest = new Map<string, TraceEntry[]>();
+  private _spanCount = 0;
+  private _rawBytes = 0;
+  readonly evicted: EvictionStats = { traces: 0, spans: 0 };
+  private listeners = new Set<(c: StoreChange) => void>();
+  private pending: StoreChange | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: TraceStoreOptions = {}) {
+    this.maxSpans = opts.maxSpans ?? 200_000;
+    this.slowestPerOperation = opts.slowestPerOperation ?? 5;
+    this.protectedShare = opts.protectedShare ?? 0.5;
+    this.coalesceMs = opts.coalesceMs ?? 25;
+    if (!(this.maxSpans >= 1)) throw new RangeError('maxSpans must be at least 1');
+  }
+
+  get spanCount(): number {
+    return this._spanCount;
+  }
+
+  get traceCount(): number {
+    return this.traces.size;
+  }
+
+  /** Sum of the raw bytes of the spans held. */
+  get rawBytes(): number {
+    return this._rawBytes;
+  }
+
+  get(traceId: string): TraceEntry | undefined {
+    return this.traces.get(traceId.toLowerCase());
+  }
+
+  /** All traces, least recently updated first. */
+  all(): IterableIterator<TraceEntry> {
+    return this.traces.values();
+  }
+
+  services(): string[] {
+    return [...this.byService.keys()].sort();
+  }
+
+  /**
+   * Adds decoded spans, deduplicating by span id, then evicts down to the budget. `onAccepted`
+   * sees each span that was new (not a duplicate).
+   */
+  add(
+    spans: readonly SpanRecord[],
+    now = Date.now(),
+    onAccepted?: (span: SpanRecord) => void,
+  ): AddResult {
+    const touched = new Set<TraceEntry>();
+    let accepted = 0;
+    let duplicates = 0;
+    for (const span of spans) {
+      let t = this.traces.get(span.traceId);
+      if (t === undefined) {
+        t = new TraceEntry(span.traceId);
+        this.traces.set(span.traceId, t);
+        this.note('added', span.traceId);
+      }
+      if (t.spanIds.has(span.spanId)) {
+        duplicates++;
+        continue;
+      }
+      if (!touched.has(t)) {
+        if (t.version > 0) {
+          // Move to the most-recent end of the eviction order, once per batch.
+          this.traces.delete(t.traceId);
+          this.traces.set(t.traceId, t);
+          this.note('updated', t.traceId);
+        }
+        touched.add(t);
+      }
+      t.updatedAt = now;
+      this.addSpan(t, span);
+      onAccepted?.(span);
+      accepted++;
+    }
+    for (const t of touched) this.rankSlowest(t);
+    if (this._spanCount > this.maxSpans) this.evict();
+    const traces = [...touched].filter((t) => this.traces.get(t.traceId) === t);
+    return { accepted, duplicates, traces };
+  }
+
+  private addSpan(t: TraceEntry, span: SpanRecord): void {
+    t.spans.push(span);
+    t.spanIds.add(span.spanId);
+    if (span.startMs < t.startMs) t.startMs = span.startMs;
+    if (span.endMs > t.endMs) t.endMs = span.endMs;
+    if (span.statusCode === StatusCode.ERROR) t.errorCount++;
+    if (span.parentSpanId === '' && (t.root === undefined || span.startMs < t.root.startMs)) {
+      t.root = span;
+    }
+    const service = span.serviceName;
+    if (!t.services.includes(service)) {
+      t.services.push(service);
+      indexAdd(this.byService, service, t);
+    }
+    if (!t.names.includes(span.name)) {
+      t.names.push(span.name);
+      indexAdd(this.byName, span.name, t);
+    }
+    t.rawBytes += span.raw.length;
+    t.version++;
+    this._spanCount++;
+    this._rawBytes += span.raw.length;
+  }
+
+  private rankSlowest(t: TraceEntry): void {
+    const op = t.operation;
+    let list = this.slowest.get(op);
+    if (list === undefined) {
+      list = [];
+      this.slowest.set(op, list);
+    }
+    const i = list.indexOf(t);
+    if (i >= 0) list.splice(i, 1);
+    // Insert keeping slowest first; the list is tiny (slowestPerOperation).
+    let at = 0;
+    while (at < list.length && list[at]!.durationMs >= t.durationMs) at++;
+    if (at < this.slowestPerOperation) {
+      list.splice(at, 0, t);
+      if (list.length > this.slowestPerOperation) list.length = this.slowestPerOperation;
+    }
+    // A trace whose root arrived late may have been ranked under another operation before.
+    if (i < 0) {
+      for (const [key, other] of this.slowest) {
+        if (key === op) continue;
+        const j = other.indexOf(t);
+        if (j >= 0) other.splice(j, 1);
+      }
+    }
+  }
+
+  private isProtected(t: TraceEntry): boolean {
+    if (t.errorCount > 0) return true;
+    const list = this.slowest.get(t.operation);
+    return list !== undefined && list.includes(t);
+  }
+
+  /**
+   * Evicts whole traces, oldest first, until the store is within budget. Error traces and the
+   * slowest traces per operation are skipped while they hold less than `protectedShare` of the
+   * budget; past that, or when only they are left, they go oldest first too.
+   */
+  private evict(): void {
+    const protectedBudget = this.maxSpans * this.protectedShare;
+    let protectedSpans = 0;
+    const skipped: TraceEntry[] = [];
+    for (const t of this.traces.values()) {
+      if (this._spanCount <= this.maxSpans) break;
+      if (this.isProtected(t) && protectedSpans + t.spans.length <= protectedBudget) {
+        protectedSpans += t.spans.length;
+        skipped.push(t);
+        continue;
+      }
+      this.remove(t);
+    }
+    for (const t of skipped) {
+      if (this._spanCount <= this.maxSpans) break;
+      this.remove(t);
+    }
+  }
+
+  private remove(t: TraceEntry): void {
+    this.traces.delete(t.traceId);
+    for (const s of t.services) indexRemove(this.byService, s, t);
+    for (const n of t.names) indexRemove(this.byName, n, t);
+    const list = this.slowest.get(t.operation);
+    if (list !== undefined) {
+      const i = list.indexOf(t);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.slowest.delete(t.operation);
+    }
+    this._spanCount -= t.spans.length;
+    this._rawBytes -= t.rawBytes;
+    this.evicted.traces++;
+    this.evicted.spans += t.spans.length;
+    this.note('evicted', t.traceId);
+  }
+
+  /** Removes everything (not counted as eviction). */
+  clear(): void {
+    this.traces.clear();
+    this.byService.clear();
+    this.byName.clear();
+    this.slowest.clear();
+    this._spanCount = 0;
+    this._rawBytes = 0;
+    this.pending = { added: [], updated: [], evicted: [], cleared: true };
+    this.schedule();
+  }
+
+  /** Summaries matching the filter, most recently started first. */
+  list(filter: TraceFilter = {}): TraceSummary[] {
+    let candidates: Iterable<TraceEntry> = this.traces.values();
+    // Start from the narrowest index the filter allows.
+    if (filter.service !== undefined) candidates = this.byService.get(filter.service) ?? [];
+    if (filter.name !== undefined) {
+      const byName = this.byName.get(filter.name) ?? new Set<TraceEntry>();
+      if (filter.service === undefined) candidates = byName;
+      else candidates = [...candidates].filter((t) => byName.has(t));
+    }
+    const out: TraceEntry[] = [];
+    for (const t of candidates) {
+      if (filter.minDurationMs !== undefined && t.durationMs < filter.minDurationMs) continue;
+      if (filter.error !== undefined && t.errorCount > 0 !== filter.error) continue;
+      out.push(t);
+    }
+    out.sort((a, b) => b.startMs - a.startMs);
+    const limit = filter.limit ?? 100;
+    return out.slice(0, limit).map(summarize);
+  }
+
+  /** Subscribes to coalesced change events; returns the unsubscribe function. */
+  onChange(listener: (c: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private note(kind: 'added' | 'updated' | 'evicted', traceId: string): void {
+    if (this.listeners.size === 0) return;
+    this.pending ??= { added: [], updated: [], evicted: [], cleared: false };
+    this.pending[kind].push(traceId);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.listeners.size === 0) return;
+    this.timer = setTimeout(() => this.flush(), this.coalesceMs);
+    this.timer.unref?.();
+  }
+
+  /** Delivers pending changes now (also called by the timer). */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const c = this.pending;
+    this.pending = undefined;
+    if (c === undefined) return;
+    const added = new Set(c.added);
+    const evicted = new Set(c.evicted);
+    const change: StoreChange = {
+      cleared: c.cleared,
+      added: [...added].filter((id) => !evicted.has(id)),
+      updated: [...new Set(c.updated)].filter((id) => !added.has(id) && !evicted.has(id)),
+      evicted: [...evicted],
+    };
+    for (const l of this.listeners) l(change);
+  }
+}
+
+function indexAdd(index: Map<string, Set<TraceEntry>>, key: string, t: TraceEntry): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new Set()));
+  set.add(t);
+}
+
+function indexRemove(index: Map<string, Set<TraceEntry>>, key: string, t: TraceEntry): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(t);
+  if (set.size === 0) index.delete(key);
+}

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  analyzeTrace,
+  parseStageKey,
+  stageKey,
+  StageStatsWindow,
+  type StageContribution,
+  type StageStats,
+} from '../../src/core/analysis/index.js';
+import { StatusCode } from '../../src/core/model.js';
+import { makeSpan, noAttributes } from './helpers/spans.js';
+
+/** A clock the test moves by hand. */
+function manualClock(start = 0): { now: () => number; set: (t: number) => void } {
+  let t = start;
+  return { now: () => t, set: (v) => (t = v) };
+}
+
+let nextId = 0;
+function span(service: string, name: string, durationMs: number, error = false) {
+  return makeSpan({
+    spanId: `x${nextId++}`,
+    service,
+    name,
+    start: 1_000,
+    end: 1_000 + durationMs,
+    status: error ? StatusCode.ERROR : StatusCode.UNSET,
+  });
+}
+
+function find(stats: StageStats[], service: string, name: string): StageStats {
+  const s = stats.find((x) => x.service === service && x.name === name);
+  assert.ok(s, `no stats for ${service}/${name}`);
+  return s;
+}
+
+function contributions(entries: [string, number, number][]): Map<string, StageContribution> {
+  return new Map(entries.map(([key, onPathMs, share]) => [key, { onPathMs, share }]));
+}
+
+const A = stageKey('svc', 'a');
+const B = stageKey('svc', 'b');
+
+describe('stageKey', () => {
+  it('round-trips any service and name', () => {
+    for (const [service, name] of [
+      ['gateway', 'POST /generate'],
+      ['a"b', 'c\\d'],
+      ['x\u0000y', '\u001f'],
+      ['', ''],
+    ] as const) {
+      assert.deepEqual(parseStageKey(stageKey(service, name)), { service, name });
+    }
+    assert.notEqual(stageKey('a b', 'c'), stageKey('a', 'b c'));
+    assert.equal(parseStageKey('not a key'), undefined);
+    assert.equal(parseStageKey('[1,2]'), undefined);
+  });
+});
+
+describe('StageStatsWindow', () => {
+  it('gives quantiles within 1% of the exact ones, and exact mean and max', () => {
+    const clock = manualClock();
+    const w = new StageStatsWindow({ now: clock.now });
+    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+    // Arrival order must not matter.
+    for (let i = values.length - 1; i > 0; i--) {
+      const j = (i * 7919) % (i + 1);
+      [values[i], values[j]] = [values[j] as number, values[i] as number];
+    }
+    for (const v of values) w.addSpan(span('svc', 'embed', v));
+    const s = find(w.snapshot(), 'svc', 'embed');
+    const sorted = [...values].sort((x, y) => x - y);
+    const exact = (q: number): number => {
+      // Linear interpolation between closest ranks.
+      const rank = q * (sorted.length - 1);
+      const lo = sorted[Math.floor(rank)] as number;
+      const hi = sorted[Math.ceil(rank)] as number;
+      return lo + (hi - lo) * (rank - Math.floor(rank));
+    };
+    for (const [q, got] of [
+      [0.5, s.p50Ms],
+      [0.95, s.p95Ms],
+      [0.99, s.p99Ms],
+    ] as const) {
+      const want = exact(q);
+      assert.ok(Math.abs(got - want) / want <= 0.01, `p${q * 100}: ${got} vs ${want}`);
+    }
+    assert.equal(s.count, 1000);
+    assert.equal(s.meanMs, 500.5);
+    assert.equal(s.maxMs, 1000);
+    assert.equal(s.errorRate, 0);
+  });
+
+  it('clamps quantiles to the observed range and counts negative durations as 0', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    w.addSpan(span('svc', 'one', 123.5));
+    const s = find(w.snapshot(), 'svc', 'one');
+    assert.equal(s.p50Ms, 123.5);
+    assert.equal(s.p99Ms, 123.5);
+    w.addSpan(span('svc', 'neg', -5));
+    const n = find(w.snapshot(), 'svc', 'neg');
+    assert.equal(n.p50Ms, 0);
+    assert.equal(n.maxMs, 0);
+  });
+
+  it('counts errors per stage', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    for (let i = 0; i < 10; i++) w.addSpan(span('llm', 'generate', 10, i < 3));
+    w.addSpan(span('llm', 'tokenize', 1));
+    const stats = w.snapshot();
+    const g = find(stats, 'llm', 'generate');
+    assert.equal(g.count, 10);
+    assert.equal(g.errorCount, 3);
+    assert.equal(g.errorRate, 0.3);
+    assert.equal(find(stats, 'llm', 'tokenize').errorRate, 0);
+    // Sorted by service, then name.
+    assert.deepEqual(
+      stats.map((x) => x.name),
+      ['generate', 'tokenize'],
+    );
+  });
+
+  it('expires whole buckets as the clock moves on', () => {
+    const clock = manualClock();
+    // 10 buckets of 100 ms.
+    const w = new StageStatsWindow({ windowMs: 1_000, buckets: 10, now: clock.now });
+    w.addSpan(span('svc', 'a', 1));
+    clock.set(500);
+    w.addSpan(span('svc', 'a', 2));
+    w.addSpan(span('svc', 'b', 2));
+    clock.set(999);
+    assert.equal(find(w.snapshot(), 'svc', 'a').count, 2);
+    clock.set(1_000); // bucket [0, 100) falls out
+    assert.equal(find(w.snapshot(), 'svc', 'a').count, 1);
+    assert.equal(find(w.snapshot(), 'svc', 'a').maxMs, 2);
+    // Live buckets are the current one and the nine before it: [500, 600) goes at 1,500.
+    clock.set(1_499);
+    assert.equal(w.snapshot().length, 2);
+    clock.set(1_500);
+    assert.deepEqual(w.snapshot(), []);
+    assert.equal(w.stageCount, 0);
+  });
+
+  it('does not resurrect expired data when the clock steps back', () => {
+    const clock = manualClock(10_000);
+    const w = new StageStatsWindow({ windowMs: 1_000, buckets: 10, now: clock.now });
+    w.addSpan(span('svc', 'a', 1));
+    clock.set(20_000);
+    assert.deepEqual(w.snapshot(), []);
+    clock.set(10_000);
+    w.addSpan(span('svc', 'a', 5));
+    assert.equal(find(w.snapshot(), 'svc', 'a').count, 1);
+  });
+
+  it('records critical-path presence and share per trace', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    w.addSpan(span('svc', 'a', 1));
+    w.addSpan(span('svc', 'b', 1));
+    w.setTraceCriticalPath('t1', contributions([[A, 40, 0.4]]), new Set([A, B]));
+    w.setTraceCriticalPath('t2', contributions([[B, 90, 0.9]]), new Set([A, B]));
+    const stats = w.snapshot();
+    const a = find(stats, 'svc', 'a');
+    assert.equal(a.traceCount, 2);
+    assert.equal(a.criticalTraceCount, 1);
+    assert.equal(a.criticalInPct, 50);
+    assert.equal(a.meanCriticalShare, 0.2);
+    const b = find(stats, 'svc', 'b');
+    assert.equal(b.criticalInPct, 50);
+    assert.equal(b.meanCriticalShare, 0.45);
+  });
+
+  it('replaces a trace’s earlier contribution instead of counting it twice', () => {
+    const clock = manualClock();
+    const w = new StageStatsWindow({ windowMs: 1_000, buckets: 10, now: clock.now });
+    w.addSpan(span('svc', 'a', 1));
+    w.addSpan(span('svc', 'b', 1));
+    w.setTraceCriticalPath('t1', contributions([[A, 50, 0.5]]), new Set([A]));
+    // A late span of t1 arrives; the path is recomputed in a later bucket.
+    clock.set(300);
+    w.setTraceCriticalPath('t1', contributions([[B, 80, 0.8]]), new Set([A, B]));
+    let stats = w.snapshot();
+    assert.deepEqual(
+      [find(stats, 'svc', 'a'), find(stats, 'svc', 'b')].map((s) => [
+        s.traceCount,
+        s.criticalTraceCount,
+        s.meanCriticalShare,
+      ]),
+      [
+        [1, 0, 0],
+        [1, 1, 0.8],
+      ],
+    );
+    // Same trace again in the same bucket.
+    w.setTraceCriticalPath('t1', contributions([[B, 80, 0.8]]), new Set([A, B]));
+    stats = w.snapshot();
+    assert.equal(find(stats, 'svc', 'b').traceCount, 1);
+    assert.equal(find(stats, 'svc', 'b').meanCriticalShare, 0.8);
+
+    // The spans' bucket expires; the trace record (made at 300) lives on until 1,300.
+    clock.set(1_000);
+    w.addSpan(span('svc', 'b', 1));
+    assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 1);
+    clock.set(1_300);
+    assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 0);
+    assert.equal(find(w.snapshot(), 'svc', 'b').criticalInPct, 0);
+    // Recomputing an expired trace counts it afresh.
+    w.setTraceCriticalPath('t1', contributions([[B, 10, 0.1]]), new Set([B]));
+    assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 1);
+  });
+
+  it('counts stages named only in contributions as contained', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    w.addSpan(span('svc', 'a', 1));
+    w.setTraceCriticalPath('t', contributions([[A, 1, 1]]), new Set());
+    assert.equal(find(w.snapshot(), 'svc', 'a').criticalInPct, 100);
+  });
+
+  it('bounds the number of stages and counts what it drops', () => {
+    const clock = manualClock();
+    const w = new StageStatsWindow({ windowMs: 1_000, maxStages: 2, now: clock.now });
+    w.addSpan(span('svc', 'a', 1));
+    w.addSpan(span('svc', 'b', 1));
+    w.addSpan(span('svc', 'c', 1));
+    w.addSpan(span('svc', 'a', 1));
+    assert.equal(w.stageCount, 2);
+    assert.equal(w.droppedSpans, 1);
+    w.setTraceCriticalPath('t', contributions([[stageKey('svc', 'c'), 1, 1]]), new Set([A]));
+    assert.equal(w.droppedContributions, 1);
+    assert.equal(find(w.snapshot(), 'svc', 'a').traceCount, 1);
+    w.setTraceCriticalPath('u', new Map(), new Set(['not a stage key']));
+    assert.equal(w.droppedContributions, 2);
+    // Once the old stages expire there is room again.
+    clock.set(5_000);
+    w.addSpan(span('svc', 'c', 1));
+    assert.deepEqual(
+      w.snapshot().map((s) => s.name),
+      ['c'],
+    );
+  });
+
+  it('forgets the oldest traces beyond maxTrackedTraces', () => {
+    const w = new StageStatsWindow({ maxTrackedTraces: 2, now: () => 0 });
+    w.addSpan(span('svc', 'a', 1));
+    for (const t of ['t1', 't2', 't3']) w.setTraceCriticalPath(t, new Map(), new Set([A]));
+    // t1 is no longer replaceable: recomputing it counts again (documented trade-off).
+    w.setTraceCriticalPath('t1', new Map(), new Set([A]));
+    w.setTraceCriticalPath('t3', new Map(), new Set([A]));
+    assert.equal(find(w.snapshot(), 'svc', 'a').traceCount, 4);
+  });
+
+  it('clears everything', () => {
+    const w = new StageStatsWindow({ maxStages: 1, now: () => 0 });
+    w.addSpan(span('svc', 'a', 1));
+    w.addSpan(span('svc', 'b', 1));
+    w.setTraceCriticalPath('t', new Map(), new Set([A]));
+    w.clear();
+    assert.deepEqual(w.snapshot(), []);
+    assert.equal(w.droppedSpans, 0);
+    w.addSpan(span('svc', 'b', 1));
+    w.setTraceCriticalPath('t', new Map(), new Set([B]));
+    assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 1);
+  });
+
+  it('rejects a degenerate window', () => {
+    assert.throws(() => new StageStatsWindow({ windowMs: 0 }), RangeError);
+    assert.throws(() => new StageStatsWindow({ buckets: 0 }), RangeError);
+  });
+
+  it('takes analyzeTrace output as is', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    const spans = [
+      makeSpan({ traceId: 'tr', spanId: 'r', service: 'api', name: 'request', start: 0, end: 10 }),
+      makeSpan({
+        traceId: 'tr',
+        spanId: 'm',
+        parent: 'r',
+        service: 'llm',
+        name: 'gen',
+        start: 2,
+        end: 8,
+      }),
+    ];
+    for (const s of spans) w.addSpan(s);
+    const a = analyzeTrace(spans, noAttributes);
+    w.setTraceCriticalPath('tr', a.stageContributions, a.stages);
+    const stats = w.snapshot();
+    assert.equal(find(stats, 'llm', 'gen').meanCriticalShare, 0.6);
+    assert.equal(find(stats, 'api', 'request').meanCriticalShare, 0.4);
+    assert.equal(find(stats, 'api', 'request').criticalInPct, 100);
+  });
+});

@@ -1,0 +1,605 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  analyzeTrace,
+  buildTraceTree,
+  computeCriticalPath,
+  selfTimes,
+  stageKey,
+  type CriticalPath,
+  type CriticalPathSegment,
+  type TraceTree,
+} from '../../src/core/analysis/index.js';
+import { SpanKind, type SpanRecord } from '../../src/core/model.js';
+import { makeSpan, noAttributes, type SpanSpec } from './helpers/spans.js';
+
+const EPS = 1e-9;
+
+function seg(spanId: string | null, startMs: number, endMs: number): CriticalPathSegment {
+  return { spanId, startMs, endMs };
+}
+
+function pathOf(specs: SpanSpec[]): { tree: TraceTree; cp: CriticalPath } {
+  const tree = buildTraceTree(specs.map(makeSpan));
+  return { tree, cp: computeCriticalPath(tree) };
+}
+
+/**
+ * gateway -> preprocessing -> embedding -> retrieve (producer) ~> consumer -> reranking ->
+ * generation -> postprocessing, with a 3 ms queue wait between producer and consumer.
+ */
+const PIPELINE: SpanSpec[] = [
+  {
+    spanId: 'gw',
+    name: 'POST /generate',
+    service: 'gateway',
+    start: 0,
+    end: 100,
+    kind: SpanKind.SERVER,
+  },
+  { spanId: 'pre', parent: 'gw', name: 'preprocessing', start: 2, end: 10 },
+  { spanId: 'emb', parent: 'gw', name: 'embedding', service: 'embedder', start: 10, end: 30 },
+  { spanId: 'ret', parent: 'gw', name: 'retrieve', start: 30, end: 32, kind: SpanKind.PRODUCER },
+  {
+    spanId: 'con',
+    parent: 'ret',
+    name: 'retrieval-worker',
+    service: 'retriever',
+    start: 35,
+    end: 45,
+    kind: SpanKind.CONSUMER,
+  },
+  { spanId: 'rr', parent: 'gw', name: 'reranking', start: 46, end: 60 },
+  { spanId: 'gen', parent: 'gw', name: 'generation', service: 'llm', start: 60, end: 95 },
+  { spanId: 'post', parent: 'gw', name: 'postprocessing', start: 95, end: 99 },
+];
+
+describe('buildTraceTree', () => {
+  it('orders spans pre-order, children by start, whatever the arrival order', () => {
+    const tree = buildTraceTree([...PIPELINE].reverse().map(makeSpan));
+    assert.deepEqual(
+      tree.spans.map((s) => s.spanId),
+      ['gw', 'pre', 'emb', 'ret', 'con', 'rr', 'gen', 'post'],
+    );
+    assert.deepEqual(
+      tree.roots.map((s) => s.spanId),
+      ['gw'],
+    );
+    assert.deepEqual(
+      tree.children('gw').map((s) => s.spanId),
+      ['pre', 'emb', 'ret', 'rr', 'gen', 'post'],
+    );
+    assert.equal(tree.parentOf('con')?.spanId, 'ret');
+    assert.equal(tree.depthOf('gw'), 0);
+    assert.equal(tree.depthOf('con'), 2);
+    assert.equal(tree.depthOf('nope'), -1);
+    assert.deepEqual(tree.children('nope'), []);
+    assert.equal(tree.startMs, 0);
+    assert.equal(tree.endMs, 100);
+    assert.equal(tree.traceId, 'trace-1');
+  });
+
+  it('keeps the last of duplicate span ids and counts the rest', () => {
+    const tree = buildTraceTree([
+      makeSpan({ spanId: 'r', start: 0, end: 10 }),
+      makeSpan({ spanId: 'a', parent: 'r', start: 1, end: 2 }),
+      makeSpan({ spanId: 'a', parent: 'r', start: 1, end: 5 }),
+      makeSpan({ spanId: 'r', start: 0, end: 20 }),
+    ]);
+    assert.equal(tree.duplicateCount, 2);
+    assert.equal(tree.spans.length, 2);
+    assert.equal(tree.byId.get('a')?.endMs, 5);
+    assert.equal(tree.endMs, 20);
+    assert.equal(tree.parentOf('a')?.endMs, 20);
+  });
+
+  it('makes orphans roots and counts them', () => {
+    const tree = buildTraceTree([
+      makeSpan({ spanId: 'b', parent: 'missing', start: 5, end: 8 }),
+      makeSpan({ spanId: 'a', start: 0, end: 4 }),
+      makeSpan({ spanId: 'c', parent: 'b', start: 6, end: 7 }),
+    ]);
+    assert.equal(tree.orphanCount, 1);
+    assert.deepEqual(
+      tree.roots.map((s) => s.spanId),
+      ['a', 'b'],
+    );
+    assert.equal(tree.parentOf('b'), undefined);
+    assert.equal(tree.depthOf('c'), 1);
+  });
+
+  it('adopts a parentless span under the span it links to (follows-from)', () => {
+    const tree = buildTraceTree([
+      makeSpan({
+        spanId: 'consumer',
+        start: 10,
+        end: 20,
+        kind: SpanKind.CONSUMER,
+        links: ['producer'],
+      }),
+      makeSpan({ spanId: 'root', start: 0, end: 6 }),
+      makeSpan({ spanId: 'producer', parent: 'root', start: 1, end: 5, kind: SpanKind.PRODUCER }),
+    ]);
+    assert.equal(tree.parentOf('consumer')?.spanId, 'producer');
+    assert.equal(tree.isAdopted('consumer'), true);
+    assert.equal(tree.isAdopted('producer'), false);
+    assert.equal(tree.depthOf('consumer'), 2);
+    assert.deepEqual(
+      tree.roots.map((s) => s.spanId),
+      ['root'],
+    );
+  });
+
+  it('adopts orphans too, but ignores links to other traces, missing spans and itself', () => {
+    const tree = buildTraceTree([
+      makeSpan({ spanId: 'p', start: 0, end: 1 }),
+      makeSpan({
+        spanId: 'o',
+        parent: 'gone',
+        start: 2,
+        end: 3,
+        links: [{ traceId: 'other', spanId: 'p' }, 'o', 'absent', 'p'],
+      }),
+      makeSpan({ spanId: 'x', start: 2, end: 3, links: [{ traceId: 'other', spanId: 'p' }] }),
+    ]);
+    assert.equal(tree.parentOf('o')?.spanId, 'p');
+    assert.equal(tree.parentOf('x'), undefined);
+  });
+
+  it('never adopts into a cycle: the later of two mutually linked roots goes under the earlier', () => {
+    const tree = buildTraceTree([
+      makeSpan({ spanId: 'a', start: 0, end: 5, links: ['b'] }),
+      makeSpan({ spanId: 'b', start: 10, end: 15, links: ['a'] }),
+      // c links to its own descendant: adopting would make a cycle.
+      makeSpan({ spanId: 'c', start: 20, end: 30, links: ['d'] }),
+      makeSpan({ spanId: 'd', parent: 'c', start: 21, end: 22 }),
+    ]);
+    assert.equal(tree.parentOf('b')?.spanId, 'a');
+    assert.equal(tree.parentOf('a'), undefined);
+    assert.equal(tree.parentOf('c'), undefined);
+    assert.deepEqual(
+      tree.roots.map((s) => s.spanId),
+      ['a', 'c'],
+    );
+    assert.equal(tree.spans.length, 4);
+  });
+
+  it('breaks parent cycles in malformed data at the earliest span', () => {
+    const tree = buildTraceTree([
+      makeSpan({ spanId: 'a', parent: 'c', start: 1, end: 9 }),
+      makeSpan({ spanId: 'b', parent: 'a', start: 2, end: 8 }),
+      makeSpan({ spanId: 'c', parent: 'b', start: 3, end: 7 }),
+      makeSpan({ spanId: 's', parent: 's', start: 0, end: 1 }),
+    ]);
+    assert.equal(tree.brokenCycleCount, 2);
+    assert.deepEqual(
+      tree.spans.map((s) => s.spanId),
+      ['s', 'a', 'b', 'c'],
+    );
+    assert.equal(tree.depthOf('c'), 2);
+  });
+
+  it('handles an empty trace', () => {
+    const tree = buildTraceTree([]);
+    assert.equal(tree.spans.length, 0);
+    assert.equal(tree.startMs, 0);
+    assert.equal(tree.endMs, 0);
+    const cp = computeCriticalPath(tree);
+    assert.deepEqual(cp.segments, []);
+    assert.equal(cp.durationMs, 0);
+    assert.equal(cp.shareOf('x'), 0);
+  });
+});
+
+describe('computeCriticalPath', () => {
+  it('walks a sequential pipeline with a queue hop', () => {
+    const { cp } = pathOf(PIPELINE);
+    assert.deepEqual(cp.segments, [
+      seg('gw', 0, 2),
+      seg('pre', 2, 10),
+      seg('emb', 10, 30),
+      seg('ret', 30, 32),
+      seg(null, 32, 35),
+      seg('con', 35, 45),
+      seg('gw', 45, 46),
+      seg('rr', 46, 60),
+      seg('gen', 60, 95),
+      seg('post', 95, 99),
+      seg('gw', 99, 100),
+    ]);
+    assert.equal(cp.durationMs, 100);
+    assert.equal(cp.gapMs, 3);
+    assert.deepEqual(Object.fromEntries(cp.bySpan), {
+      gw: 4,
+      pre: 8,
+      emb: 20,
+      ret: 2,
+      con: 10,
+      rr: 14,
+      gen: 35,
+      post: 4,
+    });
+    assert.equal(cp.shareOf('gen'), 0.35);
+    assert.equal(cp.shareOf('gw'), 0.04);
+    assert.equal(cp.shareOf('unknown'), 0);
+  });
+
+  it('puts only the last-finishing of parallel children on the path', () => {
+    const { cp } = pathOf([
+      { spanId: 'r', start: 0, end: 50 },
+      { spanId: 'a', parent: 'r', start: 5, end: 40 },
+      { spanId: 'b', parent: 'r', start: 5, end: 30 },
+      { spanId: 'c', parent: 'r', start: 10, end: 45 },
+    ]);
+    assert.deepEqual(cp.segments, [seg('r', 0, 10), seg('c', 10, 45), seg('r', 45, 50)]);
+    assert.equal(cp.bySpan.has('a'), false);
+    assert.equal(cp.bySpan.has('b'), false);
+  });
+
+  it('steps back to the sibling that finished before the chosen one started', () => {
+    const { cp } = pathOf([
+      { spanId: 'r', start: 0, end: 50 },
+      { spanId: 'a', parent: 'r', start: 0, end: 20 },
+      { spanId: 'b', parent: 'r', start: 5, end: 15 },
+      { spanId: 'c', parent: 'r', start: 20, end: 40 },
+    ]);
+    assert.deepEqual(cp.segments, [seg('a', 0, 20), seg('c', 20, 40), seg('r', 40, 50)]);
+  });
+
+  it('lets an async child that outlives its parent extend the path', () => {
+    const { cp } = pathOf([
+      { spanId: 'r', start: 0, end: 10 },
+      { spanId: 'a', parent: 'r', start: 1, end: 4 },
+      { spanId: 'b', parent: 'a', start: 3, end: 20 },
+    ]);
+    assert.deepEqual(cp.segments, [seg('r', 0, 1), seg('a', 1, 3), seg('b', 3, 20)]);
+    assert.equal(cp.durationMs, 20);
+    assert.equal(cp.gapMs, 0);
+  });
+
+  it('reports time between roots as gaps', () => {
+    const { tree, cp } = pathOf([
+      { spanId: 'r1', start: 0, end: 10 },
+      { spanId: 'r2', parent: 'missing', start: 15, end: 30 },
+      { spanId: 'r3', start: 12, end: 20 },
+    ]);
+    assert.equal(tree.roots.length, 3);
+    assert.deepEqual(cp.segments, [seg('r1', 0, 10), seg(null, 10, 15), seg('r2', 15, 30)]);
+    assert.equal(cp.gapMs, 5);
+    assert.equal(cp.durationMs, 30);
+  });
+
+  it('follows a link-adopted consumer, with the queue wait as a gap', () => {
+    const { cp } = pathOf([
+      { spanId: 'root', start: 0, end: 6 },
+      { spanId: 'producer', parent: 'root', start: 1, end: 5, kind: SpanKind.PRODUCER },
+      { spanId: 'consumer', start: 10, end: 20, kind: SpanKind.CONSUMER, links: ['producer'] },
+    ]);
+    assert.deepEqual(cp.segments, [
+      seg('root', 0, 1),
+      seg('producer', 1, 5),
+      seg(null, 5, 10),
+      seg('consumer', 10, 20),
+    ]);
+  });
+
+  it('clamps a child that starts before its parent (clock skew)', () => {
+    const { tree, cp } = pathOf([
+      { spanId: 'r', start: 10, end: 20 },
+      { spanId: 'a', parent: 'r', start: 5, end: 15 },
+    ]);
+    assert.equal(tree.startMs, 5);
+    assert.deepEqual(cp.segments, [seg('a', 10, 15), seg('r', 15, 20)]);
+    assert.equal(cp.startMs, 10);
+    assert.equal(cp.durationMs, 10);
+  });
+
+  it('ignores a child lying wholly before its parent and spans that end before they start', () => {
+    const { cp } = pathOf([
+      { spanId: 'r', start: 10, end: 20 },
+      { spanId: 'early', parent: 'r', start: 0, end: 5 },
+      { spanId: 'backwards', parent: 'r', start: 14, end: 12 },
+    ]);
+    assert.deepEqual(cp.segments, [seg('r', 10, 20)]);
+    for (const s of cp.segments) assert.ok(s.endMs > s.startMs);
+  });
+
+  it('uses the deduplicated spans', () => {
+    const { cp } = pathOf([
+      { spanId: 'r', start: 0, end: 10 },
+      { spanId: 'a', parent: 'r', start: 2, end: 4 },
+      { spanId: 'a', parent: 'r', start: 2, end: 8 },
+    ]);
+    assert.deepEqual(cp.segments, [seg('r', 0, 2), seg('a', 2, 8), seg('r', 8, 10)]);
+  });
+
+  it('handles zero-length spans at the cursor without looping', () => {
+    const { cp } = pathOf([
+      { spanId: 'r', start: 0, end: 10 },
+      { spanId: 'z1', parent: 'r', start: 5, end: 5 },
+      { spanId: 'z2', parent: 'r', start: 5, end: 5 },
+      { spanId: 'a', parent: 'r', start: 2, end: 4 },
+    ]);
+    // The empty children split r's own work at 5; the two pieces are merged back.
+    assert.deepEqual(cp.segments, [seg('r', 0, 2), seg('a', 2, 4), seg('r', 4, 10)]);
+  });
+
+  it('walks a 100,000-deep chain without recursion, quickly', () => {
+    const n = 100_000;
+    const spans: SpanRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      spans.push(
+        makeSpan({ spanId: `s${i}`, parent: i === 0 ? '' : `s${i - 1}`, start: i, end: 2 * n - i }),
+      );
+    }
+    // Reverse arrival order, as a worst case for parent lookup.
+    spans.reverse();
+    const t0 = performance.now();
+    const tree = buildTraceTree(spans);
+    const cp = computeCriticalPath(tree);
+    const self = selfTimes(tree);
+    const elapsed = performance.now() - t0;
+    assert.equal(tree.depthOf(`s${n - 1}`), n - 1);
+    assert.equal(cp.durationMs, 2 * n);
+    assert.equal(cp.bySpan.size, n);
+    for (const ms of cp.bySpan.values()) assert.equal(ms, 2);
+    assert.equal(self.get('s0'), 2);
+    assert.equal(self.get(`s${n - 1}`), 2);
+    assert.ok(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms`);
+  });
+});
+
+describe('selfTimes', () => {
+  it('subtracts the union of children clipped to the span', () => {
+    const tree = buildTraceTree(
+      [
+        { spanId: 'r', start: 0, end: 100 },
+        { spanId: 'a', parent: 'r', start: 10, end: 30 },
+        { spanId: 'b', parent: 'r', start: 20, end: 50 },
+        { spanId: 'b1', parent: 'b', start: 25, end: 26 },
+        { spanId: 'c', parent: 'r', start: 60, end: 70 },
+        { spanId: 'd', parent: 'r', start: 90, end: 120 },
+        { spanId: 'e', parent: 'r', start: -5, end: 5 },
+      ].map(makeSpan),
+    );
+    const self = selfTimes(tree);
+    // Covered: [0,5] + [10,50] + [60,70] + [90,100] = 65.
+    assert.equal(self.get('r'), 35);
+    assert.equal(self.get('b'), 29);
+    assert.equal(self.get('d'), 30);
+  });
+
+  it('does not subtract link-adopted followers, and gives backwards spans 0', () => {
+    const tree = buildTraceTree(
+      [
+        { spanId: 'p', start: 0, end: 10, kind: SpanKind.PRODUCER },
+        { spanId: 'c', start: 5, end: 15, kind: SpanKind.CONSUMER, links: ['p'] },
+        { spanId: 'x', start: 30, end: 20 },
+      ].map(makeSpan),
+    );
+    const self = selfTimes(tree);
+    assert.equal(tree.parentOf('c')?.spanId, 'p');
+    assert.equal(self.get('p'), 10);
+    assert.equal(self.get('x'), 0);
+  });
+});
+
+describe('analyzeTrace', () => {
+  it('returns every analysis and per-stage contributions', () => {
+    const a = analyzeTrace(PIPELINE.map(makeSpan), noAttributes);
+    assert.equal(a.tree.spans.length, 8);
+    assert.equal(a.criticalPath.durationMs, 100);
+    assert.equal(a.selfTimes.get('gw'), 100 - 8 - 20 - 2 - 14 - 35 - 4);
+    assert.equal(a.queueWaits.length, 1);
+    assert.equal(a.queueWaits[0]?.waitMs, 3);
+    assert.equal(a.stages.size, 8);
+    assert.deepEqual(a.stageContributions.get(stageKey('llm', 'generation')), {
+      onPathMs: 35,
+      share: 0.35,
+    });
+    assert.deepEqual(a.stageContributions.get(stageKey('gateway', 'POST /generate')), {
+      onPathMs: 4,
+      share: 0.04,
+    });
+  });
+
+  it('sums the contributions of several spans of one stage', () => {
+    const a = analyzeTrace(
+      [
+        { spanId: 'r', start: 0, end: 10 },
+        { spanId: 'x1', parent: 'r', name: 'chunk', start: 0, end: 4 },
+        { spanId: 'x2', parent: 'r', name: 'chunk', start: 4, end: 9 },
+      ].map(makeSpan),
+      noAttributes,
+    );
+    assert.deepEqual(a.stageContributions.get(stageKey('svc', 'chunk')), {
+      onPathMs: 9,
+      share: 0.9,
+    });
+    assert.equal(a.stages.size, 2);
+  });
+});
+
+/** Deterministic PRNG (mulberry32) so that a failing random case can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomTrace(seed: number): SpanRecord[] {
+  const r = rng(seed);
+  const n = 1 + Math.floor(r() * 60);
+  const fractional = r() < 0.5;
+  const time = (x: number): number => (fractional ? x : Math.round(x));
+  const specs: SpanSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const roll = r();
+    const parentIdx = Math.floor(r() * i);
+    const parent = i > 0 ? specs[parentIdx] : undefined;
+    let start: number;
+    let end: number;
+    if (parent === undefined || roll < 0.1) {
+      start = time(r() * 1000);
+      end = time(start + r() * 300);
+    } else {
+      // Mostly nested, sometimes skewed before the parent, sometimes outliving it.
+      const skew = r() < 0.1 ? -r() * 50 : 0;
+      start = time(parent.start + skew + r() * Math.max(0, parent.end - parent.start));
+      end = time(r() < 0.15 ? start + r() * 400 : start + r() * Math.max(0, parent.end - start));
+      if (r() < 0.03) end = start - 5; // backwards span
+    }
+    const spec: SpanSpec = { spanId: `s${i}`, start, end, name: `n${i % 7}` };
+    if (parent !== undefined && roll >= 0.1 && roll < 0.85) spec.parent = parent.spanId;
+    else if (roll >= 0.85 && roll < 0.92) spec.parent = `missing${i}`;
+    if (i > 0 && r() < 0.15) spec.links = [`s${Math.floor(r() * n)}`];
+    if (r() < 0.05 && i > 0) spec.spanId = `s${Math.floor(r() * i)}`; // duplicate id
+    specs.push(spec);
+  }
+  // Shuffle the arrival order.
+  for (let i = specs.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [specs[i], specs[j]] = [specs[j] as SpanSpec, specs[i] as SpanSpec];
+  }
+  return specs.map(makeSpan);
+}
+
+/**
+ * The walk written the obvious way (recursion, linear scans for the next child), to check the
+ * explicit-stack version against on small random trees.
+ */
+function referencePath(tree: TraceTree): CriticalPathSegment[] {
+  const pos = new Map(tree.spans.map((s, i) => [s.spanId, i]));
+  const cs = new Map<string, number>();
+  const own = new Map<string, number>();
+  const ef = new Map<string, number>();
+  const down = (s: SpanRecord, parentStart: number): void => {
+    const start = Math.max(s.startMs, parentStart);
+    cs.set(s.spanId, start);
+    own.set(s.spanId, Math.max(start, s.endMs));
+    let end = own.get(s.spanId) as number;
+    for (const k of tree.children(s.spanId)) {
+      down(k, start);
+      end = Math.max(end, ef.get(k.spanId) as number);
+    }
+    ef.set(s.spanId, end);
+  };
+  for (const r of tree.roots) down(r, -Infinity);
+  const out: CriticalPathSegment[] = [];
+  const put = (spanId: string | null, a: number, b: number): void => {
+    if (b > a) out.push({ spanId, startMs: a, endMs: b });
+  };
+  const uncovered = (s: SpanRecord | undefined, lo: number, hi: number): void => {
+    if (s === undefined) return put(null, lo, hi);
+    const e = own.get(s.spanId) as number;
+    put(null, Math.max(lo, e), hi);
+    put(s.spanId, lo, Math.min(hi, e));
+  };
+  const walk = (s: SpanRecord | undefined, cursorIn: number, lo: number): void => {
+    let cursor = cursorIn;
+    const kids = [...(s === undefined ? tree.roots : tree.children(s.spanId))];
+    for (;;) {
+      let best: SpanRecord | undefined;
+      for (const k of kids) {
+        const e = ef.get(k.spanId) as number;
+        if (e > cursor) continue;
+        if (best === undefined) {
+          best = k;
+          continue;
+        }
+        const be = ef.get(best.spanId) as number;
+        const bs = cs.get(best.spanId) as number;
+        const ks = cs.get(k.spanId) as number;
+        if (
+          e > be ||
+          (e === be && (ks < bs || (ks === bs && pos.get(k.spanId)! < pos.get(best.spanId)!)))
+        ) {
+          best = k;
+        }
+      }
+      if (best === undefined) return uncovered(s, lo, cursor);
+      kids.splice(kids.indexOf(best), 1);
+      uncovered(s, ef.get(best.spanId) as number, cursor);
+      walk(best, ef.get(best.spanId) as number, cs.get(best.spanId) as number);
+      cursor = cs.get(best.spanId) as number;
+    }
+  };
+  const first = tree.roots[0];
+  if (first !== undefined) walk(undefined, tree.endMs, first.startMs);
+  out.reverse();
+  const merged: CriticalPathSegment[] = [];
+  for (const s of out) {
+    const prev = merged[merged.length - 1];
+    if (prev !== undefined && prev.spanId === s.spanId && prev.endMs === s.startMs) {
+      merged[merged.length - 1] = { spanId: s.spanId, startMs: prev.startMs, endMs: s.endMs };
+    } else merged.push(s);
+  }
+  return merged;
+}
+
+describe('invariants on random traces', () => {
+  it('matches the obvious recursive walk', () => {
+    for (let seed = 10_001; seed <= 11_000; seed++) {
+      const tree = buildTraceTree(randomTrace(seed));
+      assert.deepEqual(computeCriticalPath(tree).segments, referencePath(tree), `seed ${seed}`);
+    }
+  });
+
+  it('holds for 2,000 random trees', () => {
+    for (let seed = 1; seed <= 2_000; seed++) {
+      const spans = randomTrace(seed);
+      const tree = buildTraceTree(spans);
+      const cp = computeCriticalPath(tree);
+      const msg = `seed ${seed}`;
+
+      // Tree: every distinct span exactly once, parents before children, depths consistent.
+      assert.equal(tree.spans.length, new Set(spans.map((s) => s.spanId)).size, msg);
+      const position = new Map(tree.spans.map((s, i) => [s.spanId, i]));
+      for (const s of tree.spans) {
+        const p = tree.parentOf(s);
+        if (p === undefined) {
+          assert.ok(tree.roots.includes(s), msg);
+          assert.equal(tree.depthOf(s.spanId), 0, msg);
+        } else {
+          assert.ok((position.get(p.spanId) as number) < (position.get(s.spanId) as number), msg);
+          assert.equal(tree.depthOf(s.spanId), tree.depthOf(p.spanId) + 1, msg);
+          assert.ok(tree.children(p.spanId).includes(s), msg);
+        }
+      }
+
+      // Critical path: tiles [startMs, endMs] exactly, in order, each piece inside its span.
+      const scale = Math.max(1, Math.abs(cp.endMs), Math.abs(cp.startMs));
+      let sum = 0;
+      let cursor = cp.startMs;
+      for (const s of cp.segments) {
+        assert.ok(s.endMs > s.startMs, msg);
+        assert.equal(s.startMs, cursor, msg);
+        cursor = s.endMs;
+        sum += s.endMs - s.startMs;
+        if (s.spanId !== null) {
+          const span = tree.byId.get(s.spanId) as SpanRecord;
+          assert.ok(s.startMs >= span.startMs, msg);
+          assert.ok(s.endMs <= Math.max(span.startMs, span.endMs), msg);
+        }
+      }
+      if (cp.segments.length > 0) assert.equal(cursor, cp.endMs, msg);
+      assert.ok(Math.abs(sum - cp.durationMs) <= EPS * scale, `${msg}: ${sum} vs ${cp.durationMs}`);
+      let onPath = cp.gapMs;
+      for (const ms of cp.bySpan.values()) onPath += ms;
+      assert.ok(Math.abs(onPath - cp.durationMs) <= EPS * scale, msg);
+      assert.equal(cp.endMs, tree.endMs, msg);
+
+      // Self time: within [0, duration].
+      for (const [id, ms] of selfTimes(tree)) {
+        const span = tree.byId.get(id) as SpanRecord;
+        assert.ok(ms >= 0 && ms <= Math.max(0, span.endMs - span.startMs) + EPS * scale, msg);
+      }
+    }
+  });
+});
