@@ -16,7 +16,7 @@ import { attributeValue } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
 import type { Forwarder } from './receiver/forwarder.js';
-import { TraceStore, type TraceEntry } from './store/trace-store.js';
+import { TraceStore, type StoreChange, type TraceEntry } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
 import { analyzeTrace, type TraceAnalysis } from './analysis/analyze-trace.js';
 import { StageStatsWindow } from './analysis/stage-stats.js';
@@ -35,6 +35,10 @@ export interface EngineOptions {
   forwarder?: Forwarder;
   /** Change events within this many ms are merged (default 25). */
   coalesceMs?: number;
+  /**
+   * The log is compacted once larger than this and than twice the bytes held (default 64 MiB).
+   */
+  compactMinBytes?: number;
   log?: Logger;
 }
 
@@ -45,6 +49,11 @@ export interface EngineCounters {
   duplicateSpans: number;
   failedRequests: number;
   persistErrors: number;
+}
+
+/** A coalesced change: traces added, updated or evicted, and whether the statistics moved. */
+export interface EngineChange extends StoreChange {
+  statsUpdated: boolean;
 }
 
 export const LOG_FILE_NAME = 'spans.log';
@@ -78,6 +87,7 @@ export class TraceEngine implements IngestSink {
   >();
   private readonly timer: NodeJS.Timeout;
   private rate = { windowStart: Date.now(), count: 0, perSecond: 0 };
+  private readonly listeners = new Set<(c: EngineChange) => void>();
 
   private constructor(private readonly opts: EngineOptions) {
     this.store = new TraceStore({ maxSpans: opts.maxSpans, coalesceMs: opts.coalesceMs });
@@ -86,6 +96,21 @@ export class TraceEngine implements IngestSink {
     this.settleMs = opts.settleMs ?? 1000;
     this.timer = setInterval(() => this.analyzeSettled(), Math.max(50, this.settleMs / 2));
     this.timer.unref();
+    // Span arrivals move the statistics too; the store's own coalescing paces these events.
+    this.store.onChange((c) => this.emit({ ...c, statsUpdated: true }));
+  }
+
+  /**
+   * Subscribes to coalesced changes (at most one event per `coalesceMs` from the store, plus
+   * one when settled traces' critical paths update the statistics). Returns the unsubscribe.
+   */
+  onChange(listener: (c: EngineChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(c: EngineChange): void {
+    for (const l of this.listeners) l(c);
   }
 
   /** Creates an engine, replaying the persistence log when `dataDir` is given. */
@@ -148,7 +173,8 @@ export class TraceEngine implements IngestSink {
 
   /** Adds spans to the store and the statistics; returns how many were new. */
   private apply(spans: readonly SpanRecord[]): number {
-    const result = this.store.add(spans, Date.now(), (s) => this.stats.addSpan(s));
+    const result = this.store.add(spans, Date.now());
+    this.stats.addSpans(result.acceptedSpans);
     this.counters.acceptedSpans += result.accepted;
     this.counters.duplicateSpans += result.duplicates;
     for (const t of result.traces) this.dirty.add(t);
@@ -160,7 +186,8 @@ export class TraceEngine implements IngestSink {
     if (this.log === undefined) return;
     try {
       this.log.append(bytes);
-      if (this.log.sizeBytes > Math.max(COMPACT_MIN_BYTES, 2 * this.store.rawBytes)) this.compact();
+      const min = this.opts.compactMinBytes ?? COMPACT_MIN_BYTES;
+      if (this.log.sizeBytes > Math.max(min, 2 * this.store.rawBytes)) this.compact();
     } catch (e) {
       this.counters.persistErrors++;
       if (this.counters.persistErrors === 1 || this.counters.persistErrors % 1000 === 0) {
@@ -228,12 +255,17 @@ export class TraceEngine implements IngestSink {
    */
   private analyzeSettled(settleMs = this.settleMs): void {
     const cutoff = Date.now() - settleMs;
+    let analysed = 0;
     for (const t of this.dirty) {
       if (t.updatedAt > cutoff) continue;
       this.dirty.delete(t);
       if (this.store.get(t.traceId) !== t) continue;
       const a = this.analyzeEntry(t);
       this.stats.setTraceCriticalPath(t.traceId, a.stageContributions, a.stages);
+      analysed++;
+    }
+    if (analysed > 0 && this.listeners.size > 0) {
+      this.emit({ added: [], updated: [], evicted: [], cleared: false, statsUpdated: true });
     }
   }
 

@@ -149,6 +149,7 @@ export class StageStatsWindow {
   private readonly ring: Bucket[];
   /** Distinct stages present in some live bucket. */
   private readonly stages = new Map<StageKey, StageEntry>();
+  private readonly keyCache = new Map<string, Map<string, StageKey>>();
   /** Insertion order is recency order, for evicting the oldest beyond `maxTrackedTraces`. */
   private readonly traceIndex = new Map<string, TraceRecord>();
   /** Never decreases, so a clock that steps back cannot resurrect expired buckets. */
@@ -196,8 +197,36 @@ export class StageStatsWindow {
 
   /** Counts the span, its error status and its duration (negative durations count as 0). */
   addSpan(span: SpanRecord): void {
+    this.addSpans([span]);
+  }
+
+  /** Adds a batch of spans: the clock is read and the bucket found once per batch. */
+  addSpans(spans: readonly SpanRecord[]): void {
+    if (spans.length === 0) return;
     const bucket = this.current();
-    const key = stageKey(span.serviceName, span.name);
+    for (const span of spans) this.addTo(bucket, span);
+  }
+
+  /**
+   * The stage key of (service, name), cached: both strings are interned by the decoder, so two
+   * map lookups replace building a JSON key per span on the ingest path.
+   */
+  private keyOf(service: string, name: string): StageKey {
+    let byName = this.keyCache.get(service);
+    if (byName === undefined) {
+      if (this.keyCache.size >= this.maxStages) this.keyCache.clear();
+      this.keyCache.set(service, (byName = new Map()));
+    }
+    let key = byName.get(name);
+    if (key === undefined) {
+      if (byName.size >= this.maxStages) byName.clear();
+      byName.set(name, (key = stageKey(service, name)));
+    }
+    return key;
+  }
+
+  private addTo(bucket: Bucket, span: SpanRecord): void {
+    const key = this.keyOf(span.serviceName, span.name);
     let cell = bucket.spans.get(key);
     if (cell === undefined) {
       if (!this.ref(key, span.serviceName, span.name)) {

@@ -171,8 +171,45 @@ export class ProtoReader {
     return this.buf.readUInt32LE(this.pos + offset);
   }
 
-  /** A varint that must fit in 32 bits (tags, lengths): wider values are malformed, not wrapped. */
+  /**
+   * A varint that must fit in 32 bits (tags, lengths): wider values are malformed, not wrapped.
+   * Inlined for the common one- to five-byte encodings because every field read starts here.
+   */
   strictUint32(what: string): number {
+    const buf = this.buf;
+    const end = this.end;
+    const start = this.pos;
+    let pos = start;
+    if (pos >= end) this.fail('truncated varint');
+    let b = buf[pos++]!;
+    if (b < 0x80) {
+      this.pos = pos;
+      return b;
+    }
+    let value = b & 0x7f;
+    for (let shift = 7; shift < 28; shift += 7) {
+      if (pos >= end) {
+        this.pos = pos;
+        this.fail('truncated varint');
+      }
+      b = buf[pos++]!;
+      value |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value;
+      }
+    }
+    if (pos >= end) {
+      this.pos = pos;
+      this.fail('truncated varint');
+    }
+    b = buf[pos++]!;
+    if (b <= 0x0f) {
+      this.pos = pos;
+      return (value | (b << 28)) >>> 0;
+    }
+    // Wider, or a non-minimal encoding: read it in full and check the high word.
+    this.pos = start;
     const [lo, hi] = this.varint64();
     if (hi !== 0) this.fail(`${what} does not fit in 32 bits`);
     return lo;
@@ -215,9 +252,16 @@ export class ProtoReader {
   /** Skips a field's value of the given wire type. Groups are rejected: OTLP has none. */
   skip(wireType: number): void {
     switch (wireType) {
-      case WireType.VARINT:
-        this.varint64();
+      case WireType.VARINT: {
+        // Skipped without decoding the value (no allocation).
+        const buf = this.buf;
+        for (let i = 0; i < 10; i++) {
+          if (this.pos >= this.end) this.fail('truncated varint');
+          if (buf[this.pos++]! < 0x80) return;
+        }
+        this.fail('varint longer than 10 bytes');
         return;
+      }
       case WireType.I64:
         if (this.pos + 8 > this.end) this.fail('truncated fixed64');
         this.pos += 8;

@@ -63,6 +63,23 @@ export class DecodeCache {
 
   constructor(private readonly maxEntries = 20_000) {}
 
+  private lastTraceId = '';
+  private readonly lastTraceIdBytes = Buffer.alloc(16);
+
+  /**
+   * The hex trace id of the 16 bytes at `at`. Spans of one trace sit together in a batch, so
+   * the previous id is compared first: one string per run of spans instead of one per span.
+   */
+  traceId(buf: Buffer, at: number): string {
+    const last = this.lastTraceIdBytes;
+    let same = this.lastTraceId !== '';
+    for (let i = 0; same && i < 16; i++) same = buf[at + i] === last[i];
+    if (same) return this.lastTraceId;
+    buf.copy(last, 0, at, at + 16);
+    this.lastTraceId = buf.toString('hex', at, at + 16);
+    return this.lastTraceId;
+  }
+
   name(s: string): string {
     const hit = this.names.get(s);
     if (hit !== undefined) return hit;
@@ -347,7 +364,7 @@ function decodeSpan(
         if (e - r.pos !== 16)
           throw new SpanRejection(`trace_id must be 16 bytes, got ${e - r.pos}`);
         if (isAllZero(buf, r.pos, e)) throw new SpanRejection('trace_id is all zero');
-        traceId = buf.toString('hex', r.pos, e);
+        traceId = cache.traceId(buf, r.pos);
         r.pos = e;
         break;
       }

@@ -5,8 +5,8 @@
  * Invariants:
  * - `traces` iterates from the least recently updated trace to the most recent (an update
  *   re-inserts the entry), so the eviction scan starts at the oldest.
- * - A span id appears at most once per trace: a re-sent span (exporter retry) is a duplicate and
- *   is dropped, so retries never inflate counts or statistics.
+ * - A span re-sent in a later batch (an exporter retry) is a duplicate and is dropped, so retries
+ *   never inflate counts or statistics. (Within a trace's first batch ids are not compared.)
  * - `spanCount` is the sum of `entry.spans.length` over all traces.
  */
 import { StatusCode, type SpanRecord } from '../model.js';
@@ -28,7 +28,11 @@ export interface TraceStoreOptions {
 /** One trace as held by the store. Mutated only by the store. */
 export class TraceEntry {
   readonly spans: SpanRecord[] = [];
-  readonly spanIds = new Set<string>();
+  /**
+   * Span ids, built on the first batch after the one that created the trace: an exporter
+   * retry resends a whole batch, so duplicates can only arrive in a later batch.
+   */
+  spanIds: Set<string> | undefined;
   startMs = Infinity;
   endMs = -Infinity;
   errorCount = 0;
@@ -90,8 +94,10 @@ export interface StoreChange {
 export interface AddResult {
   accepted: number;
   duplicates: number;
-  /** Trace ids that received spans. */
+  /** Traces that received spans (and were not evicted right away). */
   traces: TraceEntry[];
+  /** The spans that were new, in order (the input itself when there was no duplicate). */
+  acceptedSpans: readonly SpanRecord[];
 }
 
 export interface EvictionStats {
@@ -128,8 +134,8 @@ export class TraceStore {
   private readonly coalesceMs: number;
 
   private traces = new Map<string, TraceEntry>();
-  private byService = new Map<string, Set<TraceEntry>>();
-  private byName = new Map<string, Set<TraceEntry>>();
+  private byService = new TraceIndex();
+  private byName = new TraceIndex();
   /** The slowest traces per root operation, slowest first, at most `slowestPerOperation`. */
   private slowest = new Map<string, TraceEntry[]>();
   private _spanCount = 0;
@@ -160,6 +166,8 @@ export class TraceStore {
     return this._rawBytes;
   }
 
+  private readonly isLive = (t: TraceEntry): boolean => this.traces.get(t.traceId) === t;
+
   get(traceId: string): TraceEntry | undefined {
     return this.traces.get(traceId.toLowerCase());
   }
@@ -170,21 +178,17 @@ export class TraceStore {
   }
 
   services(): string[] {
-    return [...this.byService.keys()].sort();
+    return this.byService.keys(this.isLive).sort();
   }
 
   /**
-   * Adds decoded spans, deduplicating by span id, then evicts down to the budget. `onAccepted`
-   * sees each span that was new (not a duplicate).
+   * Adds decoded spans, deduplicating by span id, then evicts down to the budget.
    */
-  add(
-    spans: readonly SpanRecord[],
-    now = Date.now(),
-    onAccepted?: (span: SpanRecord) => void,
-  ): AddResult {
+  add(spans: readonly SpanRecord[], now = Date.now()): AddResult {
     const touched = new Set<TraceEntry>();
     let accepted = 0;
     let duplicates = 0;
+    let acceptedSpans: SpanRecord[] | undefined;
     for (const span of spans) {
       let t = this.traces.get(span.traceId);
       if (t === undefined) {
@@ -192,33 +196,38 @@ export class TraceStore {
         this.traces.set(span.traceId, t);
         this.note('added', span.traceId);
       }
-      if (t.spanIds.has(span.spanId)) {
-        duplicates++;
-        continue;
-      }
       if (!touched.has(t)) {
         if (t.version > 0) {
           // Move to the most-recent end of the eviction order, once per batch.
           this.traces.delete(t.traceId);
           this.traces.set(t.traceId, t);
           this.note('updated', t.traceId);
+          t.spanIds ??= new Set(t.spans.map((s) => s.spanId));
         }
         touched.add(t);
       }
+      if (t.spanIds !== undefined) {
+        if (t.spanIds.has(span.spanId)) {
+          // From the first duplicate on, list the accepted spans (rare: exporter retries).
+          acceptedSpans ??= spans.slice(0, accepted);
+          duplicates++;
+          continue;
+        }
+        t.spanIds.add(span.spanId);
+      }
       t.updatedAt = now;
       this.addSpan(t, span);
-      onAccepted?.(span);
+      if (acceptedSpans !== undefined) acceptedSpans.push(span);
       accepted++;
     }
     for (const t of touched) this.rankSlowest(t);
     if (this._spanCount > this.maxSpans) this.evict();
     const traces = [...touched].filter((t) => this.traces.get(t.traceId) === t);
-    return { accepted, duplicates, traces };
+    return { accepted, duplicates, traces, acceptedSpans: acceptedSpans ?? spans };
   }
 
   private addSpan(t: TraceEntry, span: SpanRecord): void {
     t.spans.push(span);
-    t.spanIds.add(span.spanId);
     if (span.startMs < t.startMs) t.startMs = span.startMs;
     if (span.endMs > t.endMs) t.endMs = span.endMs;
     if (span.statusCode === StatusCode.ERROR) t.errorCount++;
@@ -228,11 +237,11 @@ export class TraceStore {
     const service = span.serviceName;
     if (!t.services.includes(service)) {
       t.services.push(service);
-      indexAdd(this.byService, service, t);
+      this.byService.add(service, t);
     }
     if (!t.names.includes(span.name)) {
       t.names.push(span.name);
-      indexAdd(this.byName, span.name, t);
+      this.byName.add(span.name, t);
     }
     t.rawBytes += span.raw.length;
     t.version++;
@@ -298,8 +307,8 @@ export class TraceStore {
 
   private remove(t: TraceEntry): void {
     this.traces.delete(t.traceId);
-    for (const s of t.services) indexRemove(this.byService, s, t);
-    for (const n of t.names) indexRemove(this.byName, n, t);
+    this.byService.removed(t.services.length, this.isLive);
+    this.byName.removed(t.names.length, this.isLive);
     const list = this.slowest.get(t.operation);
     if (list !== undefined) {
       const i = list.indexOf(t);
@@ -327,16 +336,16 @@ export class TraceStore {
 
   /** Summaries matching the filter, most recently started first. */
   list(filter: TraceFilter = {}): TraceSummary[] {
+    // Start from the narrowest index the filter names.
     let candidates: Iterable<TraceEntry> = this.traces.values();
-    // Start from the narrowest index the filter allows.
-    if (filter.service !== undefined) candidates = this.byService.get(filter.service) ?? [];
-    if (filter.name !== undefined) {
-      const byName = this.byName.get(filter.name) ?? new Set<TraceEntry>();
-      if (filter.service === undefined) candidates = byName;
-      else candidates = [...candidates].filter((t) => byName.has(t));
+    if (filter.name !== undefined) candidates = this.byName.get(filter.name, this.isLive);
+    else if (filter.service !== undefined) {
+      candidates = this.byService.get(filter.service, this.isLive);
     }
     const out: TraceEntry[] = [];
     for (const t of candidates) {
+      if (filter.name !== undefined && !t.names.includes(filter.name)) continue;
+      if (filter.service !== undefined && !t.services.includes(filter.service)) continue;
       if (filter.minDurationMs !== undefined && t.durationMs < filter.minDurationMs) continue;
       if (filter.error !== undefined && t.errorCount > 0 !== filter.error) continue;
       out.push(t);
@@ -384,15 +393,50 @@ export class TraceStore {
   }
 }
 
-function indexAdd(index: Map<string, Set<TraceEntry>>, key: string, t: TraceEntry): void {
-  let set = index.get(key);
-  if (set === undefined) index.set(key, (set = new Set()));
-  set.add(t);
-}
+/**
+ * Traces by key (service, span name), append-only with lazy removal: ingest pays one array push
+ * per new (trace, key) pair; evicted traces are skipped by queries and swept out once they are
+ * half of the entries. (A Set per key cost a hash insertion per stage per trace on the hot path.)
+ */
+class TraceIndex {
+  private lists = new Map<string, TraceEntry[]>();
+  private entries = 0;
+  private dead = 0;
 
-function indexRemove(index: Map<string, Set<TraceEntry>>, key: string, t: TraceEntry): void {
-  const set = index.get(key);
-  if (set === undefined) return;
-  set.delete(t);
-  if (set.size === 0) index.delete(key);
+  add(key: string, t: TraceEntry): void {
+    let list = this.lists.get(key);
+    if (list === undefined) this.lists.set(key, (list = []));
+    list.push(t);
+    this.entries++;
+  }
+
+  get(key: string, isLive: (t: TraceEntry) => boolean): TraceEntry[] {
+    return (this.lists.get(key) ?? []).filter(isLive);
+  }
+
+  keys(isLive: (t: TraceEntry) => boolean): string[] {
+    const out: string[] = [];
+    for (const [key, list] of this.lists) if (list.some(isLive)) out.push(key);
+    return out;
+  }
+
+  /** Notes `n` entries of an evicted trace; sweeps when the dead are half of all entries. */
+  removed(n: number, isLive: (t: TraceEntry) => boolean): void {
+    this.dead += n;
+    if (this.dead * 2 < this.entries) return;
+    this.entries = 0;
+    for (const [key, list] of this.lists) {
+      const live = list.filter(isLive);
+      if (live.length === 0) this.lists.delete(key);
+      else this.lists.set(key, live);
+      this.entries += live.length;
+    }
+    this.dead = 0;
+  }
+
+  clear(): void {
+    this.lists.clear();
+    this.entries = 0;
+    this.dead = 0;
+  }
 }
