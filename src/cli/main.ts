@@ -6,6 +6,7 @@ import path from 'node:path';
 import { startServer, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, LOOPBACK } from '../core/server.js';
 import { PortInUseError, type Logger } from '../core/receiver/ports.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
+import { SpanLogError } from '../core/store/span-log.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
 const VERSION = typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev';
@@ -45,7 +46,8 @@ class UsageError extends Error {}
 
 function intOption(value: string | undefined, name: string, min: number, max: number) {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  // Number('') is 0: an empty value must not quietly mean "any free port".
+  const n = value.trim() === '' ? NaN : Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
   }
@@ -54,7 +56,7 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
 
 function numberOption(value: string | undefined, name: string, min: number) {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = value.trim() === '' ? NaN : Number(value);
   if (!Number.isFinite(n) || n < min) {
     throw new UsageError(`--${name} must be a number of at least ${min}, got "${value}"`);
   }
@@ -198,6 +200,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof PortInUseError) {
       console.error(`stagelight: ${e.message}`);
       return 3;
+    }
+    if (e instanceof SpanLogError) {
+      console.error(`stagelight: cannot use the data folder: ${e.message}`);
+      return 1;
     }
     console.error(`stagelight: ${(e as Error).stack ?? e}`);
     return 1;

@@ -129,8 +129,8 @@ export class TraceEngine implements IngestSink {
           `persistence log ${file}: skipped ${c.length} corrupt bytes at offset ${c.offset} (${c.reason})`,
         );
       }
-      // Everything replayed is settled history: analyse it now.
-      engine.analyzeSettled(Infinity);
+      // Everything replayed is settled history: analyse it now (a cutoff in the future).
+      engine.analyzeSettled(-Infinity);
     }
     return engine;
   }
@@ -280,6 +280,15 @@ export class TraceEngine implements IngestSink {
     clearInterval(this.timer);
     this.store.flush();
     this.opts.forwarder?.close();
+    // A log much larger than what is held would replay traces that were evicted, and the
+    // replay could then keep a different set: rewrite it to exactly what is held.
+    if (this.log !== undefined && this.log.sizeBytes > 1.5 * this.store.rawBytes + 1024 * 1024) {
+      try {
+        this.compact();
+      } catch (e) {
+        this.opts.log?.warn(`persistence log: compaction at close failed: ${(e as Error).message}`);
+      }
+    }
     this.log?.close();
     this.log = undefined;
   }

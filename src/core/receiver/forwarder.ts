@@ -24,8 +24,11 @@ export interface ForwarderOptions {
 
 export interface ForwarderStats {
   url: string;
+  /** Batches waiting (bounded by maxQueueBytes). */
   queuedBatches: number;
   queuedBytes: number;
+  /** 1 while a batch is on the wire or waiting for its retry. */
+  inFlightBatches: number;
   sentBatches: number;
   /** Batches dropped because the queue was full or the upstream refused them for good (4xx). */
   droppedBatches: number;
@@ -35,7 +38,12 @@ export interface ForwarderStats {
 
 /** Normalises the upstream URL: an endpoint without a path gets the OTLP traces path. */
 export function forwardUrl(url: string): string {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--forward needs an http(s) URL, got "${url}"`);
+  }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new Error(`--forward needs an http(s) URL, got "${url}"`);
   }
@@ -48,6 +56,8 @@ export class Forwarder {
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private sending = false;
+  /** The batch being sent or awaiting its retry; not part of `queue`. */
+  private inFlight: Uint8Array | undefined;
   private closed = false;
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -57,6 +67,8 @@ export class Forwarder {
   private readonly maxBackoffMs: number;
   private stats = { sentBatches: 0, droppedBatches: 0, failedAttempts: 0, lastError: '' };
   private idleWaiters: Array<() => void> = [];
+  /** Cancels the request in flight on close, so shutdown never waits for a hung upstream. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly opts: ForwarderOptions) {
     this.url = forwardUrl(opts.url);
@@ -72,6 +84,8 @@ export class Forwarder {
     if (this.closed) return;
     this.queue.push(batch);
     this.queuedBytes += batch.length;
+    // Only waiting batches are dropped; the one on the wire (or awaiting its retry) is not in
+    // the queue and is counted once, when its send ends.
     while (this.queuedBytes > this.maxQueueBytes && this.queue.length > 1) {
       const dropped = this.queue.shift()!;
       this.queuedBytes -= dropped.length;
@@ -80,26 +94,30 @@ export class Forwarder {
     this.pump();
   }
 
+  /** Waiting batches and their bytes (the batch being sent is not counted). */
   getStats(): ForwarderStats {
     return {
       url: this.url,
       queuedBatches: this.queue.length,
       queuedBytes: this.queuedBytes,
+      inFlightBatches: this.inFlight === undefined ? 0 : 1,
       ...this.stats,
     };
   }
 
-  /** Resolves when the queue is empty (for tests and orderly shutdown). */
+  /** Resolves when nothing is waiting or in flight (for tests and orderly shutdown). */
   whenIdle(): Promise<void> {
-    if (this.queue.length === 0 && !this.sending) return Promise.resolve();
+    if (this.queue.length === 0 && this.inFlight === undefined) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   close(): void {
     this.closed = true;
+    this.abort.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.queue = [];
     this.queuedBytes = 0;
+    this.inFlight = undefined;
     this.notifyIdle();
   }
 
@@ -111,11 +129,16 @@ export class Forwarder {
 
   private pump(): void {
     if (this.sending || this.retryTimer !== undefined || this.closed) return;
-    const batch = this.queue[0];
-    if (batch === undefined) {
-      this.notifyIdle();
-      return;
+    if (this.inFlight === undefined) {
+      const next = this.queue.shift();
+      if (next === undefined) {
+        this.notifyIdle();
+        return;
+      }
+      this.queuedBytes -= next.length;
+      this.inFlight = next;
     }
+    const batch = this.inFlight;
     this.sending = true;
     void this.send(batch).then((outcome) => {
       this.sending = false;
@@ -132,10 +155,7 @@ export class Forwarder {
         return;
       }
       // Sent, or refused for good: either way this batch is done.
-      if (this.queue[0] === batch) {
-        this.queue.shift();
-        this.queuedBytes -= batch.length;
-      }
+      this.inFlight = undefined;
       if (outcome === 'sent') this.stats.sentBatches++;
       else this.stats.droppedBatches++;
       this.backoffMs = this.minBackoffMs;
@@ -149,7 +169,7 @@ export class Forwarder {
         method: 'POST',
         headers: { 'content-type': 'application/x-protobuf', ...this.opts.headers },
         body: batch,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]),
       });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return 'sent';
@@ -159,6 +179,7 @@ export class Forwarder {
       this.opts.log?.warn(`forwarding to ${this.url}: upstream refused a batch (${res.status})`);
       return 'refused';
     } catch (e) {
+      if (this.closed) return 'refused';
       const msg = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
       if (this.stats.lastError !== msg) {
         this.opts.log?.warn(`forwarding to ${this.url} failed (${msg}); will retry`);

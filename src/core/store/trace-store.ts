@@ -196,16 +196,9 @@ export class TraceStore {
         this.traces.set(span.traceId, t);
         this.note('added', span.traceId);
       }
-      if (!touched.has(t)) {
-        if (t.version > 0) {
-          // Move to the most-recent end of the eviction order, once per batch.
-          this.traces.delete(t.traceId);
-          this.traces.set(t.traceId, t);
-          this.note('updated', t.traceId);
-          t.spanIds ??= new Set(t.spans.map((s) => s.spanId));
-        }
-        touched.add(t);
-      }
+      // A trace that already holds spans from an earlier batch checks ids: a retry resends
+      // whole batches, so that is where duplicates come from.
+      if (t.version > 0 && !touched.has(t)) t.spanIds ??= new Set(t.spans.map((s) => s.spanId));
       if (t.spanIds !== undefined) {
         if (t.spanIds.has(span.spanId)) {
           // From the first duplicate on, list the accepted spans (rare: exporter retries).
@@ -214,6 +207,16 @@ export class TraceStore {
           continue;
         }
         t.spanIds.add(span.spanId);
+      }
+      if (!touched.has(t)) {
+        if (t.version > 0) {
+          // Move to the most-recent end of the eviction order, once per batch, and only for a
+          // trace that really received something new.
+          this.traces.delete(t.traceId);
+          this.traces.set(t.traceId, t);
+          this.note('updated', t.traceId);
+        }
+        touched.add(t);
       }
       t.updatedAt = now;
       this.addSpan(t, span);
@@ -288,14 +291,20 @@ export class TraceStore {
    */
   private evict(): void {
     const protectedBudget = this.maxSpans * this.protectedShare;
+    // Protected traces (errors, slowest per operation) are kept newest first: while they hold
+    // more than their share, the oldest of them go like any other trace.
     let protectedSpans = 0;
+    for (const t of this.traces.values()) if (this.isProtected(t)) protectedSpans += t.spans.length;
     const skipped: TraceEntry[] = [];
+    this.reranking = new Set();
     for (const t of this.traces.values()) {
       if (this._spanCount <= this.maxSpans) break;
-      if (this.isProtected(t) && protectedSpans + t.spans.length <= protectedBudget) {
-        protectedSpans += t.spans.length;
-        skipped.push(t);
-        continue;
+      if (this.isProtected(t)) {
+        if (protectedSpans <= protectedBudget) {
+          skipped.push(t);
+          continue;
+        }
+        protectedSpans -= t.spans.length;
       }
       this.remove(t);
     }
@@ -303,7 +312,18 @@ export class TraceStore {
       if (this._spanCount <= this.maxSpans) break;
       this.remove(t);
     }
+    // An evicted member of a slowest list leaves room: rank that operation's held traces again,
+    // so protection depends only on what is held (and a replay keeps the same traces).
+    const ops = this.reranking;
+    this.reranking = undefined;
+    if (ops.size > 0) {
+      for (const op of ops) this.slowest.delete(op);
+      for (const t of this.traces.values()) if (ops.has(t.operation)) this.rankSlowest(t);
+    }
   }
+
+  /** Operations whose slowest list lost a member during the current eviction. */
+  private reranking: Set<string> | undefined;
 
   private remove(t: TraceEntry): void {
     this.traces.delete(t.traceId);
@@ -312,7 +332,10 @@ export class TraceStore {
     const list = this.slowest.get(t.operation);
     if (list !== undefined) {
       const i = list.indexOf(t);
-      if (i >= 0) list.splice(i, 1);
+      if (i >= 0) {
+        list.splice(i, 1);
+        this.reranking?.add(t.operation);
+      }
       if (list.length === 0) this.slowest.delete(t.operation);
     }
     this._spanCount -= t.spans.length;
@@ -383,9 +406,11 @@ export class TraceStore {
     if (c === undefined) return;
     const added = new Set(c.added);
     const evicted = new Set(c.evicted);
+    // A trace evicted and created again within the window is in both lists; listeners apply
+    // `evicted` before `added`.
     const change: StoreChange = {
       cleared: c.cleared,
-      added: [...added].filter((id) => !evicted.has(id)),
+      added: [...added].filter((id) => !evicted.has(id) || this.traces.has(id)),
       updated: [...new Set(c.updated)].filter((id) => !added.has(id) && !evicted.has(id)),
       evicted: [...evicted],
     };
