@@ -1,11 +1,12 @@
-// Bundles the Node entry points (CLI now; the extension host and the webview join later).
-// `node esbuild.config.mjs` builds once; `--watch` rebuilds on change.
+// Bundles every entry point: the CLI, the extension host code, the waterfall webview and the
+// demo pipeline's processes. An entry whose source does not exist yet is skipped, so each part
+// can land on its own. `node esbuild.config.mjs` builds once; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-
 const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
 
 /** @type {import('esbuild').BuildOptions} */
 const node = {
@@ -14,11 +15,20 @@ const node = {
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
+  minify: production,
   logLevel: 'warning',
-  // Native or optional modules stay outside the bundle.
-  external: ['vscode'],
+  // `vscode` is provided by the editor; onnxruntime-node is native and ships as a package.
+  external: ['vscode', 'onnxruntime-node'],
   define: { STAGELIGHT_VERSION: JSON.stringify(pkg.version) },
 };
+
+const demoEntries = existsSync('demo/entries')
+  ? Object.fromEntries(
+      readdirSync('demo/entries')
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => [`demo/${f.slice(0, -3)}`, `demo/entries/${f}`]),
+    )
+  : {};
 
 const builds = [
   {
@@ -27,7 +37,25 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
-];
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: demoEntries, outdir: 'dist' },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: true,
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: { 'webview/waterfall': 'webview/src/main.ts' },
+    outdir: 'dist',
+    loader: { '.ttf': 'file' },
+  },
+].filter(
+  (b) =>
+    Object.values(b.entryPoints).length > 0 &&
+    Object.values(b.entryPoints).every((e) => existsSync(e)),
+);
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -1,0 +1,267 @@
+/**
+ * The typed protocol between the extension host and the waterfall webview. Both bundles import
+ * this module (the webview with `import type` plus the guards it needs). Each message is
+ * declared once, its direction in its name:
+ *   - `...Command`: webview -> host, no answer
+ *   - `...Request` / `...Response`: webview -> host with a typed answer (matched by `requestId`)
+ *   - `...Notification`: host -> webview
+ * The host posts nothing before the webview's `ready` command, and validates every message it
+ * receives with `isWebviewMessage` before use.
+ */
+
+/** Bits of `TracePayload.flags`. */
+export const SpanFlag = {
+  ERROR: 1,
+  /** The span has time on the critical path. */
+  CRITICAL: 2,
+  /** A source location is known (code.* attributes or a matched span-start line). */
+  HAS_SOURCE: 4,
+  /** Attached under a span it links to (a queue consumer following its producer). */
+  ADOPTED: 8,
+  /** Its parent is not in the trace (yet). */
+  ORPHAN: 16,
+} as const;
+
+/**
+ * One trace in columnar form: span data as typed arrays indexed by row, so a 1M-span trace is a
+ * handful of arrays rather than a million objects (and crosses postMessage cheaply).
+ *
+ * Invariant: rows are in pre-order DFS order of the span tree (children by start time), so a
+ * span's subtree is the contiguous run of rows after it with a greater depth.
+ */
+export interface TracePayload {
+  traceId: string;
+  /** Bumped whenever the trace changes; details requests name the version they refer to. */
+  version: number;
+  /** Epoch ms of the trace start; span times below are relative to it. */
+  startMs: number;
+  durationMs: number;
+  spanCount: number;
+  /** Row of the parent span, -1 for a root (or an orphan). */
+  parent: Int32Array;
+  depth: Uint16Array;
+  /** Start relative to `startMs`, in ms. */
+  start: Float64Array;
+  duration: Float64Array;
+  /** Time the span spends on the critical path, in ms. */
+  criticalMs: Float64Array;
+  /** Duration minus the time covered by its children, in ms. */
+  selfMs: Float64Array;
+  /** Index into `names`. */
+  name: Uint32Array;
+  names: string[];
+  /** Index into `services`. */
+  service: Uint32Array;
+  services: string[];
+  /** OTLP SpanKind numbers. */
+  kind: Uint8Array;
+  /** `SpanFlag` bits. */
+  flags: Uint8Array;
+  /** The critical path in time order: triples of (row or -1 for a gap, start, end), relative ms. */
+  criticalPath: Float64Array;
+  /** Queue waits: producer row, consumer row, wait start, wait end (relative ms). */
+  queueWaits: Float64Array;
+  /** Queue name per wait (same order as `queueWaits` quadruples). */
+  queueNames: string[];
+  /** Time when no span of the trace was on the critical path, in ms. */
+  gapMs: number;
+}
+
+export interface TraceSummaryPayload {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  startMs: number;
+  durationMs: number;
+  spanCount: number;
+  errorCount: number;
+}
+
+export interface KeyValueText {
+  key: string;
+  /** The value rendered as text (arrays and kvlists as JSON). Untrusted: display as text only. */
+  value: string;
+}
+
+export type AttributeGroup = 'model' | 'gen_ai' | 'code' | 'other';
+
+export interface SpanDetails {
+  row: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  service: string;
+  kind: number;
+  startMs: number;
+  durationMs: number;
+  selfMs: number;
+  criticalMs: number;
+  /** criticalMs / trace duration. */
+  criticalShare: number;
+  status: { code: number; message: string };
+  attributes: Array<KeyValueText & { group: AttributeGroup }>;
+  resource: KeyValueText[];
+  scope: { name: string; version: string };
+  events: Array<{
+    name: string;
+    /** Relative to the span start, in ms. */
+    offsetMs: number;
+    attributes: KeyValueText[];
+  }>;
+  links: Array<{
+    traceId: string;
+    spanId: string;
+    /** Row of the linked span when it is in this trace, else -1. */
+    row: number;
+    attributes: KeyValueText[];
+  }>;
+  /** Where the span starts in the source, when known. */
+  source?: { file: string; line: number };
+}
+
+// ----- webview -> host -------------------------------------------------------------------
+
+export interface ReadyCommand {
+  type: 'ready';
+}
+
+/** Open another trace (from the list, a link, or the breadcrumb). */
+export interface SelectTraceCommand {
+  type: 'selectTrace';
+  traceId: string;
+}
+
+/** "Go to source" for a span. */
+export interface OpenSourceCommand {
+  type: 'openSource';
+  traceId: string;
+  version: number;
+  row: number;
+}
+
+/** Follow new traces live, or stay on the current one. */
+export interface SetFollowCommand {
+  type: 'setFollow';
+  follow: boolean;
+}
+
+export interface SpanDetailsRequest {
+  type: 'spanDetails';
+  requestId: number;
+  traceId: string;
+  version: number;
+  row: number;
+}
+
+export type WebviewCommand =
+  ReadyCommand | SelectTraceCommand | OpenSourceCommand | SetFollowCommand;
+export type WebviewRequest = SpanDetailsRequest;
+export type WebviewMessage = WebviewCommand | WebviewRequest;
+
+// ----- host -> webview -------------------------------------------------------------------
+
+export interface SpanDetailsResponse {
+  type: 'spanDetailsResponse';
+  requestId: number;
+  /** null with `error` when the span is gone (trace evicted or changed). */
+  details: SpanDetails | null;
+  error?: string;
+}
+
+/** Show this trace (opened by the user, or the latest one while following). */
+export interface TraceNotification {
+  type: 'trace';
+  trace: TracePayload;
+  /** 'open': a different trace; 'update': the same trace grew (keep scroll and selection). */
+  reason: 'open' | 'update';
+  /** Row to select, e.g. from a CodeLens click. */
+  selectRow?: number;
+}
+
+export interface TraceListNotification {
+  type: 'traceList';
+  traces: TraceSummaryPayload[];
+}
+
+export interface FollowNotification {
+  type: 'follow';
+  follow: boolean;
+}
+
+/** All traces were cleared. */
+export interface ClearedNotification {
+  type: 'cleared';
+}
+
+export type HostMessage =
+  | SpanDetailsResponse
+  | TraceNotification
+  | TraceListNotification
+  | FollowNotification
+  | ClearedNotification;
+
+// ----- guards ----------------------------------------------------------------------------
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+function isRow(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 31;
+}
+
+function isVersion(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+/** Validates a message from the webview; anything else is dropped by the host. */
+export function isWebviewMessage(m: unknown): m is WebviewMessage {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'selectTrace':
+      return typeof m.traceId === 'string' && TRACE_ID.test(m.traceId);
+    case 'openSource':
+      return (
+        typeof m.traceId === 'string' &&
+        TRACE_ID.test(m.traceId) &&
+        isVersion(m.version) &&
+        isRow(m.row)
+      );
+    case 'setFollow':
+      return typeof m.follow === 'boolean';
+    case 'spanDetails':
+      return (
+        isRow(m.requestId) &&
+        typeof m.traceId === 'string' &&
+        TRACE_ID.test(m.traceId) &&
+        isVersion(m.version) &&
+        isRow(m.row)
+      );
+    default:
+      return false;
+  }
+}
+
+/** Validates a message from the host (the webview trusts the host, but not blindly). */
+export function isHostMessage(m: unknown): m is HostMessage {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'spanDetailsResponse':
+      return isRow(m.requestId) && (m.details === null || isRecord(m.details));
+    case 'trace':
+      return isRecord(m.trace) && (m.reason === 'open' || m.reason === 'update');
+    case 'traceList':
+      return Array.isArray(m.traces);
+    case 'follow':
+      return typeof m.follow === 'boolean';
+    case 'cleared':
+      return true;
+    default:
+      return false;
+  }
+}
