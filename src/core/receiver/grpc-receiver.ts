@@ -5,6 +5,7 @@
  * receive limit to the decompressed message, answering RESOURCE_EXHAUSTED.
  */
 import * as grpc from '@grpc/grpc-js';
+import type * as http2 from 'node:http2';
 import type { IngestSink } from './ingest.js';
 import { GrpcCode } from './rpc-status.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
@@ -44,6 +45,44 @@ const traceServiceDefinition: grpc.ServiceDefinition = {
   },
 };
 
+/** HTTP/2 receive windows: a whole 512-span export (~256 KiB) fits without a window update. */
+const STREAM_WINDOW_BYTES = 8 * 1024 * 1024;
+const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+
+/** The grpc-js internals touched by `widenFlowControl` (absent in other versions: no effect). */
+interface GrpcServerInternals {
+  commonServerOptions?: http2.ServerOptions;
+  http2Servers?: Map<http2.Http2Server, unknown>;
+}
+
+/**
+ * grpc-js leaves the HTTP/2 flow-control windows at Node's 64 KiB defaults and offers no server
+ * option for them, so each large export stalls on several WINDOW_UPDATE round trips; measured
+ * in `npm run bench:ingest`. This reaches into grpc-js internals (the version is pinned by the
+ * lockfile): where they differ, it changes nothing and ingest works as before, only slower.
+ */
+function widenStreamWindow(server: grpc.Server): void {
+  const internals = server as unknown as GrpcServerInternals;
+  const options = internals.commonServerOptions;
+  if (options !== undefined) {
+    options.settings = { ...options.settings, initialWindowSize: STREAM_WINDOW_BYTES };
+  }
+}
+
+function widenConnectionWindow(server: grpc.Server): void {
+  const servers = (server as unknown as GrpcServerInternals).http2Servers;
+  if (!(servers instanceof Map)) return;
+  for (const h2 of servers.keys()) {
+    h2.on('session', (session: http2.ServerHttp2Session) => {
+      try {
+        session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+      } catch {
+        // A session closing as it opens: nothing to widen.
+      }
+    });
+  }
+}
+
 export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<RunningGrpcReceiver> {
   const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
   const handlers: grpc.UntypedServiceImplementation = {
@@ -79,12 +118,14 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
           'grpc.max_send_message_length': 4 * 1024 * 1024,
         });
         s.addService(traceServiceDefinition, handlers);
+        widenStreamWindow(s);
         s.bindAsync(`${opts.host}:${p}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
           if (err) {
             s.forceShutdown();
             reject(err);
           } else {
             server = s;
+            widenConnectionWindow(s);
             resolve(bound);
           }
         });
