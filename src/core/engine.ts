@@ -12,7 +12,7 @@ import {
 } from './otlp/trace-request-decoder.js';
 import { otlpJsonToProtobuf } from './otlp/otlp-json-request.js';
 import { spansToProtobuf } from './otlp/export.js';
-import { attributeValue } from './otlp/span-details.js';
+import { attributeValue, decodeSpanJson, spanAttributes } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
 import type { Forwarder } from './receiver/forwarder.js';
@@ -21,6 +21,17 @@ import { SpanLog, type ReplayReport } from './store/span-log.js';
 import { analyzeTrace, type TraceAnalysis } from './analysis/analyze-trace.js';
 import { StageStatsWindow } from './analysis/stage-stats.js';
 import type { SpanRecord } from './model.js';
+import {
+  computeInsights,
+  explainTrace,
+  makeBaseline,
+  samplingWhatIf,
+  type Baseline,
+  type InsightTrace,
+  type InsightsReport,
+  type SamplingOutcome,
+  type SamplingPolicy,
+} from './analysis/insights.js';
 
 export interface EngineOptions {
   /** Span budget of the store (default 200,000). */
@@ -269,6 +280,55 @@ export class TraceEngine implements IngestSink {
     }
   }
 
+  /** Recent traces for the insights: updated within the statistics window, newest last. */
+  private recentTraces(limit = 2000): InsightTrace[] {
+    const cutoff = Date.now() - (this.opts.statsWindowMs ?? 300_000);
+    const out: InsightTrace[] = [];
+    for (const t of this.store.all()) {
+      if (t.updatedAt < cutoff || t.spans.length === 0) continue;
+      const root = t.root ?? t.spans[0]!;
+      out.push({
+        traceId: t.traceId,
+        operation: `${root.serviceName} ${root.name}`,
+        startMs: t.startMs,
+        durationMs: t.durationMs,
+        spans: t.spans,
+        analysis: this.analyzeEntry(t),
+      });
+    }
+    return out.slice(-limit);
+  }
+
+  /** Diagnoses over the recent traces, most important first (also `GET /api/insights`). */
+  insights(): InsightsReport {
+    return computeInsights(this.recentTraces(), {
+      attributes: spanAttributes,
+      errorMessage,
+      baseline: this.baseline,
+    });
+  }
+
+  /** A trace's stages against the typical trace of its operation. */
+  explain(traceId: string) {
+    const recent = this.recentTraces();
+    const t = recent.find((r) => r.traceId === traceId.toLowerCase());
+    return t === undefined ? undefined : explainTrace(t, recent);
+  }
+
+  /** Pins the recent traces' per-stage latencies as the baseline for later comparisons. */
+  pinBaseline(label: string): Baseline {
+    this.baseline = makeBaseline(this.recentTraces(), label);
+    return this.baseline;
+  }
+
+  /** The pinned baseline, if any. */
+  baseline: Baseline | undefined;
+
+  /** What head and tail sampling would have kept of the recent traces. */
+  samplingWhatIf(policy: SamplingPolicy): SamplingOutcome {
+    return samplingWhatIf(this.recentTraces(), policy);
+  }
+
   clear(): void {
     this.store.clear();
     this.stats.clear();
@@ -291,5 +351,24 @@ export class TraceEngine implements IngestSink {
     }
     this.log?.close();
     this.log = undefined;
+  }
+}
+
+/** An error span's exception message (from its `exception` event), else its status message. */
+function errorMessage(span: SpanRecord): string | undefined {
+  try {
+    const json = decodeSpanJson(span.raw);
+    for (const e of json.events) {
+      if (e.name !== 'exception') continue;
+      const get = (k: string) => e.attributes.find((kv) => kv.key === k)?.value;
+      const type = get('exception.type');
+      const message = get('exception.message');
+      const text = (v: typeof type) => (v !== undefined && 'stringValue' in v ? v.stringValue : '');
+      const line = [text(type), text(message)].filter((x) => x !== '').join(': ');
+      if (line !== '') return line;
+    }
+    return json.status.message || undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -4,11 +4,15 @@
  *   GET /api/traces?service=&name=&minDurationMs=&error=&limit=
  *   GET /api/traces/{traceId}                  (OTLP JSON, importable by other OTLP tools)
  *   GET /api/traces/{traceId}/critical-path
+ *   GET /api/traces/{traceId}/explain          (stages against the typical trace)
  *   GET /api/stats                             (the per-stage table)
+ *   GET /api/insights                          (diagnoses, most important first; what-ifs)
+ *   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceEngine } from '../engine.js';
 import type { TraceFilter } from '../store/trace-store.js';
+import type { SamplingPolicy } from '../analysis/insights.js';
 import { spansToOtlpJson, stringifyOtlpJson } from '../otlp/export.js';
 import { sendError, sendJson, type RouteHandler } from '../receiver/http-receiver.js';
 
@@ -49,6 +53,27 @@ export function parseTraceFilter(q: URLSearchParams): TraceFilter {
   return f;
 }
 
+/** Parses `?headRatio=0.1&keepErrors=true&latencyMs=2000` for the sampling what-if. */
+export function parseSamplingPolicy(q: URLSearchParams): SamplingPolicy {
+  const ratio = Number(q.get('headRatio') ?? '0.1');
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+    throw new BadQueryError(`headRatio must be a number from 0 to 1, got "${q.get('headRatio')}"`);
+  }
+  const keep = q.get('keepErrors') ?? 'true';
+  if (keep !== 'true' && keep !== 'false') {
+    throw new BadQueryError(`keepErrors must be true or false, got "${keep}"`);
+  }
+  const latency = q.get('latencyMs');
+  let latencyThresholdMs: number | undefined;
+  if (latency !== null && latency !== '') {
+    latencyThresholdMs = Number(latency);
+    if (!Number.isFinite(latencyThresholdMs) || latencyThresholdMs < 0) {
+      throw new BadQueryError(`latencyMs must be a non-negative number, got "${latency}"`);
+    }
+  }
+  return { headRatio: ratio, keepErrors: keep === 'true', latencyThresholdMs };
+}
+
 export interface ReadApiInfo {
   version: string;
   startedAt: number;
@@ -80,6 +105,19 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         evicted: store.evicted,
         counters: engine.counters,
       });
+      return true;
+    }
+    if (route.length === 1 && route[0] === 'insights') {
+      sendJson(res, 200, engine.insights());
+      return true;
+    }
+    if (route.length === 2 && route[0] === 'insights' && route[1] === 'sampling') {
+      try {
+        sendJson(res, 200, engine.samplingWhatIf(parseSamplingPolicy(url.searchParams)));
+      } catch (e) {
+        if (!(e instanceof BadQueryError)) throw e;
+        sendError(res, 400, e.message);
+      }
       return true;
     }
     if (route.length === 1 && route[0] === 'stats') {
@@ -114,6 +152,10 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       }
       if (route[2] === 'critical-path') {
         sendJson(res, 200, criticalPathJson(engine, id));
+        return true;
+      }
+      if (route[2] === 'explain') {
+        sendJson(res, 200, { traceId: id.toLowerCase(), stages: engine.explain(id) ?? [] });
         return true;
       }
     }
