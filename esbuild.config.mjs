@@ -2,7 +2,7 @@
 // demo pipeline's processes. An entry whose source does not exist yet is skipped, so each part
 // can land on its own. `node esbuild.config.mjs` builds once; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -50,6 +50,8 @@ const builds = [
     entryPoints: { 'webview/waterfall': 'webview/src/main.ts' },
     outdir: 'dist',
     loader: { '.ttf': 'file' },
+    // Fonts next to the webview bundle, so the webview's resource root stays dist/webview.
+    assetNames: 'webview/[name]-[hash]',
   },
 ].filter(
   (b) =>
@@ -57,8 +59,32 @@ const builds = [
     Object.values(b.entryPoints).every((e) => existsSync(e)),
 );
 
+/**
+ * The demo's model runners load onnxruntime-node, a native module kept out of the bundles. The
+ * VSIX ships no top-level node_modules, so a production build copies the runtime next to the
+ * bundles (dist/node_modules), for this platform only; Node resolves it from dist/demo/.
+ */
+function copyNativeRuntime() {
+  const out = 'dist/node_modules';
+  rmSync(out, { recursive: true, force: true });
+  const ort = 'node_modules/onnxruntime-node';
+  const binary = `bin/napi-v6/${process.platform}/${process.arch}`;
+  if (!existsSync(`${ort}/${binary}`)) {
+    throw new Error(`onnxruntime-node has no binary for ${process.platform}-${process.arch}`);
+  }
+  for (const part of ['package.json', 'dist', binary]) {
+    cpSync(`${ort}/${part}`, `${out}/onnxruntime-node/${part}`, { recursive: true });
+  }
+  for (const part of ['package.json', 'dist']) {
+    cpSync(`node_modules/onnxruntime-common/${part}`, `${out}/onnxruntime-common/${part}`, {
+      recursive: true,
+    });
+  }
+}
+
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (production) copyNativeRuntime();
 }

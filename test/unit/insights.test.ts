@@ -177,7 +177,10 @@ describe('insights', () => {
     let n = 0;
     for (const t of all) {
       const r = t.spans.find((s) => s.name === 'reranking')!;
-      if (attrTable.get(r)![0]!.value.stringValue === 'replica-b' && n++ % 10 < 3) {
+      if (
+        (attrTable.get(r)![0]!.value as { stringValue: string }).stringValue === 'replica-b' &&
+        n++ % 10 < 3
+      ) {
         Object.defineProperty(r, 'statusCode', { value: StatusCode.ERROR });
       }
     }

@@ -1,0 +1,172 @@
+/**
+ * The text of latency lenses and hovers, from stage statistics. Pure formatting: no editor API,
+ * so the exact strings are unit-tested.
+ */
+
+import type { StageStats } from '../analysis/stage-stats.js';
+
+/** Statistics a lens can show, in the order they are shown. */
+export const LENS_STATISTICS = [
+  'p50',
+  'p95',
+  'p99',
+  'mean',
+  'max',
+  'critical',
+  'share',
+  'count',
+  'errors',
+] as const;
+
+export type LensStatistic = (typeof LENS_STATISTICS)[number];
+
+export const DEFAULT_LENS_STATISTICS: readonly LensStatistic[] = [
+  'p50',
+  'p95',
+  'critical',
+  'share',
+  'count',
+  'errors',
+];
+
+/** Keeps the known statistic names of a user setting, in display order; defaults when none. */
+export function parseLensStatistics(setting: unknown): readonly LensStatistic[] {
+  if (!Array.isArray(setting)) return DEFAULT_LENS_STATISTICS;
+  const wanted = new Set(setting.filter((s): s is string => typeof s === 'string'));
+  const out = LENS_STATISTICS.filter((s) => wanted.has(s));
+  return out.length > 0 || setting.length === 0 ? out : DEFAULT_LENS_STATISTICS;
+}
+
+/**
+ * A duration for people: three significant figures, unit chosen by size
+ * (`850 µs`, `12.3 ms`, `1.21 s`, `2 m 05 s`).
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 9.995) return `${s.toFixed(2)} s`;
+  if (s < 99.95) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const whole = Math.round(s);
+  return `${Math.floor(whole / 60)} m ${String(whole % 60).padStart(2, '0')} s`;
+}
+
+/** A percentage without false precision: `96%`, `0.4%`, `<0.1%`. */
+export function formatPercent(pct: number): string {
+  if (!Number.isFinite(pct)) return '–';
+  if (pct === 0) return '0%';
+  if (pct < 0.1) return '<0.1%';
+  if (pct < 1) return `${pct.toFixed(1)}%`;
+  return `${Math.round(pct)}%`;
+}
+
+export interface LensTextOptions {
+  readonly statistics?: readonly LensStatistic[];
+  /**
+   * p95 of the end-to-end latency of the traces running the stage; with it, `share` reads
+   * "52% of p95": the stage's p95 as a part of the pipeline's.
+   */
+  readonly endToEndP95Ms?: number;
+}
+
+/**
+ * The lens title, e.g.
+ * `reranking  p50 1.21 s · p95 1.40 s · critical in 96% · 52% of p95 · n=120 · 2 errors`.
+ * A statistic with nothing to say (no errors, no settled trace yet) is left out.
+ */
+export function lensText(stats: StageStats, opts: LensTextOptions = {}): string {
+  const parts: string[] = [];
+  for (const s of opts.statistics ?? DEFAULT_LENS_STATISTICS) {
+    switch (s) {
+      case 'p50':
+        parts.push(`p50 ${formatDuration(stats.p50Ms)}`);
+        break;
+      case 'p95':
+        parts.push(`p95 ${formatDuration(stats.p95Ms)}`);
+        break;
+      case 'p99':
+        parts.push(`p99 ${formatDuration(stats.p99Ms)}`);
+        break;
+      case 'mean':
+        parts.push(`mean ${formatDuration(stats.meanMs)}`);
+        break;
+      case 'max':
+        parts.push(`max ${formatDuration(stats.maxMs)}`);
+        break;
+      case 'critical':
+        if (stats.traceCount > 0) parts.push(`critical in ${formatPercent(stats.criticalInPct)}`);
+        break;
+      case 'share':
+        if (opts.endToEndP95Ms !== undefined && opts.endToEndP95Ms > 0) {
+          const pct = Math.min(100, (100 * stats.p95Ms) / opts.endToEndP95Ms);
+          parts.push(`${formatPercent(pct)} of p95`);
+        }
+        break;
+      case 'count':
+        parts.push(`n=${stats.count}`);
+        break;
+      case 'errors':
+        if (stats.errorCount > 0) {
+          parts.push(`${stats.errorCount} ${stats.errorCount === 1 ? 'error' : 'errors'}`);
+        }
+        break;
+    }
+  }
+  return parts.length === 0 ? stats.name : `${stats.name}  ${parts.join(' · ')}`;
+}
+
+/** One bin of a latency histogram: [loMs, hiMs). */
+export interface HistogramBin {
+  readonly loMs: number;
+  readonly hiMs: number;
+  readonly count: number;
+}
+
+/**
+ * Bins durations: linear bins, or logarithmic ones when the spread is wide (max > 20 × min),
+ * so a long tail does not squash the body into one bin.
+ */
+export function histogram(durations: readonly number[], bins = 8): HistogramBin[] {
+  const values = durations.filter((d) => Number.isFinite(d) && d >= 0);
+  if (values.length === 0) return [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (max === min) return [{ loMs: min, hiMs: max, count: values.length }];
+  const log = min > 0 && max / min > 20;
+  const lo = log ? Math.log(min) : min;
+  const hi = log ? Math.log(max) : max;
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) {
+    const x = log ? Math.log(v) : v;
+    counts[Math.min(bins - 1, Math.floor((x - lo) / width))]!++;
+  }
+  const edge = (i: number): number => (log ? Math.exp(lo + i * width) : lo + i * width);
+  return counts.map((count, i) => ({
+    loMs: edge(i),
+    hiMs: i === bins - 1 ? max : edge(i + 1),
+    count,
+  }));
+}
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A histogram as monospace text lines: `1.10 s – 1.20 s  ████▌      12`. */
+export function histogramText(bins: readonly HistogramBin[], barWidth = 24): string[] {
+  const peak = Math.max(1, ...bins.map((b) => b.count));
+  const labels = bins.map((b) => `${formatDuration(b.loMs)} – ${formatDuration(b.hiMs)}`);
+  const labelWidth = Math.max(0, ...labels.map((l) => l.length));
+  return bins.map((b, i) => {
+    const eighths = Math.round((b.count / peak) * barWidth * 8);
+    const bar = '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+    return `${labels[i]!.padEnd(labelWidth)}  ${bar.padEnd(barWidth)} ${b.count}`;
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The waterfall bundle in headless Chromium (Debian's /usr/bin/chromium) through the harness
+ * page: strict CSP without violations, the trace drawn, a click selects a span and fills the
+ * details panel (untrusted values as text), keyboard navigation, filtering, "Go to source".
+ * Saves docs/images/waterfall.png and docs/images/span-details.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHarnessServer, type HarnessServer } from '../../webview/dev/harness-server.js';
+import type { WebviewMessage } from '../../src/protocol/messages.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '..', '..');
+const IMAGES = path.join(ROOT, 'docs', 'images');
+const ROW = 22;
+
+interface Win {
+  stagelightHarness: { sent: WebviewMessage[]; drawMs: number[] };
+  cspViolations: string[];
+}
+
+describe(
+  'waterfall webview in Chromium',
+  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing (apt-get install -y chromium)` },
+  () => {
+    let server: HarnessServer;
+    let browser: Browser;
+    let page: Page;
+    const errors: string[] = [];
+
+    before(async () => {
+      server = await startHarnessServer({ bundle: 'build' });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--disable-quic',
+          '--headless=new',
+        ],
+      });
+      page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.addInitScript(`
+      window.__name = (f) => f;
+      window.cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.sourceFile + ':' + e.lineNumber));
+    `);
+      // 60 spans: four pipeline requests, one failing, small enough to read in a screenshot.
+      await page.goto(`${server.url}?spans=60`);
+      await page.waitForFunction(
+        () => (globalThis as unknown as Win).stagelightHarness?.drawMs.length > 0,
+      );
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    const sent = (): Promise<WebviewMessage[]> =>
+      page.evaluate(() => (globalThis as unknown as Win).stagelightHarness.sent);
+    const clickRow = async (index: number, x = 220): Promise<void> => {
+      const box = await page.locator('.scroller').boundingBox();
+      assert.ok(box);
+      await page.mouse.click(box.x + x, box.y + index * ROW + ROW / 2);
+    };
+
+    it('starts with ready and draws the trace under the strict CSP', async () => {
+      const msgs = await sent();
+      assert.deepEqual(msgs[0], { type: 'ready' });
+      assert.match(
+        await page.locator('.summary').innerText(),
+        /batch_inference[\s\S]*60 spans[\s\S]*1 error/,
+      );
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Win).cspViolations), []);
+      assert.deepEqual(errors, []);
+    });
+
+    it('selects a span on click and shows its details as text', async () => {
+      await clickRow(2); // preprocessing of the first request: has a source location
+      const details = page.locator('.details');
+      await details.locator('.details-title').filter({ hasText: 'preprocessing' }).waitFor();
+      await details.locator('.go-to-source').waitFor();
+      const text = await details.innerText();
+      assert.match(text, /Duration/);
+      assert.match(text, /Self time/);
+      assert.match(text, /Critical path/);
+      assert.match(text, /Model \(model\.\*\)[\s\S]*model\.name/);
+      assert.match(text, /GenAI \(gen_ai\.\*\)/);
+      assert.match(text, /Code \(code\.\*\)[\s\S]*code\.file\.path/);
+      assert.match(text, /Resource[\s\S]*service\.instance\.id/);
+      // The hostile attribute value stays text: no element was created from it.
+      assert.match(text, /<img src=x onerror=alert\(1\)>/);
+      assert.equal(await details.locator('img').count(), 0);
+      assert.match(
+        await page.locator('.breadcrumb').innerText(),
+        /batch_inference[\s\S]*inference_request[\s\S]*preprocessing/,
+      );
+      const req = (await sent()).filter((m) => m.type === 'spanDetails').at(-1);
+      assert.equal(req?.type === 'spanDetails' ? req.row : -1, 2);
+
+      await details.locator('.go-to-source').click();
+      const open = (await sent()).filter((m) => m.type === 'openSource').at(-1);
+      assert.equal(open?.type === 'openSource' ? open.row : -1, 2);
+
+      mkdirSync(IMAGES, { recursive: true });
+      await details.screenshot({ path: path.join(IMAGES, 'span-details.png') });
+    });
+
+    it('navigates with the keyboard: down, next error, collapse', async () => {
+      await page.locator('.scroller').focus();
+      await page.keyboard.press('ArrowDown');
+      await page.locator('.details-title').filter({ hasText: 'embedding' }).waitFor();
+      await page.keyboard.press('e');
+      await page.locator('.details-title').filter({ hasText: 'reranking' }).waitFor();
+      await page.locator('.details .status-error').waitFor();
+      const text = await page.locator('.details').innerText();
+      assert.match(text, /Error: CUDA out of memory/);
+      assert.match(text, /exception[\s\S]*Traceback/);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: path.join(IMAGES, 'waterfall.png') });
+      await page.keyboard.press('ArrowLeft'); // a leaf: goes to its parent
+      await page.locator('.details-title').filter({ hasText: 'inference_request' }).waitFor();
+    });
+
+    it('filters by a query and clears it with Escape', async () => {
+      const field = page.locator('vscode-text-field.search input');
+      await field.click();
+      await field.fill('is:error');
+      await page.locator('.match-count').filter({ hasText: '1 match' }).waitFor();
+      await field.fill('dur>50ms service:generator');
+      await page
+        .locator('.match-count')
+        .filter({ hasText: /\d+ match/ })
+        .waitFor();
+      await field.press('Escape');
+      assert.equal(await page.locator('.match-count').innerText(), '');
+      assert.deepEqual(errors, []);
+    });
+  },
+);

@@ -1,0 +1,183 @@
+/**
+ * The selected span's details: timing, critical share, status, attributes grouped (model.*,
+ * gen_ai.*, code.*, others), resource, scope, events (exception stacks), links, and "Go to
+ * source". Every value from the span is untrusted and set as text only.
+ */
+
+import type { AttributeGroup, KeyValueText, SpanDetails } from '../../../src/protocol/messages.js';
+import { formatDuration, formatShare } from '../model/layout.js';
+import { button } from './components.js';
+import { el } from './dom.js';
+
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const GROUP_TITLES: Record<AttributeGroup, string> = {
+  model: 'Model (model.*)',
+  gen_ai: 'GenAI (gen_ai.*)',
+  code: 'Code (code.*)',
+  other: 'Attributes',
+};
+
+export interface DetailsActions {
+  openSource(): void;
+  selectRow(row: number): void;
+  openTrace(traceId: string): void;
+  close(): void;
+}
+
+export class DetailsPanel {
+  readonly el: HTMLElement;
+  private readonly body: HTMLElement;
+
+  constructor(private readonly actions: DetailsActions) {
+    this.body = el('div', 'details-body');
+    this.el = el('aside', 'details');
+    this.el.setAttribute('aria-label', 'Span details');
+    this.el.tabIndex = -1;
+    this.el.append(this.body);
+    this.showEmpty('Select a span to see its details.');
+  }
+
+  showEmpty(text: string): void {
+    this.body.replaceChildren(el('p', 'details-empty', text));
+  }
+
+  showLoading(name: string): void {
+    this.body.replaceChildren(
+      el('h2', 'details-title', name),
+      el('p', 'details-empty', 'Loading…'),
+    );
+  }
+
+  /** `traceStartMs`: epoch ms of the trace start, for the span's offset. */
+  show(d: SpanDetails, traceStartMs: number): void {
+    const close = button({
+      icon: 'close',
+      title: 'Close details (Escape)',
+      onClick: () => this.actions.close(),
+    });
+    close.el.classList.add('details-close');
+    const header = el('div', 'details-header', el('h2', 'details-title', d.name), close.el);
+    const sub = el('div', 'details-sub', `${d.service} · ${KINDS[d.kind] ?? `kind ${d.kind}`}`);
+    const parts: Node[] = [header, sub];
+
+    if (d.source !== undefined) {
+      const src = d.source;
+      const go = button({
+        label: 'Go to source',
+        icon: 'go-to-file',
+        appearance: 'primary',
+        title: `Open ${src.file}:${src.line} (G)`,
+        onClick: () => this.actions.openSource(),
+      });
+      go.el.classList.add('go-to-source');
+      parts.push(
+        el('div', 'details-actions', go.el, el('span', 'source-path', `${src.file}:${src.line}`)),
+      );
+    }
+
+    const timing = el('dl', 'details-grid');
+    const row = (k: string, v: string, cls = ''): void => {
+      timing.append(el('dt', '', k), el('dd', cls, v));
+    };
+    row('Duration', formatDuration(d.durationMs));
+    row('Starts at', `+${formatDuration(d.startMs - traceStartMs)}`);
+    row('Self time', formatDuration(d.selfMs));
+    row(
+      'Critical path',
+      d.criticalMs > 0
+        ? `${formatDuration(d.criticalMs)} · ${formatShare(d.criticalShare)} of the trace`
+        : 'not on the critical path',
+    );
+    const statusText = d.status.code === 2 ? 'Error' : d.status.code === 1 ? 'OK' : 'Unset';
+    row(
+      'Status',
+      d.status.message !== '' ? `${statusText}: ${d.status.message}` : statusText,
+      d.status.code === 2 ? 'status-error' : '',
+    );
+    row('Span id', d.spanId, 'mono');
+    if (d.parentSpanId !== '') row('Parent id', d.parentSpanId, 'mono');
+    parts.push(timing);
+
+    const groups: AttributeGroup[] = ['model', 'gen_ai', 'code', 'other'];
+    for (const g of groups) {
+      const items = d.attributes.filter((a) => a.group === g);
+      if (items.length > 0) parts.push(section(GROUP_TITLES[g], kvTable(items), `attrs-${g}`));
+    }
+    if (d.attributes.length === 0)
+      parts.push(section('Attributes', el('p', 'details-empty', 'none')));
+
+    if (d.events.length > 0) {
+      const list = el('ol', 'events');
+      for (const e of d.events) {
+        const item = el('li', e.name === 'exception' ? 'event exception' : 'event');
+        item.append(
+          el(
+            'div',
+            'event-head',
+            el('span', 'event-name', e.name),
+            el('span', 'event-offset', `+${formatDuration(e.offsetMs)}`),
+          ),
+        );
+        const stack = e.attributes.find((a) => a.key === 'exception.stacktrace');
+        const rest = e.attributes.filter((a) => a !== stack);
+        if (rest.length > 0) item.append(kvTable(rest));
+        if (stack !== undefined) item.append(el('pre', 'stack', stack.value));
+        list.append(item);
+      }
+      parts.push(section(`Events (${d.events.length})`, list, 'events-section'));
+    }
+
+    if (d.links.length > 0) {
+      const list = el('ul', 'links');
+      for (const l of d.links) {
+        const item = el('li', 'link');
+        const label =
+          l.row >= 0
+            ? `span ${l.spanId} (this trace)`
+            : `trace ${l.traceId.slice(0, 8)}… span ${l.spanId}`;
+        const go = button({
+          label,
+          icon: l.row >= 0 ? 'arrow-right' : 'link-external',
+          title: l.row >= 0 ? 'Select the linked span' : 'Open the linked trace',
+          onClick: () =>
+            l.row >= 0 ? this.actions.selectRow(l.row) : this.actions.openTrace(l.traceId),
+        });
+        item.append(go.el);
+        if (l.attributes.length > 0) item.append(kvTable(l.attributes));
+        list.append(item);
+      }
+      parts.push(section(`Links (${d.links.length})`, list, 'links-section'));
+    }
+
+    parts.push(section('Resource', kvTable(d.resource), 'resource-section'));
+    parts.push(
+      section(
+        'Scope',
+        kvTable([
+          { key: 'name', value: d.scope.name },
+          { key: 'version', value: d.scope.version },
+        ]),
+      ),
+    );
+    this.body.replaceChildren(...parts);
+  }
+}
+
+function section(title: string, content: Node, cls = ''): HTMLElement {
+  const details = el('details', `section ${cls}`);
+  details.open = true;
+  details.append(el('summary', '', title), content);
+  return details;
+}
+
+function kvTable(items: readonly KeyValueText[]): HTMLElement {
+  const table = el('table', 'kv');
+  const body = el('tbody');
+  for (const kv of items) {
+    const value = el('td', 'kv-value', kv.value);
+    value.title = kv.value.length > 200 ? `${kv.value.slice(0, 200)}…` : kv.value;
+    body.append(el('tr', '', el('th', 'kv-key', kv.key), value));
+  }
+  table.append(body);
+  return table;
+}
