@@ -2,7 +2,7 @@
 // demo pipeline's processes. An entry whose source does not exist yet is skipped, so each part
 // can land on its own. `node esbuild.config.mjs` builds once; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -37,7 +37,17 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The extension is three bundles: the adapters (loaded at activation), the receiver core,
+  // required on first start (src/extension/load-core.ts), and the scaffolding below.
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'extension-core': 'src/extension/core-bundle.ts' }, outdir: 'dist' },
+  // The scaffolding commands (TypeScript compiler, tree-sitter): required on their first use
+  // (src/extension/scaffold-load.ts).
+  {
+    ...node,
+    entryPoints: { 'extension-scaffold': 'src/extension/scaffold-bundle.ts' },
+    outdir: 'dist',
+  },
   { ...node, entryPoints: demoEntries, outdir: 'dist' },
   {
     bundle: true,
@@ -82,9 +92,25 @@ function copyNativeRuntime() {
   }
 }
 
+/**
+ * The scaffolding parses Python, Go and Java with tree-sitter's WebAssembly build: the runtime
+ * and the grammars are data files next to the bundles (src/core/scaffold/parsers.ts).
+ */
+function copyTreeSitterWasm() {
+  const files = [
+    'node_modules/web-tree-sitter/tree-sitter.wasm',
+    'node_modules/tree-sitter-python/tree-sitter-python.wasm',
+    'node_modules/tree-sitter-go/tree-sitter-go.wasm',
+    'node_modules/tree-sitter-java/tree-sitter-java.wasm',
+  ];
+  mkdirSync('dist/wasm', { recursive: true });
+  for (const f of files) cpSync(f, `dist/wasm/${f.split('/').pop()}`);
+}
+
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyTreeSitterWasm();
   if (production) copyNativeRuntime();
 }

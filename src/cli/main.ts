@@ -7,6 +7,7 @@ import { startServer, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, LOOPBACK } from '../
 import { PortInUseError, type Logger } from '../core/receiver/ports.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
+import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
 const VERSION = typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev';
@@ -15,6 +16,7 @@ const HELP = `stagelight ${VERSION}: trace-driven development of ML inference pi
 
 Usage:
   stagelight serve [options]     run the local OTLP receiver, trace store and read API
+  stagelight demo [options]      run the bundled demo ML pipeline and print its per-stage table
   stagelight --help | --version
 
 serve options:
@@ -33,6 +35,8 @@ serve options:
   --stats-window <s>        window of the per-stage statistics in seconds (default 300)
   --exit-when-idle <s>      exit once no span arrived for <s> seconds (for scripts)
   --quiet                   print only the endpoints and errors
+
+${DEMO_HELP}
 
 Read API (on the HTTP port):
   GET /api/health
@@ -191,9 +195,20 @@ export async function main(argv: string[]): Promise<number> {
       }
       return await serve(rest);
     }
+    if (command === 'demo') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(HELP);
+        return 0;
+      }
+      return await demoCommand(rest);
+    }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      e instanceof UsageError ||
+      e instanceof DemoUsageError ||
+      (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`stagelight: ${(e as Error).message}\nRun "stagelight --help" for usage.`);
       return 2;
     }

@@ -14,6 +14,7 @@ import * as vscode from 'vscode';
 import type { RunningServer } from '../core/server.js';
 import type { TraceEngine, EngineChange } from '../core/engine.js';
 import { receiverSettings, lensSettings } from './config.js';
+import { loadCore } from './load-core.js';
 
 export type ReceiverState = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -74,7 +75,7 @@ export class ReceiverController implements vscode.Disposable {
     const settings = receiverSettings();
     const t0 = performance.now();
     try {
-      const { startServer } = await import('../core/server.js');
+      const { startServer } = loadCore();
       await fs.promises.mkdir(this.storageDir, { recursive: true });
       const dataDir = this.takeLock() ? this.storageDir : undefined;
       if (dataDir === undefined) {

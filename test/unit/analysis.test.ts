@@ -508,7 +508,8 @@ function referencePath(tree: TraceTree): CriticalPathSegment[] {
       let best: SpanRecord | undefined;
       for (const k of kids) {
         const e = ef.get(k.spanId) as number;
-        if (e > cursor) continue;
+        // The same clock tolerance as the implementation: up to 1 ms (or half the child) over.
+        if (e - cursor > Math.min(1, 0.5 * (e - (cs.get(k.spanId) as number)))) continue;
         if (best === undefined) {
           best = k;
           continue;
@@ -525,8 +526,9 @@ function referencePath(tree: TraceTree): CriticalPathSegment[] {
       }
       if (best === undefined) return uncovered(s, lo, cursor);
       kids.splice(kids.indexOf(best), 1);
-      uncovered(s, ef.get(best.spanId) as number, cursor);
-      walk(best, ef.get(best.spanId) as number, cs.get(best.spanId) as number);
+      const bestEnd = Math.min(ef.get(best.spanId) as number, cursor);
+      uncovered(s, bestEnd, cursor);
+      walk(best, bestEnd, cs.get(best.spanId) as number);
       cursor = cs.get(best.spanId) as number;
     }
   };
@@ -601,5 +603,32 @@ describe('invariants on random traces', () => {
         assert.ok(ms >= 0 && ms <= Math.max(0, span.endMs - span.startMs) + EPS * scale, msg);
       }
     }
+  });
+});
+
+describe('millisecond clocks', () => {
+  it('keeps sequential siblings on the path when a coarse clock makes them overlap by < 1 ms', () => {
+    // Two stages in other processes, stamped with a 1 ms clock: b "starts" 0.6 ms before a ends.
+    const spans = [
+      makeSpan({ spanId: 'root', start: 0, end: 100 }),
+      makeSpan({ spanId: 'a', parent: 'root', start: 1, end: 50.6 }),
+      makeSpan({ spanId: 'b', parent: 'root', start: 50, end: 99 }),
+    ];
+    const cp = computeCriticalPath(buildTraceTree(spans));
+    assert.equal(cp.bySpan.get('b'), 49);
+    // a is clamped at b's start: 49 ms of its work is on the path, not handed to the root.
+    assert.equal(cp.bySpan.get('a'), 49);
+    assert.equal(cp.bySpan.get('root'), 2);
+  });
+
+  it('still skips a sibling that overlaps by more than the tolerance (parallel work)', () => {
+    const spans = [
+      makeSpan({ spanId: 'root', start: 0, end: 100 }),
+      makeSpan({ spanId: 'a', parent: 'root', start: 1, end: 60 }),
+      makeSpan({ spanId: 'b', parent: 'root', start: 50, end: 99 }),
+    ];
+    const cp = computeCriticalPath(buildTraceTree(spans));
+    assert.equal(cp.bySpan.get('a'), undefined);
+    assert.equal(cp.bySpan.get('root'), 50 + 1);
   });
 });

@@ -64,6 +64,16 @@ interface Frame {
 const NO_KIDS: readonly number[] = [];
 
 /**
+ * Clock tolerance: a child that ends at most this far past the cursor is still taken as the one
+ * that gated it, its end clamped to the cursor. SDKs that stamp spans with a millisecond clock
+ * (OpenTelemetry JS uses `Date.now()` for the epoch anchor) put sequential siblings in different
+ * processes up to ~1 ms "over" each other; without this the walk skips such a sibling and hands
+ * its whole time to the parent. Capped at half the child's own duration so short spans are not
+ * swallowed by it.
+ */
+const SKEW_TOLERANCE_MS = 1;
+
+/**
  * Computes the critical path of a trace. O(n log n) time, no recursion (an explicit stack), so
  * a 100,000-deep chain of spans is fine.
  */
@@ -130,15 +140,20 @@ export function computeCriticalPath(tree: TraceTree): CriticalPath {
     // The cursor only moves back, so a child that ends after it never qualifies again: one
     // pointer per frame makes the whole walk linear in the number of children. Skipped children
     // overlap the child already chosen; they did not gate it (Jaeger's rule).
-    while (
-      frame.pos < kids.length &&
-      (effEnd[kids[frame.pos] as number] as number) > frame.cursor
-    ) {
+    while (frame.pos < kids.length) {
+      const k = kids[frame.pos] as number;
+      const over = (effEnd[k] as number) - frame.cursor;
+      const slack = Math.min(
+        SKEW_TOLERANCE_MS,
+        0.5 * ((effEnd[k] as number) - (clampedStart[k] as number)),
+      );
+      if (over <= 0 || over <= slack) break;
       frame.pos++;
     }
     if (frame.pos < kids.length) {
       const kid = kids[frame.pos++] as number;
-      const kidEnd = effEnd[kid] as number;
+      // Within the skew tolerance a child may end just past the cursor: clamp it there.
+      const kidEnd = Math.min(effEnd[kid] as number, frame.cursor);
       attribute(frame.node, kidEnd, frame.cursor);
       // The child's walk covers [clampedStart(kid), kidEnd]; the parent resumes below it.
       frame.cursor = clampedStart[kid] as number;

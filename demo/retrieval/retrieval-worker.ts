@@ -1,0 +1,132 @@
+/**
+ * The retrieval worker process: the consumer of the `retrieval-requests` queue. Messages arrive
+ * over IPC with the producer's trace context in their headers and are processed one at a time,
+ * in arrival order; a message waits in the queue while earlier ones are searched. Its consumer
+ * span is a child of the producer span, so the wait shows as the gap between the two.
+ */
+import { SpanKind } from '@opentelemetry/api';
+import { VectorIndex } from './vector-index.js';
+import { extractHeaders, recordFailure, startTracing } from '../telemetry/tracing.js';
+import { sourceLocator } from '../telemetry/source-location.js';
+import type { FromWorker, RetrievalConfig, ToWorker } from '../protocol.js';
+
+const here = sourceLocator('demo/retrieval/retrieval-worker.ts');
+
+export const RETRIEVAL_SERVICE = 'demo-retrieval';
+export const RETRIEVAL_QUEUE = 'retrieval-requests';
+
+type SearchMessage = Extract<ToWorker, { type: 'search' }>;
+
+export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<void> {
+  const tracing = startTracing({
+    serviceName: RETRIEVAL_SERVICE,
+    endpoint: cfg.endpoint,
+    enabled: cfg.tracing,
+  });
+  const { tracer } = tracing;
+  const send = (m: FromWorker) => process.send?.(m);
+  const queue: SearchMessage[] = [];
+  let busy = false;
+  let stopping = false;
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await tracing.shutdown().catch(() => {});
+    process.exit(0);
+  };
+
+  const processOne = (msg: SearchMessage) => {
+    const parent = extractHeaders(msg.headers);
+    tracer.startActiveSpan(
+      'process retrieval-requests',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          ...here('process retrieval-requests'),
+          'messaging.system': 'node-ipc',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': RETRIEVAL_QUEUE,
+          'messaging.message.id': String(msg.id),
+          'messaging.queue.depth': queue.length,
+        },
+      },
+      parent,
+      (span) => {
+        try {
+          const result = tracer.startActiveSpan(
+            'vector_search',
+            {
+              attributes: {
+                ...here('vector_search'),
+                'index.kind': cfg.mode === 'ivf' ? 'ivf' : 'flat',
+                'index.size': cfg.docs,
+                'index.dim': cfg.dim,
+                'retrieval.queries': cfg.mode === 'ivf' ? 1 : cfg.expansions,
+                'retrieval.top_k': msg.topK,
+              },
+            },
+            (s) => {
+              try {
+                const r = index.search(msg.vector, msg.topK, cfg.mode, cfg.expansions);
+                s.setAttributes({ 'retrieval.scanned': r.scanned, 'output.size': r.ids.length });
+                return r;
+              } finally {
+                s.end();
+              }
+            },
+          );
+          // End the span before replying: the gateway's next stage starts after the reply, and
+          // the trace should show the consumer finished by then.
+          span.end();
+          send({ type: 'result', id: msg.id, ok: true, docIds: result.ids, scores: result.scores });
+        } catch (e) {
+          recordFailure(span, e);
+          span.end();
+          send({
+            type: 'result',
+            id: msg.id,
+            ok: false,
+            error: (e as Error).message,
+            code: 'INTERNAL',
+          });
+        }
+      },
+    );
+  };
+
+  const drain = () => {
+    if (busy) return;
+    const next = queue.shift();
+    if (next === undefined) return;
+    busy = true;
+    processOne(next);
+    busy = false;
+    // Yield to the event loop between messages so new arrivals are read (and queued).
+    setImmediate(drain);
+  };
+
+  process.on('message', (m: ToWorker) => {
+    if (m.type === 'shutdown') void stop();
+    else if (m.type === 'search') {
+      queue.push(m);
+      drain();
+    }
+  });
+  process.on('disconnect', () => void stop());
+  // Ctrl-C in a terminal reaches the whole process group: the gateway decides when we stop
+  // (after a flush), so that the spans of the requests in flight are not lost.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => void stop());
+
+  let index: VectorIndex;
+  try {
+    index = new VectorIndex(cfg.dim, cfg.docs, cfg.seed);
+  } catch (e) {
+    send({ type: 'fatal', error: (e as Error).message });
+    await stop();
+    return;
+  }
+  send({ type: 'ready' });
+}

@@ -1,0 +1,151 @@
+/**
+ * OpenTelemetry set-up for every demo process, written the way an instrumented service would
+ * do it: a tracer provider whose resource names the service, a batch span processor and the
+ * OTLP/gRPC exporter. Copy this file into your own service to get the same traces.
+ */
+import {
+  context,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+  type TimeInput,
+  type Tracer,
+  SpanStatusCode,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+
+/** W3C trace context carried in a message's headers (`traceparent`, `tracestate`). */
+export type MessageHeaders = Record<string, string>;
+
+export interface TracingOptions {
+  /** `service.name` of this process. */
+  readonly serviceName: string;
+  /** `service.instance.id`, e.g. the replica name. */
+  readonly instanceId?: string;
+  /** OTLP/gRPC endpoint, e.g. http://127.0.0.1:4317. */
+  readonly endpoint: string;
+  /** False: no provider at all (the API's no-op tracer), for measuring tracing overhead. */
+  readonly enabled: boolean;
+}
+
+export interface Tracing {
+  readonly tracer: Tracer;
+  /** Flushes every span still buffered and stops the exporter. */
+  shutdown(): Promise<void>;
+}
+
+let contextReady = false;
+
+/**
+ * The context manager (async context across awaits) and the W3C propagator are process-wide in
+ * the OpenTelemetry API; they are set once. The tracer is taken from our own provider rather
+ * than the global one, so that a process can run the demo more than once (tests do) and so that
+ * a host process's own global provider is never replaced.
+ */
+function ensureContext(): void {
+  if (contextReady) return;
+  contextReady = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+export function startTracing(opts: TracingOptions): Tracing {
+  ensureContext();
+  if (!opts.enabled) {
+    return { tracer: trace.getTracer('noop'), shutdown: async () => {} };
+  }
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': opts.serviceName,
+      'service.namespace': 'stagelight-demo',
+      ...(opts.instanceId === undefined ? {} : { 'service.instance.id': opts.instanceId }),
+    }),
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: opts.endpoint }), {
+        scheduledDelayMillis: 200,
+        maxExportBatchSize: 512,
+        maxQueueSize: 8192,
+      }),
+    ],
+  });
+  return {
+    tracer: new PreciseTracer(provider.getTracer('stagelight-demo', '1.0.0')),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** Epoch ms with sub-millisecond resolution, from the monotonic clock. */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * The SDK anchors each span's start to `Date.now()`, whose resolution is 1 ms, so spans of
+ * different processes (and siblings within one) can appear up to a millisecond out of order:
+ * a worker's span may seem to end after the gateway's next stage began, which misleads
+ * critical-path analysis. This tracer stamps every span's start and end from the monotonic
+ * clock with sub-millisecond resolution instead; processes started on one machine within a
+ * run agree on it far better than a millisecond.
+ */
+class PreciseTracer implements Tracer {
+  constructor(private readonly inner: Tracer) {}
+
+  startSpan(name: string, options: SpanOptions = {}, ctx?: Context): Span {
+    const span = this.inner.startSpan(
+      name,
+      { ...options, startTime: options.startTime ?? preciseNow() },
+      ctx,
+    );
+    const end = span.end.bind(span);
+    span.end = (endTime?: TimeInput) => end(endTime ?? preciseNow());
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    options: SpanOptions,
+    fn: F,
+  ): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    options: SpanOptions,
+    ctx: Context,
+    fn: F,
+  ): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    a: SpanOptions | F,
+    b?: Context | F,
+    c?: F,
+  ): ReturnType<F> {
+    const options = typeof a === 'function' ? {} : a;
+    const parent = typeof b === 'object' ? b : context.active();
+    const fn = (typeof a === 'function' ? a : typeof b === 'function' ? b : c) as F;
+    const span = this.startSpan(name, options, parent);
+    return context.with(trace.setSpan(parent, span), () => fn(span)) as ReturnType<F>;
+  }
+}
+
+/** Writes the active (or given) context into message headers. */
+export function injectHeaders(ctx: Context = context.active()): MessageHeaders {
+  const headers: MessageHeaders = {};
+  propagation.inject(ctx, headers);
+  return headers;
+}
+
+/** Reads the producer's context from message headers. */
+export function extractHeaders(headers: MessageHeaders | undefined): Context {
+  return propagation.extract(context.active(), headers ?? {});
+}
+
+/** Records an exception on a span and marks it as failed (what every stage does on error). */
+export function recordFailure(span: Span, error: unknown): void {
+  const e = error instanceof Error ? error : new Error(String(error));
+  span.recordException(e);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+}

@@ -1,0 +1,179 @@
+/**
+ * The scaffolding commands, by language. Each is a pure function of a document's text, the
+ * cursor or selection and options to text edits plus messages; nothing here touches the editor
+ * or the file system. Python, Go and Java parse with tree-sitter (WebAssembly), TS/JS with the
+ * TypeScript compiler API.
+ */
+import { goAddAttributes, goSetup, goTraceFunction, goWrapSelection } from './go.js';
+import { javaAddAttributes, javaSetup, javaTraceFunction, javaWrapSelection } from './java.js';
+import type {
+  SetupOptions,
+  StageAttributeOptions,
+  TraceFunctionOptions,
+  WrapSelectionOptions,
+} from './options.js';
+import {
+  pythonAddAttributes,
+  pythonSetup,
+  pythonTraceFunction,
+  pythonWrapSelection,
+} from './python.js';
+import {
+  detectProject,
+  installInstructions,
+  type DependencyInstructions,
+  type ProjectFiles,
+  type ProjectInfo,
+} from './project.js';
+import { tsAddAttributes, tsSetup, tsTraceFunction, tsWrapSelection } from './typescript.js';
+import type { OffsetRange, ScaffoldDocument, ScaffoldLanguage, ScaffoldResult } from './types.js';
+
+export type * from './types.js';
+export type * from './options.js';
+export {
+  STAGE_ATTRIBUTES,
+  stageAttribute,
+  type StageAttribute,
+  type AttributeType,
+} from './attributes.js';
+export {
+  detectProject,
+  installInstructions,
+  tracingDependencies,
+  OTEL_JAVA_VERSION,
+} from './project.js';
+export type {
+  DependencyInstructions,
+  PackageManager,
+  ProjectFiles,
+  ProjectInfo,
+} from './project.js';
+export {
+  PROPAGATION_SNIPPETS,
+  insertPropagation,
+  propagationSnippets,
+  type PropagationPattern,
+  type PropagationSnippet,
+} from './propagation.js';
+export { SNIPPET_FILES, buildSnippets, snippetFileText } from './snippets.js';
+export { applyEdits, offsetAt, positionAt } from './text.js';
+export { setTreeSitterWasmDir } from './parsers.js';
+
+/** Maps a VS Code language id to a scaffold language; undefined when not supported. */
+export function scaffoldLanguage(languageId: string): ScaffoldLanguage | undefined {
+  switch (languageId) {
+    case 'python':
+      return 'python';
+    case 'typescript':
+    case 'typescriptreact':
+      return 'typescript';
+    case 'javascript':
+    case 'javascriptreact':
+      return 'javascript';
+    case 'go':
+      return 'go';
+    case 'java':
+      return 'java';
+    default:
+      return undefined;
+  }
+}
+
+/** `Add Tracing Setup` result: the edits plus how to add the dependencies. */
+export interface TracingSetupResult extends ScaffoldResult {
+  project: ProjectInfo;
+  dependencies: DependencyInstructions;
+}
+
+/**
+ * `Stagelight: Add Tracing Setup`: the provider setup in the active file, and the dependency
+ * command for the project (never run here; the editor offers it to the user).
+ */
+export async function addTracingSetup(
+  doc: ScaffoldDocument,
+  project: ProjectFiles,
+  opts: SetupOptions,
+): Promise<TracingSetupResult> {
+  const info = detectProject(doc.language, project);
+  const dependencies = installInstructions(info, opts.protocol);
+  let r: ScaffoldResult;
+  switch (doc.language) {
+    case 'python':
+      r = await pythonSetup(doc.text, opts);
+      break;
+    case 'typescript':
+    case 'javascript':
+      r = await tsSetup(doc.text, doc.language === 'typescript', doc.fileName, opts);
+      break;
+    case 'go':
+      r = await goSetup(doc.text, opts);
+      break;
+    case 'java':
+      r = await javaSetup(doc.text, opts);
+      break;
+  }
+  return { ...r, project: info, dependencies };
+}
+
+/** `Stagelight: Trace This Function` at the cursor. */
+export async function traceFunction(
+  doc: ScaffoldDocument,
+  at: OffsetRange,
+  opts: TraceFunctionOptions = {},
+): Promise<ScaffoldResult> {
+  switch (doc.language) {
+    case 'python':
+      return pythonTraceFunction(doc.text, at, opts);
+    case 'typescript':
+    case 'javascript':
+      return tsTraceFunction(doc.text, doc.language === 'typescript', doc.fileName, at, opts);
+    case 'go':
+      return goTraceFunction(doc.text, at, opts);
+    case 'java':
+      return javaTraceFunction(doc.text, at, opts);
+  }
+}
+
+/** `Stagelight: Wrap Selection in Span`. */
+export async function wrapSelectionInSpan(
+  doc: ScaffoldDocument,
+  selection: OffsetRange,
+  opts: WrapSelectionOptions,
+): Promise<ScaffoldResult> {
+  switch (doc.language) {
+    case 'python':
+      return pythonWrapSelection(doc.text, selection, opts);
+    case 'typescript':
+    case 'javascript':
+      return tsWrapSelection(
+        doc.text,
+        doc.language === 'typescript',
+        doc.fileName,
+        selection,
+        opts,
+      );
+    case 'go':
+      return goWrapSelection(doc.text, selection, opts);
+    case 'java':
+      return javaWrapSelection(doc.text, selection, opts);
+  }
+}
+
+/** `Stagelight: Add Stage Attributes` on the span enclosing the cursor. */
+export async function addStageAttributes(
+  doc: ScaffoldDocument,
+  at: OffsetRange,
+  opts: StageAttributeOptions,
+): Promise<ScaffoldResult> {
+  switch (doc.language) {
+    case 'python':
+      return pythonAddAttributes(doc.text, at, opts);
+    case 'typescript':
+    case 'javascript':
+      return tsAddAttributes(doc.text, doc.language === 'typescript', doc.fileName, at, opts);
+    case 'go':
+      return goAddAttributes(doc.text, at, opts);
+    case 'java':
+      return javaAddAttributes(doc.text, at, opts);
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The generated TS/JS is real: an uninstrumented program gets Add Tracing Setup, Trace This
+ * Function, Wrap Selection in Span and Add Stage Attributes, then runs as its own process with
+ * the OpenTelemetry JS SDK against a real Stagelight receiver. The spans must arrive with the
+ * right names, parents, attributes, resource and error status (exception event included).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  addStageAttributes,
+  addTracingSetup,
+  applyEdits,
+  traceFunction,
+  wrapSelectionInSpan,
+  type ScaffoldDocument,
+  type ScaffoldResult,
+} from '../../src/core/scaffold/index.js';
+import { getJson, startTestServer, waitFor } from './helpers/server.js';
+import type { KeyValueJson, SpanJson } from '../../src/core/model.js';
+import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'stagelight-scaffold-run-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const TS_APP = `import { setTimeout as sleep } from 'node:timers/promises';
+
+export class Reranker {
+  async rerank(docs: string[]): Promise<string[]> {
+    await sleep(2);
+    return this.order(docs);
+  }
+
+  order(docs: string[]): string[] {
+    const sorted = [...docs];
+    sorted.sort();
+    return sorted;
+  }
+}
+
+export function fail(reason: string): number {
+  throw new Error(reason);
+}
+
+export const double = (x: number) => x * 2;
+
+async function main(): Promise<void> {
+  const r = new Reranker();
+  const out = await r.rerank(['b', 'a']);
+  console.log(out.join(','));
+  try {
+    fail('boom');
+  } catch {
+    // expected: the span records it
+  }
+  console.log(double(21));
+}
+
+void main();
+`;
+
+const JS_APP = `'use strict';
+const { setTimeout: sleep } = require('node:timers/promises');
+
+async function embed(texts) {
+  await sleep(1);
+  const lengths = texts.map((t) => t.length);
+  console.log(lengths.join(','));
+  return lengths;
+}
+
+embed(['ab', 'c']);
+`;
+
+function at(text: string, marker: string): { start: number; end: number } {
+  const i = text.indexOf(marker);
+  assert.ok(i >= 0, marker);
+  return { start: i, end: i };
+}
+
+function apply(doc: ScaffoldDocument, r: ScaffoldResult): ScaffoldDocument {
+  assert.equal(r.status, 'edited', JSON.stringify(r.messages));
+  return { ...doc, text: applyEdits(doc.text, r.edits) };
+}
+
+/** Runs a file with Node (tsx for TS) so that its imports resolve from this repository. */
+function runNode(file: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+function attrs(kvs: readonly KeyValueJson[]): Record<string, unknown> {
+  return Object.fromEntries(
+    kvs.map((kv) => {
+      const v = kv.value as Record<string, unknown>;
+      const raw = v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
+      return [kv.key, typeof raw === 'string' && 'intValue' in v ? Number(raw) : raw];
+    }),
+  );
+}
+
+/** All spans of a service, with their resource attributes, from the read API. */
+async function spansOf(api: string, service: string, minSpans: number) {
+  return waitFor(
+    async () => {
+      const list = await getJson(`${api}/traces?service=${encodeURIComponent(service)}`);
+      const traces = (list.body as { traces: { traceId: string }[] }).traces;
+      const spans: { span: SpanJson; resource: Record<string, unknown> }[] = [];
+      for (const t of traces) {
+        const got = await getJson(`${api}/traces/${t.traceId}`);
+        for (const rs of (got.body as ExportTraceServiceRequestJson).resourceSpans) {
+          const resource = attrs(rs.resource?.attributes ?? []);
+          for (const ss of rs.scopeSpans)
+            for (const span of ss.spans) spans.push({ span, resource });
+        }
+      }
+      return spans.length >= minSpans ? spans : undefined;
+    },
+    10_000,
+    `${minSpans} spans of ${service}`,
+  );
+}
+
+test('generated TypeScript sends the right spans over OTLP/HTTP', async () => {
+  const server = await startTestServer();
+  let doc: ScaffoldDocument = {
+    text: TS_APP,
+    language: 'typescript',
+    fileName: path.join(tmp, 'app.ts'),
+  };
+  doc = apply(
+    doc,
+    await addTracingSetup(
+      doc,
+      { files: [], read: () => undefined },
+      {
+        serviceName: 'scaffold-ts',
+        endpoint: server.endpoints.http,
+        protocol: 'http',
+      },
+    ),
+  );
+  for (const m of ['await sleep(2)', 'const sorted', 'throw new Error', 'x * 2']) {
+    doc = apply(doc, await traceFunction(doc, at(doc.text, m)));
+  }
+  doc = apply(
+    doc,
+    await wrapSelectionInSpan(doc, at(doc.text, 'sorted.sort()'), { spanName: 'sort docs' }),
+  );
+  doc = apply(
+    doc,
+    await addStageAttributes(doc, at(doc.text, 'await sleep(2)'), {
+      keys: ['model.name', 'batch_size', 'cache.hit'],
+      values: { 'model.name': "'mini-ranker'", batch_size: 'docs.length', 'cache.hit': 'false' },
+    }),
+  );
+  writeFileSync(doc.fileName!, doc.text);
+  const run = await runNode(doc.fileName!);
+  assert.equal(run.code, 0, run.out);
+  assert.match(run.out, /a,b\n42/);
+
+  const spans = await spansOf(server.endpoints.api, 'scaffold-ts', 5);
+  const by = (name: string) => {
+    const s = spans.find((x) => x.span.name === name);
+    assert.ok(s, `span ${name} arrived (got ${spans.map((x) => x.span.name).join(', ')})`);
+    return s.span;
+  };
+  const rerank = by('Reranker.rerank');
+  const order = by('Reranker.order');
+  const sort = by('sort docs');
+  const fail = by('fail');
+  const double = by('double');
+  assert.equal(spans[0]!.resource['service.name'], 'scaffold-ts');
+  assert.equal(rerank.parentSpanId ?? '', '');
+  assert.equal(order.parentSpanId, rerank.spanId, 'order is a child of rerank');
+  assert.equal(order.traceId, rerank.traceId);
+  assert.equal(sort.parentSpanId, order.spanId, 'the wrapped selection is a child of order');
+  // The async span ends after the awaited work, not when the promise is created.
+  // (sleep(2) inside: a span ended when the promise was created would last microseconds)
+  assert.ok(BigInt(rerank.endTimeUnixNano) - BigInt(rerank.startTimeUnixNano) >= 1_500_000n);
+  assert.deepEqual(attrs(rerank.attributes), {
+    'model.name': 'mini-ranker',
+    batch_size: 2,
+    'cache.hit': false,
+  });
+  assert.equal(fail.status.code, 2, 'error status');
+  assert.equal(fail.status.message, 'Error: boom');
+  const ex = fail.events.find((e) => e.name === 'exception');
+  assert.ok(ex, 'exception event recorded');
+  assert.equal(attrs(ex.attributes)['exception.message'], 'boom');
+  assert.equal(double.status.code ?? 0, 0);
+  assert.equal(rerank.status.code ?? 0, 0);
+});
+
+test('generated CommonJS JavaScript sends its span over OTLP/gRPC', async () => {
+  const server = await startTestServer();
+  let doc: ScaffoldDocument = {
+    text: JS_APP,
+    language: 'javascript',
+    fileName: path.join(tmp, 'worker.cjs'),
+  };
+  doc = apply(
+    doc,
+    await addTracingSetup(
+      doc,
+      { files: [], read: () => undefined },
+      {
+        serviceName: 'scaffold-js',
+        endpoint: server.endpoints.grpc,
+        protocol: 'grpc',
+      },
+    ),
+  );
+  doc = apply(doc, await traceFunction(doc, at(doc.text, 'await sleep(1)')));
+  doc = apply(
+    doc,
+    await addStageAttributes(doc, at(doc.text, 'console.log'), {
+      keys: ['input.size'],
+      values: { 'input.size': 'texts.length' },
+    }),
+  );
+  writeFileSync(doc.fileName!, doc.text);
+  const run = await runNode(doc.fileName!);
+  assert.equal(run.code, 0, run.out);
+  const [embed] = await spansOf(server.endpoints.api, 'scaffold-js', 1);
+  assert.equal(embed!.span.name, 'embed');
+  assert.deepEqual(attrs(embed!.span.attributes), { 'input.size': 2 });
+  assert.equal(embed!.resource['service.name'], 'scaffold-js');
+});
