@@ -22,6 +22,8 @@ import { analyzeTrace, type TraceAnalysis } from './analysis/analyze-trace.js';
 import { StageStatsWindow } from './analysis/stage-stats.js';
 import type { SpanRecord } from './model.js';
 import {
+  compareToBaseline,
+  tracesSince,
   computeInsights,
   explainTrace,
   makeBaseline,
@@ -294,6 +296,7 @@ export class TraceEngine implements IngestSink {
         durationMs: t.durationMs,
         spans: t.spans,
         analysis: this.analyzeEntry(t),
+        receivedAt: t.updatedAt,
       });
     }
     return out.slice(-limit);
@@ -323,6 +326,12 @@ export class TraceEngine implements IngestSink {
 
   /** The pinned baseline, if any. */
   baseline: Baseline | undefined;
+
+  /** Stage-by-stage p95 of the traces received since the baseline was pinned, against it. */
+  compareToBaseline(baseline = this.baseline) {
+    if (baseline === undefined) return [];
+    return compareToBaseline(tracesSince(this.recentTraces(), baseline), baseline);
+  }
 
   /** What head and tail sampling would have kept of the recent traces. */
   samplingWhatIf(policy: SamplingPolicy): SamplingOutcome {

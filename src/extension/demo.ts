@@ -92,6 +92,9 @@ export class DemoRunner implements vscode.Disposable {
       id,
       '--endpoint',
       server.endpoints.grpc,
+      // The read API of the same receiver: the demo prints its per-stage table from it.
+      '--api',
+      server.endpoints.api,
       '--device',
       demoDevice(),
     ];

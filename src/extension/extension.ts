@@ -14,9 +14,13 @@ import * as vscode from 'vscode';
 import { receiverSettings } from './config.js';
 import { LatencyLenses } from './lenses.js';
 import { ReceiverController } from './receiver.js';
+import { registerScaffolding } from './scaffold-register.js';
 import { SourceLocator } from './source-locator.js';
 import { ReceiverStatusBar } from './status-bar.js';
 import { TracesView } from './traces-view.js';
+import { registerInsightsCommands } from './insights-commands.js';
+import { InsightsModel } from './insights-model.js';
+import { InsightsView } from './insights-view.js';
 import type { DemoRunner } from './demo.js';
 
 /** Command ids, as contributed in package.json. */
@@ -38,6 +42,8 @@ export const COMMANDS = {
 /** What `activate` returns: for the integration tests, which drive the extension in VS Code. */
 export interface StagelightApi {
   readonly receiver: ReceiverController;
+  /** The shared insights report (Insights view, lenses, waterfall side panel). */
+  readonly insights: InsightsModel;
   /** Milliseconds `activate` took. */
   readonly activationMs: number;
 }
@@ -49,7 +55,9 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
   const log = vscode.window.createOutputChannel('Stagelight', { log: true });
   const receiver = new ReceiverController(context.globalStorageUri.fsPath, log);
   const locator = new SourceLocator(receiver, context.extensionUri);
-  const lenses = new LatencyLenses(receiver, locator, log);
+  const insights = new InsightsModel(receiver, context.workspaceState, log);
+  const lenses = new LatencyLenses(receiver, locator, log, insights);
+  const insightsView = new InsightsView(insights, receiver);
   const selector: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
   let demo: DemoRunner | undefined;
@@ -90,6 +98,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     await withReceiver(async () => {
       const { WaterfallPanel } = await import('./waterfall-panel.js');
       WaterfallPanel.show(context.extensionUri, receiver, locator, {
+        insights,
         ...(typeof traceId === 'string' ? { traceId } : {}),
         ...(typeof spanId === 'string' ? { spanId } : {}),
       });
@@ -118,8 +127,16 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     lenses,
     new ReceiverStatusBar(receiver),
     new TracesView(receiver),
+    insights,
+    insightsView,
+    ...registerInsightsCommands(insights, insightsView, locator, withReceiver),
     vscode.languages.registerCodeLensProvider(selector, lenses),
     vscode.languages.registerHoverProvider(selector, lenses),
+    ...registerScaffolding({
+      context,
+      log,
+      receiverUrls: async () => (await withReceiver(() => receiver.start()))?.endpoints,
+    }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       // The statistics window and the receiver settings are the engine's: they apply at start.
       const restartNeeded =
@@ -212,7 +229,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
   }
   const activationMs = performance.now() - t0;
   log.info(`Stagelight activated in ${activationMs.toFixed(1)} ms`);
-  return { receiver, activationMs };
+  return { receiver, insights, activationMs };
 }
 
 /** Stops the demo and the receiver (closing the persistence log cleanly). */

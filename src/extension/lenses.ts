@@ -28,6 +28,8 @@ import {
 } from '../core/source/lens-text.js';
 import { collectStageSamples, endToEndP95 } from '../core/source/stage-samples.js';
 import { lensSettings } from './config.js';
+import { baselineLensText, kindLabel, severityIcon } from './insights-format.js';
+import type { StageInsightsSource } from './insights-model.js';
 import type { ReceiverController } from './receiver.js';
 import type { SourceLocator } from './source-locator.js';
 
@@ -67,9 +69,12 @@ export class LatencyLenses
     private readonly receiver: ReceiverController,
     private readonly locator: SourceLocator,
     private readonly log: vscode.LogOutputChannel,
+    /** Findings and baseline changes per stage, shown in the lens and the hover. */
+    private readonly insights?: StageInsightsSource,
   ) {
     this.disposables.push(
       this.emitter,
+      ...(insights !== undefined ? [insights.onDidChange(() => this.refreshSoon())] : []),
       receiver.onDidChangeTraces((c) => {
         if (c.statsUpdated || c.cleared) this.refreshSoon();
       }),
@@ -185,12 +190,18 @@ export class LatencyLenses
     const lines = this.stageLines(doc);
     const lenses = lines.map((l) => {
       const range = new vscode.Range(l.line, 0, l.line, 0);
-      const title = lensText(l.stage, {
+      const base = lensText(l.stage, {
         statistics: settings.statistics,
         endToEndP95Ms: settings.statistics.includes('share')
           ? this.endToEndP95(l.stage)
           : undefined,
       });
+      const change = this.insights?.baselineChange(l.stage.service, l.stage.name);
+      const baseline = this.insights?.baseline;
+      const title =
+        change !== undefined && baseline !== undefined
+          ? `${base} · ${baselineLensText(change, baseline.label)}`
+          : base;
       return new vscode.CodeLens(range, {
         title,
         tooltip: `${l.stage.service} / ${l.stage.name}: open the slowest recent trace with this span`,
@@ -227,10 +238,26 @@ export class LatencyLenses
     const since = Date.now() - settings.windowMinutes * 60_000;
     const { samples } = collectStageSamples(engine.store.all(), stage.service, stage.name, since);
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: ['stagelight.openTrace', 'stagelight.openStage'] };
+    md.isTrusted = {
+      enabledCommands: ['stagelight.openTrace', 'stagelight.openStage', 'stagelight.showInsights'],
+    };
     md.appendMarkdown(
       `**${escape(stage.name)}** · ${escape(stage.service)} · last ${settings.windowMinutes} min\n\n`,
     );
+    // The stage's current findings first: they are the answer the numbers below support.
+    for (const f of this.insights?.findingsFor(stage.service, stage.name) ?? []) {
+      md.appendMarkdown(
+        `$(${severityIcon(f.severity).icon}) **${escape(kindLabel(f.kind))}:** ${escape(f.title)} · ` +
+          `[Insights](command:stagelight.showInsights)\n\n`,
+      );
+    }
+    const change = this.insights?.baselineChange(stage.service, stage.name);
+    const baseline = this.insights?.baseline;
+    if (change !== undefined && baseline !== undefined) {
+      md.appendMarkdown(
+        `$(pinned) ${escape(baselineLensText(change, baseline.label, 'long'))}\n\n`,
+      );
+    }
     md.appendMarkdown(
       `p50 ${formatDuration(stage.p50Ms)} · p95 ${formatDuration(stage.p95Ms)} · p99 ${formatDuration(stage.p99Ms)} · ` +
         `max ${formatDuration(stage.maxMs)} · n=${stage.count} · errors ${formatPercent(100 * stage.errorRate)}` +

@@ -28,6 +28,7 @@ import {
   type SpanDetails,
   type WebviewMessage,
 } from '../protocol/messages.js';
+import type { TraceInsightsSource } from './insights-model.js';
 import type { ReceiverController } from './receiver.js';
 import type { SourceLocator } from './source-locator.js';
 
@@ -40,12 +41,16 @@ const LIST_INTERVAL_MS = 300;
 const LIST_LIMIT = 200;
 /** Posted payloads whose analyses are kept for requests (per panel). */
 const POSTED_KEEP = 8;
+/** The side panel's insights are sent at most this often (following live opens many traces). */
+const INSIGHTS_INTERVAL_MS = 300;
 
 export interface ShowOptions {
   /** Trace to open; the most recent one when absent. */
   traceId?: string;
   /** Span to select in it. */
   spanId?: string;
+  /** Where the side panel's insights come from (kept for the panel's life once given). */
+  insights?: TraceInsightsSource;
 }
 
 export class WaterfallPanel implements vscode.Disposable {
@@ -62,6 +67,9 @@ export class WaterfallPanel implements vscode.Disposable {
   private updateTimer: NodeJS.Timeout | undefined;
   private lastUpdate = 0;
   private listTimer: NodeJS.Timeout | undefined;
+  private insights: TraceInsightsSource | undefined;
+  private insightsSub: vscode.Disposable | undefined;
+  private insightsTimer: NodeJS.Timeout | undefined;
 
   /** Shows the panel (creating it once) with the trace asked for. */
   static show(
@@ -77,6 +85,7 @@ export class WaterfallPanel implements vscode.Disposable {
     } else {
       p.panel.reveal(undefined, false);
     }
+    if (opts.insights !== undefined) p.setInsights(opts.insights);
     if (opts.traceId !== undefined) {
       // Opening a chosen trace stops following, or the next new trace would replace it.
       p.setFollow(false);
@@ -270,6 +279,26 @@ export class WaterfallPanel implements vscode.Disposable {
     this.lastUpdate = Date.now();
     // Typed arrays are structured-cloned by postMessage, not turned into JSON.
     this.post({ type: 'trace', trace, reason, ...(selectRow !== undefined ? { selectRow } : {}) });
+    if (reason === 'open') this.scheduleInsights();
+  }
+
+  private setInsights(source: TraceInsightsSource): void {
+    if (this.insights === source) return;
+    this.insightsSub?.dispose();
+    this.insights = source;
+    this.insightsSub = source.onDidChange(() => this.scheduleInsights());
+    this.scheduleInsights();
+  }
+
+  /** Posts the insights for the shown trace, at most every `INSIGHTS_INTERVAL_MS`. */
+  private scheduleInsights(): void {
+    if (this.insightsTimer !== undefined || this.insights === undefined) return;
+    this.insightsTimer = setTimeout(() => {
+      this.insightsTimer = undefined;
+      if (this.traceId === undefined) return;
+      const n = this.insights?.notificationFor(this.traceId);
+      if (n !== undefined) this.post(n);
+    }, INSIGHTS_INTERVAL_MS);
   }
 
   private onTraces(c: EngineChange): void {
@@ -332,6 +361,8 @@ export class WaterfallPanel implements vscode.Disposable {
     if (WaterfallPanel.current === this) WaterfallPanel.current = undefined;
     if (this.updateTimer !== undefined) clearTimeout(this.updateTimer);
     if (this.listTimer !== undefined) clearTimeout(this.listTimer);
+    if (this.insightsTimer !== undefined) clearTimeout(this.insightsTimer);
+    this.insightsSub?.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
     this.panel.dispose();

@@ -194,12 +194,56 @@ export interface ClearedNotification {
   type: 'cleared';
 }
 
+/** One insights finding as the side panel shows it; every text is formatted by the host. */
+export interface InsightFindingPayload {
+  /** `FindingKind` of the core (`stage-regression`, `queueing`, `bad-instance`, ...). */
+  kind: string;
+  severity: 'critical' | 'warning' | 'info';
+  /** The one-line verdict. Untrusted (span names): display as text only. */
+  title: string;
+  stage?: { service: string; name: string };
+  /** The numbers behind the verdict, formatted ("p95", "1.40 s"). */
+  numbers: Array<{ label: string; value: string }>;
+  /** Traces that show it, most telling first. */
+  traceIds: string[];
+  /** About the open trace: the trace is among `traceIds`, or the finding's stage runs in it. */
+  relevant: boolean;
+}
+
+/** A stage of the open trace against the typical trace of its operation (`engine.explain`). */
+export interface ExplainRowPayload {
+  service: string;
+  name: string;
+  /** Time on this trace's critical path, ms. */
+  ms: number;
+  /** The same in the typical trace (median of recent traces of the operation), ms. */
+  typicalMs: number;
+  /** Share of this trace's excess over the typical duration that the stage accounts for. */
+  share: number;
+}
+
+/** The insights that concern the open trace, and the recent traces' other findings. */
+export interface InsightsNotification {
+  type: 'insights';
+  /** The trace the `relevant` flags and `explain` rows are about. */
+  traceId: string | null;
+  /** Recent traces the findings are computed from. */
+  traces: number;
+  /** Relevant findings first, then the others, each group most important first. */
+  findings: InsightFindingPayload[];
+  /** Stages of the open trace, the ones furthest above typical first. */
+  explain: ExplainRowPayload[];
+  /** The pinned baseline that changes are measured against, if any. */
+  baseline?: { label: string; pinnedAt: number };
+}
+
 export type HostMessage =
   | SpanDetailsResponse
   | TraceNotification
   | TraceListNotification
   | FollowNotification
-  | ClearedNotification;
+  | ClearedNotification
+  | InsightsNotification;
 
 // ----- guards ----------------------------------------------------------------------------
 
@@ -261,6 +305,15 @@ export function isHostMessage(m: unknown): m is HostMessage {
       return typeof m.follow === 'boolean';
     case 'cleared':
       return true;
+    case 'insights':
+      return (
+        (m.traceId === null || typeof m.traceId === 'string') &&
+        typeof m.traces === 'number' &&
+        Array.isArray(m.findings) &&
+        m.findings.every(isRecord) &&
+        Array.isArray(m.explain) &&
+        m.explain.every(isRecord)
+      );
     default:
       return false;
   }

@@ -10,6 +10,7 @@ import {
   computeInsights,
   explainTrace,
   makeBaseline,
+  mannWhitneyZ,
   samplingWhatIf,
   speedupWhatIf,
   type InsightTrace,
@@ -24,6 +25,8 @@ interface Shape {
   /** Time the gateway works itself before calling the stages (untraced work). */
   gatewaySelfMs?: number;
   jitter?: number;
+  /** Everything this many times slower (a busy machine). */
+  load?: number;
 }
 
 const attrTable = new Map<SpanRecord, KeyValueJson[]>();
@@ -38,7 +41,7 @@ function hex(n: number, len: number): string {
  * wait -> consumer 200), reranking, generation 800, postprocessing 30; sequential.
  */
 function pipeline(i: number, shape: Shape = {}): InsightTrace {
-  const j = 1 + (shape.jitter ?? 0) * Math.sin(i * 12.9898);
+  const j = (1 + (shape.jitter ?? 0) * Math.sin(i * 12.9898)) * (shape.load ?? 1);
   const traceId = hex(i + 1, 32);
   const spans: SpanRecord[] = [];
   let t = 1_000_000 + i * 100_000;
@@ -143,6 +146,31 @@ describe('insights', () => {
     assert.equal(report.findings.filter((f) => f.kind === 'stage-regression').length, 1);
   });
 
+  it('does not blame one stage when the whole machine slowed down', () => {
+    const all = [...traces(30, () => ({})), ...traces(10, () => ({ load: 3 }), 30)];
+    const report = computeInsights(all, opts);
+    assert.deepEqual(
+      report.findings.filter((f) => f.kind === 'stage-regression').map((f) => f.title),
+      [],
+    );
+  });
+
+  it('does not call a few slow requests at the end a regression', () => {
+    // Stage times drawn from one distribution; the last quarter happens to hold two slow ones.
+    const all = traces(40, (i) => ({
+      rerankMs: i === 33 || i === 38 ? 4000 : 1000 + (i % 5) * 100,
+    }));
+    const report = computeInsights(all, opts);
+    assert.equal(report.findings.filter((f) => f.kind === 'stage-regression').length, 0);
+  });
+
+  it('Mann-Whitney z: separated samples score high, shuffled ones near zero', () => {
+    assert.ok(mannWhitneyZ([10, 11, 12, 13, 14], [1, 2, 3, 4, 5, 6, 7, 8]) > 2.58);
+    assert.ok(Math.abs(mannWhitneyZ([1, 4, 6, 7], [2, 3, 5, 8])) < 1);
+    assert.ok(mannWhitneyZ([1, 2, 3], [10, 11, 12]) < -1.5);
+    assert.equal(mannWhitneyZ([], [1]), 0);
+  });
+
   it('explains one slow trace against the typical trace of its operation', () => {
     const peers = traces(20, () => ({}));
     const slow = pipeline(99, { rerankMs: 7000 });
@@ -237,9 +265,11 @@ describe('insights', () => {
   });
 
   it('compares against a pinned baseline, stage by stage', () => {
+    // Pinned at time 0: every trace below counts as received after it.
     const baseline = makeBaseline(
       traces(20, () => ({})),
       'abc123',
+      0,
     );
     const after = traces(20, () => ({ rerankMs: 1500 }), 100);
     const rows = compareToBaseline(after, baseline);

@@ -59,6 +59,7 @@ import {
   type DropdownControl,
 } from './ui/components.js';
 import { DetailsPanel } from './ui/details-panel.js';
+import { InsightsPanel } from './ui/insights-panel.js';
 import { el } from './ui/dom.js';
 import { readTheme, watchTheme, type Theme } from './ui/theme.js';
 
@@ -115,6 +116,7 @@ export class App {
   private readonly axisCanvas: HTMLCanvasElement;
   private readonly minimapCanvas: HTMLCanvasElement;
   private readonly details: DetailsPanel;
+  private readonly insights: InsightsPanel;
   private readonly empty: HTMLElement;
   private readonly search;
   private readonly matchBadge;
@@ -136,6 +138,12 @@ export class App {
       openTrace: (traceId) => this.host.post({ type: 'selectTrace', traceId }),
       close: () => this.clearSelection(),
     });
+    this.insights = new InsightsPanel({
+      openTrace: (traceId) => this.host.post({ type: 'selectTrace', traceId }),
+    });
+    // Below the span details in the side panel: with no span selected the details are one line,
+    // so the findings are what the panel shows; a selected span's details stay in view.
+    this.details.el.append(this.insights.el);
 
     this.search = textField({
       placeholder: 'Filter: name, service:x, dur>100ms, share>10%, is:error',
@@ -320,7 +328,11 @@ export class App {
         this.follow = m.follow;
         this.followBox.checked = m.follow;
         break;
+      case 'insights':
+        this.insights.update(m, this.model?.payload.traceId ?? null);
+        break;
       case 'cleared':
+        this.insights.clear();
         this.model = null;
         this.pending = null;
         this.selected = -1;
@@ -363,6 +375,7 @@ export class App {
     const oldSelected = this.selected;
     this.model = model;
     this.minimapImage = null;
+    this.insights.setCurrentTrace(payload.traceId);
     if (keepView && old !== null) {
       // Rows can shift when spans arrive mid-tree: carry collapsed rows and the selection over
       // by identity (name, service, start), which the payload has without span ids.

@@ -20,12 +20,20 @@ export interface InsightTrace {
   durationMs: number;
   spans: readonly SpanRecord[];
   analysis: TraceAnalysis;
+  /** Wall-clock time the trace last received spans (ms); baselines compare what came after. */
+  receivedAt?: number;
 }
 
 export type Severity = 'critical' | 'warning' | 'info';
 
 export type FindingKind =
-  'stage-regression' | 'queueing' | 'bad-instance' | 'errors' | 'untraced-time' | 'baseline-change';
+  | 'stage-regression'
+  | 'queueing'
+  | 'bad-instance'
+  | 'attribute-correlation'
+  | 'errors'
+  | 'untraced-time'
+  | 'baseline-change';
 
 /** One diagnosis with its evidence. */
 export interface Finding {
@@ -91,6 +99,37 @@ export function quantile(values: readonly number[], q: number): number {
 
 const median = (v: readonly number[]) => quantile(v, 0.5);
 
+/**
+ * The z score of a one-sided Mann-Whitney U test that `a` tends to exceed `b` (normal
+ * approximation with tie and continuity corrections). Hand-written: 20 lines against a
+ * statistics dependency for one test; the samples here are at most a few thousand.
+ */
+export function mannWhitneyZ(a: readonly number[], b: readonly number[]): number {
+  const n1 = a.length;
+  const n2 = b.length;
+  if (n1 === 0 || n2 === 0) return 0;
+  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort(
+    (x, y) => x.v - y.v,
+  );
+  // Average ranks for ties; the tie term corrects the variance.
+  let rankSumA = 0;
+  let tieTerm = 0;
+  for (let i = 0; i < all.length;) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (all[k]!.g === 0) rankSumA += rank;
+    const t = j - i + 1;
+    tieTerm += t * t * t - t;
+    i = j + 1;
+  }
+  const u = rankSumA - (n1 * (n1 + 1)) / 2;
+  const n = n1 + n2;
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
+  if (variance <= 0) return 0;
+  return (u - (n1 * n2) / 2 - 0.5) / Math.sqrt(variance);
+}
+
 function parseKey(key: StageKey): { service: string; name: string } {
   const [service, name] = JSON.parse(key) as [string, string];
   return { service, name };
@@ -107,10 +146,15 @@ function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
-/** Per trace: each stage's summed span duration and time on the critical path. */
+/**
+ * Per trace and stage: summed span duration, time on the critical path *including the span's
+ * subtree* (a stage such as `reranking` whose work happens in a child RPC still owns that time),
+ * and the shallowest depth at which the stage occurs (the root is depth 0).
+ */
 interface StageTimes {
   total: Map<StageKey, number>;
   onPath: Map<StageKey, number>;
+  depth: Map<StageKey, number>;
 }
 
 const stageTimesCache = new WeakMap<TraceAnalysis, StageTimes>();
@@ -118,14 +162,35 @@ const stageTimesCache = new WeakMap<TraceAnalysis, StageTimes>();
 function stageTimes(t: InsightTrace): StageTimes {
   const cached = stageTimesCache.get(t.analysis);
   if (cached !== undefined) return cached;
+  const { tree, criticalPath } = t.analysis;
   const total = new Map<StageKey, number>();
-  for (const s of t.analysis.tree.spans) {
-    const k = stageKey(s.serviceName, s.name);
-    total.set(k, (total.get(k) ?? 0) + s.durationMs);
+  const depth = new Map<StageKey, number>();
+  // Inclusive path time: spans are in pre-order, so walking backwards adds each span's total
+  // to its parent after all of its descendants were added to it.
+  const inclusive = new Map<string, number>();
+  for (const s of tree.spans) inclusive.set(s.spanId, criticalPath.bySpan.get(s.spanId) ?? 0);
+  for (let i = tree.spans.length - 1; i >= 0; i--) {
+    const s = tree.spans[i]!;
+    const parent = tree.parentOf(s);
+    if (parent !== undefined) {
+      inclusive.set(
+        parent.spanId,
+        (inclusive.get(parent.spanId) ?? 0) + (inclusive.get(s.spanId) ?? 0),
+      );
+    }
   }
   const onPath = new Map<StageKey, number>();
-  for (const [k, c] of t.analysis.stageContributions) onPath.set(k, c.onPathMs);
-  const st = { total, onPath };
+  for (const s of tree.spans) {
+    const k = stageKey(s.serviceName, s.name);
+    total.set(k, (total.get(k) ?? 0) + s.durationMs);
+    const d = tree.depthOf(s.spanId);
+    if (!depth.has(k) || d < depth.get(k)!) depth.set(k, d);
+    // A stage nested in itself (retries) counts its outermost spans only.
+    const parent = tree.parentOf(s);
+    if (parent !== undefined && stageKey(parent.serviceName, parent.name) === k) continue;
+    onPath.set(k, (onPath.get(k) ?? 0) + (inclusive.get(s.spanId) ?? 0));
+  }
+  const st = { total, onPath, depth };
   stageTimesCache.set(t.analysis, st);
   return st;
 }
@@ -145,6 +210,35 @@ function byOperation(traces: readonly InsightTrace[]): Map<string, InsightTrace[
 // Which stage regressed
 
 const MIN_SIDE = 5;
+/** Traces per operation the regression search looks at (the latest). */
+const MAX_REGRESSION_TRACES = 500;
+/** Candidate splits tried per stage. */
+const SPLITS = 20;
+/** One-sided z a split must reach (about p < 0.0015 each; ~20 splits tried). */
+const CHANGE_Z = 3;
+
+/**
+ * Where a series (stage times, oldest first) stepped up: the split with the largest Mann-Whitney
+ * z of the values after it over those before it, if that z reaches CHANGE_Z. Trying a few splits
+ * finds the onset of an incident instead of assuming it is the last quarter of the traffic.
+ */
+export function changePoint(values: readonly number[]): number | undefined {
+  const n = values.length;
+  if (n < 2 * MIN_SIDE) return undefined;
+  const lo = MIN_SIDE;
+  const hi = n - MIN_SIDE;
+  const step = Math.max(1, Math.floor((hi - lo) / SPLITS));
+  let best: number | undefined;
+  let bestZ = CHANGE_Z;
+  for (let k = hi; k >= lo; k -= step) {
+    const z = mannWhitneyZ(values.slice(k), values.slice(0, k));
+    if (z >= bestZ) {
+      bestZ = z;
+      best = k;
+    }
+  }
+  return best;
+}
 
 /**
  * Splits each operation's traces into the recent ones (the last quarter, at least MIN_SIDE) and
@@ -152,18 +246,28 @@ const MIN_SIDE = 5;
  */
 export function findRegressions(traces: readonly InsightTrace[]): Finding[] {
   const out: Finding[] = [];
-  for (const list of byOperation(traces).values()) {
+  for (const all of byOperation(traces).values()) {
+    const list = all.slice(-MAX_REGRESSION_TRACES);
     if (list.length < 2 * MIN_SIDE) continue;
-    const recentCount = Math.max(MIN_SIDE, Math.floor(list.length / 4));
-    const before = list.slice(0, list.length - recentCount);
-    const recent = list.slice(list.length - recentCount);
-    const e2eBefore = median(before.map((t) => t.durationMs));
-    const e2eRecent = median(recent.map((t) => t.durationMs));
-    const excess = e2eRecent - e2eBefore;
-    if (excess <= 0) continue;
     const stages = new Set<StageKey>();
-    for (const t of recent) for (const k of stageTimes(t).total.keys()) stages.add(k);
+    for (const t of list.slice(-MIN_SIDE))
+      for (const k of stageTimes(t).total.keys()) stages.add(k);
+    const candidates: Array<{ key: StageKey; finding: Finding; pathDelta: number; depth: number }> =
+      [];
     for (const key of stages) {
+      const split = changePoint(list.map((t) => stageTimes(t).total.get(key) ?? 0));
+      // Not chance: after the change point the stage's times sit above those before it as a
+      // whole (one-sided Mann-Whitney, z >= 3 over the candidate splits).
+      if (split === undefined) continue;
+      const before = list.slice(0, split);
+      const recent = list.slice(split);
+      const e2eBefore = median(before.map((t) => t.durationMs));
+      const e2eRecent = median(recent.map((t) => t.durationMs));
+      const excess = e2eRecent - e2eBefore;
+      if (excess <= 0) continue;
+      const depth = median(recent.map((t) => stageTimes(t).depth.get(key) ?? 0));
+      // The root is the operation itself: its excess is the question, not the answer.
+      if (depth < 1) continue;
       const was = median(before.map((t) => stageTimes(t).total.get(key) ?? 0));
       const now = median(recent.map((t) => stageTimes(t).total.get(key) ?? 0));
       const delta = now - was;
@@ -174,29 +278,51 @@ export function findRegressions(traces: readonly InsightTrace[]): Finding[] {
       if (!(now >= 1.5 * was && delta >= 25 && pathDelta >= Math.max(25, 0.1 * e2eBefore))) {
         continue;
       }
+      // Specific to this stage: a busy machine slows every stage alike, so the rest of the
+      // request must not have slowed in proportion.
+      const restWas = median(
+        before.map((t) => t.durationMs - (stageTimes(t).onPath.get(key) ?? 0)),
+      );
+      const restNow = median(
+        recent.map((t) => t.durationMs - (stageTimes(t).onPath.get(key) ?? 0)),
+      );
+      if (now / was < 1.5 * Math.max(1, restNow / Math.max(restWas, 1e-9))) continue;
       const share = Math.min(1, pathDelta / excess);
       const stage = parseKey(key);
       const slowest = [...recent].sort((a, b) => b.durationMs - a.durationMs);
-      out.push({
-        kind: 'stage-regression',
-        severity: now >= 2 * was ? 'critical' : 'warning',
-        score: pathDelta,
-        title:
-          `${stage.name} ${formatMs(now)} vs ${formatMs(was)} typical ` +
-          `(+${formatMs(delta)}, ${pct(share)} of the excess)`,
-        stage,
-        numbers: {
-          typicalMs: was,
-          recentMs: now,
-          deltaMs: delta,
-          shareOfExcess: share,
-          e2eTypicalMs: e2eBefore,
-          e2eRecentMs: e2eRecent,
-          recentTraces: recent.length,
-          baselineTraces: before.length,
+      candidates.push({
+        key,
+        pathDelta,
+        depth,
+        finding: {
+          kind: 'stage-regression',
+          severity: now >= 2 * was ? 'critical' : 'warning',
+          score: pathDelta,
+          title:
+            `${stage.name} ${formatMs(now)} vs ${formatMs(was)} typical ` +
+            `(+${formatMs(delta)}, ${pct(share)} of the excess)`,
+          stage,
+          numbers: {
+            typicalMs: was,
+            recentMs: now,
+            deltaMs: delta,
+            shareOfExcess: share,
+            e2eTypicalMs: e2eBefore,
+            e2eRecentMs: e2eRecent,
+            recentTraces: recent.length,
+            baselineTraces: before.length,
+          },
+          traceIds: slowest.slice(0, 5).map((t) => t.traceId),
         },
-        traceIds: slowest.slice(0, 5).map((t) => t.traceId),
       });
+    }
+    // A stage and the spans inside it (its RPC, the model's forward pass) regress together:
+    // name the outermost, the stage a user knows, and let the nested ones go.
+    for (const c of candidates) {
+      const covered = candidates.some(
+        (o) => o !== c && o.depth < c.depth && o.pathDelta >= 0.8 * c.pathDelta,
+      );
+      if (!covered) out.push(c.finding);
     }
   }
   return out;
@@ -219,6 +345,8 @@ export function explainTrace(
   const mine = stageTimes(trace);
   const rows = [];
   for (const [key, ms] of mine.onPath) {
+    // The root is the whole request; its stages are the answer.
+    if ((mine.depth.get(key) ?? 0) < 1) continue;
     const typicalMs = median(same.map((t) => stageTimes(t).onPath.get(key) ?? 0));
     rows.push({
       stage: parseKey(key),
@@ -287,15 +415,27 @@ export function findQueueing(traces: readonly InsightTrace[]): Finding[] {
 // ---------------------------------------------------------------------------------------------
 // A bad instance
 
-/** Keys worth splitting spans by; any other low-cardinality attribute is tried too. */
-const INSTANCE_KEYS = [
+/**
+ * Keys that name where a span ran (an instance): a value of one of these standing out is a bad
+ * instance. Any other low-cardinality attribute (a request's size, a parameter) standing out is
+ * reported as a correlation: an explanation of the latency, not a broken replica.
+ */
+const INSTANCE_KEYS = new Set([
   'replica',
   'service.instance.id',
   'host.name',
+  'host.id',
   'model.version',
   'model.device',
   'k8s.pod.name',
-];
+  'k8s.node.name',
+  'container.id',
+  'process.pid',
+]);
+
+function isInstanceKey(key: string): boolean {
+  return INSTANCE_KEYS.has(key) || key.endsWith('.replica') || key.endsWith('.instance.id');
+}
 const MAX_GROUPS = 8;
 const MIN_GROUP = 5;
 
@@ -327,6 +467,7 @@ export function findBadInstances(
     }
   }
   const out: Finding[] = [];
+  const e2eMedian = median(traces.map((t) => t.durationMs));
   for (const [key, spans] of byStage) {
     if (spans.length < 2 * MIN_GROUP) continue;
     // key -> value -> group
@@ -346,7 +487,9 @@ export function findBadInstances(
         if (g.traceIds.length < 5) g.traceIds.push(traceId);
       }
     }
-    let best: Finding | undefined;
+    // The best instance finding and the best correlation of the stage, kept apart so a strong
+    // correlation never hides a bad replica.
+    const best: { instance?: Finding; correlation?: Finding } = {};
     for (const [attr, groups] of splits) {
       if (groups.size < 2 || groups.size > MAX_GROUPS) continue;
       const total = [...groups.values()].reduce((n, g) => n + g.durations.length, 0);
@@ -366,19 +509,27 @@ export function findBadInstances(
         const restP95 = quantile(rest, 0.95);
         const err = g.errors / g.durations.length;
         const restErr = restErrors / rest.length;
-        const slow = p95 >= 2 * restP95 && p95 - restP95 >= 20;
+        // Slow: the whole distribution moved (median and tail), not a couple of outliers, and
+        // by an amount that matters to the request (a tenth of a typical request).
+        const slow =
+          p95 >= 2 * restP95 &&
+          p95 - restP95 >= Math.max(20, 0.1 * e2eMedian) &&
+          median(g.durations) >= 1.5 * median(rest);
         const failing = err - restErr >= 0.15 && err >= 2 * restErr;
         if (!slow && !failing) continue;
         // Weight by the group's share of the stage: one bad replica of three matters.
+        const instance = isInstanceKey(attr);
         const score =
           (Math.max(0, p95 - restP95) + (err - restErr) * 1000) *
           (g.durations.length / total) *
-          (INSTANCE_KEYS.includes(attr) ? 1.2 : 1);
-        if (best !== undefined && best.score >= score) continue;
+          (instance ? 2 : 1);
+        const slot = instance ? 'instance' : 'correlation';
+        const current = best[slot];
+        if (current !== undefined && current.score >= score) continue;
         const stage = parseKey(key);
-        best = {
-          kind: 'bad-instance',
-          severity: failing || p95 >= 4 * restP95 ? 'critical' : 'warning',
+        best[slot] = {
+          kind: instance ? 'bad-instance' : 'attribute-correlation',
+          severity: !instance ? 'info' : failing || p95 >= 4 * restP95 ? 'critical' : 'warning',
           score,
           title:
             `${stage.name} on ${attr}=${value}: p95 ${formatMs(p95)}, ${pct(err)} errors ` +
@@ -402,7 +553,8 @@ export function findBadInstances(
         };
       }
     }
-    if (best !== undefined) out.push(best);
+    if (best.instance !== undefined) out.push(best.instance);
+    if (best.correlation !== undefined) out.push(best.correlation);
   }
   return out;
 }
@@ -419,9 +571,17 @@ export function findErrors(
   const failedTraces = new Map<StageKey, Set<string>>();
   const messages = new Map<StageKey, Map<string, number>>();
   for (const t of traces) {
-    for (const s of t.spans) {
-      if (!s.isError) continue;
-      const k = stageKey(s.serviceName, s.name);
+    const tree = t.analysis.tree;
+    for (const s of tree.spans) {
+      // Only where an error starts: a parent that fails because its child failed is not news.
+      if (!s.isError || tree.children(s.spanId).some((c) => c.isError)) continue;
+      // Reported at the stage a user knows: the ancestor just below the root.
+      let stageSpan = s;
+      for (let p = tree.parentOf(stageSpan); p !== undefined; p = tree.parentOf(p)) {
+        if (tree.parentOf(p) === undefined) break;
+        stageSpan = p;
+      }
+      const k = stageKey(stageSpan.serviceName, stageSpan.name);
       let set = failedTraces.get(k);
       if (set === undefined) failedTraces.set(k, (set = new Set()));
       set.add(t.traceId);
@@ -551,7 +711,13 @@ export function compareToBaseline(
   return rows;
 }
 
-function findBaselineChanges(traces: readonly InsightTrace[], baseline: Baseline): Finding[] {
+/** The traces received since the baseline was pinned: those are the "after". */
+export function tracesSince(traces: readonly InsightTrace[], baseline: Baseline): InsightTrace[] {
+  return traces.filter((t) => (t.receivedAt ?? t.startMs) >= baseline.pinnedAt);
+}
+
+function findBaselineChanges(all: readonly InsightTrace[], baseline: Baseline): Finding[] {
+  const traces = tracesSince(all, baseline);
   if (traces.length < MIN_SIDE) return [];
   return compareToBaseline(traces, baseline)
     .filter((r) => Math.abs(r.change) >= 0.2 && Math.abs(r.p95Ms - r.baselineP95Ms) >= 20)
@@ -579,7 +745,10 @@ function findBaselineChanges(traces: readonly InsightTrace[], baseline: Baseline
 export function speedupWhatIf(traces: readonly InsightTrace[], factor = 2): WhatIf[] {
   if (traces.length === 0) return [];
   const stages = new Set<StageKey>();
-  for (const t of traces) for (const k of stageTimes(t).onPath.keys()) stages.add(k);
+  for (const t of traces) {
+    const st = stageTimes(t);
+    for (const k of st.onPath.keys()) if ((st.depth.get(k) ?? 0) >= 1) stages.add(k);
+  }
   const before = quantile(
     traces.map((t) => t.durationMs),
     0.95,
@@ -613,10 +782,19 @@ export interface SamplingPolicy {
   latencyThresholdMs?: number;
 }
 
+export interface SamplingTally {
+  kept: number;
+  lostSlow: number;
+  lostErrors: number;
+  /** Ids of the slow and the failed traces this policy would have dropped (at most 100 each). */
+  lostSlowTraceIds: string[];
+  lostErrorTraceIds: string[];
+}
+
 export interface SamplingOutcome {
   traces: number;
-  head: { kept: number; lostSlow: number; lostErrors: number };
-  tail: { kept: number; lostSlow: number; lostErrors: number };
+  head: SamplingTally;
+  tail: SamplingTally;
   /** What counted as slow: the p95 of the traces. */
   slowThresholdMs: number;
 }
@@ -633,8 +811,15 @@ export function samplingWhatIf(
     traces.map((t) => t.durationMs),
     0.95,
   );
-  const head = { kept: 0, lostSlow: 0, lostErrors: 0 };
-  const tail = { kept: 0, lostSlow: 0, lostErrors: 0 };
+  const tally = (): SamplingTally => ({
+    kept: 0,
+    lostSlow: 0,
+    lostErrors: 0,
+    lostSlowTraceIds: [],
+    lostErrorTraceIds: [],
+  });
+  const head = tally();
+  const tail = tally();
   const threshold = policy.headRatio * 2 ** 56;
   for (const t of traces) {
     const random = parseInt(t.traceId.slice(18), 16);
@@ -651,8 +836,8 @@ export function samplingWhatIf(
     ] as const) {
       if (kept) tally.kept++;
       else {
-        if (isSlow) tally.lostSlow++;
-        if (hasError) tally.lostErrors++;
+        if (isSlow && tally.lostSlow++ < 100) tally.lostSlowTraceIds.push(t.traceId);
+        if (hasError && tally.lostErrors++ < 100) tally.lostErrorTraceIds.push(t.traceId);
       }
     }
   }
@@ -675,6 +860,22 @@ export function computeInsights(
     ...findErrors(traces, opts.errorMessage ?? (() => undefined)),
     ...findUntracedTime(traces),
     ...(opts.baseline ? findBaselineChanges(traces, opts.baseline) : []),
-  ].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score);
+  ];
+  // A bad instance is the more specific diagnosis of its stage: its slowness or errors are
+  // also what the stage's regression or error finding saw, so it goes first.
+  for (const bad of findings) {
+    if (bad.kind !== 'bad-instance') continue;
+    for (const other of findings) {
+      if (other === bad || other.stage === undefined || bad.stage === undefined) continue;
+      if (other.stage.service !== bad.stage.service || other.stage.name !== bad.stage.name)
+        continue;
+      if (SEVERITY_RANK[other.severity] > SEVERITY_RANK[bad.severity])
+        bad.severity = other.severity;
+      if (other.score >= bad.score) bad.score = other.score + 1;
+    }
+  }
+  findings.sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score,
+  );
   return { traces: traces.length, findings, whatIf: speedupWhatIf(traces).slice(0, 8) };
 }

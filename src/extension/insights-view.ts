@@ -1,0 +1,291 @@
+/**
+ * The "Insights" tree view of the Stagelight container: the current findings, most important
+ * first, each with its severity, its one-line verdict, a row per number behind it, the traces
+ * that show it and what to do (open the slowest trace; for untraced time, add a span). Then
+ * what a 2x speed-up of each stage is worth. Live: it redraws when `InsightsModel` has a new
+ * report (about once a second while traces arrive).
+ */
+import * as vscode from 'vscode';
+import type { Finding, WhatIf } from '../core/analysis/insights.js';
+import { formatDuration } from '../core/source/lens-text.js';
+import {
+  findingId,
+  findingNumbers,
+  kindLabel,
+  severityIcon,
+  whatIfText,
+} from './insights-format.js';
+import type { InsightsModel } from './insights-model.js';
+import type { ReceiverController } from './receiver.js';
+
+export const INSIGHTS_VIEW_ID = 'stagelight.insights';
+/** The command behind "Add a span here" (registered in insights-commands.ts). */
+export const ADD_SPAN_COMMAND = 'stagelight.insights.addSpan';
+/** Traces listed under a finding. */
+const TRACE_ROWS = 5;
+
+type Node =
+  | { kind: 'baseline' }
+  | { kind: 'empty'; text: string }
+  | { kind: 'finding'; finding: Finding; id: string; first: boolean }
+  | { kind: 'number'; parent: string; label: string; value: string }
+  | { kind: 'open'; parent: string; finding: Finding }
+  | { kind: 'addSpan'; parent: string; finding: Finding }
+  | { kind: 'traces'; parent: string; finding: Finding }
+  | { kind: 'trace'; parent: string; traceId: string }
+  | { kind: 'whatIfs'; items: WhatIf[] }
+  | { kind: 'whatIf'; item: WhatIf };
+
+export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly view: vscode.TreeView<Node>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly model: InsightsModel,
+    private readonly receiver: ReceiverController,
+  ) {
+    this.view = vscode.window.createTreeView(INSIGHTS_VIEW_ID, {
+      treeDataProvider: this,
+      showCollapseAll: true,
+    });
+    this.disposables.push(
+      this.view,
+      this.emitter,
+      model.onDidChange(() => {
+        this.emitter.fire();
+        this.updateDescription();
+      }),
+      // Opening the view asks for a report now rather than at the next change.
+      this.view.onDidChangeVisibility((e) => {
+        if (e.visible && model.report === undefined) model.refreshSoon(0);
+      }),
+    );
+    this.updateDescription();
+  }
+
+  /** Shows the view (the `stagelight.showInsights` command). */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${INSIGHTS_VIEW_ID}.focus`);
+  }
+
+  private updateDescription(): void {
+    const r = this.model.report;
+    const b = this.model.baseline;
+    const parts: string[] = [];
+    if (r !== undefined) {
+      const serious = r.findings.filter((f) => f.severity !== 'info').length;
+      parts.push(`${serious} of ${r.findings.length} need attention · ${r.traces} traces`);
+    }
+    if (b !== undefined) parts.push(`vs ${b.label}`);
+    this.view.description = parts.join(' · ');
+    const count = r?.findings.filter((f) => f.severity !== 'info').length ?? 0;
+    this.view.badge =
+      count > 0
+        ? { value: count, tooltip: `${count} Stagelight finding${count === 1 ? '' : 's'}` }
+        : undefined;
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (node === undefined) return this.roots();
+    switch (node.kind) {
+      case 'finding':
+        return this.findingChildren(node.finding, node.id);
+      case 'traces':
+        return node.finding.traceIds
+          .slice(0, TRACE_ROWS)
+          .map((traceId) => ({ kind: 'trace', parent: node.parent, traceId }));
+      case 'whatIfs':
+        return node.items.map((item) => ({ kind: 'whatIf', item }));
+      default:
+        return [];
+    }
+  }
+
+  private roots(): Node[] {
+    if (this.receiver.engine === undefined) return [];
+    const r = this.model.report;
+    const out: Node[] = [];
+    if (this.model.baseline !== undefined) out.push({ kind: 'baseline' });
+    if (r === undefined) {
+      out.push({ kind: 'empty', text: 'Computing insights…' });
+      return out;
+    }
+    if (r.traces === 0) return out; // the welcome text says what to do
+    if (r.findings.length === 0) {
+      out.push({
+        kind: 'empty',
+        text: `No findings in ${r.traces} recent trace${r.traces === 1 ? '' : 's'}`,
+      });
+    }
+    const seen = new Map<string, number>();
+    r.findings.forEach((finding, i) => {
+      // Two findings with the same identity (rare) still need distinct tree ids.
+      const base = findingId(finding);
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      out.push({ kind: 'finding', finding, id: n === 0 ? base : `${base}#${n}`, first: i === 0 });
+    });
+    const useful = r.whatIf.filter((w) => w.p95BeforeMs - w.p95AfterMs >= 1);
+    if (useful.length > 0) out.push({ kind: 'whatIfs', items: useful });
+    return out;
+  }
+
+  private findingChildren(f: Finding, id: string): Node[] {
+    const out: Node[] = findingNumbers(f).map((n) => ({
+      kind: 'number',
+      parent: id,
+      label: n.label,
+      value: n.value,
+    }));
+    if (f.traceIds.length > 0 || f.stage !== undefined)
+      out.push({ kind: 'open', parent: id, finding: f });
+    if (f.kind === 'untraced-time' && f.stage !== undefined)
+      out.push({ kind: 'addSpan', parent: id, finding: f });
+    if (f.traceIds.length > 1) out.push({ kind: 'traces', parent: id, finding: f });
+    return out;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'baseline': {
+        const b = this.model.baseline!;
+        const item = new vscode.TreeItem(`Baseline ${b.label}`);
+        item.id = 'baseline';
+        item.description = `pinned ${new Date(b.pinnedAt).toLocaleString()} · ${b.stages.length} stages`;
+        item.iconPath = new vscode.ThemeIcon('pinned');
+        item.tooltip =
+          'Changes are measured against this baseline (lenses and "vs baseline" findings). ' +
+          'Clear it with "Stagelight: Clear Baseline".';
+        item.contextValue = 'stagelight.insight.baseline';
+        return item;
+      }
+      case 'empty': {
+        const item = new vscode.TreeItem(node.text);
+        item.id = 'empty';
+        item.iconPath = new vscode.ThemeIcon('pass');
+        return item;
+      }
+      case 'finding': {
+        const f = node.finding;
+        const item = new vscode.TreeItem(
+          f.title,
+          node.first
+            ? vscode.TreeItemCollapsibleState.Expanded
+            : vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = node.id;
+        const sev = severityIcon(f.severity);
+        item.iconPath = new vscode.ThemeIcon(sev.icon, new vscode.ThemeColor(sev.color));
+        item.description =
+          f.stage !== undefined ? `${kindLabel(f.kind)} · ${f.stage.service}` : kindLabel(f.kind);
+        const md = new vscode.MarkdownString();
+        md.appendText(f.title);
+        md.appendMarkdown('\n\n');
+        for (const n of findingNumbers(f)) {
+          md.appendMarkdown('- ');
+          md.appendText(`${n.label}: ${n.value}`);
+          md.appendMarkdown('\n');
+        }
+        item.tooltip = md;
+        item.contextValue = `stagelight.insight.${f.kind}`;
+        return item;
+      }
+      case 'number': {
+        const item = new vscode.TreeItem(node.label);
+        item.id = `${node.parent}/n/${node.label}`;
+        item.description = node.value;
+        item.tooltip = `${node.label}: ${node.value}`;
+        return item;
+      }
+      case 'open': {
+        const f = node.finding;
+        const slowest = this.model.slowestTrace(f.traceIds);
+        const item = new vscode.TreeItem(
+          slowest !== undefined ? 'Open slowest trace' : 'Open slowest trace of the stage',
+        );
+        item.id = `${node.parent}/open`;
+        item.iconPath = new vscode.ThemeIcon('graph');
+        if (slowest !== undefined) {
+          item.description = `${formatDuration(slowest.durationMs)} · ${slowest.traceId.slice(0, 8)}`;
+          item.command = {
+            command: 'stagelight.openTrace',
+            title: 'Open Slowest Trace',
+            arguments: [slowest.traceId],
+          };
+        } else if (f.stage !== undefined) {
+          item.command = {
+            command: 'stagelight.openStage',
+            title: 'Open Slowest Trace',
+            arguments: [f.stage.service, f.stage.name],
+          };
+        }
+        return item;
+      }
+      case 'addSpan': {
+        const stage = node.finding.stage!;
+        const item = new vscode.TreeItem('Add a span here');
+        item.id = `${node.parent}/addSpan`;
+        item.iconPath = new vscode.ThemeIcon('add');
+        item.description = `inside ${stage.name}`;
+        item.tooltip = `Open where ${stage.name} starts its span and scaffold a child span around the work no child span covers`;
+        item.command = {
+          command: ADD_SPAN_COMMAND,
+          title: 'Add a Span Here',
+          arguments: [stage.service, stage.name],
+        };
+        return item;
+      }
+      case 'traces': {
+        const n = Math.min(TRACE_ROWS, node.finding.traceIds.length);
+        const item = new vscode.TreeItem(
+          `Traces that show it (${n})`,
+          vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = `${node.parent}/traces`;
+        item.iconPath = new vscode.ThemeIcon('list-unordered');
+        return item;
+      }
+      case 'trace': {
+        const t = this.receiver.engine?.store.get(node.traceId);
+        const item = new vscode.TreeItem(node.traceId.slice(0, 8));
+        item.id = `${node.parent}/t/${node.traceId}`;
+        item.description =
+          t === undefined
+            ? 'no longer held'
+            : `${formatDuration(t.durationMs)}${t.errorCount > 0 ? ` · ${t.errorCount} errors` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(
+          t !== undefined && t.errorCount > 0 ? 'error' : 'pulse',
+        );
+        item.command = {
+          command: 'stagelight.openTrace',
+          title: 'Open in Waterfall',
+          arguments: [node.traceId],
+        };
+        return item;
+      }
+      case 'whatIfs': {
+        const item = new vscode.TreeItem(
+          'What a 2x speed-up is worth',
+          vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = 'whatIfs';
+        item.iconPath = new vscode.ThemeIcon('rocket');
+        item.tooltip =
+          'End-to-end p95 of the recent traces with one stage twice as fast (critical paths recomputed; an upper bound on the gain)';
+        return item;
+      }
+      case 'whatIf': {
+        const item = new vscode.TreeItem(whatIfText(node.item));
+        item.id = `whatIf/${node.item.stage.service}/${node.item.stage.name}`;
+        item.description = node.item.stage.service;
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

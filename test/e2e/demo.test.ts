@@ -1,0 +1,148 @@
+/**
+ * The demo, end to end, as a user meets Stagelight: run the demo pipeline from the palette, read
+ * the waterfall, inspect a span, open the demo source and read the latency lenses, then switch on
+ * the slow-reranker incident and watch the reranking lens change. Screenshots go to docs/images/.
+ */
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  installedStagelight,
+  lensFor,
+  revealInEditor,
+  pickQuickItem,
+  runCommand,
+  screenshot,
+  startWorkbench,
+  type Workbench,
+} from './helpers/workbench.js';
+import {
+  clickRow,
+  parseDurationMs,
+  readRows,
+  waterfallWithTrace,
+  type AnnouncedRow,
+} from './helpers/waterfall.js';
+
+const STAGES = [
+  'preprocessing',
+  'embedding',
+  'retrieve_documents',
+  'reranking',
+  'generation',
+  'postprocessing',
+];
+
+describe('demo pipeline in the browser', { timeout: 480_000 }, () => {
+  let wb: Workbench;
+  let rows: AnnouncedRow[] = [];
+  /** The stage source `Stagelight: Open Demo Source` opens, as installed from the VSIX. */
+  const demoSource = (): string => join(installedStagelight(wb), 'demo', 'pipeline', 'gateway.ts');
+
+  before(async () => {
+    wb = await startWorkbench({
+      label: 'demo',
+      settings: {
+        'stagelight.receiver.grpcPort': 0,
+        'stagelight.receiver.httpPort': 0,
+        'stagelight.demo.device': 'cpu',
+      },
+    });
+  });
+  after(async () => {
+    await wb?.stop();
+  });
+
+  it(
+    'runs the demo from the palette and opens the waterfall on its traces',
+    { timeout: 180_000 },
+    async () => {
+      const { page } = wb;
+      await runCommand(page, 'Stagelight: Run Demo Pipeline');
+      await pickQuickItem(page, 'Normal');
+      await waterfallWithTrace(page, 'inference_request');
+      // Let the run finish, so the statistics behind the lenses cover all its requests.
+      await page
+        .locator('.notifications-toasts .notification-toast', {
+          hasText: /Stagelight demo \(normal\) finished/,
+        })
+        .waitFor({ state: 'visible', timeout: 150_000 });
+      await page.keyboard.press('Escape');
+    },
+  );
+
+  it('shows every stage with its duration and the critical path', async () => {
+    const frame = await waterfallWithTrace(wb.page, 'inference_request');
+    rows = await readRows(frame);
+    const names = rows.map((r) => r.name);
+    for (const stage of STAGES)
+      assert.ok(names.includes(stage), `no ${stage} row (rows: ${names.join(', ')})`);
+    for (const r of rows) assert.ok(parseDurationMs(r.duration) >= 0, `${r.name} has no duration`);
+    const services = new Set(rows.map((r) => r.service));
+    assert.ok(
+      services.size >= 3,
+      `spans from ${[...services].join(', ')}: the demo crosses processes`,
+    );
+    const legend = await frame.locator('.summary .critical-legend').innerText();
+    assert.match(legend, /critical path: \d+(\.\d+)?%/);
+    await screenshot(wb.page, 'demo-waterfall');
+  });
+
+  it('shows the details of a span when it is clicked', async () => {
+    const frame = await waterfallWithTrace(wb.page, 'inference_request');
+    const index = rows.findIndex((r) => r.name === 'reranking');
+    assert.ok(index >= 0, 'no reranking row');
+    await clickRow(frame, index);
+    const details = frame.locator('aside.details');
+    await details.locator('.details-title', { hasText: 'reranking' }).waitFor({ timeout: 10_000 });
+    // The title shows at once; the rest arrives from the extension host ("Loading…" until then).
+    await details.locator('.details-grid').first().waitFor({ timeout: 10_000 });
+    const text = await details.innerText();
+    assert.match(text, /demo-gateway/, 'the details name the service');
+    assert.match(text, /\d+(\.\d+)? ?(ms|s)\b/, 'the details show a duration');
+    assert.match(text, /model\.name/, 'the details list the span attributes');
+    await screenshot(wb.page, 'demo-span-details');
+  });
+
+  it('opens the demo source with latency lenses on the stage lines', async () => {
+    const { page } = wb;
+    await runCommand(page, 'Stagelight: Open Demo Source');
+    await page
+      .locator('.tabs-container .tab.active', { hasText: 'gateway.ts' })
+      .waitFor({ timeout: 15_000 });
+    for (const stage of ['embedding', 'generation', 'reranking']) {
+      await revealInEditor(page, demoSource(), `'${stage}',`);
+      const lens = await lensFor(page, stage, /p50 .*p95 .*n=\d+/);
+      assert.match(lens, /critical in \d+%/, `the ${stage} lens says how often it is critical`);
+    }
+    await screenshot(page, 'demo-lenses');
+  });
+
+  it('shows the slow reranker in the reranking lens', { timeout: 240_000 }, async () => {
+    const { page } = wb;
+    const p50 = (lens: string): number => parseDurationMs(/p50 ([^·]+)/.exec(lens)?.[1] ?? '');
+    /** The reranking lens's p50, bringing the demo source back into view when the waterfall took it. */
+    const readP50 = async (): Promise<number> => {
+      try {
+        return p50(await lensFor(page, 'reranking', /p50/, 2000));
+      } catch {
+        await runCommand(page, 'Stagelight: Open Demo Source');
+        await revealInEditor(page, demoSource(), "'reranking',");
+        return p50(await lensFor(page, 'reranking'));
+      }
+    };
+    const before = await readP50();
+    await runCommand(page, 'Stagelight: Run Demo Pipeline');
+    await pickQuickItem(page, 'Slow reranker');
+    // The lens is live: wait until the slow requests have moved the reranking median.
+    const deadline = Date.now() + 200_000;
+    let now = before;
+    while (Date.now() < deadline && now <= before * 1.5) {
+      await page.waitForTimeout(2000);
+      now = await readP50();
+    }
+    await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
+    assert.ok(now > before * 1.5, `reranking p50 went from ${before} ms to ${now} ms only`);
+    await screenshot(page, 'demo-lenses-slow-reranker');
+  });
+});
