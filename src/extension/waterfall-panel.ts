@@ -22,6 +22,7 @@ import {
   traceSummaryPayload,
 } from '../core/api/trace-payload.js';
 import { buildSpanDetails } from '../core/api/span-details-view.js';
+import { searchAttributes } from '../core/api/attribute-search.js';
 import {
   isWebviewMessage,
   type HostMessage,
@@ -203,6 +204,18 @@ export class WaterfallPanel implements vscode.Disposable {
           details: details ?? null,
           ...(details === undefined
             ? { error: 'The span is no longer held (trace evicted or cleared).' }
+            : {}),
+        });
+        break;
+      }
+      case 'attributeSearch': {
+        const analysis = this.analysisFor(msg.traceId, msg.version);
+        this.post({
+          type: 'attributeSearchResponse',
+          requestId: msg.requestId,
+          rows: analysis === undefined ? null : searchAttributes(analysis, msg.terms),
+          ...(analysis === undefined
+            ? { error: 'The trace is no longer held, or changed: search again.' }
             : {}),
         });
         break;

@@ -154,9 +154,27 @@ export interface SpanDetailsRequest {
   row: number;
 }
 
+/** One `key=value` term of the waterfall's search (`attr:key=value`, or a bare `key=value`). */
+export interface AttributeTerm {
+  /** Matched against attribute keys, case-insensitive substring. */
+  key: string;
+  /** Matched against the value as text, case-insensitive substring; absent: the key suffices. */
+  value?: string;
+  negate: boolean;
+}
+
+/** Which rows of the shown trace have attributes matching every term. */
+export interface AttributeSearchRequest {
+  type: 'attributeSearch';
+  requestId: number;
+  traceId: string;
+  version: number;
+  terms: AttributeTerm[];
+}
+
 export type WebviewCommand =
   ReadyCommand | SelectTraceCommand | OpenSourceCommand | SetFollowCommand;
-export type WebviewRequest = SpanDetailsRequest;
+export type WebviewRequest = SpanDetailsRequest | AttributeSearchRequest;
 export type WebviewMessage = WebviewCommand | WebviewRequest;
 
 // ----- host -> webview -------------------------------------------------------------------
@@ -166,6 +184,14 @@ export interface SpanDetailsResponse {
   requestId: number;
   /** null with `error` when the span is gone (trace evicted or changed). */
   details: SpanDetails | null;
+  error?: string;
+}
+
+export interface AttributeSearchResponse {
+  type: 'attributeSearchResponse';
+  requestId: number;
+  /** Matching rows, ascending; null with `error` when the trace is gone or changed. */
+  rows: number[] | null;
   error?: string;
 }
 
@@ -239,6 +265,7 @@ export interface InsightsNotification {
 
 export type HostMessage =
   | SpanDetailsResponse
+  | AttributeSearchResponse
   | TraceNotification
   | TraceListNotification
   | FollowNotification
@@ -259,6 +286,17 @@ function isRow(v: unknown): v is number {
 
 function isVersion(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isAttributeTerm(t: unknown): t is AttributeTerm {
+  return (
+    isRecord(t) &&
+    typeof t.key === 'string' &&
+    t.key.length > 0 &&
+    t.key.length <= 256 &&
+    (t.value === undefined || (typeof t.value === 'string' && t.value.length <= 1024)) &&
+    typeof t.negate === 'boolean'
+  );
 }
 
 /** Validates a message from the webview; anything else is dropped by the host. */
@@ -286,6 +324,17 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
         isVersion(m.version) &&
         isRow(m.row)
       );
+    case 'attributeSearch':
+      return (
+        isRow(m.requestId) &&
+        typeof m.traceId === 'string' &&
+        TRACE_ID.test(m.traceId) &&
+        isVersion(m.version) &&
+        Array.isArray(m.terms) &&
+        m.terms.length > 0 &&
+        m.terms.length <= 16 &&
+        m.terms.every(isAttributeTerm)
+      );
     default:
       return false;
   }
@@ -297,6 +346,8 @@ export function isHostMessage(m: unknown): m is HostMessage {
   switch (m.type) {
     case 'spanDetailsResponse':
       return isRow(m.requestId) && (m.details === null || isRecord(m.details));
+    case 'attributeSearchResponse':
+      return isRow(m.requestId) && (m.rows === null || Array.isArray(m.rows));
     case 'trace':
       return isRecord(m.trace) && (m.reason === 'open' || m.reason === 'update');
     case 'traceList':

@@ -27,7 +27,7 @@ import {
   zoomAt,
   type TimeWindow,
 } from './model/layout.js';
-import { isEmptyQuery, matchQuery, parseQuery } from './model/query.js';
+import { attributeTerms, isEmptyQuery, matchQuery, parseQuery } from './model/query.js';
 import {
   collapseAll,
   collapseToDepth,
@@ -90,6 +90,8 @@ export class App {
   private matchRows: Int32Array = new Int32Array(0);
   private filterMode: 'filter' | 'highlight' = 'filter';
   private query = '';
+  /** The host's answer to the current attribute terms: for which trace version and terms. */
+  private attributeSearch: { key: string; requestId: number; rows?: number[] } | undefined;
   private selected = -1;
   private hover = -1;
   private window: TimeWindow = { start: 0, end: 1 };
@@ -320,6 +322,12 @@ export class App {
       case 'spanDetailsResponse':
         this.onDetails(m);
         break;
+      case 'attributeSearchResponse':
+        if (this.attributeSearch?.requestId === m.requestId) {
+          this.attributeSearch.rows = m.rows ?? [];
+          this.applyFilter(false);
+        }
+        break;
       case 'traceList':
         this.traces = m.traces;
         this.renderTraceList();
@@ -451,12 +459,37 @@ export class App {
       this.matchRows = new Int32Array(0);
       this.matchBadge.setText(parsed.errors.length > 0 ? `? ${parsed.errors.join(' ')}` : '');
     } else {
-      const { mask, count } = matchQuery(model, parsed);
+      const attrs = attributeTerms(parsed);
+      let attributeRows: number[] | undefined;
+      let searching = false;
+      if (attrs.length > 0) {
+        const key = `${model.payload.traceId}/${model.payload.version}/${JSON.stringify(attrs)}`;
+        if (this.attributeSearch?.key !== key) {
+          this.requestId = (this.requestId + 1) % 2 ** 30;
+          this.attributeSearch = { key, requestId: this.requestId };
+          this.host.post({
+            type: 'attributeSearch',
+            requestId: this.requestId,
+            traceId: model.payload.traceId,
+            version: model.payload.version,
+            terms: attrs,
+          });
+        }
+        attributeRows = this.attributeSearch.rows;
+        searching = attributeRows === undefined;
+      }
+      const { mask, count } = matchQuery(
+        model,
+        parsed,
+        attributeRows ?? (searching ? [] : undefined),
+      );
       this.matchMask = mask;
       this.matchRows = rowsOf(mask);
       this.filterMask = this.filterMode === 'filter' ? withAncestors(model, mask) : null;
       this.matchBadge.setText(
-        `${count.toLocaleString()} match${count === 1 ? '' : 'es'}${parsed.errors.length > 0 ? ` · ? ${parsed.errors.join(' ')}` : ''}`,
+        searching
+          ? 'searching attributes…'
+          : `${count.toLocaleString()} match${count === 1 ? '' : 'es'}${parsed.errors.length > 0 ? ` · ? ${parsed.errors.join(' ')}` : ''}`,
       );
     }
     this.recomputeVisible();

@@ -8,6 +8,9 @@
  *   share>10%         share of the trace on the critical path (also `share>0.1`)
  *   is:error  is:critical  is:orphan  is:adopted  has:source
  *   kind:server       OTLP span kind (internal, server, client, producer, consumer)
+ *   attr:key=value    an attribute whose key contains `key` and value contains `value`; also a
+ *                     bare `key=value`, or `attr:key` for the key alone. The payload holds no
+ *                     attributes: the host answers these (AttributeSearchRequest).
  * A leading `-` negates a term. Text may be quoted ("two words").
  * Everything works on the columnar payload, so a filter over 1M spans is one pass.
  */
@@ -27,7 +30,8 @@ export type Term =
       negate: boolean;
     }
   | { kind: 'flag'; flag: number; negate: boolean }
-  | { kind: 'spanKind'; spanKind: number; negate: boolean };
+  | { kind: 'spanKind'; spanKind: number; negate: boolean }
+  | { kind: 'attribute'; key: string; value?: string; negate: boolean };
 
 export interface Query {
   terms: Term[];
@@ -127,6 +131,17 @@ export function parseQuery(input: string): Query {
       }
       continue;
     }
+    const attr = /^(?:attr:)?([^=:\s][^=\s]*?)(?:=(.*))?$/.exec(tok);
+    if (attr !== null && (lower.startsWith('attr:') || tok.includes('='))) {
+      const value = attr[2];
+      terms.push({
+        kind: 'attribute',
+        key: attr[1] ?? '',
+        ...(value !== undefined && value !== '' ? { value } : {}),
+        negate,
+      });
+      continue;
+    }
     terms.push({ kind: 'text', field: 'any', text: lower, negate });
   }
   return { terms, errors };
@@ -149,15 +164,42 @@ function compare(a: number, cmp: Cmp, b: number): boolean {
   }
 }
 
+/** The query's attribute terms, which the host evaluates. */
+export function attributeTerms(q: Query): Array<{ key: string; value?: string; negate: boolean }> {
+  const out: Array<{ key: string; value?: string; negate: boolean }> = [];
+  for (const t of q.terms) {
+    if (t.kind === 'attribute') {
+      out.push({
+        key: t.key,
+        ...(t.value !== undefined ? { value: t.value } : {}),
+        negate: t.negate,
+      });
+    }
+  }
+  return out;
+}
+
 /**
  * The rows matching every term, as a 0/1 mask, and their count. Text terms are decided once
- * per distinct name/service (the interned tables), not once per row.
+ * per distinct name/service (the interned tables), not once per row. `attributeRows` is the
+ * host's answer for the attribute terms (all of them combined); without it those terms are not
+ * applied yet.
  */
-export function matchQuery(model: TraceModel, q: Query): { mask: Uint8Array; count: number } {
+export function matchQuery(
+  model: TraceModel,
+  q: Query,
+  attributeRows?: readonly number[],
+): { mask: Uint8Array; count: number } {
   const p = model.payload;
   const n = model.rowCount;
   const mask = new Uint8Array(n).fill(1);
+  if (attributeRows !== undefined && q.terms.some((t) => t.kind === 'attribute')) {
+    const hit = new Uint8Array(n);
+    for (const r of attributeRows) if (r >= 0 && r < n) hit[r] = 1;
+    for (let i = 0; i < n; i++) if (hit[i] === 0) mask[i] = 0;
+  }
   for (const term of q.terms) {
+    if (term.kind === 'attribute') continue;
     if (term.kind === 'text') {
       const nameHit = model.namesLower.map((s) => s.includes(term.text));
       const svcHit = model.servicesLower.map((s) => s.includes(term.text));

@@ -1,0 +1,57 @@
+/**
+ * Attribute search for the waterfall: which rows of a trace have attributes matching the search
+ * terms. The webview holds no attributes (they stay in each span's bytes), so it asks the host,
+ * which decodes them here on demand.
+ */
+import type { AnyValueJson, KeyValueJson, SpanRecord } from '../model.js';
+import type { TraceAnalysis } from '../analysis/analyze-trace.js';
+import { spanAttributes } from '../otlp/span-details.js';
+import type { AttributeTerm } from '../../protocol/messages.js';
+
+/** An attribute value as the search compares it: lower-case text. */
+function valueText(v: AnyValueJson): string {
+  if ('stringValue' in v) return v.stringValue.toLowerCase();
+  if ('intValue' in v) return v.intValue;
+  if ('doubleValue' in v) return String(v.doubleValue);
+  if ('boolValue' in v) return String(v.boolValue);
+  if ('arrayValue' in v) return v.arrayValue.values.map(valueText).join(',');
+  if ('kvlistValue' in v)
+    return v.kvlistValue.values.map((kv) => `${kv.key}=${valueText(kv.value)}`).join(',');
+  return '';
+}
+
+function matches(attrs: readonly KeyValueJson[], term: AttributeTerm): boolean {
+  const key = term.key.toLowerCase();
+  for (const kv of attrs) {
+    if (!kv.key.toLowerCase().includes(key)) continue;
+    if (term.value === undefined || valueText(kv.value).includes(term.value.toLowerCase())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The rows (indices into `analysis.tree.spans`, the payload's row order) whose span or resource
+ * attributes match every term: the key contains `term.key`, the value contains `term.value`
+ * (case-insensitive; a term without a value only needs the key). A negated term must not match.
+ * Spans whose bytes cannot be decoded match nothing.
+ */
+export function searchAttributes(
+  analysis: TraceAnalysis,
+  terms: readonly AttributeTerm[],
+): number[] {
+  const rows: number[] = [];
+  const spans = analysis.tree.spans;
+  for (let row = 0; row < spans.length; row++) {
+    const span = spans[row] as SpanRecord;
+    let attrs: KeyValueJson[];
+    try {
+      attrs = [...spanAttributes(span), ...span.resource.attributes];
+    } catch {
+      continue;
+    }
+    if (terms.every((t) => matches(attrs, t) !== t.negate)) rows.push(row);
+  }
+  return rows;
+}
