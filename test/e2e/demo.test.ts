@@ -126,9 +126,18 @@ describe('demo pipeline in the browser', { timeout: 480_000 }, () => {
       try {
         return p50(await lensFor(page, 'reranking', /p50/, 2000));
       } catch {
-        await runCommand(page, 'Stagelight: Open Demo Source');
-        await revealInEditor(page, demoSource(), "'reranking',");
-        return p50(await lensFor(page, 'reranking'));
+        // The demo reveals the waterfall (taking focus) once its process is up, which on a
+        // loaded machine can land while the palette is open and close it: try once more.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await runCommand(page, 'Stagelight: Open Demo Source');
+            await revealInEditor(page, demoSource(), "'reranking',");
+            return p50(await lensFor(page, 'reranking'));
+          } catch (err) {
+            if (attempt >= 2) throw err;
+            await page.keyboard.press('Escape');
+          }
+        }
       }
     };
     const before = await readP50();
@@ -144,5 +153,34 @@ describe('demo pipeline in the browser', { timeout: 480_000 }, () => {
     await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
     assert.ok(now > before * 1.5, `reranking p50 went from ${before} ms to ${now} ms only`);
     await screenshot(page, 'demo-lenses-slow-reranker');
+  });
+
+  it('names the slow reranker in the Insights view', async () => {
+    const { page } = wb;
+    await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+    await runCommand(page, 'Stagelight: Show Insights');
+    const row = page
+      .locator('.pane-body .monaco-list-row', { hasText: /reranking.*typical/ })
+      .first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    // For the screenshot: the finding's numbers unfolded, the Insights section given the room
+    // of the Traces list above it, and no toast over it (the demo's stop may leave one).
+    await row.locator('.monaco-tl-twistie').click();
+    await page
+      .locator('.pane-header', { hasText: /^Traces/i })
+      .first()
+      .click()
+      .catch(() => {});
+    // A wider side bar, so the verdicts read in full: drag the sash at its edge.
+    const sash = await page.locator('.part.sidebar').boundingBox();
+    if (sash) {
+      const x = sash.x + sash.width;
+      await page.mouse.move(x, 400);
+      await page.mouse.down();
+      await page.mouse.move(x + 300, 400, { steps: 5 });
+      await page.mouse.up();
+    }
+    await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+    await screenshot(page, 'insights-view');
   });
 });
