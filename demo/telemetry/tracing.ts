@@ -68,7 +68,7 @@ export function startTracing(opts: TracingOptions): Tracing {
     }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: opts.endpoint }), {
-        scheduledDelayMillis: 200,
+        scheduledDelayMillis: 1000,
         maxExportBatchSize: 512,
         maxQueueSize: 8192,
       }),

@@ -225,12 +225,22 @@ export async function revealInEditor(page: Page, file: string, text: string): Pr
     await page.keyboard.press('Escape');
     await input.waitFor({ state: 'hidden', timeout: 5000 });
   }
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`:${index + 1}`);
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: 5000 });
-  return index + 1;
+  // Something opening at the same moment (a webview panel taking focus) can close the palette
+  // between our keystrokes: reopen it and try again, as runCommand does.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`:${index + 1}`, { timeout: 5000 });
+      await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 5000 });
+      return index + 1;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      if (await input.isVisible()) await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
 }
 
 /** The folder the Stagelight VSIX was installed to, in `wb`'s extensions folder. */
