@@ -188,11 +188,11 @@ describe('insights', () => {
     assert.equal(top.kind, 'queueing');
     assert.equal(top.numbers.queue, 'retrieval-requests');
     assert.equal(top.numbers.trend, 'rising');
-    // Median wait: traces 9 and 10 -> (7700 + 8000) / 2.
-    assert.equal(top.numbers.medianWaitMs, 7850);
+    // The verdict is on the latest 10 traces (10..19, waits 8000..10700): median (9200 + 9500) / 2.
+    assert.equal(top.numbers.medianWaitMs, 9350);
     assert.match(
       top.title,
-      /^7\.85 s of 10\.\d s spent waiting in retrieval-requests \(\d+% of the request, rising\)$/,
+      /^9\.35 s of 11\.\d s spent waiting in retrieval-requests \(\d+% of the request, rising\)$/
     );
   });
 

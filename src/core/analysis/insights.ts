@@ -195,6 +195,18 @@ function stageTimes(t: InsightTrace): StageTimes {
   return st;
 }
 
+/**
+ * The latest traces (by arrival): a quarter of the window, at least `min`. Queueing, a bad
+ * instance and errors are judged on what happens now; the window still holds the traffic from
+ * before an incident began, which would dilute it.
+ */
+function latest(traces: readonly InsightTrace[], min: number): InsightTrace[] {
+  const sorted = [...traces].sort(
+    (a, b) => (a.receivedAt ?? a.startMs) - (b.receivedAt ?? b.startMs) || a.startMs - b.startMs,
+  );
+  return sorted.slice(-Math.max(min, Math.ceil(sorted.length / 4)));
+}
+
 function byOperation(traces: readonly InsightTrace[]): Map<string, InsightTrace[]> {
   const ops = new Map<string, InsightTrace[]>();
   for (const t of traces) {
@@ -362,18 +374,24 @@ export function explainTrace(
 // Queueing
 
 /** Time spent waiting: queue waits between producers and consumers, and gaps with no span. */
-export function findQueueing(traces: readonly InsightTrace[]): Finding[] {
-  if (traces.length < 3) return [];
-  const rows = traces
+export function findQueueing(all: readonly InsightTrace[]): Finding[] {
+  if (all.length < 3) return [];
+  const waits = (t: InsightTrace) => {
+    const byQueue = new Map<string, number>();
+    for (const w of t.analysis.queueWaits) {
+      byQueue.set(w.queue, (byQueue.get(w.queue) ?? 0) + w.waitMs);
+    }
+    const queued = [...byQueue.values()].reduce((a, b) => a + b, 0);
+    return { t, byQueue, queued, share: queued / t.durationMs };
+  };
+  // The verdict is about the latest traces; the trend is over the whole window.
+  const window = [...all]
     .filter((t) => t.durationMs > 0)
-    .map((t) => {
-      const byQueue = new Map<string, number>();
-      for (const w of t.analysis.queueWaits) {
-        byQueue.set(w.queue, (byQueue.get(w.queue) ?? 0) + w.waitMs);
-      }
-      const queued = [...byQueue.values()].reduce((a, b) => a + b, 0);
-      return { t, byQueue, queued, share: queued / t.durationMs };
-    })
+    .sort((a, b) => a.startMs - b.startMs)
+    .map(waits);
+  const rows = latest(all, 10)
+    .filter((t) => t.durationMs > 0)
+    .map(waits)
     .sort((a, b) => a.t.startMs - b.t.startMs);
   const medianShare = median(rows.map((r) => r.share));
   const medianWait = median(rows.map((r) => r.queued));
@@ -382,7 +400,7 @@ export function findQueueing(traces: readonly InsightTrace[]): Finding[] {
   for (const r of rows) for (const [q, ms] of r.byQueue) totals.set(q, (totals.get(q) ?? 0) + ms);
   const queue = [...totals].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'a queue';
   const typical = rows[Math.floor(rows.length / 2)]!;
-  const trend = rows.map((r) => r.queued);
+  const trend = window.map((r) => r.queued);
   const half = Math.floor(trend.length / 2);
   const first = median(trend.slice(0, half));
   const second = median(trend.slice(half));
@@ -454,9 +472,10 @@ interface Group {
 
 /** Splits each stage's spans by attribute values and names a value whose spans stand out. */
 export function findBadInstances(
-  traces: readonly InsightTrace[],
+  all: readonly InsightTrace[],
   attributes: (span: SpanRecord) => readonly KeyValueJson[],
 ): Finding[] {
+  const traces = latest(all, 30);
   const byStage = new Map<StageKey, Array<{ span: SpanRecord; traceId: string }>>();
   for (const t of traces) {
     for (const s of t.spans) {
@@ -564,10 +583,11 @@ export function findBadInstances(
 
 /** The stage where requests fail, with the exception seen most. */
 export function findErrors(
-  traces: readonly InsightTrace[],
+  all: readonly InsightTrace[],
   exceptionOf: (span: SpanRecord) => string | undefined,
 ): Finding[] {
-  if (traces.length < 3) return [];
+  if (all.length < 3) return [];
+  const traces = latest(all, 30);
   const failedTraces = new Map<StageKey, Set<string>>();
   const messages = new Map<StageKey, Map<string, number>>();
   for (const t of traces) {
