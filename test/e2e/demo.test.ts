@@ -33,7 +33,7 @@ const STAGES = [
   'postprocessing',
 ];
 
-describe('demo pipeline in the browser', { timeout: 480_000 }, () => {
+describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
   let wb: Workbench;
   let rows: AnnouncedRow[] = [];
   /** The stage source `Stagelight: Open Demo Source` opens, as installed from the VSIX. */
@@ -183,4 +183,35 @@ describe('demo pipeline in the browser', { timeout: 480_000 }, () => {
     await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
     await screenshot(page, 'insights-view');
   });
+
+  // Each incident, run from the palette, must bring its finding into the Insights view (the
+  // window still holds the earlier scenarios' traces, so findings accumulate).
+  for (const [scenario, label, verdict] of [
+    ['queue-backlog', 'Queue backlog', /waiting in retrieval-requests/],
+    ['degraded-replica', 'Degraded replica', /generation-b/],
+    ['errors', 'Errors', /failed in \d+% of requests/],
+  ] as const) {
+    it(`names the ${scenario} incident in the Insights view`, { timeout: 240_000 }, async () => {
+      const { page } = wb;
+      // One demo at a time: the previous scenario may still be sending.
+      await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
+      await page.waitForTimeout(1000);
+      await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+      await runCommand(page, 'Stagelight: Run Demo Pipeline');
+      await pickQuickItem(page, label);
+      const row = page.locator('.pane-body .monaco-list-row', { hasText: verdict }).first();
+      const deadline = Date.now() + 200_000;
+      while (!(await row.isVisible())) {
+        assert.ok(
+          Date.now() < deadline,
+          `no Insights row matching ${verdict} after the ${scenario} demo`,
+        );
+        await page.waitForTimeout(3000);
+        await runCommand(page, 'Stagelight: Show Insights').catch(() => {});
+      }
+      await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
+      await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+      await screenshot(page, `insights-${scenario}`);
+    });
+  }
 });
