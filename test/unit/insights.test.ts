@@ -192,7 +192,7 @@ describe('insights', () => {
     assert.equal(top.numbers.medianWaitMs, 9350);
     assert.match(
       top.title,
-      /^9\.35 s of 11\.\d s spent waiting in retrieval-requests \(\d+% of the request, rising\)$/
+      /^9\.35 s of 11\.\d s spent waiting in retrieval-requests \(\d+% of the request, rising\)$/,
     );
   });
 
