@@ -1,31 +1,21 @@
 /**
  * `google.rpc.Status` (code = 1, message = 2), the error body OTLP/HTTP specifies for failed
- * requests. Encoded by hand: two fields do not justify pulling in a schema.
+ * requests.
  */
+import { WireType } from '../otlp/proto-reader.js';
+import { ProtoWriter } from '../otlp/proto-writer.js';
+
 export interface RpcStatus {
   /** A gRPC status code (3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, ...). */
   code: number;
   message: string;
 }
 
-function varint(n: number, out: number[]): void {
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-}
-
 export function encodeRpcStatus(status: RpcStatus): Buffer {
-  const message = Buffer.from(status.message, 'utf8');
-  const head: number[] = [];
-  if (status.code !== 0) {
-    head.push(0x08);
-    varint(status.code, head);
-  }
-  head.push(0x12);
-  varint(message.length, head);
-  return Buffer.concat([Buffer.from(head), message]);
+  const w = new ProtoWriter();
+  if (status.code !== 0) w.tag(1, WireType.VARINT).int32(status.code);
+  w.stringField(2, status.message);
+  return w.finish();
 }
 
 /** gRPC status codes used by the receivers. */
