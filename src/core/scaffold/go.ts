@@ -22,6 +22,7 @@ import {
   lineStart,
   quoted,
   refuse,
+  spanShift,
 } from './text.js';
 import type { OffsetRange, ScaffoldMessage, ScaffoldResult, TextEdit } from './types.js';
 
@@ -265,13 +266,6 @@ function recordLines(i: string, span: string, err: string | undefined): string[]
 function bodyList(body: Node): Node[] {
   const list = named(body).find((c) => c.type === 'statement_list');
   return list ? named(list).filter((c) => c.type !== 'comment') : [];
-}
-
-function spanShift(edits: readonly TextEdit[], spanEdit: TextEdit): number {
-  let shift = 0;
-  for (const e of edits)
-    if (e !== spanEdit && e.start <= spanEdit.start) shift += e.newText.length - (e.end - e.start);
-  return shift;
 }
 
 export async function goTraceFunction(

@@ -27,6 +27,7 @@ import {
   lineStart,
   quoted,
   refuse,
+  spanShift,
 } from './text.js';
 import type { OffsetRange, ScaffoldResult, TextEdit } from './types.js';
 
@@ -198,13 +199,6 @@ function wrapStatements(
     ...indentLines(text, from, to, unit, textBlocks(root)),
     { start: to, end: to, newText: `\n${tail}` },
   ];
-}
-
-function spanShift(edits: readonly TextEdit[], spanEdit: TextEdit): number {
-  let shift = 0;
-  for (const e of edits)
-    if (e !== spanEdit && e.start <= spanEdit.start) shift += e.newText.length - (e.end - e.start);
-  return shift;
 }
 
 export async function javaTraceFunction(

@@ -96,6 +96,17 @@ export function normalizeEdits(edits: readonly TextEdit[]): TextEdit[] {
 }
 
 /** Zero-based line and UTF-16 column of an offset. */
+/**
+ * How far `spanEdit`'s start moves once all `edits` are applied: the net length change of the
+ * other edits at or before it. Gives the offset of the new span line in the edited text.
+ */
+export function spanShift(edits: readonly TextEdit[], spanEdit: TextEdit): number {
+  let shift = 0;
+  for (const e of edits)
+    if (e !== spanEdit && e.start <= spanEdit.start) shift += e.newText.length - (e.end - e.start);
+  return shift;
+}
+
 export function positionAt(text: string, offset: number): TextPosition {
   let line = 0;
   let last = 0;
