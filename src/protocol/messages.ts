@@ -20,6 +20,8 @@ export const SpanFlag = {
   ADOPTED: 8,
   /** Its parent is not in the trace (yet). */
   ORPHAN: 16,
+  /** Its times were shifted by the clock-skew adjustment (details give the raw ones). */
+  CLOCK_ADJUSTED: 32,
 } as const;
 
 /**
@@ -118,6 +120,12 @@ export interface SpanDetails {
   }>;
   /** Where the span starts in the source, when known. */
   source?: { file: string; line: number };
+  /**
+   * Set when the clock-skew adjustment moved this span (it ran in another process than its
+   * parent, whose clock disagreed): ms added to its start and end. `startMs` is adjusted; the
+   * raw start is `startMs - clockShiftMs`.
+   */
+  clockShiftMs?: number;
 }
 
 // ----- webview -> host -------------------------------------------------------------------

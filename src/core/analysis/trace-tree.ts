@@ -3,11 +3,12 @@
  * than once, or not at all (a parent that was never exported).
  *
  * Everything else in `analysis/` walks this tree instead of `parentSpanId`, so the repairs made
- * here (orphans promoted to roots, follows-from adoption through links, broken cycles) are made in
- * exactly one place.
+ * here (orphans promoted to roots, follows-from adoption through links, broken cycles, clock skew
+ * between processes) are made in exactly one place.
  */
 
 import type { SpanRecord } from '../model.js';
+import { adjustClockSkew } from './clock-skew.js';
 
 /** A trace's spans arranged as a forest. Built by {@link buildTraceTree}; immutable. */
 export interface TraceTree {
@@ -33,6 +34,14 @@ export interface TraceTree {
   readonly orphanCount: number;
   /** Parent links ignored because they formed a cycle (malformed data). */
   readonly brokenCycleCount: number;
+  /**
+   * Span id -> milliseconds its times were shifted by the clock-skew adjustment (see
+   * `clock-skew.ts`); only shifted spans are listed. The records in this tree carry the
+   * adjusted times; the raw ones are the record's times minus the shift (and in its bytes).
+   */
+  readonly clockShifts: ReadonlyMap<string, number>;
+  /** The clock-skew shift of a span in ms (0 when none). */
+  clockShiftOf(spanId: string): number;
   /**
    * Children of a span (effective ones: real children plus link-adopted followers), by start
    * time. Empty for an unknown id.
@@ -66,6 +75,8 @@ function byStart(a: SpanRecord, b: SpanRecord): number {
  *    attached under the first linked span that is not in its own subtree. Roots are considered
  *    latest-start first, so that when two roots link to each other the later one hangs under
  *    the earlier one (a consumer under its producer, not the reverse).
+ * 5. Clock skew: a child in another process that a synchronous call placed outside its parent
+ *    is shifted into it (`clock-skew.ts`); the shifts are in `clockShifts`.
  *
  * Runs in O(n log n) with no recursion, so 100,000-deep chains are fine.
  */
@@ -149,50 +160,53 @@ export function buildTraceTree(spans: readonly SpanRecord[]): TraceTree {
 
   const childMap = new Map<string, SpanRecord[]>();
   const roots: SpanRecord[] = [];
-  for (const span of unique) {
-    const p = parent.get(span.spanId);
-    if (p === undefined) {
-      roots.push(span);
-      continue;
+  const arrange = (): void => {
+    childMap.clear();
+    roots.length = 0;
+    for (const span of byId.values()) {
+      const p = parent.get(span.spanId);
+      if (p === undefined) {
+        roots.push(span);
+        continue;
+      }
+      const list = childMap.get(p.spanId);
+      if (list === undefined) childMap.set(p.spanId, [span]);
+      else list.push(span);
     }
-    const list = childMap.get(p.spanId);
-    if (list === undefined) childMap.set(p.spanId, [span]);
-    else list.push(span);
-  }
-  roots.sort(byStart);
-  for (const list of childMap.values()) list.sort(byStart);
+    roots.sort(byStart);
+    for (const list of childMap.values()) list.sort(byStart);
+  };
+  arrange();
+  let ordered = preorder(roots, childMap);
 
-  // Pre-order DFS with an explicit stack; children are pushed in reverse to pop in start order.
-  const ordered: SpanRecord[] = [];
-  const depth = new Map<string, number>();
-  const stack: SpanRecord[] = [];
-  for (let i = roots.length - 1; i >= 0; i--) {
-    const r = roots[i] as SpanRecord;
-    depth.set(r.spanId, 0);
-    stack.push(r);
+  // Step 5: clock skew across processes. The adjusted copies replace the records everywhere,
+  // and since a shift can reorder siblings, the tree is arranged again.
+  const skew = adjustClockSkew(
+    ordered,
+    (s) => parent.get(s.spanId),
+    (id) => adopted.has(id),
+  );
+  if (skew.shifts.size > 0) {
+    for (const span of skew.spans) byId.set(span.spanId, span);
+    for (const [childId, p] of parent) parent.set(childId, byId.get(p.spanId) as SpanRecord);
+    arrange();
+    ordered = preorder(roots, childMap);
   }
-  while (stack.length > 0) {
-    const span = stack.pop() as SpanRecord;
-    ordered.push(span);
-    const kids = childMap.get(span.spanId);
-    if (kids === undefined) continue;
-    const d = (depth.get(span.spanId) ?? 0) + 1;
-    for (let i = kids.length - 1; i >= 0; i--) {
-      const kid = kids[i] as SpanRecord;
-      depth.set(kid.spanId, d);
-      stack.push(kid);
-    }
+  const depth = new Map<string, number>();
+  for (const span of ordered) {
+    const p = parent.get(span.spanId);
+    depth.set(span.spanId, p === undefined ? 0 : (depth.get(p.spanId) ?? 0) + 1);
   }
 
   let startMs = Infinity;
   let endMs = -Infinity;
-  for (const span of unique) {
+  for (const span of ordered) {
     if (span.startMs < startMs) startMs = span.startMs;
     // A span that ends before it starts (bad clock) still occupies its start instant.
     const end = Math.max(span.startMs, span.endMs);
     if (end > endMs) endMs = end;
   }
-  if (unique.length === 0) startMs = endMs = 0;
+  if (ordered.length === 0) startMs = endMs = 0;
 
   return {
     traceId,
@@ -204,9 +218,30 @@ export function buildTraceTree(spans: readonly SpanRecord[]): TraceTree {
     duplicateCount,
     orphanCount,
     brokenCycleCount,
+    clockShifts: skew.shifts,
+    clockShiftOf: (spanId) => skew.shifts.get(spanId) ?? 0,
     children: (spanId) => childMap.get(spanId) ?? NO_CHILDREN,
     parentOf: (span) => parent.get(typeof span === 'string' ? span : span.spanId),
     isAdopted: (spanId) => adopted.has(spanId),
     depthOf: (spanId) => depth.get(spanId) ?? -1,
   };
+}
+
+/** Pre-order DFS with an explicit stack (no recursion: 100,000-deep chains are fine). */
+function preorder(
+  roots: readonly SpanRecord[],
+  childMap: ReadonlyMap<string, readonly SpanRecord[]>,
+): SpanRecord[] {
+  const ordered: SpanRecord[] = [];
+  const stack: SpanRecord[] = [];
+  // Children are pushed in reverse to pop in start order.
+  for (let i = roots.length - 1; i >= 0; i--) stack.push(roots[i] as SpanRecord);
+  while (stack.length > 0) {
+    const span = stack.pop() as SpanRecord;
+    ordered.push(span);
+    const kids = childMap.get(span.spanId);
+    if (kids === undefined) continue;
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as SpanRecord);
+  }
+  return ordered;
 }

@@ -80,6 +80,8 @@ export function buildSpanDetails(
   };
   const source = sourceOf(json?.attributes ?? []);
   if (source !== undefined) details.source = source;
+  const shift = analysis.tree.clockShiftOf(span.spanId);
+  if (shift !== 0) details.clockShiftMs = shift;
   return details;
 }
 

@@ -81,6 +81,7 @@ export function buildTracePayload(
     if ((criticalMs[i] as number) > 0) f |= SpanFlag.CRITICAL;
     if (tree.isAdopted(span.spanId)) f |= SpanFlag.ADOPTED;
     if (span.parentSpanId !== '' && !tree.byId.has(span.parentSpanId)) f |= SpanFlag.ORPHAN;
+    if (tree.clockShiftOf(span.spanId) !== 0) f |= SpanFlag.CLOCK_ADJUSTED;
     if (sourceFileOf(span) !== undefined || opts.hasSource?.(span) === true)
       f |= SpanFlag.HAS_SOURCE;
     flags[i] = f;

@@ -53,6 +53,7 @@ const FLAGS: Record<string, number> = {
   'is:critical': SpanFlag.CRITICAL,
   'is:orphan': SpanFlag.ORPHAN,
   'is:adopted': SpanFlag.ADOPTED,
+  'is:skewed': SpanFlag.CLOCK_ADJUSTED,
   'has:source': SpanFlag.HAS_SOURCE,
 };
 

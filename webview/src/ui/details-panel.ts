@@ -81,6 +81,16 @@ export class DetailsPanel {
     };
     row('Duration', formatDuration(d.durationMs));
     row('Starts at', `+${formatDuration(d.startMs - traceStartMs)}`);
+    if (d.clockShiftMs !== undefined && d.clockShiftMs !== 0) {
+      // Both readings: the adjusted times are drawn, the raw ones are what the span said.
+      const shift = d.clockShiftMs;
+      row(
+        'Clock adjusted',
+        `${shift > 0 ? '+' : '−'}${formatDuration(Math.abs(shift))}: its process's clock ` +
+          `disagrees with its caller's; raw start +${formatDuration(d.startMs - shift - traceStartMs)}`,
+        'clock-adjusted',
+      );
+    }
     row('Self time', formatDuration(d.selfMs));
     row(
       'Critical path',
