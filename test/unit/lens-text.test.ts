@@ -41,7 +41,7 @@ describe('formatDuration', () => {
     assert.equal(formatDuration(999.7), '1.00 s');
     assert.equal(formatDuration(1210), '1.21 s');
     assert.equal(formatDuration(12_345), '12.3 s');
-    assert.equal(formatDuration(125_000), '2 m 05 s');
+    assert.equal(formatDuration(125_000), '2m 05s');
     assert.equal(formatDuration(Number.NaN), '–');
   });
 

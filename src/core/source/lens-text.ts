@@ -4,6 +4,7 @@
  */
 
 import type { StageStats } from '../analysis/stage-stats.js';
+import { formatDuration, formatPercent } from '../../shared/format.js';
 
 /** Statistics a lens can show, in the order they are shown. */
 export const LENS_STATISTICS = [
@@ -37,32 +38,7 @@ export function parseLensStatistics(setting: unknown): readonly LensStatistic[] 
   return out.length > 0 || setting.length === 0 ? out : DEFAULT_LENS_STATISTICS;
 }
 
-/**
- * A duration for people: three significant figures, unit chosen by size
- * (`850 µs`, `12.3 ms`, `1.21 s`, `2 m 05 s`).
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
-  if (ms < 10) return `${ms.toFixed(2)} ms`;
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
-  if (ms < 999.5) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 9.995) return `${s.toFixed(2)} s`;
-  if (s < 99.95) return `${s.toFixed(1)} s`;
-  if (s < 60) return `${Math.round(s)} s`;
-  const whole = Math.round(s);
-  return `${Math.floor(whole / 60)} m ${String(whole % 60).padStart(2, '0')} s`;
-}
-
-/** A percentage without false precision: `96%`, `0.4%`, `<0.1%`. */
-export function formatPercent(pct: number): string {
-  if (!Number.isFinite(pct)) return '–';
-  if (pct === 0) return '0%';
-  if (pct < 0.1) return '<0.1%';
-  if (pct < 1) return `${pct.toFixed(1)}%`;
-  return `${Math.round(pct)}%`;
-}
+export { formatDuration, formatPercent } from '../../shared/format.js';
 
 export interface LensTextOptions {
   readonly statistics?: readonly LensStatistic[];

@@ -2,6 +2,7 @@
  * The time axis: which slice of the trace is on screen (zoom and pan), time <-> pixel mapping,
  * tick marks, and the duration format shared by the axis, the rows and the details panel.
  */
+import { formatDuration as formatSharedDuration } from '../../../src/shared/format.js';
 
 /** The visible time window, in ms relative to the trace start. Invariant: end > start. */
 export interface TimeWindow {
@@ -82,42 +83,20 @@ export function ticks(
   return { step, times };
 }
 
+export { formatShare } from '../../../src/shared/format.js';
+
 /**
- * A duration for display: 3 significant digits with a unit that fits (`812 µs`, `1.21 s`,
- * `2m 05s`). `step`, when given, picks the precision for axis labels instead.
+ * A duration for display (the shared format). `step`, when given, picks the precision for axis
+ * labels instead: enough decimals to tell neighbouring ticks apart.
  */
 export function formatDuration(ms: number, step?: number): string {
-  if (!Number.isFinite(ms)) return '–';
+  if (step === undefined || !Number.isFinite(ms)) return formatSharedDuration(ms);
   const sign = ms < 0 ? '-' : '';
   const a = Math.abs(ms);
-  if (step !== undefined) {
-    // Axis labels: enough decimals to tell neighbouring ticks apart.
-    const unit = step >= 500 ? 1000 : step >= 0.5 ? 1 : step >= 5e-4 ? 1e-3 : 1e-6;
-    const name = unit === 1000 ? 's' : unit === 1 ? 'ms' : unit === 1e-3 ? 'µs' : 'ns';
-    const decimals = Math.max(0, -Math.floor(Math.log10(step / unit) + 1e-9));
-    return `${sign}${(a / unit).toFixed(Math.min(decimals, 6))} ${name}`;
-  }
-  if (a === 0) return '0 ms';
-  if (a < 1e-3) return `${sign}${sig(a * 1e6)} ns`;
-  if (a < 1) return `${sign}${sig(a * 1e3)} µs`;
-  if (a < 1000) return `${sign}${sig(a)} ms`;
-  if (a < 60_000) return `${sign}${sig(a / 1000)} s`;
-  const m = Math.floor(a / 60_000);
-  const s = Math.round((a - m * 60_000) / 1000);
-  return `${sign}${m}m ${String(s).padStart(2, '0')}s`;
-}
-
-function sig(v: number): string {
-  if (v >= 100) return v.toFixed(0);
-  if (v >= 10) return v.toFixed(1).replace(/\.0$/, '');
-  return v.toFixed(2).replace(/\.?0+$/, '');
-}
-
-export function formatShare(share: number): string {
-  const p = share * 100;
-  if (p === 0) return '0%';
-  if (p < 0.1) return '<0.1%';
-  return `${p < 10 ? p.toFixed(1).replace(/\.0$/, '') : p.toFixed(0)}%`;
+  const unit = step >= 500 ? 1000 : step >= 0.5 ? 1 : step >= 5e-4 ? 1e-3 : 1e-6;
+  const name = unit === 1000 ? 's' : unit === 1 ? 'ms' : unit === 1e-3 ? 'µs' : 'ns';
+  const decimals = Math.max(0, -Math.floor(Math.log10(step / unit) + 1e-9));
+  return `${sign}${(a / unit).toFixed(Math.min(decimals, 6))} ${name}`;
 }
 
 /**
