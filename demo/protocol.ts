@@ -83,6 +83,18 @@ export interface SearchRequest {
   readonly topK: number;
 }
 
+/**
+ * Changes a running worker's behaviour (the demo runs a normal warm-up before an incident in
+ * the same processes). Applied in order with the requests around it: IPC keeps message order.
+ */
+export interface ConfigureMessage {
+  readonly type: 'configure';
+  /** Retrieval workers: how the index is searched. */
+  readonly retrieval?: { readonly mode: RetrievalConfig['mode']; readonly expansions: number };
+  /** Model runners: throttling, or null for none. */
+  readonly throttle?: ThrottleConfig | null;
+}
+
 /** gateway -> worker */
 export type ToWorker =
   | ((InferRequest | SearchRequest) & {
@@ -91,6 +103,7 @@ export type ToWorker =
       /** Epoch ms after which the worker gives up (deadline propagation). */
       readonly deadline: number;
     })
+  | ConfigureMessage
   | { readonly type: 'shutdown' };
 
 export interface ReadyMessage {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startServer, type RunningServer } from '../src/core/server.js';
 import { TraceEngine } from '../src/core/engine.js';
 import type { Logger } from '../src/core/receiver/ports.js';
-import { SCENARIOS, type ScenarioName } from './scenarios.js';
+import { SCENARIOS, type Scenario, type ScenarioName } from './scenarios.js';
 import { defaultCacheDir, loadOrBuildModel } from './models/model-cache.js';
 import { modelSpecs, type ModelKind } from './models/transformer.js';
 import { findDemoBundleDir, WorkerProcess } from './pipeline/worker-process.js';
@@ -67,7 +67,19 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Seed of the scenario's random choices. */
   seed?: number;
+  /**
+   * Normal requests sent first, whose traces are pinned as the receiver's baseline (label
+   * "demo warm-up"), so that the incident is measured against how the same processes ran
+   * before it. Default {@link DEFAULT_WARMUP}; 0 for none. Cold start has none (its first
+   * requests are the point).
+   */
+  warmup?: number;
 }
+
+/** Warm-up requests before the scenario's own, pinned as the baseline. */
+export const DEFAULT_WARMUP = 8;
+/** The baseline's label. */
+export const WARMUP_BASELINE_LABEL = 'demo warm-up';
 
 export interface DeviceReport {
   readonly stage: ModelStage;
@@ -84,6 +96,10 @@ export interface DemoResult {
   /** Where they can be read, when it is a Stagelight receiver. */
   readonly apiUrl?: string;
   readonly outcomes: RequestOutcome[];
+  /** The warm-up requests' traces (not in `outcomes`), pinned as the baseline. */
+  readonly warmupTraceIds: string[];
+  /** Wall clock (epoch ms) when the scenario's own requests began, after the warm-up. */
+  readonly loadStartedAt: number;
   /** The per-stage table; undefined when the receiver cannot be read back. */
   readonly table?: StageRow[];
   readonly devices: DeviceReport[];
@@ -312,9 +328,44 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       seed,
     });
 
-    // 3. Load.
+    // 3. A normal warm-up in the same processes, pinned as the baseline, then the scenario.
+    const warmup = tracingOn ? (opts.warmup ?? (scenario.lazyLoad ? 0 : DEFAULT_WARMUP)) : 0;
+    const configure = (s: Scenario) => {
+      gateway.setScenario(s);
+      retrieval.configure({
+        type: 'configure',
+        retrieval: { mode: s.retrievalMode, expansions: s.retrievalExpansions },
+      });
+      pools.generation.forEach((w, i) =>
+        w.configure({
+          type: 'configure',
+          throttle: s.throttledReplica?.index === i ? s.throttledReplica.throttle : null,
+        }),
+      );
+    };
+    const warmupTraceIds: string[] = [];
+    if (warmup > 0) {
+      configure(SCENARIOS.normal);
+      log(
+        `Warming up with ${warmup} normal requests (pinned as the baseline "${WARMUP_BASELINE_LABEL}")`,
+      );
+      let k = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(2, concurrency) }, async () => {
+          while (!aborted && k < warmup) {
+            const o = await gateway.handle(WARMUP_INDEX + k++);
+            warmupTraceIds.push(o.traceId);
+          }
+        }),
+      );
+      configure(scenario);
+      await pinWarmup(server, apiUrl, warmupTraceIds, log);
+    }
+
+    // 4. Load.
     const outcomes: RequestOutcome[] = [];
     const loadStart = Date.now();
+    if (warmup > 0 && scenario.name !== 'normal') log(`Scenario ${scenario.name} from now on`);
     let next = 0;
     const more = () =>
       !aborted &&
@@ -349,12 +400,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       await Promise.all(inflight);
     }
 
-    // 4. Stop every worker (each flushes its spans first), then flush our own.
+    // 5. Stop every worker (each flushes its spans first), then flush our own.
     await Promise.all(workers.map((w) => w.stop()));
     await tracing.shutdown();
     const wallMs = performance.now() - started;
 
-    // 5. The per-stage table, from the receiver's store and analysis.
+    // 6. The per-stage table, from the receiver's store and analysis.
     const traceIds = outcomes.map((o) => o.traceId);
     let table: StageRow[] | undefined;
     if (tracingOn) {
@@ -366,6 +417,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       endpoint,
       apiUrl,
       outcomes: outcomes.sort((a, b) => a.index - b.index),
+      warmupTraceIds,
+      loadStartedAt: loadStart,
       table,
       devices: deviceReports,
       wallMs,
@@ -377,6 +430,43 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     await Promise.all(workers.map((w) => w.stop(2000)));
     await tracing.shutdown().catch(() => {});
     if (server !== undefined && !opts.keepReceiver) await server.close();
+  }
+}
+
+/** Request indexes of the warm-up, apart from the scenario's own (0, 1, ...). */
+const WARMUP_INDEX = 1_000_000;
+
+/**
+ * Pins the warm-up's traces as the baseline: in the embedded receiver directly, else through
+ * the read API (`POST /api/baseline`), which takes them once they are analysed. A receiver that
+ * is not Stagelight's, or refuses, only costs the comparison: the run goes on.
+ */
+async function pinWarmup(
+  server: RunningServer | undefined,
+  apiUrl: string | undefined,
+  traceIds: readonly string[],
+  log: (line: string) => void,
+): Promise<void> {
+  if (traceIds.length === 0) return;
+  if (server !== undefined) {
+    server.engine.pinBaselineFromTraces(traceIds, WARMUP_BASELINE_LABEL, 'warm-up');
+    return;
+  }
+  if (apiUrl === undefined) return;
+  const token = process.env.STAGELIGHT_TOKEN;
+  try {
+    const res = await fetch(`${apiUrl}/baseline`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token !== undefined && token !== '' ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ label: WARMUP_BASELINE_LABEL, traceIds, source: 'warm-up' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) log(`  (the receiver did not take the warm-up as a baseline: HTTP ${res.status})`);
+  } catch (e) {
+    log(`  (the receiver did not take the warm-up as a baseline: ${(e as Error).message})`);
   }
 }
 

@@ -78,16 +78,24 @@ function modelAttributes(span: Span, r: ResultMessage, device?: Device): void {
 
 export class Gateway {
   private readonly rand: () => number;
+  /** The scenario in effect (the demo warms up as `normal`, then switches to the incident). */
+  private scenario: Scenario;
   /** Embeddings of recent questions (users repeat themselves). */
   private readonly embeddingCache = new Map<string, number[]>();
 
   constructor(private readonly p: GatewayParts) {
     this.rand = seededRandom(p.seed);
+    this.scenario = p.scenario;
+  }
+
+  /** Switches the scenario for the requests that start from now. */
+  setScenario(s: Scenario): void {
+    this.scenario = s;
   }
 
   /** Serves request `index` end to end. Never throws: failures are in the outcome and the trace. */
   handle(index: number): Promise<RequestOutcome> {
-    const overflow = this.rand() < this.p.scenario.overflowFraction;
+    const overflow = this.rand() < this.scenario.overflowFraction;
     const started = performance.now();
     return this.p.tracer.startActiveSpan(
       'inference_request',
@@ -95,7 +103,7 @@ export class Gateway {
         kind: SpanKind.SERVER,
         attributes: {
           ...here('inference_request'),
-          'demo.scenario': this.p.scenario.name,
+          'demo.scenario': this.scenario.name,
           'request.index': index,
         },
       },
@@ -204,7 +212,7 @@ export class Gateway {
   }
 
   private retrieve(embedding: number[]): Promise<number[]> {
-    const topK = this.p.scenario.rerankCandidates;
+    const topK = this.scenario.rerankCandidates;
     return this.p.tracer.startActiveSpan(
       'retrieve_documents',
       {

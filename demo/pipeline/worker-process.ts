@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type {
+  ConfigureMessage,
   FromWorker,
   InferRequest,
   ReadyMessage,
@@ -166,6 +167,11 @@ export class WorkerProcess {
       this.pending.set(id, { resolve, reject, timer });
       child.send({ ...body, id, deadline } as ToWorker);
     });
+  }
+
+  /** Changes the worker's behaviour for the requests sent after this. */
+  configure(msg: ConfigureMessage): void {
+    if (this.child !== undefined && this.alive) this.child.send(msg satisfies ToWorker);
   }
 
   /** Asks the worker to flush its spans and exit; kills it if it has not within `graceMs`. */

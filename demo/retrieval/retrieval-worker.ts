@@ -8,7 +8,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { VectorIndex } from './vector-index.js';
 import { extractHeaders, recordFailure, startTracing } from '../telemetry/tracing.js';
 import { sourceLocator } from '../telemetry/source-location.js';
-import type { FromWorker, RetrievalConfig, ToWorker } from '../protocol.js';
+import type { ConfigureMessage, FromWorker, RetrievalConfig, ToWorker } from '../protocol.js';
 
 const here = sourceLocator('demo/retrieval/retrieval-worker.ts');
 
@@ -25,7 +25,12 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
   });
   const { tracer } = tracing;
   const send = (m: FromWorker) => process.send?.(m);
-  const queue: SearchMessage[] = [];
+  // Searches in arrival order, with configuration changes in between: a change applies to the
+  // messages sent after it, even when earlier ones are still queued.
+  const queue: Array<SearchMessage | ConfigureMessage> = [];
+  // The search mode can change between requests (a normal warm-up, then the incident).
+  let mode = cfg.mode;
+  let expansions = cfg.expansions;
   let busy = false;
   let stopping = false;
 
@@ -49,7 +54,7 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
           'messaging.operation.name': 'process',
           'messaging.destination.name': RETRIEVAL_QUEUE,
           'messaging.message.id': String(msg.id),
-          'messaging.queue.depth': queue.length,
+          'messaging.queue.depth': queue.filter((q) => q.type === 'search').length,
         },
       },
       parent,
@@ -60,16 +65,16 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
             {
               attributes: {
                 ...here('vector_search'),
-                'index.kind': cfg.mode === 'ivf' ? 'ivf' : 'flat',
+                'index.kind': mode === 'ivf' ? 'ivf' : 'flat',
                 'index.size': cfg.docs,
                 'index.dim': cfg.dim,
-                'retrieval.queries': cfg.mode === 'ivf' ? 1 : cfg.expansions,
+                'retrieval.queries': mode === 'ivf' ? 1 : expansions,
                 'retrieval.top_k': msg.topK,
               },
             },
             (s) => {
               try {
-                const r = index.search(msg.vector, msg.topK, cfg.mode, cfg.expansions);
+                const r = index.search(msg.vector, msg.topK, mode, expansions);
                 s.setAttributes({ 'retrieval.scanned': r.scanned, 'output.size': r.ids.length });
                 return r;
               } finally {
@@ -100,6 +105,14 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
     if (busy) return;
     const next = queue.shift();
     if (next === undefined) return;
+    if (next.type === 'configure') {
+      if (next.retrieval !== undefined) {
+        mode = next.retrieval.mode;
+        expansions = next.retrieval.expansions;
+      }
+      drain();
+      return;
+    }
     busy = true;
     processOne(next);
     busy = false;
@@ -109,7 +122,10 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
 
   process.on('message', (m: ToWorker) => {
     if (m.type === 'shutdown') void stop();
-    else if (m.type === 'search') {
+    else if (m.type === 'configure') {
+      queue.push(m);
+      drain();
+    } else if (m.type === 'search') {
       queue.push(m);
       drain();
     }

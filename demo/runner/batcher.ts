@@ -29,6 +29,14 @@ export class DynamicBatcher<T> {
     this.schedule();
   }
 
+  /** Takes a value out of the queue (its deadline passed); false when it already ran. */
+  remove(value: T): boolean {
+    const i = this.queue.findIndex((item) => item.value === value);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    return true;
+  }
+
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
     if (this.queue.length >= this.maxBatch) {

@@ -113,6 +113,8 @@ function fit(tokens: readonly number[], n: number): number[] {
 
 export class ModelRunner {
   private loaded: Promise<Loaded> | undefined;
+  /** Throttling in effect; a configure message can change it between requests. */
+  private throttle: RunnerConfig['throttle'];
   private readonly spec: ModelSpec;
   private readonly batcher: DynamicBatcher<Pending>;
   private readonly rand: () => number;
@@ -125,6 +127,7 @@ export class ModelRunner {
     if (spec === undefined) throw new Error(`unknown model ${cfg.model}`);
     this.spec = spec;
     this.rand = seededRandom(cfg.seed);
+    this.throttle = cfg.throttle;
     this.batcher = new DynamicBatcher(cfg.maxBatch, cfg.maxWaitMs, (b, reason) =>
       this.runBatch(b, reason),
     );
@@ -245,7 +248,25 @@ export class ModelRunner {
         },
         ctx,
       );
-      this.batcher.push({ msg, span, ctx, wait });
+      const pending = { msg, span, ctx, wait };
+      this.batcher.push(pending);
+      // The request's deadline bounds its wait too: a busy replica does not keep it queued
+      // past it (the gateway has given up by then).
+      if (!Number.isFinite(msg.deadline)) return;
+      const timer = setTimeout(
+        () => {
+          if (this.batcher.remove(pending)) {
+            this.fail(
+              pending,
+              new DeadlineExceeded('deadline exceeded while waiting for a batch'),
+              'DEADLINE_EXCEEDED',
+              true,
+            );
+          }
+        },
+        Math.max(0, msg.deadline - wallNow()),
+      );
+      timer.unref();
     })();
   }
 
@@ -352,9 +373,14 @@ export class ModelRunner {
     }
   }
 
+  /** Sets (or, with null, lifts) the throttling for the batches that start from now. */
+  setThrottle(t: RunnerConfig['throttle'] | null): void {
+    this.throttle = t ?? undefined;
+  }
+
   /** A throttled replica pauses after each step for a share of the step's duration. */
   private throttleFactor(): number {
-    const t = this.cfg.throttle;
+    const t = this.throttle;
     if (t === undefined) return 1;
     return this.rand() < t.stallProbability ? Math.max(STALL_FACTOR, t.stallSlowdown) : t.slowdown;
   }
@@ -369,10 +395,15 @@ export class ModelRunner {
     const out = await session.run(feeds);
     if (factor > 1) {
       let pause = (factor - 1) * (performance.now() - t);
-      // A stalled replica is frozen like a container that ran out of CPU quota for a long
-      // period: past the request's deadline, however fast the step itself was.
-      if (factor >= STALL_FACTOR && Number.isFinite(deadline))
-        pause = Math.max(pause, deadline - wallNow() + 50);
+      if (Number.isFinite(deadline)) {
+        const untilDeadline = Math.max(0, deadline - wallNow()) + 50;
+        // A stalled replica is frozen like a container that ran out of CPU quota for a long
+        // period: until just past the request's deadline, however fast the step itself was.
+        // No pause outlasts the deadline: on a loaded machine a step can take seconds, and a
+        // pause in proportion would keep the batch (and every request queued behind it) for
+        // minutes.
+        pause = factor >= STALL_FACTOR ? untilDeadline : Math.min(pause, untilDeadline);
+      }
       await sleep(pause);
     }
     if (wallNow() > deadline) throw new DeadlineExceeded('deadline exceeded during inference');
@@ -521,7 +552,9 @@ export async function runModelRunnerProcess(cfg: RunnerConfig): Promise<void> {
   };
   process.on('message', (m: ToWorker) => {
     if (m.type === 'shutdown') void stop();
-    else if (m.type === 'infer') runner.accept(m, m.headers);
+    else if (m.type === 'configure') {
+      if (m.throttle !== undefined) runner.setThrottle(m.throttle);
+    } else if (m.type === 'infer') runner.accept(m, m.headers);
   });
   // The gateway went away (crash, kill): nothing else will stop us.
   process.on('disconnect', () => void stop());

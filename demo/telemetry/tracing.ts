@@ -14,6 +14,7 @@ import {
   type Tracer,
   SpanStatusCode,
 } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -26,7 +27,10 @@ export type MessageHeaders = Record<string, string>;
 export interface TracingOptions {
   /** `service.name` of this process. */
   readonly serviceName: string;
-  /** `service.instance.id`, e.g. the replica name. */
+  /**
+   * `service.instance.id`, e.g. the replica name; a random one when absent (every process is
+   * an instance: a restarted gateway is a new one, which is how a new run is told apart).
+   */
   readonly instanceId?: string;
   /** OTLP/gRPC endpoint, e.g. http://127.0.0.1:4317. */
   readonly endpoint: string;
@@ -64,7 +68,7 @@ export function startTracing(opts: TracingOptions): Tracing {
     resource: resourceFromAttributes({
       'service.name': opts.serviceName,
       'service.namespace': 'stagelight-demo',
-      ...(opts.instanceId === undefined ? {} : { 'service.instance.id': opts.instanceId }),
+      'service.instance.id': opts.instanceId ?? randomUUID(),
     }),
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: opts.endpoint }), {

@@ -18,6 +18,9 @@ ${SCENARIO_NAMES.map((n) => `                              ${n.padEnd(17)} ${SCE
   --duration <s>            send requests for <s> seconds instead
   --rps <r>                 open-loop arrival rate (default: back-to-back clients)
   --concurrency <c>         requests in flight at most (default: the scenario's)
+  --warmup <n>              normal requests sent first and pinned as the receiver's baseline,
+                            so the incident is measured against them (default 8; 0 for none;
+                            cold-start has none)
   --endpoint <url>          export to this OTLP/gRPC endpoint (default: a Stagelight receiver on
                             127.0.0.1:4318 if one runs, else an embedded one on 4317/4318)
   --api <url>               read API to build the table from when --endpoint is a Stagelight
@@ -63,6 +66,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       rps: { type: 'string' },
       concurrency: { type: 'string' },
+      warmup: { type: 'string' },
       endpoint: { type: 'string' },
       api: { type: 'string' },
       'model-scale': { type: 'string' },
@@ -115,6 +119,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       durationS,
       rps: num(values.rps, 'rps', 0.01, false),
       concurrency: num(values.concurrency, 'concurrency', 1, true),
+      warmup: num(values.warmup, 'warmup', 0, true),
       endpoint: values.endpoint,
       apiUrl: values.api,
       modelScale,

@@ -16,24 +16,20 @@ import { attributeValue, decodeSpanJson, spanAttributes } from './otlp/span-deta
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
 import type { Forwarder } from './receiver/forwarder.js';
-import { TraceStore, type StoreChange, type TraceEntry } from './store/trace-store.js';
+import { TraceStore, type StoreChange } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
-import { analyzeTrace, type TraceAnalysis } from './analysis/analyze-trace.js';
+import type { TraceAnalysis } from './analysis/analyze-trace.js';
 import { StageStatsWindow } from './analysis/stage-stats.js';
 import type { SpanRecord } from './model.js';
+import { AnalysisService } from './analysis/service.js';
+import type { Baseline, BaselineSource } from './analysis/baseline.js';
 import {
-  compareToBaseline,
-  tracesSince,
-  computeInsights,
-  explainTrace,
-  makeBaseline,
   samplingWhatIf,
-  type Baseline,
-  type InsightTrace,
+  type Explanation,
   type InsightsReport,
   type SamplingOutcome,
   type SamplingPolicy,
-} from './analysis/insights.js';
+} from './analysis/insights/index.js';
 
 export interface EngineOptions {
   /** Span budget of the store (default 200,000). */
@@ -44,6 +40,10 @@ export interface EngineOptions {
   statsWindowMs?: number;
   /** A trace is analysed for the statistics once no span arrived for this long (default 1 s). */
   settleMs?: number;
+  /** Least time between two insights reports (default 1 s). */
+  reportIntervalMs?: number;
+  /** A pause in traffic this long starts a new run for the insights (default 30 s). */
+  runGapMs?: number;
   limits?: Partial<DecodeLimits>;
   forwarder?: Forwarder;
   /** Change events within this many ms are merged (default 25). */
@@ -70,6 +70,7 @@ export interface EngineChange extends StoreChange {
 }
 
 export const LOG_FILE_NAME = 'spans.log';
+export const BASELINE_FILE_NAME = 'baseline.json';
 /** The log is compacted when larger than this and than twice what the store holds. */
 const COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 /** Spans per record when the log is rewritten. */
@@ -89,16 +90,12 @@ export class TraceEngine implements IngestSink {
   /** What the persistence log held at start; undefined without `dataDir`. */
   replayReport: ReplayReport | undefined;
 
+  /** Per-trace analysis, statistics feeding and insights, off the ingest path. */
+  readonly analysis: AnalysisService;
+
   private readonly cache = new DecodeCache();
   private readonly limits: DecodeLimits;
-  private readonly settleMs: number;
   private log: SpanLog | undefined;
-  private readonly dirty = new Set<TraceEntry>();
-  private readonly analysisCache = new WeakMap<
-    TraceEntry,
-    { version: number; analysis: TraceAnalysis }
-  >();
-  private readonly timer: NodeJS.Timeout;
   private rate = { windowStart: Date.now(), count: 0, perSecond: 0 };
   private readonly listeners = new Set<(c: EngineChange) => void>();
 
@@ -106,11 +103,25 @@ export class TraceEngine implements IngestSink {
     this.store = new TraceStore({ maxSpans: opts.maxSpans, coalesceMs: opts.coalesceMs });
     this.stats = new StageStatsWindow({ windowMs: opts.statsWindowMs });
     this.limits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
-    this.settleMs = opts.settleMs ?? 1000;
-    this.timer = setInterval(() => this.analyzeSettled(), Math.max(50, this.settleMs / 2));
-    this.timer.unref();
+    this.analysis = new AnalysisService({
+      store: this.store,
+      stats: this.stats,
+      readers: { attributes: spanAttributes, errorMessage },
+      attributeValue,
+      settleMs: opts.settleMs,
+      windowMs: opts.statsWindowMs,
+      reportIntervalMs: opts.reportIntervalMs,
+      runGapMs: opts.runGapMs,
+      baselineFile:
+        opts.dataDir === undefined ? undefined : path.join(opts.dataDir, BASELINE_FILE_NAME),
+      log: opts.log,
+    });
     // Span arrivals move the statistics too; the store's own coalescing paces these events.
     this.store.onChange((c) => this.emit({ ...c, statsUpdated: true }));
+    // Settled traces' critical paths move them again; a report follows every batch of those.
+    this.analysis.onReport(() =>
+      this.emit({ added: [], updated: [], evicted: [], cleared: false, statsUpdated: true }),
+    );
   }
 
   /**
@@ -137,13 +148,13 @@ export class TraceEngine implements IngestSink {
       });
       engine.log = log;
       engine.replayReport = report;
+      // Everything replayed is settled history: analyse it (in the background).
+      engine.analysis.noteChanged([...engine.store.all()], true);
       for (const c of report.corrupt) {
         opts.log?.warn(
           `persistence log ${file}: skipped ${c.length} corrupt bytes at offset ${c.offset} (${c.reason})`,
         );
       }
-      // Everything replayed is settled history: analyse it now (a cutoff in the future).
-      engine.analyzeSettled(-Infinity);
     }
     return engine;
   }
@@ -190,7 +201,7 @@ export class TraceEngine implements IngestSink {
     this.stats.addSpans(result.acceptedSpans);
     this.counters.acceptedSpans += result.accepted;
     this.counters.duplicateSpans += result.duplicates;
-    for (const t of result.traces) this.dirty.add(t);
+    this.analysis.noteChanged(result.traces);
     this.countRate(result.accepted);
     return result.accepted;
   }
@@ -247,106 +258,79 @@ export class TraceEngine implements IngestSink {
     return Date.now() - this.rate.windowStart > 2000 ? 0 : this.rate.perSecond;
   }
 
-  /** The analysis of a trace, cached until the trace changes. */
+  /** The full analysis of a trace (tree, critical path, waits), cached for a few traces. */
   analyze(traceId: string): TraceAnalysis | undefined {
     const t = this.store.get(traceId);
-    if (t === undefined) return undefined;
-    return this.analyzeEntry(t);
-  }
-
-  private analyzeEntry(t: TraceEntry): TraceAnalysis {
-    const cached = this.analysisCache.get(t);
-    if (cached !== undefined && cached.version === t.version) return cached.analysis;
-    const analysis = analyzeTrace(t.spans, attributeValue);
-    this.analysisCache.set(t, { version: t.version, analysis });
-    return analysis;
+    return t === undefined ? undefined : this.analysis.analyze(t);
   }
 
   /**
-   * Feeds settled traces' critical paths into the statistics. A trace updated later is
-   * analysed again and replaces its earlier contribution.
+   * The latest insights report (computed in the background, at most a second old while traces
+   * arrive). The first call, before any report exists, computes one at once.
    */
-  private analyzeSettled(settleMs = this.settleMs): void {
-    const cutoff = Date.now() - settleMs;
-    let analysed = 0;
-    for (const t of this.dirty) {
-      if (t.updatedAt > cutoff) continue;
-      this.dirty.delete(t);
-      if (this.store.get(t.traceId) !== t) continue;
-      const a = this.analyzeEntry(t);
-      this.stats.setTraceCriticalPath(t.traceId, a.stageContributions, a.stages);
-      analysed++;
-    }
-    if (analysed > 0 && this.listeners.size > 0) {
-      this.emit({ added: [], updated: [], evicted: [], cleared: false, statsUpdated: true });
-    }
-  }
-
-  /** Recent traces for the insights: updated within the statistics window, newest last. */
-  private recentTraces(limit = 2000): InsightTrace[] {
-    const cutoff = Date.now() - (this.opts.statsWindowMs ?? 300_000);
-    const out: InsightTrace[] = [];
-    for (const t of this.store.all()) {
-      if (t.updatedAt < cutoff || t.spans.length === 0) continue;
-      const root = t.root ?? t.spans[0]!;
-      out.push({
-        traceId: t.traceId,
-        operation: `${root.serviceName} ${root.name}`,
-        startMs: t.startMs,
-        durationMs: t.durationMs,
-        spans: t.spans,
-        analysis: this.analyzeEntry(t),
-        receivedAt: t.updatedAt,
-      });
-    }
-    return out.slice(-limit);
-  }
-
-  /** Diagnoses over the recent traces, most important first (also `GET /api/insights`). */
   insights(): InsightsReport {
-    return computeInsights(this.recentTraces(), {
-      attributes: spanAttributes,
-      errorMessage,
-      baseline: this.baseline,
-    });
+    return this.analysis.report ?? this.analysis.reportNow();
+  }
+
+  /** A report that includes every span received so far, computed without blocking ingest. */
+  insightsFresh(): Promise<InsightsReport> {
+    return this.analysis.freshReport();
   }
 
   /** A trace's stages against the typical trace of its operation. */
-  explain(traceId: string) {
-    const recent = this.recentTraces();
-    const t = recent.find((r) => r.traceId === traceId.toLowerCase());
-    return t === undefined ? undefined : explainTrace(t, recent);
+  explain(traceId: string): Explanation | undefined {
+    const t = this.store.get(traceId);
+    return t === undefined ? undefined : this.analysis.explain(t);
   }
 
-  /** Pins the recent traces' per-stage latencies as the baseline for later comparisons. */
-  pinBaseline(label: string): Baseline {
-    this.baseline = makeBaseline(this.recentTraces(), label);
-    return this.baseline;
+  /** Pins the current run's traces as the baseline for later comparisons. */
+  pinBaseline(
+    label: string,
+    source: BaselineSource = 'pinned',
+    minTraces = 1,
+  ): Baseline | undefined {
+    return this.analysis.pinBaseline(label, source, minTraces);
   }
 
-  /** The pinned baseline, if any. */
-  baseline: Baseline | undefined;
-
-  /** Stage-by-stage p95 of the traces received since the baseline was pinned, against it. */
-  compareToBaseline(baseline = this.baseline) {
-    if (baseline === undefined) return [];
-    return compareToBaseline(tracesSince(this.recentTraces(), baseline), baseline);
+  /** Pins these traces as the baseline once they are analysed (the demo's warm-up). */
+  pinBaselineFromTraces(traceIds: readonly string[], label: string, source: BaselineSource): void {
+    this.analysis.pinBaselineFromTraces(traceIds, label, source);
   }
 
-  /** What head and tail sampling would have kept of the recent traces. */
+  /** The baseline, if any (pinned, or the last normal run); persisted with `dataDir`. */
+  get baseline(): Baseline | undefined {
+    return this.analysis.baseline;
+  }
+
+  set baseline(b: Baseline | undefined) {
+    this.analysis.setBaseline(b);
+  }
+
+  /** What head and tail sampling would have kept of the traces updated within the window. */
   samplingWhatIf(policy: SamplingPolicy): SamplingOutcome {
-    return samplingWhatIf(this.recentTraces(), policy);
+    const cutoff = Date.now() - (this.opts.statsWindowMs ?? 300_000);
+    const traces = [];
+    for (const t of this.store.all()) {
+      if (t.updatedAt < cutoff || t.spans.length === 0) continue;
+      traces.push({
+        traceId: t.traceId,
+        durationMs: t.durationMs,
+        hasError: t.errorCount > 0,
+        rootName: (t.root ?? t.spans[0])?.name ?? '',
+      });
+    }
+    return samplingWhatIf(traces.slice(-2000), policy);
   }
 
   clear(): void {
     this.store.clear();
     this.stats.clear();
-    this.dirty.clear();
+    this.analysis.clear();
     if (this.log !== undefined) this.log.rewrite([]);
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.analysis.close();
     this.store.flush();
     this.opts.forwarder?.close();
     // A log much larger than what is held would replay traces that were evicted, and the

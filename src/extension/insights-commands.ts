@@ -4,13 +4,14 @@
  * (and returns its result), so tests and other commands can run it without the prompts.
  */
 import * as vscode from 'vscode';
-import type { Baseline, SamplingOutcome, SamplingPolicy } from '../core/analysis/insights.js';
+import type { Baseline } from '../core/analysis/baseline.js';
+import type { SamplingOutcome, SamplingPolicy } from '../core/analysis/insights/sampling.js';
 import {
   parseRatio,
   parseThreshold,
+  samplingLostText,
   samplingMarkdown,
-  type SamplingLosses,
-} from './insights-format.js';
+} from '../core/api/insights-payload.js';
 import { shortSha } from './insights-head.js';
 import type { InsightsModel } from './insights-model.js';
 import { ADD_SPAN_COMMAND, type InsightsView } from './insights-view.js';
@@ -86,15 +87,14 @@ async function pinBaseline(model: InsightsModel, label?: string): Promise<Baseli
     if (text === undefined) return undefined;
   }
   const b = model.pin(text.trim() || 'baseline');
-  const traces = Math.max(0, ...(b?.stages.map((s) => s.count) ?? []));
-  if (b === undefined || traces === 0) {
+  if (b === undefined || b.rows.length === 0) {
     void vscode.window.showWarningMessage(
-      'Stagelight: no recent traces to pin as a baseline. Run the pipeline first.',
+      'Stagelight: no traces in the latest run to pin as a baseline. Run the pipeline first.',
     );
     return b;
   }
   void vscode.window.showInformationMessage(
-    `Stagelight: pinned ${traces} recent traces (${b.stages.length} stages) as baseline ${b.label}.`,
+    `Stagelight: pinned the latest run's ${b.rows.length} traces (${b.stages.length} stages) as baseline ${b.label}.`,
   );
   return b;
 }
@@ -102,9 +102,7 @@ async function pinBaseline(model: InsightsModel, label?: string): Promise<Baseli
 async function samplingWhatIf(
   model: InsightsModel,
   args: SamplingWhatIfArgs,
-): Promise<
-  { policy: SamplingPolicy; outcome: SamplingOutcome; losses: SamplingLosses } | undefined
-> {
+): Promise<{ policy: SamplingPolicy; outcome: SamplingOutcome } | undefined> {
   let headRatio = typeof args.headRatio === 'number' ? args.headRatio : undefined;
   if (headRatio === undefined) {
     const text = await vscode.window.showInputBox({
@@ -147,23 +145,14 @@ async function samplingWhatIf(
     keepErrors,
     ...(latencyThresholdMs !== undefined ? { latencyThresholdMs } : {}),
   };
-  const result = model.samplingWhatIf(policy);
-  if (result === undefined) return undefined;
-  if (args.show !== false)
-    await showReport(samplingMarkdown(result.outcome, policy, result.losses));
-  const { outcome } = result;
+  const outcome = model.samplingWhatIf(policy);
+  if (outcome === undefined) return undefined;
+  if (args.show !== false) await showReport(samplingMarkdown(outcome, policy));
   void vscode.window.showInformationMessage(
     `Stagelight: with that sampling, ${outcome.tail.kept} of ${outcome.traces} traces kept; ` +
-      `${lostText(result.losses)}.`,
+      `${samplingLostText(outcome)}.`,
   );
-  return { policy, outcome, losses: result.losses };
-}
-
-function lostText(l: SamplingLosses): string {
-  const slow = l.tail.slow.length;
-  const failed = l.tail.failed.length;
-  if (slow === 0 && failed === 0) return 'no slow or failed trace lost';
-  return `${slow} slow and ${failed} failed trace${slow + failed === 1 ? '' : 's'} lost`;
+  return { policy, outcome };
 }
 
 async function showReport(markdown: string): Promise<void> {

@@ -1,51 +1,30 @@
 /**
- * The editor's copy of the engine's insights: one `InsightsReport` recomputed at most about once
- * a second, shared by the Insights view, the lenses, the waterfall's side panel and the
- * regression notifications, so the diagnoses run once however many places show them.
+ * The editor's view of the engine's insights: the latest `InsightsReport`, which the engine's
+ * analysis service computes in the background (in short slices, about once a second while
+ * traces arrive), shared by the Insights view, the lenses, the waterfall's side panel and the
+ * regression notifications. Nothing is computed here.
  *
- * Off the hot path: ingest only marks the report stale (the engine's coalesced change events);
- * the diagnoses run in a timer a second later, and a computation that takes long spaces the
- * next ones out (at most ~20% of the extension host's time).
- *
- * Baselines: the engine holds the pinned baseline; this keeps a copy in the workspace state so
- * that a receiver restart or a window reload keeps comparing against it. With
- * `stagelight.insights.baselinePerCommit`, a change of the workspace's HEAD commit pins the
- * traces received so far (made by the previous commit's code) as the baseline, labelled with
- * that commit's short sha; the next runs then show their change against it.
+ * Baselines: the engine holds the baseline and keeps it in its data folder; this also keeps a
+ * copy in the workspace state, so that a receiver started for another workspace's data still
+ * compares against this workspace's. With `stagelight.insights.baselinePerCommit`, a change of
+ * the workspace's HEAD commit pins the latest run (made by the previous commit's code) as the
+ * baseline, labelled with that commit's short sha.
  */
 import * as vscode from 'vscode';
-import type {
-  Baseline,
-  Finding,
-  InsightsReport,
-  SamplingOutcome,
-  SamplingPolicy,
-} from '../core/analysis/insights.js';
-import type { TraceEngine } from '../core/engine.js';
+import { parseBaseline, type Baseline } from '../core/analysis/baseline.js';
+import type { Finding, InsightsReport, StageDelta } from '../core/analysis/insights/types.js';
+import type { SamplingOutcome, SamplingPolicy } from '../core/analysis/insights/sampling.js';
+import { insightsForTrace, NotifyGate, regressionsToNotify } from '../core/api/insights-payload.js';
 import type { InsightsNotification } from '../protocol/messages.js';
-import { lensSettings } from './config.js';
-import {
-  baselineChanges,
-  insightsForTrace,
-  NotifyGate,
-  regressionsToNotify,
-  samplingLosses,
-  stageId,
-  type SamplingLosses,
-  type SamplingTrace,
-  type StageBaselineChange,
-} from './insights-format.js';
+import { stageKey } from '../shared/stage-key.js';
 import { readHeadCommit, shortSha } from './insights-head.js';
 import type { ReceiverController } from './receiver.js';
 
-const REFRESH_MS = 1000;
 /** A stage's regression is announced at most this often. */
 const NOTIFY_INTERVAL_MS = 5 * 60_000;
 /** A per-commit baseline needs at least this many traces; fewer keep the previous baseline. */
 const MIN_BASELINE_TRACES = 5;
-const BASELINE_STATE_KEY = 'stagelight.insights.baseline';
-/** The engine's own limit on the traces it diagnoses (`recentTraces`). */
-const RECENT_LIMIT = 2000;
+const BASELINE_STATE_KEY = 'stagelight.insights.baseline.v2';
 
 export interface InsightsSettings {
   readonly notifications: boolean;
@@ -64,7 +43,7 @@ export function insightsSettings(): InsightsSettings {
 export interface StageInsightsSource {
   readonly onDidChange: vscode.Event<void>;
   findingsFor(service: string, name: string): readonly Finding[];
-  baselineChange(service: string, name: string): StageBaselineChange | undefined;
+  baselineChange(service: string, name: string): StageDelta | undefined;
   readonly baseline: Baseline | undefined;
 }
 
@@ -92,14 +71,11 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
   readonly onDidChange = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private headDisposables: vscode.Disposable[] = [];
+  private reportSub: (() => void) | undefined;
   private _report: InsightsReport | undefined;
   private byStage = new Map<string, Finding[]>();
-  private changes = new Map<string, StageBaselineChange>();
+  private deltas = new Map<string, StageDelta>();
   private generation = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private lastRun = 0;
-  private intervalMs = REFRESH_MS;
-  private lastComputeMs = 0;
   private readonly gate = new NotifyGate(NOTIFY_INTERVAL_MS);
   private head: string | undefined;
   private cached: { traceId: string; generation: number; n: InsightsNotification } | undefined;
@@ -111,12 +87,10 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
   ) {
     this.disposables.push(
       this.emitter,
-      receiver.onDidChangeTraces(() => this.refreshSoon()),
       receiver.onDidChangeState((s) => {
-        if (s === 'running') {
-          this.restoreBaseline();
-          this.refreshSoon(0);
-        } else if (s === 'stopped') {
+        if (s === 'running') this.attach();
+        else if (s === 'stopped') {
+          this.detach();
           this.setReport(undefined);
         }
       }),
@@ -124,7 +98,29 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
         if (e.affectsConfiguration('stagelight.insights.baselinePerCommit')) void this.trackHead();
       }),
     );
+    if (receiver.engine !== undefined) this.attach();
     void this.trackHead();
+  }
+
+  /** Follows the running engine's reports. */
+  private attach(): void {
+    const engine = this.receiver.engine;
+    if (engine === undefined) return;
+    this.detach();
+    this.restoreBaseline();
+    this.reportSub = engine.analysis.onReport((r) => {
+      this.log.trace(
+        `insights: ${r.findings.length} findings over ${r.traces} traces (run ${r.scope.runId})`,
+      );
+      this.setReport(r);
+      this.notify(r);
+    });
+    if (engine.analysis.report !== undefined) this.setReport(engine.analysis.report);
+  }
+
+  private detach(): void {
+    this.reportSub?.();
+    this.reportSub = undefined;
   }
 
   /** The latest report; undefined while the receiver is stopped or before the first one. */
@@ -132,71 +128,25 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     return this._report;
   }
 
-  /** Milliseconds the last computation took (diagnoses and baseline comparison). */
-  get computeMs(): number {
-    return this.lastComputeMs;
-  }
-
   get baseline(): Baseline | undefined {
     return this.receiver.engine?.baseline;
   }
 
   findingsFor(service: string, name: string): readonly Finding[] {
-    return this.byStage.get(stageId(service, name)) ?? [];
+    return this.byStage.get(stageKey(service, name)) ?? [];
   }
 
-  baselineChange(service: string, name: string): StageBaselineChange | undefined {
-    return this.changes.get(stageId(service, name));
+  baselineChange(service: string, name: string): StageDelta | undefined {
+    return this.deltas.get(stageKey(service, name));
   }
 
-  /** Recomputes after `delayMs` (default: a second, or longer when computing is slow). */
-  refreshSoon(delayMs?: number): void {
-    const wait = delayMs ?? Math.max(REFRESH_MS, this.lastRun + this.intervalMs - Date.now());
-    if (this.timer !== undefined) {
-      if (delayMs === undefined) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.compute();
-    }, wait);
-  }
-
-  /** Recomputes now (the commands that change the baseline want the result at once). */
-  refreshNow(): InsightsReport | undefined {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.compute();
-    return this._report;
-  }
-
-  private compute(): void {
+  /** A report with every span received so far (computed without blocking the host). */
+  async refreshNow(): Promise<InsightsReport | undefined> {
     const engine = this.receiver.engine;
-    if (engine === undefined) {
-      this.setReport(undefined);
-      return;
-    }
-    const t0 = performance.now();
-    let report: InsightsReport;
-    try {
-      report = engine.insights();
-      this.changes =
-        engine.baseline === undefined
-          ? new Map()
-          : baselineChanges(currentSummary(engine), engine.baseline);
-    } catch (e) {
-      this.log.error(`insights: ${(e as Error).stack ?? String(e)}`);
-      return;
-    }
-    this.lastComputeMs = performance.now() - t0;
-    this.lastRun = Date.now();
-    // A slow computation spaces the next ones out rather than taking the host's time.
-    this.intervalMs = Math.max(REFRESH_MS, 5 * this.lastComputeMs);
-    this.log.trace(
-      `insights: ${report.findings.length} findings over ${report.traces} traces in ${this.lastComputeMs.toFixed(1)} ms`,
-    );
-    this.setReport(report);
-    this.notify(report);
+    if (engine === undefined) return undefined;
+    const r = await engine.insightsFresh();
+    this.setReport(r);
+    return r;
   }
 
   private setReport(report: InsightsReport | undefined): void {
@@ -206,13 +156,15 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     const byStage = new Map<string, Finding[]>();
     for (const f of report?.findings ?? []) {
       if (f.stage === undefined) continue;
-      const key = stageId(f.stage.service, f.stage.name);
+      const key = stageKey(f.stage.service, f.stage.name);
       const list = byStage.get(key);
       if (list === undefined) byStage.set(key, [f]);
       else list.push(f);
     }
     this.byStage = byStage;
-    if (report === undefined) this.changes = new Map();
+    this.deltas = new Map(
+      (report?.stageDeltas ?? []).map((d) => [stageKey(d.service, d.name), d] as const),
+    );
     this.emitter.fire();
   }
 
@@ -240,13 +192,14 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
 
   /** The slowest of these traces that is still held. */
   slowestTrace(traceIds: readonly string[]): { traceId: string; durationMs: number } | undefined {
-    const store = this.receiver.engine?.store;
+    const engine = this.receiver.engine;
     let best: { traceId: string; durationMs: number } | undefined;
     for (const id of traceIds) {
-      const t = store?.get(id);
+      const t = engine?.store.get(id);
       if (t === undefined) continue;
-      if (best === undefined || t.durationMs > best.durationMs)
-        best = { traceId: t.traceId, durationMs: t.durationMs };
+      const durationMs = engine!.analysis.factsOf(t).durationMs;
+      if (best === undefined || durationMs > best.durationMs)
+        best = { traceId: t.traceId, durationMs };
     }
     return best;
   }
@@ -258,11 +211,10 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     if (engine === undefined || report === undefined) return undefined;
     const c = this.cached;
     if (c !== undefined && c.traceId === traceId && c.generation === this.generation) return c.n;
-    const analysis = engine.analyze(traceId);
-    const stages = new Set<string>();
-    for (const s of analysis?.tree.spans ?? []) stages.add(stageId(s.serviceName, s.name));
-    const explain = analysis === undefined ? [] : (engine.explain(traceId) ?? []);
-    const n = insightsForTrace(report, traceId, stages, explain, engine.baseline);
+    const entry = engine.store.get(traceId);
+    const facts = entry === undefined ? undefined : engine.analysis.factsOf(entry);
+    const explanation = entry === undefined ? undefined : engine.analysis.explain(entry);
+    const n = insightsForTrace(report, facts, explanation);
     this.cached = { traceId, generation: this.generation, n };
     return n;
   }
@@ -270,21 +222,15 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
   // ----- baselines ------------------------------------------------------------------------
 
   /**
-   * Pins the recent traces as the baseline. With `minTraces`, a window with fewer traces keeps
-   * the previous baseline and returns undefined.
+   * Pins the latest run's traces as the baseline. With `minTraces`, a run with fewer traces
+   * keeps the previous baseline and returns undefined.
    */
-  pin(label: string, minTraces = 1): Baseline | undefined {
+  pin(label: string, source: Baseline['source'] = 'pinned', minTraces = 1): Baseline | undefined {
     const engine = this.receiver.engine;
     if (engine === undefined) return undefined;
-    const previous = engine.baseline;
-    const b = engine.pinBaseline(label);
-    const traces = Math.max(0, ...b.stages.map((s) => s.count));
-    if (traces < minTraces) {
-      engine.baseline = previous;
-      return undefined;
-    }
+    const b = engine.pinBaseline(label, source, minTraces);
+    if (b === undefined) return undefined;
     void this.state.update(BASELINE_STATE_KEY, b);
-    this.refreshNow();
     return b;
   }
 
@@ -292,40 +238,23 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     const engine = this.receiver.engine;
     if (engine !== undefined) engine.baseline = undefined;
     void this.state.update(BASELINE_STATE_KEY, undefined);
-    this.refreshNow();
   }
 
-  /** Puts the stored baseline back into a (re)started engine. */
+  /** Puts this workspace's baseline into a (re)started engine that has none. */
   private restoreBaseline(): void {
     const engine = this.receiver.engine;
     if (engine === undefined || engine.baseline !== undefined) return;
-    const b = this.state.get<unknown>(BASELINE_STATE_KEY);
-    if (isBaseline(b)) engine.baseline = b;
+    const stored = this.state.get<unknown>(BASELINE_STATE_KEY);
+    if (stored === undefined) return;
+    const parsed = parseBaseline(stored);
+    if (parsed.baseline !== undefined) engine.baseline = parsed.baseline;
   }
 
   // ----- sampling what-if -------------------------------------------------------------------
 
-  /** The engine's sampling outcome, with the slow and failed traces each policy would lose. */
-  samplingWhatIf(
-    policy: SamplingPolicy,
-  ): { outcome: SamplingOutcome; losses: SamplingLosses } | undefined {
-    const engine = this.receiver.engine;
-    if (engine === undefined) return undefined;
-    const outcome = engine.samplingWhatIf(policy);
-    // The traces the engine looked at: updated within the statistics window, newest last.
-    const cutoff = Date.now() - lensSettings().windowMinutes * 60_000;
-    const traces: SamplingTrace[] = [];
-    for (const t of engine.store.all()) {
-      if (t.updatedAt < cutoff || t.spans.length === 0) continue;
-      traces.push({
-        traceId: t.traceId,
-        durationMs: t.durationMs,
-        hasError: t.errorCount > 0,
-        rootName: (t.root ?? t.spans[0])?.name ?? '',
-      });
-    }
-    const recent = traces.slice(-RECENT_LIMIT);
-    return { outcome, losses: samplingLosses(recent, policy, outcome.slowThresholdMs) };
+  /** What head and tail sampling would have kept of the recent traces. */
+  samplingWhatIf(policy: SamplingPolicy): SamplingOutcome | undefined {
+    return this.receiver.engine?.samplingWhatIf(policy);
   }
 
   // ----- the workspace's HEAD commit --------------------------------------------------------
@@ -388,55 +317,22 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     this.head = sha;
     this.log.info(`insights: workspace HEAD is ${shortSha(sha)}`);
     if (previous === undefined || !insightsSettings().baselinePerCommit) return;
-    const b = this.pin(shortSha(previous), MIN_BASELINE_TRACES);
+    const b = this.pin(shortSha(previous), 'commit', MIN_BASELINE_TRACES);
     if (b === undefined) return;
-    const traces = Math.max(0, ...b.stages.map((s) => s.count));
-    this.log.info(`insights: pinned ${traces} traces of ${b.label} as the baseline`);
+    this.log.info(`insights: pinned ${b.rows.length} traces of ${b.label} as the baseline`);
     this.headDisposables.push(
       vscode.window.setStatusBarMessage(
-        `$(pin) Stagelight: baseline ${b.label} pinned (${traces} traces); new runs show their change against it`,
+        `$(pin) Stagelight: baseline ${b.label} pinned (${b.rows.length} traces); new runs show their change against it`,
         10_000,
       ),
     );
   }
 
   dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.detach();
     for (const d of this.headDisposables) d.dispose();
     for (const d of this.disposables) d.dispose();
   }
-}
-
-/**
- * The recent traces summarised the way a baseline is (`makeBaseline` through `pinBaseline`),
- * so that "now" and the baseline are measured alike. The engine pins as a side effect; the
- * pinned baseline is put back at once (synchronously: nothing observes the swap).
- */
-function currentSummary(engine: TraceEngine): Baseline {
-  const pinned = engine.baseline;
-  try {
-    return engine.pinBaseline('now');
-  } finally {
-    engine.baseline = pinned;
-  }
-}
-
-function isBaseline(v: unknown): v is Baseline {
-  if (typeof v !== 'object' || v === null) return false;
-  const b = v as Record<string, unknown>;
-  return (
-    typeof b.label === 'string' &&
-    typeof b.pinnedAt === 'number' &&
-    Array.isArray(b.stages) &&
-    b.stages.every(
-      (s: unknown) =>
-        typeof s === 'object' &&
-        s !== null &&
-        typeof (s as Record<string, unknown>).service === 'string' &&
-        typeof (s as Record<string, unknown>).name === 'string' &&
-        typeof (s as Record<string, unknown>).p95Ms === 'number',
-    )
-  );
 }
 
 async function gitApi(): Promise<GitApiLike | undefined> {

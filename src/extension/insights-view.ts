@@ -1,20 +1,21 @@
 /**
- * The "Insights" tree view of the Stagelight container: the current findings, most important
- * first, each with its severity, its one-line verdict, a row per number behind it, the traces
- * that show it and what to do (open the slowest trace; for untraced time, add a span). Then
- * what a 2x speed-up of each stage is worth. Live: it redraws when `InsightsModel` has a new
- * report (about once a second while traces arrive).
+ * The "Insights" tree view of the Stagelight container: what the comparison is against (or that
+ * there is no baseline), the latest run's findings, most important first, each with its
+ * severity, its one-line verdict, a row per number behind it, the traces that show it and what
+ * to do (open the slowest trace; for untraced time, add a span); findings of earlier runs,
+ * marked stale; then what a 2x speed-up of each stage is worth. Live: it redraws when
+ * `InsightsModel` has a new report (about once a second while traces arrive).
  */
 import * as vscode from 'vscode';
-import type { Finding, WhatIf } from '../core/analysis/insights.js';
-import { formatDuration } from '../core/source/lens-text.js';
+import type { Finding, WhatIf } from '../core/analysis/insights/types.js';
+import { formatDuration } from '../shared/format.js';
 import {
   findingId,
   findingNumbers,
   kindLabel,
   severityIcon,
   whatIfText,
-} from './insights-format.js';
+} from '../core/api/insights-payload.js';
 import type { InsightsModel } from './insights-model.js';
 import type { ReceiverController } from './receiver.js';
 
@@ -28,7 +29,8 @@ type Node =
   | { kind: 'baseline' }
   | { kind: 'empty'; text: string }
   | { kind: 'finding'; finding: Finding; id: string; first: boolean }
-  | { kind: 'number'; parent: string; label: string; value: string }
+  | { kind: 'number'; parent: string; index: number; label: string; value: string }
+  | { kind: 'stale'; items: Finding[] }
   | { kind: 'open'; parent: string; finding: Finding }
   | { kind: 'addSpan'; parent: string; finding: Finding }
   | { kind: 'traces'; parent: string; finding: Finding }
@@ -59,7 +61,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       }),
       // Opening the view asks for a report now rather than at the next change.
       this.view.onDidChangeVisibility((e) => {
-        if (e.visible && model.report === undefined) model.refreshSoon(0);
+        if (e.visible && model.report === undefined) void model.refreshNow();
       }),
     );
     this.updateDescription();
@@ -72,13 +74,14 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   private updateDescription(): void {
     const r = this.model.report;
-    const b = this.model.baseline;
     const parts: string[] = [];
     if (r !== undefined) {
       const serious = r.findings.filter((f) => f.severity !== 'info').length;
       parts.push(`${serious} of ${r.findings.length} need attention · ${r.traces} traces`);
+      parts.push(
+        r.baseline.state === 'set' ? `vs ${r.baseline.label ?? 'baseline'}` : 'no baseline',
+      );
     }
-    if (b !== undefined) parts.push(`vs ${b.label}`);
     this.view.description = parts.join(' · ');
     const count = r?.findings.filter((f) => f.severity !== 'info').length ?? 0;
     this.view.badge =
@@ -98,6 +101,8 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           .map((traceId) => ({ kind: 'trace', parent: node.parent, traceId }));
       case 'whatIfs':
         return node.items.map((item) => ({ kind: 'whatIf', item }));
+      case 'stale':
+        return this.findingNodes(node.items, false);
       default:
         return [];
     }
@@ -107,35 +112,51 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     if (this.receiver.engine === undefined) return [];
     const r = this.model.report;
     const out: Node[] = [];
-    if (this.model.baseline !== undefined) out.push({ kind: 'baseline' });
     if (r === undefined) {
       out.push({ kind: 'empty', text: 'Computing insights…' });
       return out;
     }
-    if (r.traces === 0) return out; // the welcome text says what to do
+    out.push({ kind: 'baseline' });
+    if (r.scope.windowTraces === 0) return out; // the welcome text says what to do
     if (r.findings.length === 0) {
       out.push({
         kind: 'empty',
-        text: `No findings in ${r.traces} recent trace${r.traces === 1 ? '' : 's'}`,
+        text:
+          r.traces === 0
+            ? 'No traces in the latest run yet'
+            : r.baseline.state === 'set'
+              ? `No findings: the latest run (${r.traces} traces) looks like the baseline`
+              : `No findings within the latest run (${r.traces} traces), and no baseline to compare it with`,
       });
     }
-    const seen = new Map<string, number>();
-    r.findings.forEach((finding, i) => {
-      // Two findings with the same identity (rare) still need distinct tree ids.
-      const base = findingId(finding);
-      const n = seen.get(base) ?? 0;
-      seen.set(base, n + 1);
-      out.push({ kind: 'finding', finding, id: n === 0 ? base : `${base}#${n}`, first: i === 0 });
-    });
+    out.push(...this.findingNodes(r.findings, true));
+    if (r.stale.length > 0) out.push({ kind: 'stale', items: r.stale });
     const useful = r.whatIf.filter((w) => w.p95BeforeMs - w.p95AfterMs >= 1);
     if (useful.length > 0) out.push({ kind: 'whatIfs', items: useful });
     return out;
   }
 
+  private findingNodes(findings: readonly Finding[], expandFirst: boolean): Node[] {
+    const seen = new Map<string, number>();
+    return findings.map((finding, i) => {
+      // Two findings with the same identity (rare) still need distinct tree ids.
+      const base = findingId(finding);
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      return {
+        kind: 'finding',
+        finding,
+        id: n === 0 ? base : `${base}#${n}`,
+        first: expandFirst && i === 0,
+      };
+    });
+  }
+
   private findingChildren(f: Finding, id: string): Node[] {
-    const out: Node[] = findingNumbers(f).map((n) => ({
+    const out: Node[] = findingNumbers(f).map((n, index) => ({
       kind: 'number',
       parent: id,
+      index,
       label: n.label,
       value: n.value,
     }));
@@ -150,15 +171,25 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'baseline': {
-        const b = this.model.baseline!;
-        const item = new vscode.TreeItem(`Baseline ${b.label}`);
+        const status = this.model.report?.baseline;
+        const b = this.model.baseline;
+        const set = status?.state === 'set' && b !== undefined;
+        const item = new vscode.TreeItem(
+          set
+            ? `Baseline ${b.label}`
+            : status?.state === 'pending'
+              ? 'Taking the baseline…'
+              : 'No baseline',
+        );
         item.id = 'baseline';
-        item.description = `pinned ${new Date(b.pinnedAt).toLocaleString()} · ${b.stages.length} stages`;
-        item.iconPath = new vscode.ThemeIcon('pinned');
-        item.tooltip =
-          'Changes are measured against this baseline (lenses and "vs baseline" findings). ' +
-          'Clear it with "Stagelight: Clear Baseline".';
-        item.contextValue = 'stagelight.insight.baseline';
+        item.description = set
+          ? `${b.source} · ${b.rows.length} traces · ${new Date(b.pinnedAt).toLocaleString()}`
+          : 'findings only compare within the latest run';
+        item.iconPath = new vscode.ThemeIcon(set ? 'pinned' : 'circle-slash');
+        item.tooltip = set
+          ? `${status.message}. Changes are measured against it (lenses, regressions). Clear it with "Stagelight: Clear Baseline".`
+          : `${status?.message ?? ''} Pin one with "Stagelight: Pin Baseline" after a normal run.`;
+        item.contextValue = set ? 'stagelight.insight.baseline' : 'stagelight.insight.noBaseline';
         return item;
       }
       case 'empty': {
@@ -178,8 +209,8 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.id = node.id;
         const sev = severityIcon(f.severity);
         item.iconPath = new vscode.ThemeIcon(sev.icon, new vscode.ThemeColor(sev.color));
-        item.description =
-          f.stage !== undefined ? `${kindLabel(f.kind)} · ${f.stage.service}` : kindLabel(f.kind);
+        const kind = f.stale === true ? `${kindLabel(f.kind)} · earlier run` : kindLabel(f.kind);
+        item.description = f.stage !== undefined ? `${kind} · ${f.stage.service}` : kind;
         const md = new vscode.MarkdownString();
         md.appendText(f.title);
         md.appendMarkdown('\n\n');
@@ -194,7 +225,8 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       }
       case 'number': {
         const item = new vscode.TreeItem(node.label);
-        item.id = `${node.parent}/n/${node.label}`;
+        // By position: two rows may share a label (two exceptions seen once each).
+        item.id = `${node.parent}/n/${node.index}`;
         item.description = node.value;
         item.tooltip = `${node.label}: ${node.value}`;
         return item;
@@ -263,6 +295,16 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           title: 'Open in Waterfall',
           arguments: [node.traceId],
         };
+        return item;
+      }
+      case 'stale': {
+        const item = new vscode.TreeItem(
+          `From earlier runs (${node.items.length})`,
+          vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = 'stale';
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.tooltip = 'Findings of earlier runs that the latest run does not show';
         return item;
       }
       case 'whatIfs': {

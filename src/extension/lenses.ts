@@ -20,15 +20,16 @@ import {
   type StagesByName,
 } from '../core/source/stage-match.js';
 import {
+  criticalShareText,
   formatDuration,
   formatPercent,
   histogram,
   histogramText,
   lensText,
 } from '../core/source/lens-text.js';
-import { collectStageSamples, endToEndP95 } from '../core/source/stage-samples.js';
+import { collectStageSamples } from '../core/source/stage-samples.js';
 import { lensSettings } from './config.js';
-import { baselineLensText, kindLabel, severityIcon } from './insights-format.js';
+import { baselineLensText, kindLabel, severityIcon } from '../core/api/insights-payload.js';
 import type { StageInsightsSource } from './insights-model.js';
 import type { ReceiverController } from './receiver.js';
 import type { SourceLocator } from './source-locator.js';
@@ -41,8 +42,6 @@ const HOVER_TRACES = 5;
 interface Snapshot {
   readonly generation: number;
   readonly stages: StagesByName;
-  /** name -> service -> end-to-end p95 ms, filled on demand. */
-  readonly e2e: Map<string, Map<string, number>>;
 }
 
 interface CachedLines {
@@ -111,11 +110,7 @@ export class LatencyLenses
     if (engine === undefined) return undefined;
     if (this.snapshot === undefined || this.snapshot.generation !== this.generation) {
       const stats = engine.stats.snapshot();
-      this.snapshot = {
-        generation: this.generation,
-        stages: indexStagesByName(stats),
-        e2e: new Map(),
-      };
+      this.snapshot = { generation: this.generation, stages: indexStagesByName(stats) };
     }
     return this.snapshot;
   }
@@ -165,24 +160,6 @@ export class LatencyLenses
     return lines;
   }
 
-  /** End-to-end p95 of the traces running a stage (computed once per snapshot per name). */
-  private endToEndP95(stage: StageStats): number | undefined {
-    const snap = this.currentSnapshot();
-    const engine = this.receiver.engine;
-    if (snap === undefined || engine === undefined) return undefined;
-    if (!snap.e2e.has(stage.name)) {
-      const since = Date.now() - lensSettings().windowMinutes * 60_000;
-      const byService = endToEndP95(engine.store.all(), new Set([stage.name]), since);
-      const byName = new Map<string, number>();
-      for (const [service, m] of byService) {
-        const v = m.get(stage.name);
-        if (v !== undefined) byName.set(service, v);
-      }
-      snap.e2e.set(stage.name, byName);
-    }
-    return snap.e2e.get(stage.name)?.get(stage.service);
-  }
-
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const settings = lensSettings();
     if (!settings.enabled || this.receiver.engine === undefined) return [];
@@ -190,12 +167,7 @@ export class LatencyLenses
     const lines = this.stageLines(doc);
     const lenses = lines.map((l) => {
       const range = new vscode.Range(l.line, 0, l.line, 0);
-      const base = lensText(l.stage, {
-        statistics: settings.statistics,
-        endToEndP95Ms: settings.statistics.includes('share')
-          ? this.endToEndP95(l.stage)
-          : undefined,
-      });
+      const base = lensText(l.stage, { statistics: settings.statistics });
       const change = this.insights?.baselineChange(l.stage.service, l.stage.name);
       const baseline = this.insights?.baseline;
       const title =
@@ -261,9 +233,7 @@ export class LatencyLenses
     md.appendMarkdown(
       `p50 ${formatDuration(stage.p50Ms)} · p95 ${formatDuration(stage.p95Ms)} · p99 ${formatDuration(stage.p99Ms)} · ` +
         `max ${formatDuration(stage.maxMs)} · n=${stage.count} · errors ${formatPercent(100 * stage.errorRate)}` +
-        (stage.traceCount > 0
-          ? ` · on the critical path in ${formatPercent(stage.criticalInPct)} of traces, ${formatPercent(100 * stage.meanCriticalShare)} of their latency`
-          : '') +
+        (criticalShareText(stage) !== undefined ? ` · ${criticalShareText(stage)}` : '') +
         '\n\n',
     );
     const bins = histogram(samples.map((s) => s.durationMs));

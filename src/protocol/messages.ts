@@ -232,6 +232,8 @@ export interface ClearedNotification {
 export interface InsightFindingPayload {
   /** `FindingKind` of the core (`stage-regression`, `queueing`, `bad-instance`, ...). */
   kind: string;
+  /** The kind in words ("stage regressed", "waiting for a worker"). */
+  kindLabel: string;
   severity: 'critical' | 'warning' | 'info';
   /** The one-line verdict. Untrusted (span names): display as text only. */
   title: string;
@@ -240,8 +242,10 @@ export interface InsightFindingPayload {
   numbers: Array<{ label: string; value: string }>;
   /** Traces that show it, most telling first. */
   traceIds: string[];
-  /** About the open trace: the trace is among `traceIds`, or the finding's stage runs in it. */
+  /** About the open trace: the trace is among `traceIds`, or shows the finding's symptom. */
   relevant: boolean;
+  /** From an earlier run: the latest run does not show it (any more). */
+  stale?: boolean;
 }
 
 /** A stage of the open trace against the typical trace of its operation (`engine.explain`). */
@@ -252,7 +256,10 @@ export interface ExplainRowPayload {
   ms: number;
   /** The same in the typical trace (median of recent traces of the operation), ms. */
   typicalMs: number;
-  /** Share of this trace's excess over the typical duration that the stage accounts for. */
+  /**
+   * Share of this trace's excess over the typical duration that the stage accounts for, in
+   * [0, 1] (see `explainTrace`).
+   */
   share: number;
 }
 
@@ -267,8 +274,10 @@ export interface InsightsNotification {
   findings: InsightFindingPayload[];
   /** Stages of the open trace, the ones furthest above typical first. */
   explain: ExplainRowPayload[];
-  /** The pinned baseline that changes are measured against, if any. */
-  baseline?: { label: string; pinnedAt: number };
+  /** The typical trace the explain rows compare with: its duration and how many it is of. */
+  typical?: { durationMs: number; peers: number };
+  /** What changes are measured against, or that there is nothing to measure against. */
+  baseline: { state: 'none' | 'pending' | 'set'; message: string; label?: string };
 }
 
 export type HostMessage =
@@ -371,7 +380,9 @@ export function isHostMessage(m: unknown): m is HostMessage {
         Array.isArray(m.findings) &&
         m.findings.every(isRecord) &&
         Array.isArray(m.explain) &&
-        m.explain.every(isRecord)
+        m.explain.every(isRecord) &&
+        isRecord(m.baseline) &&
+        typeof m.baseline.message === 'string'
       );
     default:
       return false;

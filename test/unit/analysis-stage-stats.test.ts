@@ -158,34 +158,46 @@ describe('StageStatsWindow', () => {
     const w = new StageStatsWindow({ now: () => 0 });
     w.addSpan(span('svc', 'a', 1));
     w.addSpan(span('svc', 'b', 1));
-    w.setTraceCriticalPath('t1', contributions([[A, 40, 0.4]]), new Set([A, B]));
-    w.setTraceCriticalPath('t2', contributions([[B, 90, 0.9]]), new Set([A, B]));
+    w.addTrace(contributions([[A, 40, 0.4]]), new Set([A, B]));
+    w.addTrace(contributions([[B, 90, 0.9]]), new Set([A, B]));
     const stats = w.snapshot();
     const a = find(stats, 'svc', 'a');
     assert.equal(a.traceCount, 2);
     assert.equal(a.criticalTraceCount, 1);
     assert.equal(a.criticalInPct, 50);
-    assert.equal(a.meanCriticalShare, 0.2);
+    assert.equal(a.criticalPathShare, 0.2);
     const b = find(stats, 'svc', 'b');
     assert.equal(b.criticalInPct, 50);
-    assert.equal(b.meanCriticalShare, 0.45);
+    assert.equal(b.criticalPathShare, 0.45);
   });
 
-  it('replaces a trace’s earlier contribution instead of counting it twice', () => {
+  it('counts a stage as critical only from 1% of the critical path', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    w.addSpan(span('svc', 'a', 1));
+    // A 51 µs stage of a 500 ms request is on the path, but it does not gate anything.
+    w.addTrace(contributions([[A, 0.051, 0.051 / 500]]), new Set([A]));
+    w.addTrace(contributions([[A, 10, 0.02]]), new Set([A]));
+    const a = find(w.snapshot(), 'svc', 'a');
+    assert.equal(a.criticalTraceCount, 1);
+    assert.equal(a.criticalInPct, 50);
+  });
+
+  it('takes a trace’s earlier contribution out with its ticket, so it counts once', () => {
     const clock = manualClock();
     const w = new StageStatsWindow({ windowMs: 1_000, buckets: 10, now: clock.now });
     w.addSpan(span('svc', 'a', 1));
     w.addSpan(span('svc', 'b', 1));
-    w.setTraceCriticalPath('t1', contributions([[A, 50, 0.5]]), new Set([A]));
+    let ticket = w.addTrace(contributions([[A, 50, 0.5]]), new Set([A]));
     // A late span of t1 arrives; the path is recomputed in a later bucket.
     clock.set(300);
-    w.setTraceCriticalPath('t1', contributions([[B, 80, 0.8]]), new Set([A, B]));
+    w.removeTrace(ticket);
+    ticket = w.addTrace(contributions([[B, 80, 0.8]]), new Set([A, B]));
     let stats = w.snapshot();
     assert.deepEqual(
       [find(stats, 'svc', 'a'), find(stats, 'svc', 'b')].map((s) => [
         s.traceCount,
         s.criticalTraceCount,
-        s.meanCriticalShare,
+        s.criticalPathShare,
       ]),
       [
         [1, 0, 0],
@@ -193,10 +205,11 @@ describe('StageStatsWindow', () => {
       ],
     );
     // Same trace again in the same bucket.
-    w.setTraceCriticalPath('t1', contributions([[B, 80, 0.8]]), new Set([A, B]));
+    w.removeTrace(ticket);
+    ticket = w.addTrace(contributions([[B, 80, 0.8]]), new Set([A, B]));
     stats = w.snapshot();
     assert.equal(find(stats, 'svc', 'b').traceCount, 1);
-    assert.equal(find(stats, 'svc', 'b').meanCriticalShare, 0.8);
+    assert.equal(find(stats, 'svc', 'b').criticalPathShare, 0.8);
 
     // The spans' bucket expires; the trace record (made at 300) lives on until 1,300.
     clock.set(1_000);
@@ -205,15 +218,16 @@ describe('StageStatsWindow', () => {
     clock.set(1_300);
     assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 0);
     assert.equal(find(w.snapshot(), 'svc', 'b').criticalInPct, 0);
-    // Recomputing an expired trace counts it afresh.
-    w.setTraceCriticalPath('t1', contributions([[B, 10, 0.1]]), new Set([B]));
+    // Taking out an expired contribution is a no-op; adding it again counts it afresh.
+    w.removeTrace(ticket);
+    w.addTrace(contributions([[B, 10, 0.1]]), new Set([B]));
     assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 1);
   });
 
   it('counts stages named only in contributions as contained', () => {
     const w = new StageStatsWindow({ now: () => 0 });
     w.addSpan(span('svc', 'a', 1));
-    w.setTraceCriticalPath('t', contributions([[A, 1, 1]]), new Set());
+    w.addTrace(contributions([[A, 1, 1]]), new Set());
     assert.equal(find(w.snapshot(), 'svc', 'a').criticalInPct, 100);
   });
 
@@ -226,10 +240,10 @@ describe('StageStatsWindow', () => {
     w.addSpan(span('svc', 'a', 1));
     assert.equal(w.stageCount, 2);
     assert.equal(w.droppedSpans, 1);
-    w.setTraceCriticalPath('t', contributions([[stageKey('svc', 'c'), 1, 1]]), new Set([A]));
+    w.addTrace(contributions([[stageKey('svc', 'c'), 1, 1]]), new Set([A]));
     assert.equal(w.droppedContributions, 1);
     assert.equal(find(w.snapshot(), 'svc', 'a').traceCount, 1);
-    w.setTraceCriticalPath('u', new Map(), new Set(['not a stage key']));
+    w.addTrace(new Map(), new Set(['not a stage key']));
     assert.equal(w.droppedContributions, 2);
     // Once the old stages expire there is room again.
     clock.set(5_000);
@@ -240,26 +254,25 @@ describe('StageStatsWindow', () => {
     );
   });
 
-  it('forgets the oldest traces beyond maxTrackedTraces', () => {
-    const w = new StageStatsWindow({ maxTrackedTraces: 2, now: () => 0 });
+  it('keeps no state per trace: a million traces cost no more than one', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
     w.addSpan(span('svc', 'a', 1));
-    for (const t of ['t1', 't2', 't3']) w.setTraceCriticalPath(t, new Map(), new Set([A]));
-    // t1 is no longer replaceable: recomputing it counts again (documented trade-off).
-    w.setTraceCriticalPath('t1', new Map(), new Set([A]));
-    w.setTraceCriticalPath('t3', new Map(), new Set([A]));
-    assert.equal(find(w.snapshot(), 'svc', 'a').traceCount, 4);
+    for (let i = 0; i < 100_000; i++) w.addTrace(contributions([[A, 1, 0.5]]), new Set([A]));
+    const a = find(w.snapshot(), 'svc', 'a');
+    assert.equal(a.traceCount, 100_000);
+    assert.equal(w.stageCount, 1);
   });
 
   it('clears everything', () => {
     const w = new StageStatsWindow({ maxStages: 1, now: () => 0 });
     w.addSpan(span('svc', 'a', 1));
     w.addSpan(span('svc', 'b', 1));
-    w.setTraceCriticalPath('t', new Map(), new Set([A]));
+    w.addTrace(new Map(), new Set([A]));
     w.clear();
     assert.deepEqual(w.snapshot(), []);
     assert.equal(w.droppedSpans, 0);
     w.addSpan(span('svc', 'b', 1));
-    w.setTraceCriticalPath('t', new Map(), new Set([B]));
+    w.addTrace(new Map(), new Set([B]));
     assert.equal(find(w.snapshot(), 'svc', 'b').traceCount, 1);
   });
 
@@ -284,10 +297,12 @@ describe('StageStatsWindow', () => {
     ];
     for (const s of spans) w.addSpan(s);
     const a = analyzeTrace(spans, noAttributes);
-    w.setTraceCriticalPath('tr', a.stageContributions, a.stages);
+    w.addTrace(a.stageContributions, a.stages);
     const stats = w.snapshot();
-    assert.equal(find(stats, 'llm', 'gen').meanCriticalShare, 0.6);
-    assert.equal(find(stats, 'api', 'request').meanCriticalShare, 0.4);
-    assert.equal(find(stats, 'api', 'request').criticalInPct, 100);
+    // Shares include the stage's subtree: the root is the whole request.
+    assert.equal(find(stats, 'llm', 'gen').criticalPathShare, 0.6);
+    assert.equal(find(stats, 'api', 'request').criticalPathShare, 1);
+    assert.equal(find(stats, 'api', 'request').rootTraceCount, 1);
+    assert.equal(find(stats, 'llm', 'gen').rootTraceCount, 0);
   });
 });

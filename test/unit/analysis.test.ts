@@ -397,10 +397,14 @@ describe('analyzeTrace', () => {
     assert.deepEqual(a.stageContributions.get(stageKey('llm', 'generation')), {
       onPathMs: 35,
       share: 0.35,
+      isRoot: false,
     });
+    // A stage owns its subtree's time: the root owns the request but for the 3 ms the message
+    // waited in the queue, a gap in which no span ran.
     assert.deepEqual(a.stageContributions.get(stageKey('gateway', 'POST /generate')), {
-      onPathMs: 4,
-      share: 0.04,
+      onPathMs: 97,
+      share: 0.97,
+      isRoot: true,
     });
   });
 
@@ -416,6 +420,7 @@ describe('analyzeTrace', () => {
     assert.deepEqual(a.stageContributions.get(stageKey('svc', 'chunk')), {
       onPathMs: 9,
       share: 0.9,
+      isRoot: false,
     });
     assert.equal(a.stages.size, 2);
   });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, getJson } from './helpers/server.js';
 import type { RunningServer } from '../../src/core/server.js';
-import type { Finding, InsightsReport } from '../../src/core/analysis/insights.js';
+import type { Finding, InsightsReport } from '../../src/core/analysis/insights/index.js';
 import { runDemo } from '../../demo/run-demo.js';
 import type { ScenarioName } from '../../demo/scenarios.js';
 

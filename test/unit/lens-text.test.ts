@@ -27,7 +27,8 @@ function stats(over: Partial<StageStats> = {}): StageStats {
     traceCount: 100,
     criticalTraceCount: 96,
     criticalInPct: 96,
-    meanCriticalShare: 0.5,
+    criticalPathShare: 0.52,
+    rootTraceCount: 0,
     ...over,
   };
 }
@@ -54,14 +55,21 @@ describe('formatDuration', () => {
 });
 
 describe('lensText', () => {
-  it('renders the default statistics as in the issue', () => {
+  it('renders the default statistics: the share of the critical path, named as everywhere', () => {
     assert.equal(
-      lensText(stats(), { endToEndP95Ms: 2692 }),
-      'reranking  p50 1.21 s · p95 1.40 s · critical in 96% · 52% of p95 · n=120 · 2 errors',
+      lensText(stats()),
+      'reranking  p50 1.21 s · p95 1.40 s · 52% of the critical path · n=120 · 2 errors',
     );
+    assert.equal(lensText(stats(), { statistics: ['critical'] }), 'reranking  critical in 96%');
   });
 
-  it('leaves out what it cannot say: no end-to-end figure, no settled trace, no errors', () => {
+  it('gives a root stage no share: it would be the whole request', () => {
+    const root = stats({ rootTraceCount: 100, criticalPathShare: 1 });
+    assert.equal(lensText(root), 'reranking  p50 1.21 s · p95 1.40 s · n=120 · 2 errors');
+    assert.equal(lensText(root, { statistics: ['critical'] }), 'reranking');
+  });
+
+  it('leaves out what it cannot say: no settled trace, no errors', () => {
     assert.equal(
       lensText(stats({ errorCount: 0, traceCount: 0 })),
       'reranking  p50 1.21 s · p95 1.40 s · n=120',

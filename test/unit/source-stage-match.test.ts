@@ -31,7 +31,8 @@ function stage(service: string, name: string): StageStats {
     traceCount: 10,
     criticalTraceCount: 9,
     criticalInPct: 90,
-    meanCriticalShare: 0.4,
+    criticalPathShare: 0.4,
+    rootTraceCount: 0,
   };
 }
 

@@ -11,39 +11,37 @@
 
 import { DDSketch } from '@datadog/sketches-js';
 import type { SpanRecord } from '../model.js';
+import { parseStageKey, stageKey, type StageKey } from '../../shared/stage-key.js';
 
-/** Opaque, unambiguous key of a stage; build it with {@link stageKey}. */
-export type StageKey = string;
-
-/** Builds the key of (service, name). Unambiguous for any strings (it is a JSON array). */
-export function stageKey(service: string, name: string): StageKey {
-  return JSON.stringify([service, name]);
-}
-
-/** Inverse of {@link stageKey}; undefined for a string it did not make. */
-export function parseStageKey(key: StageKey): { service: string; name: string } | undefined {
-  try {
-    const parsed: unknown = JSON.parse(key);
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === 'string' &&
-      typeof parsed[1] === 'string'
-    ) {
-      return { service: parsed[0], name: parsed[1] };
-    }
-  } catch {
-    // Not one of ours.
-  }
-  return undefined;
-}
+export { parseStageKey, stageKey, type StageKey } from '../../shared/stage-key.js';
 
 /** A stage's part in one trace's critical path. */
 export interface StageContribution {
-  /** Milliseconds of the stage's spans' own work on the critical path (summed over its spans). */
+  /**
+   * Milliseconds of the critical path spent in the stage: its outermost spans and everything
+   * under them (a `reranking` span whose work runs in a child RPC owns that time).
+   */
   readonly onPathMs: number;
   /** onPathMs / the trace's end-to-end duration, in [0, 1]. */
   readonly share: number;
+  /** True when the stage is the trace's root (its share is the whole request). */
+  readonly isRoot?: boolean;
+}
+
+/**
+ * A stage counts as critical in a trace when at least this share of the trace's critical path
+ * is spent in it: every stage of a sequential pipeline is on the path, a 51 µs one included,
+ * and "critical in 100%" then says nothing.
+ */
+export const CRITICAL_MIN_SHARE = 0.01;
+
+/** What one trace added to the window, handed back to take exactly that out again. */
+export interface StatsTicket {
+  readonly epoch: number;
+  readonly stages: readonly StageKey[];
+  /** Stage -> its share, for the stages counted as critical. */
+  readonly shares: ReadonlyMap<StageKey, number>;
+  readonly roots: readonly StageKey[];
 }
 
 /** One stage's statistics over the current window. */
@@ -64,18 +62,23 @@ export interface StageStats {
   readonly meanMs: number;
   /** Exact. */
   readonly maxMs: number;
-  /** Traces in the window whose analysis reported this stage (see `setTraceCriticalPath`). */
+  /** Traces in the window whose analysis reported this stage (see `addTrace`). */
   readonly traceCount: number;
-  /** Of those, traces in which the stage had time on the critical path. */
+  /**
+   * Of those, traces in which at least {@link CRITICAL_MIN_SHARE} of the critical path was spent
+   * in the stage.
+   */
   readonly criticalTraceCount: number;
   /** 100 * criticalTraceCount / traceCount, a percentage in [0, 100]; 0 when traceCount is 0. */
   readonly criticalInPct: number;
   /**
-   * Mean of the stage's critical-path share over the traces containing it, traces where it was
-   * off the path counting as 0; a fraction in [0, 1]. It reads as "the part of end-to-end
-   * latency this stage accounts for in a typical trace that runs it".
+   * "X% of the critical path": the mean, over the traces containing the stage, of the share of
+   * the trace's critical path spent in the stage (its subtree included); a fraction in [0, 1].
+   * The lens, its hover and the insights all show this one number under this one name.
    */
-  readonly meanCriticalShare: number;
+  readonly criticalPathShare: number;
+  /** Traces in which the stage was the root: its share is then the request itself. */
+  readonly rootTraceCount: number;
 }
 
 export interface StageStatsOptions {
@@ -87,12 +90,6 @@ export interface StageStatsOptions {
   now?: () => number;
   /** Most distinct stages held at once (default 5,000); spans of further stages are dropped. */
   maxStages?: number;
-  /**
-   * Most traces whose contribution can still be replaced (default 100,000). Beyond it the
-   * oldest trace is forgotten: its contribution stays counted until its bucket expires, but a
-   * later recomputation of it would be counted again.
-   */
-  maxTrackedTraces?: number;
   /** DDSketch relative accuracy (default 0.01). */
   relativeAccuracy?: number;
 }
@@ -110,6 +107,7 @@ interface TraceCell {
   traces: number;
   criticalTraces: number;
   shareSum: number;
+  rootTraces: number;
 }
 
 interface Bucket {
@@ -117,15 +115,6 @@ interface Bucket {
   epoch: number;
   readonly spans: Map<StageKey, SpanCell>;
   readonly traces: Map<StageKey, TraceCell>;
-  /** Traces whose current contribution lives in this bucket. */
-  readonly traceIds: Set<string>;
-}
-
-/** What one trace added, kept so that a recomputation can take exactly that back out. */
-interface TraceRecord {
-  readonly epoch: number;
-  readonly stages: readonly StageKey[];
-  readonly critical: ReadonlyMap<StageKey, number>;
 }
 
 interface StageEntry {
@@ -136,22 +125,20 @@ interface StageEntry {
 }
 
 /**
- * Sliding-window statistics per stage. Memory is bounded by `buckets * maxStages` sketches plus
- * `maxTrackedTraces` trace records; what does not fit is counted in `droppedSpans` and
- * `droppedContributions`.
+ * Sliding-window statistics per stage. Memory is bounded by `buckets * maxStages` sketches and
+ * counters, whatever the arrival rate: no state is kept per trace (a trace's contribution comes
+ * back as a `StatsTicket` that its caller holds, to take it out when the trace changes). What
+ * does not fit is counted in `droppedSpans` and `droppedContributions`.
  */
 export class StageStatsWindow {
   private readonly bucketMs: number;
   private readonly now: () => number;
   private readonly maxStages: number;
-  private readonly maxTrackedTraces: number;
   private readonly relativeAccuracy: number;
   private readonly ring: Bucket[];
   /** Distinct stages present in some live bucket. */
   private readonly stages = new Map<StageKey, StageEntry>();
   private readonly keyCache = new Map<string, Map<string, StageKey>>();
-  /** Insertion order is recency order, for evicting the oldest beyond `maxTrackedTraces`. */
-  private readonly traceIndex = new Map<string, TraceRecord>();
   /** Never decreases, so a clock that steps back cannot resurrect expired buckets. */
   private epoch = -Infinity;
   private dropped = { spans: 0, contributions: 0 };
@@ -161,7 +148,6 @@ export class StageStatsWindow {
     buckets = 10,
     now = () => Date.now(),
     maxStages = 5_000,
-    maxTrackedTraces = 100_000,
     relativeAccuracy = 0.01,
   }: StageStatsOptions = {}) {
     if (!(windowMs > 0) || !Number.isInteger(buckets) || buckets < 1) {
@@ -170,13 +156,11 @@ export class StageStatsWindow {
     this.bucketMs = windowMs / buckets;
     this.now = now;
     this.maxStages = maxStages;
-    this.maxTrackedTraces = maxTrackedTraces;
     this.relativeAccuracy = relativeAccuracy;
     this.ring = Array.from({ length: buckets }, () => ({
       epoch: -Infinity,
       spans: new Map(),
       traces: new Map(),
-      traceIds: new Set(),
     }));
   }
 
@@ -254,24 +238,21 @@ export class StageStatsWindow {
   }
 
   /**
-   * Records which stages a trace contains and which of them were on its critical path, with
-   * their shares. Replaces the trace's previous record, wherever in the window it is: a late
-   * span makes the caller recompute the path and call this again, and the trace must count once.
-   * Stages in `contributions` are taken as contained even when missing from `traceStages`; a
-   * stage counts as critical when its `onPathMs` is positive.
+   * Records which stages a trace contains and what share of its critical path each took. Returns
+   * the ticket to pass to {@link removeTrace} when the trace changes (a late span makes the caller
+   * recompute the path and add it again, and the trace must count once). Stages in
+   * `contributions` are taken as contained even when missing from `traceStages`.
    */
-  setTraceCriticalPath(
-    traceId: string,
+  addTrace(
     contributions: ReadonlyMap<StageKey, StageContribution>,
     traceStages: ReadonlySet<StageKey>,
-  ): void {
+  ): StatsTicket {
     const bucket = this.current();
-    this.forgetTrace(traceId);
-
     const all = new Set<StageKey>(traceStages);
     for (const key of contributions.keys()) all.add(key);
     const stages: StageKey[] = [];
-    const critical = new Map<StageKey, number>();
+    const shares = new Map<StageKey, number>();
+    const roots: StageKey[] = [];
     for (const key of all) {
       let cell = bucket.traces.get(key);
       if (cell === undefined) {
@@ -280,23 +261,43 @@ export class StageStatsWindow {
           this.dropped.contributions++;
           continue;
         }
-        cell = { traces: 0, criticalTraces: 0, shareSum: 0 };
+        cell = { traces: 0, criticalTraces: 0, shareSum: 0, rootTraces: 0 };
         bucket.traces.set(key, cell);
       }
       stages.push(key);
       cell.traces++;
       const c = contributions.get(key);
-      if (c !== undefined && c.onPathMs > 0) {
-        cell.criticalTraces++;
+      if (c !== undefined && c.share > 0) {
         cell.shareSum += c.share;
-        critical.set(key, c.share);
+        shares.set(key, c.share);
+        if (c.share >= CRITICAL_MIN_SHARE) cell.criticalTraces++;
+      }
+      if (c?.isRoot === true) {
+        cell.rootTraces++;
+        roots.push(key);
       }
     }
-    this.traceIndex.set(traceId, { epoch: bucket.epoch, stages, critical });
-    bucket.traceIds.add(traceId);
-    if (this.traceIndex.size > this.maxTrackedTraces) {
-      const oldest = this.traceIndex.keys().next().value;
-      if (oldest !== undefined) this.untrack(oldest);
+    return { epoch: bucket.epoch, stages, shares, roots };
+  }
+
+  /** Takes a trace's contribution back out, if its bucket is still in the window. */
+  removeTrace(ticket: StatsTicket): void {
+    const bucket = this.ring[this.slot(ticket.epoch)] as Bucket;
+    if (bucket.epoch !== ticket.epoch) return;
+    for (const key of ticket.stages) {
+      const cell = bucket.traces.get(key);
+      if (cell === undefined) continue;
+      cell.traces--;
+      const share = ticket.shares.get(key);
+      if (share !== undefined) {
+        cell.shareSum -= share;
+        if (share >= CRITICAL_MIN_SHARE) cell.criticalTraces--;
+      }
+      if (ticket.roots.includes(key)) cell.rootTraces--;
+      if (cell.traces <= 0) {
+        bucket.traces.delete(key);
+        this.unref(key);
+      }
     }
   }
 
@@ -314,6 +315,7 @@ export class StageStatsWindow {
       let traceCount = 0;
       let criticalTraceCount = 0;
       let shareSum = 0;
+      let rootTraceCount = 0;
       for (const bucket of this.ring) {
         const s = bucket.spans.get(key);
         if (s !== undefined) {
@@ -329,6 +331,7 @@ export class StageStatsWindow {
           traceCount += t.traces;
           criticalTraceCount += t.criticalTraces;
           shareSum += t.shareSum;
+          rootTraceCount += t.rootTraces;
         }
       }
       // A stage known only from trace records has no durations to report.
@@ -350,7 +353,8 @@ export class StageStatsWindow {
         traceCount,
         criticalTraceCount,
         criticalInPct: traceCount > 0 ? (100 * criticalTraceCount) / traceCount : 0,
-        meanCriticalShare: traceCount > 0 ? shareSum / traceCount : 0,
+        criticalPathShare: traceCount > 0 ? Math.min(1, Math.max(0, shareSum / traceCount)) : 0,
+        rootTraceCount,
       });
     }
     out.sort((a, b) => compare(a.service, b.service) || compare(a.name, b.name));
@@ -363,10 +367,8 @@ export class StageStatsWindow {
       bucket.epoch = -Infinity;
       bucket.spans.clear();
       bucket.traces.clear();
-      bucket.traceIds.clear();
     }
     this.stages.clear();
-    this.traceIndex.clear();
     this.dropped = { spans: 0, contributions: 0 };
   }
 
@@ -394,44 +396,9 @@ export class StageStatsWindow {
   private expire(bucket: Bucket): void {
     for (const key of bucket.spans.keys()) this.unref(key);
     for (const key of bucket.traces.keys()) this.unref(key);
-    for (const traceId of bucket.traceIds) {
-      if (this.traceIndex.get(traceId)?.epoch === bucket.epoch) this.traceIndex.delete(traceId);
-    }
     bucket.spans.clear();
     bucket.traces.clear();
-    bucket.traceIds.clear();
     bucket.epoch = -Infinity;
-  }
-
-  /** Takes a trace's previous record out of its bucket, if that bucket is still live. */
-  private forgetTrace(traceId: string): void {
-    const record = this.traceIndex.get(traceId);
-    if (record === undefined) return;
-    this.untrack(traceId);
-    const bucket = this.ring[this.slot(record.epoch)] as Bucket;
-    if (bucket.epoch !== record.epoch) return;
-    for (const key of record.stages) {
-      const cell = bucket.traces.get(key);
-      if (cell === undefined) continue;
-      cell.traces--;
-      const share = record.critical.get(key);
-      if (share !== undefined) {
-        cell.criticalTraces--;
-        cell.shareSum -= share;
-      }
-      if (cell.traces <= 0) {
-        bucket.traces.delete(key);
-        this.unref(key);
-      }
-    }
-  }
-
-  private untrack(traceId: string): void {
-    const record = this.traceIndex.get(traceId);
-    if (record === undefined) return;
-    this.traceIndex.delete(traceId);
-    const bucket = this.ring[this.slot(record.epoch)] as Bucket;
-    if (bucket.epoch === record.epoch) bucket.traceIds.delete(traceId);
   }
 
   /** Registers one more cell of a stage; false when the stage is new and the cap is reached. */

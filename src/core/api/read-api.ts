@@ -6,13 +6,20 @@
  *   GET /api/traces/{traceId}/critical-path
  *   GET /api/traces/{traceId}/explain          (stages against the typical trace)
  *   GET /api/stats                             (the per-stage table)
- *   GET /api/insights                          (diagnoses, most important first; what-ifs)
+ *   GET /api/insights[?fresh=true]             (diagnoses of the latest run, most important
+ *                                              first; what-ifs. The latest background report,
+ *                                              or, with fresh=true, one including every span)
  *   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
+ *   GET /api/baseline                          (the baseline, or null)
+ *   POST /api/baseline {label, traceIds?, source?} (pin: these traces once analysed, else the
+ *                                              latest run; JSON body, so browsers must preflight)
+ *   DELETE /api/baseline
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceEngine } from '../engine.js';
 import type { TraceFilter } from '../store/trace-store.js';
-import type { SamplingPolicy } from '../analysis/insights.js';
+import type { SamplingPolicy } from '../analysis/insights/sampling.js';
+import type { BaselineSource } from '../analysis/baseline.js';
 import { spansToOtlpJson, stringifyOtlpJson } from '../otlp/export.js';
 import { sendError, sendJson, type RouteHandler } from '../receiver/http-receiver.js';
 
@@ -80,10 +87,108 @@ export interface ReadApiInfo {
   endpoints: () => Record<string, string>;
 }
 
+/** Largest body of `POST /api/baseline` (a label and a few hundred trace ids). */
+const MAX_BASELINE_BODY = 256 * 1024;
+const SOURCES: readonly BaselineSource[] = ['pinned', 'commit', 'warm-up'];
+
+/** Parses the body of `POST /api/baseline`; throws `BadQueryError` naming what is wrong. */
+export function parseBaselineRequest(text: string): {
+  label: string;
+  traceIds?: string[];
+  source: BaselineSource;
+} {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new BadQueryError(`body is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadQueryError('body must be a JSON object {"label": ..., "traceIds": [...]}');
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b.label !== 'string' || b.label.trim() === '' || b.label.length > 200) {
+    throw new BadQueryError('label must be a non-empty string of at most 200 characters');
+  }
+  const source = b.source ?? 'pinned';
+  if (typeof source !== 'string' || !(SOURCES as readonly string[]).includes(source)) {
+    throw new BadQueryError(`source must be one of ${SOURCES.join(', ')}`);
+  }
+  if (b.traceIds === undefined) return { label: b.label.trim(), source: source as BaselineSource };
+  if (
+    !Array.isArray(b.traceIds) ||
+    b.traceIds.length === 0 ||
+    b.traceIds.length > 1000 ||
+    !b.traceIds.every((id) => typeof id === 'string' && TRACE_ID.test(id))
+  ) {
+    throw new BadQueryError('traceIds must be 1 to 1000 trace ids of 32 hex characters');
+  }
+  return {
+    label: b.label.trim(),
+    traceIds: (b.traceIds as string[]).map((id) => id.toLowerCase()),
+    source: source as BaselineSource,
+  };
+}
+
+async function readSmallBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BadQueryError(`body larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function baselineRoute(engine: TraceEngine, req: IncomingMessage, res: ServerResponse) {
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    req.resume();
+    sendJson(res, 200, { baseline: engine.baseline ?? null });
+    return;
+  }
+  if (req.method === 'DELETE') {
+    req.resume();
+    engine.baseline = undefined;
+    sendJson(res, 200, { baseline: null });
+    return;
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    res.setHeader('allow', 'GET, POST, DELETE');
+    sendError(res, 405, `method ${req.method} not allowed on /api/baseline`);
+    return;
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    req.resume();
+    sendError(res, 415, 'POST /api/baseline takes Content-Type: application/json');
+    return;
+  }
+  try {
+    const r = parseBaselineRequest(await readSmallBody(req, MAX_BASELINE_BODY));
+    if (r.traceIds !== undefined) {
+      engine.pinBaselineFromTraces(r.traceIds, r.label, r.source);
+      sendJson(res, 202, { pending: { label: r.label, traces: r.traceIds.length } });
+    } else {
+      const b = engine.pinBaseline(r.label, r.source);
+      if (b === undefined) sendError(res, 409, 'no analysed traces in the latest run to pin');
+      else sendJson(res, 200, { baseline: b });
+    }
+  } catch (e) {
+    if (!(e instanceof BadQueryError)) throw e;
+    sendError(res, 400, e.message);
+  }
+}
+
 export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHandler {
-  return (req: IncomingMessage, res: ServerResponse, url: URL) => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const parts = url.pathname.split('/').filter((p) => p !== '');
     if (parts[0] !== 'api') return false;
+    if (parts.length === 2 && parts[1] === 'baseline') {
+      await baselineRoute(engine, req, res);
+      return true;
+    }
     req.resume();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET');
@@ -108,7 +213,14 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       return true;
     }
     if (route.length === 1 && route[0] === 'insights') {
-      sendJson(res, 200, engine.insights());
+      // The background report is at most about a second old; a first or fresh one is computed
+      // in slices, so this request waits without holding up ingest.
+      const fresh = url.searchParams.get('fresh') === 'true';
+      const report =
+        !fresh && engine.analysis.report !== undefined
+          ? engine.analysis.report
+          : await engine.insightsFresh();
+      sendJson(res, 200, report);
       return true;
     }
     if (route.length === 2 && route[0] === 'insights' && route[1] === 'sampling') {
@@ -155,7 +267,8 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         return true;
       }
       if (route[2] === 'explain') {
-        sendJson(res, 200, { traceId: id.toLowerCase(), stages: engine.explain(id) ?? [] });
+        const e = engine.explain(id);
+        sendJson(res, 200, { ...e, traceId: id.toLowerCase(), stages: e?.rows ?? [] });
         return true;
       }
     }

@@ -24,7 +24,6 @@ export type LensStatistic = (typeof LENS_STATISTICS)[number];
 export const DEFAULT_LENS_STATISTICS: readonly LensStatistic[] = [
   'p50',
   'p95',
-  'critical',
   'share',
   'count',
   'errors',
@@ -42,17 +41,30 @@ export { formatDuration, formatPercent } from '../../shared/format.js';
 
 export interface LensTextOptions {
   readonly statistics?: readonly LensStatistic[];
-  /**
-   * p95 of the end-to-end latency of the traces running the stage; with it, `share` reads
-   * "52% of p95": the stage's p95 as a part of the pipeline's.
-   */
-  readonly endToEndP95Ms?: number;
+}
+
+/**
+ * Whether a stage is the root of the traces it runs in: its share of the critical path is then
+ * the whole request, which says nothing.
+ */
+export function isRootStage(stats: StageStats): boolean {
+  return stats.traceCount > 0 && stats.rootTraceCount * 2 >= stats.traceCount;
+}
+
+/**
+ * "X% of the critical path": the one name of the one number (`StageStats.criticalPathShare`)
+ * that the lens, its hover and the insights show; undefined for root stages and before a
+ * trace settled.
+ */
+export function criticalShareText(stats: StageStats): string | undefined {
+  if (stats.traceCount === 0 || isRootStage(stats)) return undefined;
+  return `${formatPercent(100 * stats.criticalPathShare)} of the critical path`;
 }
 
 /**
  * The lens title, e.g.
- * `reranking  p50 1.21 s · p95 1.40 s · critical in 96% · 52% of p95 · n=120 · 2 errors`.
- * A statistic with nothing to say (no errors, no settled trace yet) is left out.
+ * `reranking  p50 1.21 s · p95 1.40 s · 52% of the critical path · n=120 · 2 errors`.
+ * A statistic with nothing to say (no errors, no settled trace yet, a root's share) is left out.
  */
 export function lensText(stats: StageStats, opts: LensTextOptions = {}): string {
   const parts: string[] = [];
@@ -74,14 +86,15 @@ export function lensText(stats: StageStats, opts: LensTextOptions = {}): string 
         parts.push(`max ${formatDuration(stats.maxMs)}`);
         break;
       case 'critical':
-        if (stats.traceCount > 0) parts.push(`critical in ${formatPercent(stats.criticalInPct)}`);
-        break;
-      case 'share':
-        if (opts.endToEndP95Ms !== undefined && opts.endToEndP95Ms > 0) {
-          const pct = Math.min(100, (100 * stats.p95Ms) / opts.endToEndP95Ms);
-          parts.push(`${formatPercent(pct)} of p95`);
+        if (stats.traceCount > 0 && !isRootStage(stats)) {
+          parts.push(`critical in ${formatPercent(stats.criticalInPct)}`);
         }
         break;
+      case 'share': {
+        const text = criticalShareText(stats);
+        if (text !== undefined) parts.push(text);
+        break;
+      }
       case 'count':
         parts.push(`n=${stats.count}`);
         break;

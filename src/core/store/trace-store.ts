@@ -44,8 +44,16 @@ export class TraceEntry {
   version = 0;
   /** Wall-clock time (ms) of the last span received. */
   updatedAt = 0;
+  /** Wall-clock time (ms) of the first span received: the trace's place in arrival order. */
+  createdAt = 0;
   /** Sum of the spans' raw byte lengths, for compaction decisions. */
   rawBytes = 0;
+  /**
+   * The analysis's handle on this trace's contribution to the statistics (see
+   * `AnalysisService`), kept here so that the statistics need no per-trace state of their own;
+   * opaque to the store.
+   */
+  statsTicket: unknown = undefined;
 
   constructor(readonly traceId: string) {}
 
@@ -193,6 +201,7 @@ export class TraceStore {
       let t = this.traces.get(span.traceId);
       if (t === undefined) {
         t = new TraceEntry(span.traceId);
+        t.createdAt = now;
         this.traces.set(span.traceId, t);
         this.note('added', span.traceId);
       }

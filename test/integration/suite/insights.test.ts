@@ -10,7 +10,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { Baseline, InsightsReport } from '../../../src/core/analysis/insights';
+import type { Baseline } from '../../../src/core/analysis/baseline';
+import type { InsightsReport } from '../../../src/core/analysis/insights/types';
 import { startReceiver, waitFor } from '../helpers';
 import { FIXTURE_STAGES, type Stage } from '../otel';
 

@@ -30,22 +30,13 @@ const SEVERITY_ICON: Record<InsightFindingPayload['severity'], string> = {
   info: 'info',
 };
 
-const KIND_LABEL: Record<string, string> = {
-  'stage-regression': 'stage regressed',
-  queueing: 'queueing',
-  'bad-instance': 'bad instance',
-  errors: 'errors',
-  'untraced-time': 'untraced time',
-  'baseline-change': 'vs baseline',
-};
-
 /** Traces linked per finding. */
 const TRACE_LINKS = 5;
 /** Stages shown in "this trace vs typical". */
 const EXPLAIN_ROWS = 5;
 
 function findingKey(f: InsightFindingPayload): string {
-  return `${f.kind}\u0000${f.stage?.service ?? ''}\u0000${f.stage?.name ?? ''}\u0000${f.title.split(':')[0] ?? ''}`;
+  return `${f.stale === true ? 'stale' : 'now'}\u0000${f.kind}\u0000${f.stage?.service ?? ''}\u0000${f.stage?.name ?? ''}\u0000${f.title.split(':')[0] ?? ''}`;
 }
 
 export class InsightsPanel {
@@ -92,38 +83,46 @@ export class InsightsPanel {
   private render(): void {
     const n = this.last;
     if (n === null) return;
-    const serious = n.findings.filter((f) => f.severity !== 'info').length;
+    const currentFindings = n.findings.filter((f) => f.stale !== true);
+    const staleFindings = n.findings.filter((f) => f.stale === true);
+    const serious = currentFindings.filter((f) => f.severity !== 'info').length;
     this.count.setText(serious > 0 ? String(serious) : '');
     this.count.hidden = serious === 0;
     // Relevance and the explain rows are about `n.traceId`; while the waterfall shows another
-    // trace (a newer one arrived), present every finding as a finding of the recent traces.
+    // trace (a newer one arrived), present every finding as a finding of the latest run.
     const sameTrace = n.traceId !== null && n.traceId === this.currentTraceId;
     const parts: Node[] = [];
-    const meta = `${n.findings.length} finding${n.findings.length === 1 ? '' : 's'} over ${n.traces} recent trace${n.traces === 1 ? '' : 's'}`;
+    const meta = `${currentFindings.length} finding${currentFindings.length === 1 ? '' : 's'} over ${n.traces} trace${n.traces === 1 ? '' : 's'} of the latest run`;
+    parts.push(el('div', 'insights-meta', meta));
     parts.push(
       el(
         'div',
-        'insights-meta',
-        meta,
-        n.baseline !== undefined
-          ? el('span', 'insights-baseline', icon('pinned'), ` vs baseline ${n.baseline.label}`)
-          : null,
+        `insights-baseline baseline-${n.baseline.state}`,
+        icon(
+          n.baseline.state === 'set'
+            ? 'pinned'
+            : n.baseline.state === 'pending'
+              ? 'sync'
+              : 'circle-slash',
+        ),
+        ` ${n.baseline.message}`,
       ),
     );
     if (sameTrace) {
       const rows = n.explain.filter((r) => r.ms - r.typicalMs > 0).slice(0, EXPLAIN_ROWS);
       if (rows.length > 0) parts.push(this.explainTable(rows));
     }
-    const relevant = sameTrace ? n.findings.filter((f) => f.relevant) : [];
-    const others = sameTrace ? n.findings.filter((f) => !f.relevant) : n.findings;
-    if (n.findings.length === 0) {
+    const relevant = sameTrace ? currentFindings.filter((f) => f.relevant) : [];
+    const others = sameTrace ? currentFindings.filter((f) => !f.relevant) : currentFindings;
+    if (currentFindings.length === 0) {
+      const text =
+        n.traces === 0
+          ? ' No traces in the latest run yet.'
+          : n.baseline.state === 'set'
+            ? ' No findings: the latest run looks like the baseline.'
+            : ' No findings within the latest run; with no baseline, nothing to compare it with.';
       parts.push(
-        el(
-          'p',
-          'insights-none',
-          icon('pass'),
-          n.traces > 0 ? ' No findings: the recent traces look steady.' : ' No traces yet.',
-        ),
+        el('p', 'insights-none', icon(n.baseline.state === 'set' ? 'pass' : 'info'), text),
       );
     }
     if (relevant.length > 0) {
@@ -136,14 +135,24 @@ export class InsightsPanel {
         more.open = this.open.get('\u0000others') ?? false;
         more.addEventListener('toggle', () => this.open.set('\u0000others', more.open));
         more.append(
-          el('summary', '', `Other findings in the recent traces (${others.length})`),
+          el('summary', '', `Other findings in the latest run (${others.length})`),
           this.list(others, false),
         );
         parts.push(more);
       } else {
-        if (sameTrace) parts.push(el('h3', 'insights-heading', 'In the recent traces'));
+        if (sameTrace) parts.push(el('h3', 'insights-heading', 'In the latest run'));
         parts.push(this.list(others, !sameTrace));
       }
+    }
+    if (staleFindings.length > 0) {
+      const old = el('details', 'insights-stale');
+      old.open = this.open.get('\u0000stale') ?? false;
+      old.addEventListener('toggle', () => this.open.set('\u0000stale', old.open));
+      old.append(
+        el('summary', '', `From earlier runs, not seen in the latest (${staleFindings.length})`),
+        this.list(staleFindings, false),
+      );
+      parts.push(old);
     }
     this.body.replaceChildren(...parts);
   }
@@ -189,7 +198,7 @@ export class InsightsPanel {
   }
 
   private item(f: InsightFindingPayload, openByDefault: boolean): HTMLElement {
-    const li = el('li', `insight sev-${f.severity}`);
+    const li = el('li', `insight sev-${f.severity}${f.stale === true ? ' stale' : ''}`);
     li.append(
       el(
         'div',
@@ -198,7 +207,7 @@ export class InsightsPanel {
         el('span', 'insight-title', f.title),
       ),
     );
-    const kind = KIND_LABEL[f.kind] ?? f.kind;
+    const kind = f.stale === true ? `${f.kindLabel} · earlier run` : f.kindLabel;
     li.append(
       el('div', 'insight-sub', f.stage !== undefined ? `${kind} · ${f.stage.service}` : kind),
     );

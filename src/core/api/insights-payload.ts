@@ -1,45 +1,57 @@
 /**
- * The pure half of the editor's insights: turns the core's `InsightsReport` into what the
- * Insights view, the lenses, the notifications and the waterfall's side panel show. No `vscode`
- * import, so all of it is unit-tested in plain Node (test/unit/insights-editor-format.test.ts).
+ * The insights as people read them: a finding's numbers labelled and formatted, whether a
+ * finding concerns a given trace, the waterfall side panel's payload, lens and hover texts
+ * against the baseline, notifications, and the sampling what-if report. The Insights view, the
+ * lenses, the hovers and the webview all take their text from here, so a number reads the same
+ * wherever it shows.
  *
- * Everything here takes only types from the core: a value import of `core/analysis/insights`
- * would pull the statistics (and their sketch library) into the activation bundle, which the
- * receiver bundle split (`load-core.ts`) keeps out.
+ * Pure and plain Node, and only type imports from `analysis/`: the editor's activation bundle
+ * imports this module, and a value import of the diagnoses would pull them (and the statistics'
+ * sketch library) into it.
  */
+
+import type { Explanation } from '../analysis/insights/explain.js';
 import type {
-  Baseline,
+  BaselineStatus,
   Finding,
   InsightsReport,
+  Severity,
+  StageDelta,
+  WhatIf,
+} from '../analysis/insights/types.js';
+import type {
   SamplingOutcome,
   SamplingPolicy,
-  Severity,
-  WhatIf,
-} from '../core/analysis/insights.js';
-import { formatDuration, formatPercent } from '../core/source/lens-text.js';
+  SampledTrace,
+} from '../analysis/insights/sampling.js';
+import type { TraceFacts } from '../analysis/trace-facts.js';
+import {
+  formatChange,
+  formatDelta,
+  formatDuration,
+  formatPercent,
+  formatShare,
+} from '../../shared/format.js';
+import { stageKey } from '../../shared/stage-key.js';
 import type {
   ExplainRowPayload,
   InsightFindingPayload,
   InsightsNotification,
-} from '../protocol/messages.js';
-
-/** `service\u0000name`: the key of a stage in the maps below. */
-export function stageId(service: string, name: string): string {
-  return `${service}\u0000${name}`;
-}
+} from '../../protocol/messages.js';
 
 // ----- numbers ---------------------------------------------------------------------------
 
-/** Labels of the core's `Finding.numbers` keys; unknown keys get a label from their name. */
+/** Labels of the findings' `numbers` keys; unknown keys get a label from their name. */
 const NUMBER_LABELS: Record<string, string> = {
   typicalMs: 'typical',
-  recentMs: 'recent',
+  recentMs: 'now',
   deltaMs: 'change',
-  shareOfExcess: 'share of the excess',
-  e2eTypicalMs: 'end-to-end typical',
-  e2eRecentMs: 'end-to-end recent',
-  recentTraces: 'recent traces',
-  baselineTraces: 'earlier traces',
+  shareOfExcess: "share of the request's increase",
+  e2eTypicalMs: 'request, typical',
+  e2eRecentMs: 'request, now',
+  recentTraces: 'traces now',
+  baselineTraces: 'traces compared with',
+  z: 'significance (z)',
   queue: 'queue',
   medianWaitMs: 'median wait',
   medianDurationMs: 'median request',
@@ -49,16 +61,39 @@ const NUMBER_LABELS: Record<string, string> = {
   value: 'value',
   p95Ms: 'p95',
   errorRate: 'error rate',
+  errorP: 'chance (p)',
   count: 'spans',
   restP95Ms: 'p95 elsewhere',
   restErrorRate: 'error rate elsewhere',
   restCount: 'spans elsewhere',
   failed: 'failed traces',
   traces: 'traces',
+  cause: 'cause',
+  causeFailures: 'failures with it',
+  causeSuccesses: 'successes with it',
+  causeP: 'chance (p)',
   untracedMs: 'untraced time',
   shareOfCriticalPath: 'share of the critical path',
+  baselineShare: 'share in the baseline',
   baselineP95Ms: 'baseline p95',
+  baselineWaitMs: 'wait in the baseline',
   change: 'change vs baseline',
+  waitMs: 'wait',
+  waitBeforeMs: 'before the worker started',
+  waitAfterMs: 'after the worker ended',
+  shareOfRequest: 'share of the request',
+  callee: 'waiting for',
+  workers: 'workers',
+  busyTraces: 'traces with the worker busy',
+  processes: 'processes',
+  loadMs: 'load on the critical path',
+  firstRequestMs: 'first requests',
+  laterRequestMs: 'later requests',
+  firstRequests: 'first requests',
+  laterRequests: 'later requests',
+  slowFirsts: 'processes with a slow first request',
+  extraMs: 'extra on the first request',
+  ratio: 'first / later',
 };
 
 function labelOf(key: string): string {
@@ -71,21 +106,17 @@ function labelOf(key: string): string {
   );
 }
 
-/** A signed change as a percentage: `+12%`, `-4%`, `±0%` (under half a percent). */
-export function formatChange(change: number): string {
-  if (!Number.isFinite(change)) return '–';
-  const pct = change * 100;
-  if (Math.abs(pct) < 0.5) return '±0%';
-  return `${pct > 0 ? '+' : '-'}${formatPercent(Math.abs(pct))}`;
-}
-
 /** One number for people: durations for `...Ms`, percentages for shares and rates. */
 export function formatNumber(key: string, v: number | string): string {
   if (typeof v === 'string') return v;
-  if (/Ms$/.test(key)) return key === 'deltaMs' ? `+${formatDuration(v)}` : formatDuration(v);
+  if (key === 'deltaMs' || key === 'extraMs') return formatDelta(v);
+  if (/Ms$/.test(key)) return formatDuration(v);
   if (key === 'change') return formatChange(v);
-  if (/(Share|Rate|share|Excess|Path)$/.test(key) || key === 'errorRate')
-    return formatPercent(100 * v);
+  if (key === 'errorP' || key === 'causeP') return v < 0.0001 ? '< 0.0001' : v.toPrecision(2);
+  if (key === 'ratio') return `${v.toFixed(1)}x`;
+  if (/(Share|Rate|share|Excess|Path|Request)$/.test(key) || key === 'errorRate') {
+    return formatShare(v);
+  }
   return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2);
 }
 
@@ -135,10 +166,31 @@ function evidenceRows(f: Finding): Array<{ label: string; value: string }> {
         : 'this group';
     rows.push({ label: name, value: group }, { label: 'elsewhere', value: rest });
   }
+  const moved = ev.movedAttributes;
+  if (Array.isArray(moved)) {
+    for (const m of moved as Array<{ key?: unknown; was?: unknown; now?: unknown }>) {
+      if (typeof m.key === 'string') {
+        rows.push({ label: `${m.key} moved`, value: `${String(m.was)} → ${String(m.now)}` });
+      }
+    }
+  }
+  const inside = ev.inside;
+  if (Array.isArray(inside)) {
+    for (const x of inside as Array<{ name?: unknown; service?: unknown; pathMs?: unknown }>) {
+      if (typeof x.name === 'string' && typeof x.pathMs === 'number') {
+        rows.push({
+          label: `inside: ${x.name}`,
+          value: `${formatDuration(x.pathMs)} · ${String(x.service)}`,
+        });
+      }
+    }
+  }
   const exceptions = ev.exceptions;
   if (typeof exceptions === 'object' && exceptions !== null) {
+    let i = 0;
     for (const [message, count] of Object.entries(exceptions as Record<string, unknown>)) {
-      if (typeof count === 'number') rows.push({ label: `${count}×`, value: message });
+      if (typeof count === 'number')
+        rows.push({ label: `exception ${++i} (${count}×)`, value: message });
     }
   }
   return rows;
@@ -153,17 +205,25 @@ export function findingNumbers(f: Finding): Array<{ label: string; value: string
   return [...rows, ...evidenceRows(f)];
 }
 
-/** Words for a finding kind, as the view's descriptions use them. */
+/** Words for a finding kind, as the views' descriptions use them. */
 export function kindLabel(kind: string): string {
   switch (kind) {
     case 'stage-regression':
       return 'stage regressed';
+    case 'dominant-stage':
+      return 'where the time goes';
     case 'queueing':
       return 'queueing';
+    case 'remote-wait':
+      return 'waiting for a worker';
     case 'bad-instance':
       return 'bad instance';
+    case 'attribute-correlation':
+      return 'correlation';
     case 'errors':
       return 'errors';
+    case 'cold-start':
+      return 'cold start';
     case 'untraced-time':
       return 'untraced time';
     case 'baseline-change':
@@ -181,15 +241,21 @@ export function severityIcon(s: Severity): { icon: string; color: string } {
 }
 
 /**
- * A stable id for a finding, so that a tree view keeps a finding's expansion across refreshes:
- * the kind, the stage and, for a bad instance, the attribute value.
+ * A stable id for a finding, so that a tree view keeps its expansion across refreshes: the kind,
+ * the stage, and what tells two findings of one stage apart (an attribute value, a queue, a
+ * callee), and whether it is stale.
  */
 export function findingId(f: Finding): string {
-  const parts: string[] = [f.kind];
-  if (f.stage !== undefined) parts.push(f.stage.service, f.stage.name);
-  if (f.kind === 'bad-instance') parts.push(String(f.numbers.attribute), String(f.numbers.value));
-  if (f.kind === 'queueing') parts.push(String(f.numbers.queue));
-  return parts.join('\u0000');
+  return [
+    f.stale === true ? 'stale' : 'now',
+    f.kind,
+    f.stage?.service ?? '',
+    f.stage?.name ?? '',
+    String(f.numbers.attribute ?? ''),
+    String(f.numbers.value ?? ''),
+    String(f.numbers.queue ?? ''),
+    String(f.numbers.callee ?? ''),
+  ].join('\u0000');
 }
 
 /** "reranking 2x faster: end-to-end p95 2.30 s → 1.70 s (-26%)". */
@@ -203,96 +269,138 @@ export function whatIfText(w: WhatIf): string {
 
 // ----- the open trace ------------------------------------------------------------------------
 
+/**
+ * Whether a finding is about this trace: the trace is among its traces, or shows its symptom
+ * (the stage takes at least half the finding's "now" figure in it, it failed in that stage, its
+ * span of the stage carries the bad value, it waited in that queue). A finding whose stage
+ * merely runs in the trace is not about it.
+ */
+export function concernsTrace(f: Finding, t: TraceFacts): boolean {
+  if (f.traceIds.includes(t.traceId)) return true;
+  const key = f.stage === undefined ? undefined : stageKey(f.stage.service, f.stage.name);
+  const st = key === undefined ? undefined : t.stages.get(key);
+  const num = (k: string): number => {
+    const v = f.numbers[k];
+    return typeof v === 'number' ? v : NaN;
+  };
+  switch (f.kind) {
+    case 'stage-regression':
+      return st !== undefined && st.pathMs >= (num('typicalMs') + num('recentMs')) / 2;
+    case 'dominant-stage':
+      return st !== undefined && st.pathMs >= 0.5 * num('typicalMs');
+    case 'untraced-time':
+      return st !== undefined && st.untracedPathMs >= 0.5 * num('untracedMs');
+    case 'remote-wait': {
+      if (key === undefined) return false;
+      let wait = 0;
+      for (const c of t.calls) {
+        if (c.callerStage === key && c.calleeService === f.numbers.callee) {
+          wait += c.beforeOnPathMs + c.afterOnPathMs;
+        }
+      }
+      return wait >= 0.5 * num('waitMs');
+    }
+    case 'errors':
+      return t.errors.some((e) => e.stage === key);
+    case 'bad-instance':
+    case 'attribute-correlation': {
+      const attr = String(f.numbers.attribute);
+      const value = String(f.numbers.value);
+      for (let i = 0; i < t.spans.length; i++) {
+        if (t.stageOf[i] !== key) continue;
+        const a = t.attrs[i] ?? [];
+        for (let j = 0; j < a.length; j += 2) if (a[j] === attr && a[j + 1] === value) return true;
+        if (
+          t.spans[i]!.resource.attributes.some(
+            (r) => r.key === attr && 'stringValue' in r.value && r.value.stringValue === value,
+          )
+        ) {
+          return true;
+        }
+      }
+      return false;
+    }
+    case 'queueing': {
+      const q = t.queueWaits.get(String(f.numbers.queue)) ?? 0;
+      return q >= 0.5 * num('medianWaitMs');
+    }
+    case 'cold-start':
+      return st !== undefined;
+    case 'baseline-change':
+      return st !== undefined;
+  }
+}
+
 /** Most findings sent to the webview. */
 const PANEL_FINDINGS = 20;
 /** Most explain rows sent: the stages furthest above typical. */
 const PANEL_EXPLAIN = 8;
 
-/**
- * The insights notification for the trace open in the waterfall: findings about that trace (it
- * is among their traces, or their stage runs in it) first, then the rest; the trace's stages
- * against typical. `stagesInTrace` holds `stageId`s.
- */
-export function insightsForTrace(
-  report: InsightsReport,
-  traceId: string | null,
-  stagesInTrace: ReadonlySet<string>,
-  explain: ReadonlyArray<{
-    stage: { service: string; name: string };
-    ms: number;
-    typicalMs: number;
-    share: number;
-  }>,
-  baseline?: Pick<Baseline, 'label' | 'pinnedAt'>,
-): InsightsNotification {
-  const payload = (f: Finding): InsightFindingPayload => ({
+function findingPayload(f: Finding, relevant: boolean): InsightFindingPayload {
+  return {
     kind: f.kind,
+    kindLabel: kindLabel(f.kind),
     severity: f.severity,
     title: f.title,
     ...(f.stage !== undefined ? { stage: { ...f.stage } } : {}),
     numbers: findingNumbers(f),
     traceIds: [...f.traceIds],
-    relevant:
-      traceId !== null &&
-      (f.traceIds.includes(traceId) ||
-        (f.stage !== undefined && stagesInTrace.has(stageId(f.stage.service, f.stage.name)))),
-  });
-  const all = report.findings.map(payload);
-  const findings = [...all.filter((f) => f.relevant), ...all.filter((f) => !f.relevant)].slice(
-    0,
-    PANEL_FINDINGS,
-  );
-  const rows: ExplainRowPayload[] = [...explain]
-    .sort((a, b) => b.ms - b.typicalMs - (a.ms - a.typicalMs))
-    .slice(0, PANEL_EXPLAIN)
-    .map((r) => ({
-      service: r.stage.service,
-      name: r.stage.name,
-      ms: r.ms,
-      typicalMs: r.typicalMs,
-      share: r.share,
-    }));
-  return {
-    type: 'insights',
-    traceId,
-    traces: report.traces,
-    findings,
-    explain: rows,
-    ...(baseline !== undefined
-      ? { baseline: { label: baseline.label, pinnedAt: baseline.pinnedAt } }
-      : {}),
+    relevant,
+    ...(f.stale === true ? { stale: true } : {}),
   };
 }
 
-// ----- baselines -----------------------------------------------------------------------------
-
-/** A stage's p95 now against the pinned baseline. */
-export interface StageBaselineChange {
-  p95Ms: number;
-  baselineP95Ms: number;
-  /** (now - baseline) / baseline. */
-  change: number;
-}
-
 /**
- * Stage-by-stage change of p95 between two summaries made the same way (`makeBaseline`: per
- * trace, the stage's summed span time), keyed by `stageId`. Both sides must be built alike: a
- * per-span p95 against a per-trace one would show a loop's stage as a huge drop.
+ * The insights notification for the trace open in the waterfall: the findings that concern it
+ * first (see {@link concernsTrace}), then the others; stale ones last; the trace's stages
+ * against typical.
  */
-export function baselineChanges(now: Baseline, base: Baseline): Map<string, StageBaselineChange> {
-  const before = new Map(base.stages.map((s) => [stageId(s.service, s.name), s]));
-  const out = new Map<string, StageBaselineChange>();
-  for (const s of now.stages) {
-    const b = before.get(stageId(s.service, s.name));
-    if (b === undefined || b.p95Ms <= 0) continue;
-    out.set(stageId(s.service, s.name), {
-      p95Ms: s.p95Ms,
-      baselineP95Ms: b.p95Ms,
-      change: (s.p95Ms - b.p95Ms) / b.p95Ms,
-    });
-  }
-  return out;
+export function insightsForTrace(
+  report: InsightsReport,
+  facts: TraceFacts | undefined,
+  explanation: Explanation | undefined,
+): InsightsNotification {
+  const current = report.findings.map((f) =>
+    findingPayload(f, facts !== undefined && concernsTrace(f, facts)),
+  );
+  const stale = report.stale.map((f) =>
+    findingPayload(f, facts !== undefined && concernsTrace(f, facts)),
+  );
+  const findings = [
+    ...current.filter((f) => f.relevant),
+    ...current.filter((f) => !f.relevant),
+    ...stale,
+  ].slice(0, PANEL_FINDINGS);
+  const rows: ExplainRowPayload[] = (explanation?.rows ?? []).slice(0, PANEL_EXPLAIN).map((r) => ({
+    service: r.stage.service,
+    name: r.stage.name,
+    ms: r.ms,
+    typicalMs: r.typicalMs,
+    share: r.share,
+  }));
+  return {
+    type: 'insights',
+    traceId: facts?.traceId ?? null,
+    traces: report.traces,
+    findings,
+    explain: rows,
+    ...(explanation !== undefined && explanation.peers > 0
+      ? { typical: { durationMs: explanation.typicalMs, peers: explanation.peers } }
+      : {}),
+    baseline: {
+      state: report.baseline.state,
+      message: report.baseline.message,
+      ...(report.baseline.label !== undefined ? { label: report.baseline.label } : {}),
+    },
+  };
 }
+
+/** The one line the views show about the baseline (and its absence). */
+export function baselineLine(b: BaselineStatus): string {
+  return b.message;
+}
+
+// ----- baselines -----------------------------------------------------------------------------
 
 /** Labels longer than this are cut in a lens. */
 const LENS_LABEL_MAX = 16;
@@ -302,7 +410,7 @@ const LENS_LABEL_MAX = 16;
  * "-12% vs baseline a1b2c3d"; long (the hover): "p95 1.40 s, -12% vs baseline a1b2c3d (1.59 s)".
  */
 export function baselineLensText(
-  c: StageBaselineChange,
+  c: Pick<StageDelta, 'p95Ms' | 'baselineP95Ms' | 'change'>,
   label: string,
   form: 'short' | 'long' = 'short',
 ): string {
@@ -341,66 +449,11 @@ export function regressionsToNotify(
       f.kind === 'stage-regression' &&
       f.stage !== undefined &&
       f.severity !== 'info' &&
-      gate.allow(stageId(f.stage.service, f.stage.name), now),
+      gate.allow(stageKey(f.stage.service, f.stage.name), now),
   );
 }
 
 // ----- sampling what-if ----------------------------------------------------------------------
-
-/** What the what-if needs of a trace. */
-export interface SamplingTrace {
-  traceId: string;
-  durationMs: number;
-  hasError: boolean;
-  rootName?: string;
-}
-
-/**
- * The head sampling decision the core's `samplingWhatIf` makes: the trace id's low 56 bits
- * (the W3C random part) against `ratio` of their range, as probability samplers decide.
- */
-export function keptByHead(traceId: string, ratio: number): boolean {
-  return parseInt(traceId.slice(18), 16) < ratio * 2 ** 56;
-}
-
-export interface SamplingLosses {
-  head: { slow: SamplingTrace[]; failed: SamplingTrace[] };
-  tail: { slow: SamplingTrace[]; failed: SamplingTrace[] };
-}
-
-/**
- * Which slow (at least `slowThresholdMs`, the outcome's p95) and failed traces each policy would
- * have dropped: the same rule as the core's counts, listed, slowest first.
- */
-export function samplingLosses(
-  traces: readonly SamplingTrace[],
-  policy: SamplingPolicy,
-  slowThresholdMs: number,
-): SamplingLosses {
-  const out: SamplingLosses = { head: { slow: [], failed: [] }, tail: { slow: [], failed: [] } };
-  for (const t of traces) {
-    const isSlow = t.durationMs >= slowThresholdMs && traces.length > 1;
-    const head = keptByHead(t.traceId, policy.headRatio);
-    const tail =
-      head ||
-      (policy.keepErrors && t.hasError) ||
-      (policy.latencyThresholdMs !== undefined && t.durationMs >= policy.latencyThresholdMs);
-    for (const [kept, lost] of [
-      [head, out.head],
-      [tail, out.tail],
-    ] as const) {
-      if (kept) continue;
-      if (isSlow) lost.slow.push(t);
-      if (t.hasError) lost.failed.push(t);
-    }
-  }
-  const slowest = (a: SamplingTrace, b: SamplingTrace): number => b.durationMs - a.durationMs;
-  for (const l of [out.head, out.tail]) {
-    l.slow.sort(slowest);
-    l.failed.sort(slowest);
-  }
-  return out;
-}
 
 /** Parses "0.1", "10%", ".25": a ratio in 0..1, or undefined. */
 export function parseRatio(text: string): number | undefined {
@@ -426,12 +479,16 @@ function escapeMd(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!<>|$]/g, '\\$&');
 }
 
+/** "N slow and M failed traces lost", or that none were. */
+export function samplingLostText(outcome: SamplingOutcome): string {
+  const slow = outcome.tail.lostSlow;
+  const failed = outcome.tail.lostErrors;
+  if (slow === 0 && failed === 0) return 'no slow or failed trace lost';
+  return `${slow} slow and ${failed} failed trace${slow + failed === 1 ? '' : 's'} lost`;
+}
+
 /** The sampling what-if as a Markdown report. */
-export function samplingMarkdown(
-  outcome: SamplingOutcome,
-  policy: SamplingPolicy,
-  losses: SamplingLosses,
-): string {
+export function samplingMarkdown(outcome: SamplingOutcome, policy: SamplingPolicy): string {
   const pct = (n: number): string =>
     outcome.traces === 0 ? '0%' : formatPercent((100 * n) / outcome.traces);
   const rule = [
@@ -455,23 +512,39 @@ export function samplingMarkdown(
     `| head + tail rules | ${outcome.tail.kept} (${pct(outcome.tail.kept)}) | ${outcome.tail.lostSlow} | ${outcome.tail.lostErrors} |`,
     '',
   ];
-  const list = (title: string, traces: readonly SamplingTrace[]): void => {
-    if (traces.length === 0) return;
-    lines.push(`## ${title} (${traces.length})`, '');
+  const list = (title: string, traces: readonly SampledTrace[], total: number): void => {
+    if (total === 0) return;
+    lines.push(`## ${title} (${total})`, '');
     for (const t of traces.slice(0, REPORT_LIST)) {
       lines.push(
         `- \`${t.traceId}\` ${escapeMd(t.rootName ?? '')} · ${formatDuration(t.durationMs)}` +
           (t.hasError ? ' · error' : ''),
       );
     }
-    if (traces.length > REPORT_LIST) lines.push(`- … and ${traces.length - REPORT_LIST} more`);
+    if (total > REPORT_LIST) lines.push(`- … and ${total - REPORT_LIST} more`);
     lines.push('');
   };
-  list('Slow traces head + tail sampling would lose', losses.tail.slow);
-  list('Failed traces head + tail sampling would lose', losses.tail.failed);
-  list('Slow traces head sampling alone would lose', losses.head.slow);
-  list('Failed traces head sampling alone would lose', losses.head.failed);
-  if (losses.tail.slow.length === 0 && losses.tail.failed.length === 0) {
+  list(
+    'Slow traces head + tail sampling would lose',
+    outcome.tail.lostSlowTraces,
+    outcome.tail.lostSlow,
+  );
+  list(
+    'Failed traces head + tail sampling would lose',
+    outcome.tail.lostErrorTraces,
+    outcome.tail.lostErrors,
+  );
+  list(
+    'Slow traces head sampling alone would lose',
+    outcome.head.lostSlowTraces,
+    outcome.head.lostSlow,
+  );
+  list(
+    'Failed traces head sampling alone would lose',
+    outcome.head.lostErrorTraces,
+    outcome.head.lostErrors,
+  );
+  if (outcome.tail.lostSlow === 0 && outcome.tail.lostErrors === 0) {
     lines.push('With the tail rules, no slow or failed trace would have been lost.', '');
   }
   return lines.join('\n');

@@ -1,0 +1,135 @@
+/**
+ * Cold start: the first request a process serves pays for loading its model (or warming a
+ * cache, compiling a graph), and later ones do not.
+ *
+ * Two readings of the same fact:
+ * - A stage (`model_load`) that occurs at most once per process, always in the first trace that
+ *   process took part in, on the critical path: "the first request to each of 5 processes waited
+ *   for model_load".
+ * - Without such a span: a stage whose first span in each process takes several times its later
+ *   spans there, in at least two processes (the load is there, but no span names it).
+ * Findings about those first requests (a replica looks slow, a stage regressed) are really this
+ * one; the ranking puts it first.
+ */
+
+import { processKeyOf } from '../clock-skew.js';
+import { median } from '../statistics.js';
+import type { StageKey } from '../../../shared/stage-key.js';
+import { ms, stage } from './common.js';
+import type { Diagnosis, Finding } from './types.js';
+
+export const coldStart: Diagnosis = {
+  kind: 'cold-start',
+  *run(ctx) {
+    const traces = [...ctx.traces].sort((a, b) => a.startMs - b.startMs);
+    if (traces.length < 3) return [];
+    // Per process: the traces it took part in, in order; per (stage, process): its spans.
+    const firstTrace = new Map<string, string>();
+    interface Occ {
+      traceId: string;
+      startMs: number;
+      durationMs: number;
+      pathMs: number;
+    }
+    const byStageProcess = new Map<StageKey, Map<string, Occ[]>>();
+    for (const t of traces) {
+      yield;
+      for (let i = 0; i < t.spans.length; i++) {
+        const s = t.spans[i]!;
+        const proc = processKeyOf(s.resource);
+        if (!firstTrace.has(proc)) firstTrace.set(proc, t.traceId);
+        const key = t.stageOf[i]!;
+        let m = byStageProcess.get(key);
+        if (m === undefined) byStageProcess.set(key, (m = new Map()));
+        let list = m.get(proc);
+        if (list === undefined) m.set(proc, (list = []));
+        list.push({
+          traceId: t.traceId,
+          startMs: s.startMs,
+          durationMs: Math.max(0, s.endMs - s.startMs),
+          pathMs: t.pathMs[i]!,
+        });
+      }
+    }
+    const byId = new Map(traces.map((t) => [t.traceId, t] as const));
+    const out: Finding[] = [];
+
+    // 1. A stage seen only in each process's first trace.
+    for (const [key, procs] of byStageProcess) {
+      const occ: Occ[] = [];
+      let onlyFirst = true;
+      for (const [proc, list] of procs) {
+        if (list.length > 1 || list[0]!.traceId !== firstTrace.get(proc)) {
+          onlyFirst = false;
+          break;
+        }
+        occ.push(list[0]!);
+      }
+      if (!onlyFirst || occ.length === 0) continue;
+      const pathMs = median(occ.map((o) => o.pathMs));
+      const first = new Set(occ.map((o) => o.traceId));
+      const firstDur = median([...first].map((id) => byId.get(id)?.durationMs ?? 0));
+      const rest = traces.filter((t) => !first.has(t.traceId));
+      if (rest.length < 2) continue;
+      const restDur = median(rest.map((t) => t.durationMs));
+      if (!(pathMs >= Math.max(50, 0.2 * restDur) && firstDur >= 1.5 * restDur)) continue;
+      const st = stage(key);
+      out.push({
+        kind: 'cold-start',
+        severity: firstDur >= 2 * restDur ? 'warning' : 'info',
+        score: (firstDur - restDur) * 1.2,
+        title:
+          `Cold start: the first request to each of ${occ.length} ` +
+          `${occ.length === 1 ? 'process' : 'processes'} waits for ${st.name} ` +
+          `(${ms(pathMs)} on the critical path); those ${first.size} ${first.size === 1 ? 'request takes' : 'requests take'} ` +
+          `${ms(firstDur)} against ${ms(restDur)} for the other ${rest.length}`,
+        stage: st,
+        numbers: {
+          processes: occ.length,
+          loadMs: pathMs,
+          firstRequestMs: firstDur,
+          laterRequestMs: restDur,
+          firstRequests: first.size,
+          laterRequests: rest.length,
+        },
+        traceIds: [...first].slice(0, 5),
+      });
+    }
+    if (out.length > 0) return out;
+
+    // 2. No load span: a stage whose first span per process is several times its later ones.
+    for (const [key, procs] of byStageProcess) {
+      yield;
+      const ratios: number[] = [];
+      const extra: number[] = [];
+      const firsts: string[] = [];
+      for (const list of procs.values()) {
+        if (list.length < 3) continue;
+        const sorted = [...list].sort((a, b) => a.startMs - b.startMs);
+        const later = median(sorted.slice(1).map((o) => o.durationMs));
+        const first = sorted[0]!.durationMs;
+        ratios.push(first / Math.max(later, 1e-3));
+        extra.push(first - later);
+        firsts.push(sorted[0]!.traceId);
+      }
+      if (ratios.length < 2) continue;
+      const slowFirsts = ratios.filter((r) => r >= 3).length;
+      const extraMs = median(extra);
+      if (slowFirsts < Math.max(2, 0.75 * ratios.length) || extraMs < 100) continue;
+      const st = stage(key);
+      out.push({
+        kind: 'cold-start',
+        severity: 'warning',
+        score: extraMs,
+        title:
+          `Cold start: in ${slowFirsts} of ${ratios.length} processes the first ${st.name} takes ` +
+          `${median(ratios).toFixed(1)}x the later ones (+${ms(extraMs)}); no span names the ` +
+          `work: add one around the loading`,
+        stage: st,
+        numbers: { processes: ratios.length, slowFirsts, extraMs, ratio: median(ratios) },
+        traceIds: firsts.slice(0, 5),
+      });
+    }
+    return out;
+  },
+};
