@@ -28,7 +28,6 @@
  * transport (20), --in-flight=N (4), --no-docs, --cpu-prof=DIR (profiles the Stagelight child).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -45,11 +44,11 @@ import {
   SPANS_PER_TRACE,
   type Template,
 } from './batches.js';
+import { docsMarkers, writeBenchSection } from './lib/docs.js';
 
 /** Distinct encoded batches; requests are copies of these with fresh trace ids. */
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
-const DOCS_START = '<!-- bench:ingest:start -->';
-const DOCS_END = '<!-- bench:ingest:end -->';
+const { start: DOCS_START, end: DOCS_END } = docsMarkers('ingest');
 const COMMAND = 'npm run bench:ingest';
 
 /** `transport` answers without decoding or storing: the ceiling of the transports. */
@@ -711,24 +710,6 @@ alone; \`--cpu-prof=DIR\` writes a CPU profile of each Stagelight receiver proce
 ${DOCS_END}`;
 }
 
-/** Replaces this benchmark's section of docs/benchmarks.md, keeping every other section. */
-function writeDocs(root: string, section: string): string {
-  const file = path.join(root, 'docs', 'benchmarks.md');
-  let text = existsSync(file)
-    ? readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nResults of the scripts in `bench/`. Each section between ' +
-      '`<!-- bench:NAME:start/end -->` markers is rewritten by its script.\n';
-  const a = text.indexOf(DOCS_START);
-  const b = text.indexOf(DOCS_END);
-  if (a >= 0 && b > a) {
-    text = text.slice(0, a) + section + text.slice(b + DOCS_END.length);
-  } else {
-    text = text.trimEnd() + '\n\n' + section + '\n';
-  }
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
 
 async function main(): Promise<void> {
   const script = path.resolve(process.argv[1]!);
@@ -760,7 +741,7 @@ async function main(): Promise<void> {
   const summary = summarize(results, opts);
   console.log(`\nMedians of ${opts.runs} runs:\n${table(summary)}`);
   if (opts.docs) {
-    const file = writeDocs(root, docsSection(summary, results, opts, bytesPerBatch, machineLine));
+    const file = writeBenchSection(root, 'ingest', docsSection(summary, results, opts, bytesPerBatch, machineLine));
     console.log(`wrote ${path.relative(root, file)}`);
   }
   console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);

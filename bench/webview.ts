@@ -17,7 +17,7 @@
  * Last line: a JSON object with firstPaintMs100k, firstPaintMs1M, frameP95Ms, liveP95Ms.
  */
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -25,9 +25,9 @@ import { buildTracePayload } from '../src/core/api/trace-payload.js';
 import { startServer } from '../src/core/server.js';
 import type { HostMessage } from '../src/protocol/messages.js';
 import { startHarnessServer, type HarnessServer } from '../webview/dev/harness-server.js';
+import { docsMarkers, writeBenchSection } from './lib/docs.js';
 
-const DOCS_START = '<!-- bench:webview:start -->';
-const DOCS_END = '<!-- bench:webview:end -->';
+const { start: DOCS_START, end: DOCS_END } = docsMarkers('webview');
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--no-sandbox',
@@ -242,17 +242,6 @@ async function live(
   return { delays, spansSent: seq, seconds, updates };
 }
 
-function writeDocs(root: string, section: string): string {
-  const file = path.join(root, 'docs', 'benchmarks.md');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const a = text.indexOf(DOCS_START);
-  const b = text.indexOf(DOCS_END);
-  if (a >= 0 && b > a) text = text.slice(0, a) + section + text.slice(b + DOCS_END.length);
-  else text = text.trimEnd() + '\n\n' + section + '\n';
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return file;
-}
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
@@ -359,7 +348,7 @@ npm run bench:webview
 
 \`--no-docs\` leaves this file alone; \`--live-seconds=N\` runs the live part longer.
 ${DOCS_END}`;
-      const file = writeDocs(root, section);
+      const file = writeBenchSection(root, 'webview', section);
       console.log(`wrote ${path.relative(root, file)}`);
     }
     console.log(JSON.stringify(summary));

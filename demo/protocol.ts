@@ -33,6 +33,8 @@ export interface RunnerConfig {
   /** CPU throttling of this replica (the degraded-replica scenario). */
   readonly throttle?: ThrottleConfig;
   readonly seed: number;
+  /** This process's clock is this many ms off (to show the clock-skew adjustment at work). */
+  readonly clockOffsetMs?: number;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface RetrievalConfig {
   /** Expanded queries per request in exhaustive mode. */
   readonly expansions: number;
   readonly seed: number;
+  /** This process's clock is this many ms off. */
+  readonly clockOffsetMs?: number;
 }
 
 export interface EncodeRequest {
@@ -93,6 +97,11 @@ export interface ConfigureMessage {
   readonly retrieval?: { readonly mode: RetrievalConfig['mode']; readonly expansions: number };
   /** Model runners: throttling, or null for none. */
   readonly throttle?: ThrottleConfig | null;
+  /**
+   * Model runners: the model version served. Version 1.1 of the cross-encoder scores each pair
+   * with three forward passes (test-time augmentation): better ranking, three times the work.
+   */
+  readonly modelVersion?: string;
 }
 
 /** gateway -> worker */
@@ -121,6 +130,8 @@ export interface ResultMessage {
   readonly error?: string;
   readonly code?: 'DEADLINE_EXCEEDED' | 'INTERNAL';
   readonly device?: Device;
+  /** The model version that answered. */
+  readonly modelVersion?: string;
   readonly batchSize?: number;
   readonly embedding?: number[];
   readonly scores?: number[];

@@ -74,6 +74,13 @@ export interface DemoOptions {
    * requests are the point).
    */
   warmup?: number;
+  /**
+   * Skews the worker processes' clocks by about this many ms (alternating signs, some twice),
+   * as hosts whose clocks disagree would: the traces must read the same. Default 0.
+   */
+  clockSkewMs?: number;
+  /** Called when the scenario's own requests begin (after the warm-up). */
+  onLoadStart?: () => void;
 }
 
 /** Warm-up requests before the scenario's own, pinned as the baseline. */
@@ -227,6 +234,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   endpoint ??= 'http://127.0.0.1:4317';
 
   const workers: WorkerProcess[] = [];
+  // Worker k's clock offset: +s, -s, +2s, -s/2, ... so that every kind of overrun shows.
+  const skew = opts.clockSkewMs ?? 0;
+  const skewOf = (k: number): number => (skew === 0 ? 0 : skew * [1, -1, 2, -0.5][k % 4]!);
   const started = performance.now();
   let aborted = false;
   const onAbort = () => {
@@ -248,7 +258,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       const replicas = stage === 'generation' ? 3 : 1;
       for (let i = 0; i < replicas; i++) {
         const replica = `${stage}-${String.fromCharCode(97 + i)}`;
-        const throttled = stage === 'generation' && scenario.throttledReplica?.index === i;
         const cfg: RunnerConfig = {
           model: STAGE_MODEL[stage],
           replica,
@@ -260,7 +269,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
           lazyLoad: scenario.lazyLoad,
           maxBatch: 4,
           maxWaitMs: 5,
-          throttle: throttled ? scenario.throttledReplica?.throttle : undefined,
+          clockOffsetMs: skewOf(workers.length),
+          // Throttling starts with the scenario's load (a configure message), as a replica
+          // degrades at run time: started throttled, its warm-up would be slow too, and the
+          // timeouts derived from warm-ups would stretch to minutes.
           seed: seed * 100 + i,
         };
         const w = new WorkerProcess(replica, runnerEntry, cfg);
@@ -268,11 +280,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         workers.push(w);
       }
     }
-    const retrieval = new WorkerProcess(
-      'retrieval',
-      path.join(bundleDir, 'retrieval-worker.js'),
-      retrievalConfig(scale, endpoint, tracingOn, scenario, seed),
-    );
+    const retrieval = new WorkerProcess('retrieval', path.join(bundleDir, 'retrieval-worker.js'), {
+      ...retrievalConfig(scale, endpoint, tracingOn, SCENARIOS.normal, seed),
+      clockOffsetMs: skewOf(workers.length),
+    });
     workers.push(retrieval);
     log(
       `Starting ${workers.length} worker processes (scenario ${scenario.name}: ${scenario.description})`,
@@ -312,11 +323,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         log(`  ${stage}: ${first.device}${why === '' ? '' : ` (${why})`}`);
       }
     }
-    // Timeouts from each pool's warm-up latency (a generous multiple); without a warm-up (cold
-    // start) a model load fits in the default.
+    // Timeouts from the pool's warm-up latency (a generous multiple of its fastest replica's:
+    // a healthy replica says what a request should take); without a warm-up (cold start) a
+    // model load fits in the default.
     const timeout = (stage: ModelStage) => {
-      const warm = Math.max(0, ...pools[stage].map((w) => w.ready?.warmupMs ?? 0));
-      return warm > 0 ? Math.max(500, 10 * warm) : 120_000;
+      const warms = pools[stage].map((w) => w.ready?.warmupMs ?? 0).filter((x) => x > 0);
+      return warms.length > 0 ? Math.max(500, 10 * Math.min(...warms)) : 120_000;
     };
     const gateway = new Gateway({
       tracer: tracing.tracer,
@@ -342,6 +354,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
           throttle: s.throttledReplica?.index === i ? s.throttledReplica.throttle : null,
         }),
       );
+      for (const w of pools.reranking) {
+        w.configure({ type: 'configure', modelVersion: s.rerankerVersion });
+      }
     };
     const warmupTraceIds: string[] = [];
     if (warmup > 0) {
@@ -358,14 +373,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
           }
         }),
       );
-      configure(scenario);
       await pinWarmup(server, apiUrl, warmupTraceIds, log);
     }
+    configure(scenario);
 
     // 4. Load.
     const outcomes: RequestOutcome[] = [];
     const loadStart = Date.now();
     if (warmup > 0 && scenario.name !== 'normal') log(`Scenario ${scenario.name} from now on`);
+    opts.onLoadStart?.();
     let next = 0;
     const more = () =>
       !aborted &&

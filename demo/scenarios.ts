@@ -1,7 +1,8 @@
 /**
  * The demo's scenarios. Each incident is produced by the mechanism it has in a real pipeline:
  * more reranking work, a queue consumer slower than the arrival rate, a CPU-throttled replica,
- * requests that overflow the decoder's context window, models loaded on the first request.
+ * requests that overflow the decoder's context window, models loaded on the first request, a
+ * new model version that costs more.
  */
 import type { ThrottleConfig } from './protocol.js';
 
@@ -12,6 +13,7 @@ export const SCENARIO_NAMES = [
   'degraded-replica',
   'errors',
   'cold-start',
+  'model-rollout',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -30,6 +32,8 @@ export interface Scenario {
   readonly overflowFraction: number;
   /** Load models on the first request instead of at start. */
   readonly lazyLoad: boolean;
+  /** The reranker's model version (1.1 scores each pair three times). */
+  readonly rerankerVersion: string;
   /** Load shape used unless the user gives one. */
   readonly defaults: {
     readonly requests: number;
@@ -44,6 +48,7 @@ const base = {
   retrievalExpansions: 1,
   overflowFraction: 0,
   lazyLoad: false,
+  rerankerVersion: '1.0',
   defaults: { requests: 20, concurrency: 2 },
 } as const;
 
@@ -85,6 +90,12 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     description: 'models are loaded on the first request',
     lazyLoad: true,
     defaults: { requests: 10, concurrency: 1 },
+  },
+  'model-rollout': {
+    ...base,
+    name: 'model-rollout',
+    description: 'reranker v1.1 rolls out (three passes per pair): reranking slower, model.version moved',
+    rerankerVersion: '1.1',
   },
 };
 

@@ -73,6 +73,8 @@ function modelAttributes(span: Span, r: ResultMessage, device?: Device): void {
   span.setAttributes({
     'model.device': r.device ?? device ?? 'cpu',
     batch_size: r.batchSize ?? 1,
+    // The version that answered (a rollout changes it under the same name).
+    ...(r.modelVersion !== undefined ? { 'model.version': r.modelVersion } : {}),
   });
 }
 

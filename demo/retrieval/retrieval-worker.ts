@@ -21,6 +21,7 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
   const tracing = startTracing({
     serviceName: RETRIEVAL_SERVICE,
     endpoint: cfg.endpoint,
+    clockOffsetMs: cfg.clockOffsetMs,
     enabled: cfg.tracing,
   });
   const { tracer } = tracing;

@@ -36,6 +36,11 @@ export interface TracingOptions {
   readonly endpoint: string;
   /** False: no provider at all (the API's no-op tracer), for measuring tracing overhead. */
   readonly enabled: boolean;
+  /**
+   * Stamp spans this many ms off the true time, as a process on a host whose clock is off
+   * would (the demo's `--clock-skew`): the receiver's clock-skew adjustment must absorb it.
+   */
+  readonly clockOffsetMs?: number;
 }
 
 export interface Tracing {
@@ -79,7 +84,7 @@ export function startTracing(opts: TracingOptions): Tracing {
     ],
   });
   return {
-    tracer: new PreciseTracer(provider.getTracer('stagelight-demo', '1.0.0')),
+    tracer: new PreciseTracer(provider.getTracer('stagelight-demo', '1.0.0'), opts.clockOffsetMs ?? 0),
     shutdown: () => provider.shutdown(),
   };
 }
@@ -96,16 +101,21 @@ export const preciseNow = (): number => performance.timeOrigin + performance.now
  * run agree on it far better than a millisecond.
  */
 class PreciseTracer implements Tracer {
-  constructor(private readonly inner: Tracer) {}
+  constructor(
+    private readonly inner: Tracer,
+    /** Added to every time this process stamps (a skewed clock). */
+    private readonly offsetMs = 0,
+  ) {}
+
+  private shift(t: TimeInput | undefined): TimeInput {
+    if (t === undefined) return preciseNow() + this.offsetMs;
+    return typeof t === 'number' ? t + this.offsetMs : t;
+  }
 
   startSpan(name: string, options: SpanOptions = {}, ctx?: Context): Span {
-    const span = this.inner.startSpan(
-      name,
-      { ...options, startTime: options.startTime ?? preciseNow() },
-      ctx,
-    );
+    const span = this.inner.startSpan(name, { ...options, startTime: this.shift(options.startTime) }, ctx);
     const end = span.end.bind(span);
-    span.end = (endTime?: TimeInput) => end(endTime ?? preciseNow());
+    span.end = (endTime?: TimeInput) => end(this.shift(endTime));
     return span;
   }
 

@@ -18,6 +18,8 @@ ${SCENARIO_NAMES.map((n) => `                              ${n.padEnd(17)} ${SCE
   --duration <s>            send requests for <s> seconds instead
   --rps <r>                 open-loop arrival rate (default: back-to-back clients)
   --concurrency <c>         requests in flight at most (default: the scenario's)
+  --clock-skew <ms>         skew the worker processes' clocks by about this much (alternating
+                            signs) to see the receiver absorb it (default 0)
   --warmup <n>              normal requests sent first and pinned as the receiver's baseline,
                             so the incident is measured against them (default 8; 0 for none;
                             cold-start has none)
@@ -67,6 +69,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       rps: { type: 'string' },
       concurrency: { type: 'string' },
       warmup: { type: 'string' },
+      'clock-skew': { type: 'string' },
       endpoint: { type: 'string' },
       api: { type: 'string' },
       'model-scale': { type: 'string' },
@@ -120,6 +123,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       rps: num(values.rps, 'rps', 0.01, false),
       concurrency: num(values.concurrency, 'concurrency', 1, true),
       warmup: num(values.warmup, 'warmup', 0, true),
+      clockSkewMs: num(values['clock-skew'], 'clock-skew', 0, false),
       endpoint: values.endpoint,
       apiUrl: values.api,
       modelScale,

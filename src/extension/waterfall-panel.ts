@@ -261,18 +261,21 @@ export class WaterfallPanel implements vscode.Disposable {
     return details;
   }
 
-  private open(traceId: string, spanId?: string): void {
+  /** Shows a trace; `requested` when the user asked for it (not the latest while following). */
+  private open(traceId: string, spanId?: string, requested = true): void {
     this.traceId = traceId.toLowerCase();
     this.pendingSelectSpan = spanId;
-    this.postTrace('open', spanId);
+    this.postTrace('open', spanId, requested);
   }
 
   private openLatest(): void {
     const latest = this.engine?.store.list({ limit: 1 })[0];
-    if (latest !== undefined && latest.traceId !== this.traceId) this.open(latest.traceId);
+    if (latest !== undefined && latest.traceId !== this.traceId) {
+      this.open(latest.traceId, undefined, false);
+    }
   }
 
-  private postTrace(reason: 'open' | 'update', selectSpanId?: string): void {
+  private postTrace(reason: 'open' | 'update', selectSpanId?: string, requested = false): void {
     const engine = this.engine;
     if (!this.ready || engine === undefined || this.traceId === undefined) return;
     const entry = engine.store.get(this.traceId);
@@ -291,7 +294,13 @@ export class WaterfallPanel implements vscode.Disposable {
     }
     this.lastUpdate = Date.now();
     // Typed arrays are structured-cloned by postMessage, not turned into JSON.
-    this.post({ type: 'trace', trace, reason, ...(selectRow !== undefined ? { selectRow } : {}) });
+    this.post({
+      type: 'trace',
+      trace,
+      reason,
+      ...(selectRow !== undefined ? { selectRow } : {}),
+      ...(requested ? { requested: true } : {}),
+    });
     if (reason === 'open') this.scheduleInsights();
   }
 

@@ -211,6 +211,11 @@ export interface TraceNotification {
   reason: 'open' | 'update';
   /** Row to select, e.g. from a CodeLens click. */
   selectRow?: number;
+  /**
+   * The user asked for this trace (a trace link, the picker, a lens): it shows at once, even
+   * while a span is being inspected. Unset for the newest trace pushed while following live.
+   */
+  requested?: boolean;
 }
 
 export interface TraceListNotification {

@@ -216,8 +216,27 @@ describe('insights: instances and errors', () => {
     assert.equal(top.numbers.cause, 'gen_ai.request.max_tokens=80');
     assert.match(
       top.title,
-      /^generation failed in 30% of requests \(9 of 30\): IndexError: position 161 out of range; every failing request had gen_ai\.request\.max_tokens=80 \(0 of 21 successful ones did\)$/,
+      /^generation failed in 30% of requests \(9 of 30\); every failing request had gen_ai\.request\.max_tokens=80 \(0 of 21 successful ones did\): IndexError: position 161 out of range$/,
     );
+  });
+
+  it('puts a degraded replica on top when every failure is on it, though it also succeeds', () => {
+    // generation-b is slow and fails 4 of its 10 requests; the others never fail.
+    const all = traces(30, (i) => {
+      const replica = REPLICAS[i % 3]!;
+      if (replica !== 'generation-b') return { replica, generationMs: 800 };
+      return {
+        replica,
+        generationMs: 2600,
+        generationError: i % 6 === 1 ? 'DeadlineExceededError: deadline exceeded' : undefined,
+      };
+    });
+    const r = computeInsights(all);
+    const top = r.findings[0]!;
+    assert.equal(top.kind, 'bad-instance', titles(r));
+    assert.equal(top.numbers.value, 'generation-b');
+    const errs = r.findings.find((f) => f.kind === 'errors')!;
+    assert.match(String(errs.numbers.cause), /=generation-b$/, titles(r));
   });
 
   it('reports a cold start: the first request to each process waits for model_load', () => {

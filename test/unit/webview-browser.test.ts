@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHarnessServer, type HarnessServer } from '../../webview/dev/harness-server.js';
-import type { WebviewMessage } from '../../src/protocol/messages.js';
+import type { HostMessage, TracePayload, WebviewMessage } from '../../src/protocol/messages.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -18,7 +18,12 @@ const IMAGES = path.join(ROOT, 'docs', 'images');
 const ROW = 22;
 
 interface Win {
-  stagelightHarness: { sent: WebviewMessage[]; drawMs: number[] };
+  stagelightHarness: {
+    sent: WebviewMessage[];
+    drawMs: number[];
+    current: TracePayload | null;
+    post(m: HostMessage): void;
+  };
   cspViolations: string[];
 }
 
@@ -129,6 +134,35 @@ describe(
       await page.screenshot({ path: path.join(IMAGES, 'waterfall.png') });
       await page.keyboard.press('ArrowLeft'); // a leaf: goes to its parent
       await page.locator('.details-title').filter({ hasText: 'inference_request' }).waitFor();
+    });
+
+    it('holds a pushed trace while a span is inspected, but opens a trace the user asked for', async () => {
+      // A span is selected (the keyboard test left one). A newer trace pushed while following
+      // waits behind the banner; one the user asked for (a trace link) shows at once.
+      const post = (traceId: string, requested: boolean) =>
+        page.evaluate(
+          ({ traceId, requested }) => {
+            const h = (globalThis as unknown as Win).stagelightHarness;
+            const t = h.current!;
+            h.post({
+              type: 'trace',
+              trace: { ...t, traceId },
+              reason: 'open',
+              ...(requested ? { requested } : {}),
+            });
+          },
+          { traceId, requested },
+        );
+      const banner = page.locator('.banner');
+      await post('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', false);
+      await banner.filter({ hasText: 'Following paused' }).waitFor();
+      await post('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', true);
+      await banner.waitFor({ state: 'hidden' });
+      // The picker names the trace shown, not the one before it.
+      const picked = await page
+        .locator('.trace-list')
+        .evaluate((e) => (e as unknown as { value: string }).value);
+      assert.equal(picked, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
     });
 
     it('filters by a query and clears it with Escape', async () => {

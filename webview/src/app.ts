@@ -365,9 +365,10 @@ export class App {
     const current = this.model?.payload;
     const sameTrace = current !== undefined && current.traceId === m.trace.traceId;
     // Following live, a new trace would yank the view away from a span being inspected: hold
-    // it until the user is done (Escape, or the banner's button). A requested row means the
-    // user asked for this trace (a CodeLens click), so it always shows.
-    if (!sameTrace && m.selectRow === undefined && this.selected >= 0 && current !== undefined) {
+    // it until the user is done (Escape, or the banner's button). A trace the user asked for
+    // (a trace link, the picker, a CodeLens click) always shows.
+    const asked = m.requested === true || m.selectRow !== undefined;
+    if (!sameTrace && !asked && this.selected >= 0 && current !== undefined) {
       this.pending = m;
       this.renderBanner();
       return;
@@ -375,6 +376,8 @@ export class App {
     this.pending = null;
     this.renderBanner();
     this.load(m.trace, sameTrace && m.reason === 'update', m.selectRow);
+    // The picker names the trace shown, not the one shown before.
+    this.renderTraceList();
   }
 
   private load(payload: TracePayload, keepView: boolean, selectRow?: number): void {
@@ -1023,12 +1026,18 @@ export class App {
   private renderTraceList(): void {
     const opts = this.traces.slice(0, 200).map((t) => ({
       value: t.traceId,
-      label: `${t.errorCount > 0 ? '⚠ ' : ''}${t.rootName} · ${t.rootService} · ${formatDuration(t.durationMs)} · ${t.spanCount} spans`,
+      label: `${t.errorCount > 0 ? '⚠ ' : ''}${t.rootName} · ${t.rootService} · ${formatDuration(t.durationMs)} · ${t.spanCount} ${t.spanCount === 1 ? 'span' : 'spans'}`,
     }));
+    const shown = this.model?.payload;
+    // A trace opened from a link may be older than the listed ones: list it too.
+    if (shown !== undefined && !opts.some((o) => o.value === shown.traceId)) {
+      opts.unshift({
+        value: shown.traceId,
+        label: `${shown.traceId.slice(0, 8)} · ${formatDuration(shown.durationMs)} · ${shown.spanCount} ${shown.spanCount === 1 ? 'span' : 'spans'}`,
+      });
+    }
     this.traceList.setOptions(opts.length > 0 ? opts : [{ value: '', label: 'No traces yet' }]);
-    const current = this.model?.payload.traceId;
-    if (current !== undefined && opts.some((o) => o.value === current))
-      this.traceList.value = current;
+    if (shown !== undefined) this.traceList.value = shown.traceId;
   }
 
   private renderDepthList(): void {

@@ -23,7 +23,29 @@ const MAX_SPANS_PER_STAGE = 2000;
 interface Group {
   durations: number[];
   errors: number;
-  traceIds: string[];
+  /** The group's slowest traces: trace id -> its duration, at most five. */
+  traces: Map<string, number>;
+}
+
+/** Keeps the five slowest traces of a group. */
+function keepSlowest(traces: Map<string, number>, id: string, ms: number): void {
+  if (traces.has(id)) return;
+  if (traces.size < 5) {
+    traces.set(id, ms);
+    return;
+  }
+  let fastest: string | undefined;
+  let fastestMs = Infinity;
+  for (const [k, v] of traces) {
+    if (v < fastestMs) {
+      fastestMs = v;
+      fastest = k;
+    }
+  }
+  if (fastest !== undefined && ms > fastestMs) {
+    traces.delete(fastest);
+    traces.set(id, ms);
+  }
 }
 
 export const badInstance: Diagnosis = {
@@ -31,7 +53,7 @@ export const badInstance: Diagnosis = {
   *run(ctx) {
     const byStage = new Map<
       StageKey,
-      Array<{ duration: number; error: boolean; kv: string[]; traceId: string }>
+      Array<{ duration: number; error: boolean; kv: string[]; traceId: string; traceMs: number }>
     >();
     for (const t of ctx.traces) {
       yield;
@@ -55,6 +77,7 @@ export const badInstance: Diagnosis = {
           error: s.isError,
           kv,
           traceId: t.traceId,
+          traceMs: t.durationMs,
         });
       }
     }
@@ -81,12 +104,11 @@ export const badInstance: Diagnosis = {
               splits.delete(k);
               continue;
             }
-            groups.set(v, (g = { durations: [], errors: 0, traceIds: [] }));
+            groups.set(v, (g = { durations: [], errors: 0, traces: new Map() }));
           }
           g.durations.push(sp.duration);
           if (sp.error) g.errors++;
-          if (g.traceIds.length < 5 && !g.traceIds.includes(sp.traceId))
-            g.traceIds.push(sp.traceId);
+          keepSlowest(g.traces, sp.traceId, sp.traceMs);
         }
       }
       const best: { instance?: Finding; correlation?: Finding } = {};
@@ -149,7 +171,7 @@ export const badInstance: Diagnosis = {
               restCount: rest.length,
               ...(failing ? { errorP } : {}),
             },
-            traceIds: g.traceIds,
+            traceIds: [...g.traces].sort((a, b) => b[1] - a[1]).map(([id]) => id),
             evidence: {
               group: { p50Ms: median(g.durations), p95Ms: p95, count: g.durations.length },
               rest: { p50Ms: median(rest), p95Ms: restP95, count: rest.length },

@@ -54,45 +54,64 @@ export const coldStart: Diagnosis = {
     const byId = new Map(traces.map((t) => [t.traceId, t] as const));
     const out: Finding[] = [];
 
-    // 1. A stage seen only in each process's first trace.
-    for (const [key, procs] of byStageProcess) {
+    // 1. Spans of one name (model_load, in every runner service) seen only in each process's
+    // first trace: the load is one cause, however many services pay it.
+    const byName = new Map<string, Array<[StageKey, Map<string, Occ[]>]>>();
+    for (const entry of byStageProcess) {
+      const name = stage(entry[0]).name;
+      let list = byName.get(name);
+      if (list === undefined) byName.set(name, (list = []));
+      list.push(entry);
+    }
+    for (const [name, stages] of byName) {
       const occ: Occ[] = [];
       let onlyFirst = true;
-      for (const [proc, list] of procs) {
-        if (list.length > 1 || list[0]!.traceId !== firstTrace.get(proc)) {
-          onlyFirst = false;
-          break;
+      for (const [, procs] of stages) {
+        for (const [proc, list] of procs) {
+          if (list.length > 1 || list[0]!.traceId !== firstTrace.get(proc)) {
+            onlyFirst = false;
+            break;
+          }
+          occ.push(list[0]!);
         }
-        occ.push(list[0]!);
+        if (!onlyFirst) break;
       }
       if (!onlyFirst || occ.length === 0) continue;
-      const pathMs = median(occ.map((o) => o.pathMs));
-      const first = new Set(occ.map((o) => o.traceId));
-      const firstDur = median([...first].map((id) => byId.get(id)?.durationMs ?? 0));
-      const rest = traces.filter((t) => !first.has(t.traceId));
+      // Per first request: the load time on its critical path, summed over its loads.
+      const perTrace = new Map<string, number>();
+      for (const o of occ) perTrace.set(o.traceId, (perTrace.get(o.traceId) ?? 0) + o.pathMs);
+      const loadMs = median([...perTrace.values()]);
+      const firstDur = median([...perTrace.keys()].map((id) => byId.get(id)?.durationMs ?? 0));
+      const rest = traces.filter((t) => !perTrace.has(t.traceId));
       if (rest.length < 2) continue;
       const restDur = median(rest.map((t) => t.durationMs));
-      if (!(pathMs >= Math.max(50, 0.2 * restDur) && firstDur >= 1.5 * restDur)) continue;
-      const st = stage(key);
+      if (!(loadMs >= 50 && loadMs >= 0.2 * firstDur && firstDur >= 1.2 * restDur)) continue;
+      const services = new Set(stages.filter(([, p]) => p.size > 0).map(([k]) => stage(k).service));
+      const key = stages[0]![0];
+      const firsts = perTrace.size;
       out.push({
         kind: 'cold-start',
-        severity: firstDur >= 2 * restDur ? 'warning' : 'info',
+        severity: firstDur >= 1.5 * restDur ? 'warning' : 'info',
         score: (firstDur - restDur) * 1.2,
         title:
           `Cold start: the first request to each of ${occ.length} ` +
-          `${occ.length === 1 ? 'process' : 'processes'} waits for ${st.name} ` +
-          `(${ms(pathMs)} on the critical path); those ${first.size} ${first.size === 1 ? 'request takes' : 'requests take'} ` +
+          `${occ.length === 1 ? 'process' : 'processes'} waits for ${name} ` +
+          `(${ms(loadMs)} on the critical path); those ${firsts} ${firsts === 1 ? 'request takes' : 'requests take'} ` +
           `${ms(firstDur)} against ${ms(restDur)} for the other ${rest.length}`,
-        stage: st,
+        stage: stage(key),
         numbers: {
           processes: occ.length,
-          loadMs: pathMs,
+          services: services.size,
+          loadMs,
           firstRequestMs: firstDur,
           laterRequestMs: restDur,
-          firstRequests: first.size,
+          firstRequests: firsts,
           laterRequests: rest.length,
         },
-        traceIds: [...first].slice(0, 5),
+        traceIds: [...perTrace.keys()]
+          .sort((a, b) => (byId.get(b)?.durationMs ?? 0) - (byId.get(a)?.durationMs ?? 0))
+          .slice(0, 5),
+        evidence: { services: [...services] },
       });
     }
     if (out.length > 0) return out;

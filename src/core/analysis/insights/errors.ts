@@ -17,6 +17,14 @@ import { isInstanceKey, isOutcomeKey, pct, stage } from './common.js';
 import type { Diagnosis, Finding } from './types.js';
 
 const CAUSE_P = 0.001;
+/**
+ * A replica or host on which every failure happened is a cause even if it also served some
+ * requests well (a degraded replica fails some of its requests, not all): for instance keys
+ * coverage must be complete, and p <= 0.01 suffices.
+ */
+const INSTANCE_CAUSE_P = 0.01;
+/** Longest exception message in a title (the whole one is in the evidence). */
+const TITLE_MESSAGE_CHARS = 120;
 
 /** The attribute values on the stage span of a trace and under it, as "key=value" strings. */
 function stageValues(t: TraceFacts, key: StageKey, upTo?: number): Set<string> {
@@ -82,15 +90,17 @@ export function errorCause(
   let best: ErrorCause | undefined;
   for (const [attribute, withFail] of failCount) {
     const withOk = okCount.get(attribute) ?? 0;
-    // Precision: a value most successes share (the model name) explains nothing.
-    if (withOk > 0.1 * (withFail + withOk)) continue;
+    const instance = isInstanceKey(attribute.slice(0, attribute.indexOf('=')));
+    // Precision: a value most successes share (the model name) explains nothing. A replica
+    // explains its failures when it has all of them.
+    if (instance ? withFail < failed.length : withOk > 0.1 * (withFail + withOk)) continue;
     const p = fisherGreaterP(
       withFail,
       withFail + withOk,
       failed.length - withFail,
       failed.length - withFail + succeeded.length - withOk,
     );
-    if (p > CAUSE_P) continue;
+    if (p > (instance ? INSTANCE_CAUSE_P : CAUSE_P)) continue;
     const better =
       best === undefined ||
       withFail > best.failuresWith ||
@@ -145,16 +155,23 @@ export const errors: Diagnosis = {
           ? ''
           : `; ${explainsAll ? 'every failing request' : `${cause.failuresWith} of ${cause.failures} failing requests`} ` +
             `had ${cause.attribute} (${cause.successesWith} of ${cause.successes} successful ones did)`;
+      const shortMessage =
+        message === undefined
+          ? undefined
+          : message.length > TITLE_MESSAGE_CHARS
+            ? `${message.slice(0, TITLE_MESSAGE_CHARS - 1)}…`
+            : message;
       out.push({
         kind: 'errors',
         severity: rate >= 0.1 ? 'critical' : 'warning',
         // An error is worth about a second of latency in the ordering; a cause that explains
         // every failure counts double, so it outranks partial explanations.
         score: rate * traces.length * 1000 * (explainsAll ? 2 : 1),
+        // The cause first: the exception can be long.
         title:
           `${st.name} failed in ${pct(rate)} of requests (${byTrace.size} of ${traces.length})` +
-          (message ? `: ${message}` : '') +
-          causeText,
+          causeText +
+          (shortMessage ? `: ${shortMessage}` : ''),
         stage: st,
         numbers: {
           errorRate: rate,
@@ -169,7 +186,11 @@ export const errors: Diagnosis = {
               }
             : {}),
         },
-        traceIds: [...byTrace.keys()].slice(0, 5),
+        // The slowest failing traces first: "Open slowest trace" opens the first.
+        traceIds: [...byTrace.values()]
+          .sort((a, b) => b.t.durationMs - a.t.durationMs)
+          .slice(0, 5)
+          .map((x) => x.t.traceId),
         evidence: {
           exceptions: Object.fromEntries(top.slice(0, 5)),
           ...(cause !== undefined ? { cause, explainsAll } : {}),

@@ -106,8 +106,15 @@ export function rank(findings: Finding[]): Finding[] {
       if (other.kind === 'stage-regression' && ev?.slow === true) promote(bad, other);
       if (other.kind === 'errors') {
         const cause = other.numbers.cause;
-        if (cause === value || (cause === undefined && ev?.failing === true)) promote(bad, other);
-        else if (typeof cause === 'string' && !isInstanceKey(cause.split('=')[0] ?? '')) {
+        const eq = typeof cause === 'string' ? cause.indexOf('=') : -1;
+        const causeKey = eq < 0 ? '' : (cause as string).slice(0, eq);
+        const causeValue = eq < 0 ? '' : (cause as string).slice(eq + 1);
+        // The same replica, whether the cause was read from the caller's `replica` attribute
+        // or the worker's `service.instance.id`.
+        const sameInstance =
+          cause === value || (isInstanceKey(causeKey) && causeValue === String(bad.numbers.value));
+        if (sameInstance || (cause === undefined && ev?.failing === true)) promote(bad, other);
+        else if (causeKey !== '' && !isInstanceKey(causeKey)) {
           // Another attribute explains the failures: this replica only happened to see them.
           if (ev?.slow !== true) bad.severity = 'info';
         }
