@@ -1,13 +1,21 @@
 /**
  * OTLP/JSON ingest (src/core/otlp/otlp-json-request.ts) where it must agree with protobuf
  * ingest: 64-bit integers sent as JSON numbers are exact (or refused, naming the field, where
- * they cannot be).
+ * they cannot be), deep nesting rejects only the offending span (or the spans of the offending
+ * resource) with the decoder's short reason, as the same request in protobuf does, and error
+ * messages stay short however deep the path.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OtlpJsonError, otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
-import { decodeTraceRequest } from '../../src/core/otlp/trace-request-decoder.js';
+import {
+  decodeTraceRequest,
+  type DecodedBatch,
+} from '../../src/core/otlp/trace-request-decoder.js';
 import { decodeSpanJson } from '../../src/core/otlp/span-details.js';
+import { ProtoWriter } from '../../src/core/otlp/proto-writer.js';
+import { WireType } from '../../src/core/otlp/proto-reader.js';
+import { nestedArrayValue, nestedJsonAnyValue } from './helpers/otlp-nesting.js';
 
 const TRACE = '0102030405060708090a0b0c0d0e0f10';
 const id = (n: number) => n.toString(16).padStart(16, '0');
@@ -27,6 +35,47 @@ function requestJson(resources: { attributes?: string; spans: string[] }[]): str
       `"scopeSpans":[{"scope":{"name":"t"},"spans":[${r.spans.join(',')}]}]}`,
   );
   return `{"resourceSpans":[${rs.join(',')}]}`;
+}
+
+/** The same spans as protobuf: `attribute` is the encoded AnyValue of one attribute "k". */
+function spanProto(w: ProtoWriter, n: number, attribute?: Uint8Array): void {
+  w.openMessage(2);
+  w.bytesField(1, Buffer.from(TRACE, 'hex')).bytesField(2, Buffer.from(id(n), 'hex'));
+  w.stringField(5, `s${n}`);
+  w.tag(7, WireType.I64).fixed64(1764000000000000000n);
+  w.tag(8, WireType.I64).fixed64(1764000000000001000n);
+  if (attribute !== undefined)
+    w.message(9, (kv) => kv.stringField(1, 'k').bytesField(2, attribute));
+  w.closeMessage();
+}
+
+function requestProto(
+  resources: { attribute?: Uint8Array; spans: { n: number; attribute?: Uint8Array }[] }[],
+): Uint8Array {
+  const w = new ProtoWriter();
+  for (const r of resources) {
+    w.openMessage(1);
+    w.message(1, (res) => {
+      if (r.attribute !== undefined) {
+        res.message(1, (kv) => kv.stringField(1, 'k').bytesField(2, r.attribute!));
+      }
+    });
+    w.openMessage(2);
+    w.message(1, (scope) => scope.stringField(1, 't'));
+    for (const s of r.spans) spanProto(w, s.n, s.attribute);
+    w.closeMessage();
+    w.closeMessage();
+  }
+  return w.finish();
+}
+
+/** What a client learns from a batch; byte offsets differ with the encoding and are left out. */
+function outcome(batch: DecodedBatch) {
+  return {
+    accepted: batch.spans.map((s) => s.name),
+    rejected: batch.rejected,
+    reasons: batch.rejectReasons.map((r) => r.replace(/ \(at byte \d+\)$/, '')),
+  };
 }
 
 function attributesOf(json: string) {
@@ -126,5 +175,71 @@ describe('64-bit integers sent as JSON numbers', () => {
         span,
       );
     }
+  });
+});
+
+describe('nesting, as the protobuf decoder judges it', () => {
+  it('a deep attribute value rejects its span alone, with the same short reason as protobuf', () => {
+    for (const levels of [33, 255, 257, 5000]) {
+      const json = requestJson([
+        {
+          spans: [
+            spanJson(1),
+            spanJson(2, `,"attributes":[{"key":"k","value":${nestedJsonAnyValue(levels)}}]`),
+            spanJson(3),
+          ],
+        },
+      ]);
+      const proto = requestProto([
+        { spans: [{ n: 1 }, { n: 2, attribute: nestedArrayValue(levels) }, { n: 3 }] },
+      ]);
+      const fromJson = outcome(decodeTraceRequest(otlpJsonToProtobuf(json)));
+      assert.deepEqual(fromJson, outcome(decodeTraceRequest(proto)), `${levels} levels`);
+      assert.deepEqual(fromJson, {
+        accepted: ['s1', 's3'],
+        rejected: 1,
+        reasons: ['attribute value nested deeper than 32 levels'],
+      });
+    }
+  });
+
+  it('a deep resource attribute rejects the spans of that resource, as protobuf does', () => {
+    for (const levels of [40, 5000]) {
+      const json = requestJson([
+        { attributes: `{"key":"k","value":${nestedJsonAnyValue(levels)}}`, spans: [spanJson(1)] },
+        { spans: [spanJson(2)] },
+      ]);
+      const proto = requestProto([
+        { attribute: nestedArrayValue(levels), spans: [{ n: 1 }] },
+        { spans: [{ n: 2 }] },
+      ]);
+      const fromJson = outcome(decodeTraceRequest(otlpJsonToProtobuf(json)));
+      assert.deepEqual(fromJson, outcome(decodeTraceRequest(proto)), `${levels} levels`);
+      assert.deepEqual(fromJson.accepted, ['s2']);
+      assert.match(fromJson.reasons[0]!, /^malformed resource: AnyValue nested deeper than 32/);
+      assert.ok(fromJson.reasons[0]!.length < 120);
+    }
+  });
+
+  it('a structural error deep in a value gives a short message with the full path kept', () => {
+    const bad = '{"stringValue":7}';
+    const value = '{"arrayValue":{"values":['.repeat(200) + bad + ']}}'.repeat(200);
+    const json = requestJson([
+      { spans: [spanJson(1, `,"attributes":[{"key":"k","value":${value}}]`)] },
+    ]);
+    assert.throws(
+      () => otlpJsonToProtobuf(json),
+      (e: unknown) => {
+        assert.ok(e instanceof OtlpJsonError);
+        assert.ok(e.message.length < 250, `message of ${e.message.length} characters`);
+        assert.match(
+          e.message,
+          /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.attributes\[0\]/,
+        );
+        assert.match(e.message, /\.values\[0\]\.stringValue: expected a string$/);
+        assert.ok(e.path.length > 4000, 'the error keeps the whole path');
+        return true;
+      },
+    );
   });
 });

@@ -15,12 +15,13 @@
  *   "Infinity", "-Infinity" or a decimal number in a string.
  *
  * Error policy: anything structurally wrong (invalid JSON, a field of the wrong JSON type, a
- * time that is not an unsigned integer, an id that is not hex, AnyValue nesting deeper than
- * `JSON_MAX_NESTING`) throws `OtlpJsonError` naming the path of the offending field, and the
- * whole request is refused. Ids that are valid hex but of the wrong length, or all zero, and
- * values nested deeper than the store accepts (`MAX_ANY_VALUE_DEPTH`) but within
- * `JSON_MAX_NESTING`, are encoded as given: the protobuf decoder rejects those spans one by one
- * (partial success), exactly as it would the same request sent as protobuf.
+ * time that is not an unsigned integer, an id that is not hex) throws `OtlpJsonError` naming
+ * the path of the offending field (shortened when long), and the whole request is refused. Ids
+ * that are valid hex but of the wrong length, or all zero, too many attributes, and values
+ * nested deeper than the store accepts (`MAX_ANY_VALUE_DEPTH`), are encoded as given: the
+ * protobuf decoder rejects those spans one by one (partial success), or the spans of a
+ * resource or scope that has them, exactly as it would the same request sent as protobuf.
+ * Values nested deeper than `JSON_MAX_NESTING` are cut there (see it).
  *
  * Cost: one pass over the parsed document, recursion bounded by the fixed message nesting plus
  * `JSON_MAX_NESTING`, so work is linear in the input size (`ProtoWriter` notes the constant).
@@ -32,11 +33,22 @@ import { ProtoWriter } from './proto-writer.js';
 import { markedInteger, parseJsonWithExactIntegers } from './json-exact-integers.js';
 
 /**
- * Hard bound on AnyValue nesting in a JSON request: past it the request is refused whole. It
- * only bounds the converter's recursion; spans nested past the store's own limit
- * (`MAX_ANY_VALUE_DEPTH`, 32) are still rejected, one by one, by the protobuf decoder.
+ * Bound on the converter's recursion into AnyValues. A value nested deeper is cut at this
+ * level (written as an empty AnyValue) instead of converted: it is far past what the store
+ * accepts (`MAX_ANY_VALUE_DEPTH` in span-details.ts, 32), so the protobuf decoder rejects its
+ * span alone, with the same short reason as for the same request in protobuf, and nothing
+ * below the cut is walked. Invariant: JSON_MAX_NESTING > MAX_ANY_VALUE_DEPTH, or a cut value
+ * could be stored (the tests check it).
  */
 export const JSON_MAX_NESTING = 256;
+
+/** Paths longer than this are shortened in messages (they grow with nesting and indexes). */
+const MAX_PATH_IN_MESSAGE = 160;
+
+function shortPath(path: string): string {
+  if (path.length <= MAX_PATH_IN_MESSAGE) return path;
+  return `${path.slice(0, 90)} ... ${path.slice(-60)}`;
+}
 
 /** A structural error in an OTLP/JSON request; `path` locates the field (empty: the root). */
 export class OtlpJsonError extends Error {
@@ -44,7 +56,7 @@ export class OtlpJsonError extends Error {
     readonly path: string,
     readonly problem: string,
   ) {
-    super(path === '' ? problem : `${path}: ${problem}`);
+    super(path === '' ? problem : `${shortPath(path)}: ${problem}`);
     this.name = 'OtlpJsonError';
   }
 }
@@ -249,9 +261,7 @@ const ANY_VALUE_KEYS = [
 
 /** Writes an AnyValue's fields (at most one: it is a oneof). */
 function writeAnyValue(w: ProtoWriter, o: JsonObject, path: string, depth: number): void {
-  if (depth > JSON_MAX_NESTING) {
-    throw new OtlpJsonError(path, `AnyValue nested deeper than ${JSON_MAX_NESTING} levels`);
-  }
+  if (depth > JSON_MAX_NESTING) return; // cut: see JSON_MAX_NESTING
   let which: (typeof ANY_VALUE_KEYS)[number] | undefined;
   for (const key of ANY_VALUE_KEYS) {
     if (o[key] === undefined || o[key] === null) continue;
