@@ -243,3 +243,21 @@ describe('nesting, as the protobuf decoder judges it', () => {
     );
   });
 });
+
+describe('resource attribute limit, through JSON', () => {
+  it('a resource with more attributes than a span may rejects its spans, others are kept', () => {
+    const many = Array.from(
+      { length: 4097 },
+      (_, i) => `{"key":"k${i}","value":{"intValue":"${i}"}}`,
+    );
+    const json = requestJson([
+      { attributes: many.join(','), spans: [spanJson(1), spanJson(2)] },
+      { attributes: many.slice(0, 4096).join(','), spans: [spanJson(3)] },
+    ]);
+    assert.deepEqual(outcome(decodeTraceRequest(otlpJsonToProtobuf(json))), {
+      accepted: ['s3'],
+      rejected: 2,
+      reasons: ['resource has more than 4096 attributes'],
+    });
+  });
+});
