@@ -3,8 +3,15 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { startServer, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, LOOPBACK } from '../core/server.js';
+import {
+  startServer,
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HTTP_PORT,
+  LOOPBACK,
+  type RunningServer,
+} from '../core/server.js';
 import { PortInUseError, type Logger } from '../core/receiver/ports.js';
+import { canonicalHost } from '../core/receiver/access.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
@@ -21,7 +28,8 @@ Usage:
 
 serve options:
   --host <addr>             bind address (default ${LOOPBACK}; anything else exposes the
-                            receiver to your network and must be asked for explicitly)
+                            receiver to your network and must be asked for explicitly; the
+                            read API then needs an access token)
   --grpc-port <n>           OTLP/gRPC port (default ${DEFAULT_GRPC_PORT}; 0 = any free port)
   --http-port <n>           OTLP/HTTP and read API port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
   --strict-ports            fail when a port is taken instead of using the next free one
@@ -30,8 +38,15 @@ serve options:
   --max-body-mib <n>        largest accepted request after decompression (default 16)
   --forward <url>           also send every accepted batch to this OTLP/HTTP endpoint
                             (a collector, Tempo, Jaeger); e.g. http://localhost:5318
-  --cors-origin <origin>    allow browser exporters from this origin (repeatable; '*' = any;
-                            none by default)
+  --cors-origin <origin>    allow browser exporters from this origin to post to /v1/traces
+                            (repeatable; '*' = any; none by default; never the read API)
+  --allow-host <name>       also answer HTTP requests whose Host is <name> (repeatable); by
+                            default only loopback names and the --host address are answered,
+                            so that web pages cannot reach the receiver by DNS rebinding
+  --token <token>           access token the read API requires, as "Authorization: Bearer
+                            <token>" (default: $STAGELIGHT_TOKEN; generated and printed when
+                            --host is off loopback)
+  --token-ingest            require the token for OTLP ingest too (HTTP and gRPC)
   --stats-window <s>        window of the per-stage statistics in seconds (default 300)
   --exit-when-idle <s>      exit once no span arrived for <s> seconds (for scripts)
   --quiet                   print only the endpoints and errors
@@ -67,6 +82,48 @@ function numberOption(value: string | undefined, name: string, min: number) {
   return n;
 }
 
+function allowHostOption(values: string[] | undefined): string[] | undefined {
+  for (const v of values ?? []) {
+    const host = canonicalHost(v);
+    if (host === undefined || /:[0-9]+$/.test(v)) {
+      throw new UsageError(`--allow-host needs a host name without a port, got "${v}"`);
+    }
+  }
+  return values;
+}
+
+/** The token from `--token` or $STAGELIGHT_TOKEN: visible ASCII, no spaces (a bearer token). */
+function tokenOption(flag: string | undefined): string | undefined {
+  const fromEnv = flag === undefined ? process.env.STAGELIGHT_TOKEN : undefined;
+  const token = flag ?? (fromEnv === '' ? undefined : fromEnv);
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) {
+    const source = flag !== undefined ? '--token' : 'STAGELIGHT_TOKEN';
+    throw new UsageError(`${source} must be printable ASCII without spaces, and not empty`);
+  }
+  return token;
+}
+
+/** Says who may use the receiver: the token, and whether it was generated. */
+function reportAccess(server: RunningServer, host: string, log: Logger): void {
+  const { access } = server;
+  if (access.offLoopback) {
+    log.warn(`listening on ${host}: the receiver and read API are reachable from other machines.`);
+  }
+  if (access.token === undefined) return;
+  const guarded = access.tokenForIngest
+    ? 'The read API and OTLP ingest require'
+    : 'The read API requires';
+  console.log(`${guarded} the access token, as "Authorization: Bearer <token>".`);
+  if (access.tokenGenerated) {
+    console.log(`  Access token: ${access.token}
+  (generated for this run; pass --token or set STAGELIGHT_TOKEN to choose one)`);
+  }
+  if (access.tokenForIngest) {
+    const token = access.tokenGenerated ? access.token : '<token>';
+    console.log(`  Exporters: OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20${token}`);
+  }
+}
+
 async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -82,6 +139,9 @@ async function serve(argv: string[]): Promise<number> {
       'max-body-mib': { type: 'string' },
       forward: { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
+      'allow-host': { type: 'string', multiple: true },
+      token: { type: 'string' },
+      'token-ingest': { type: 'boolean' },
       'stats-window': { type: 'string' },
       'exit-when-idle': { type: 'string' },
       quiet: { type: 'boolean' },
@@ -106,6 +166,8 @@ async function serve(argv: string[]): Promise<number> {
     }
   }
   const host = values.host ?? LOOPBACK;
+  const allowedHosts = allowHostOption(values['allow-host']);
+  const accessToken = tokenOption(values.token);
   const server = await startServer({
     host,
     grpcPort: intOption(values['grpc-port'], 'grpc-port', 0, 65535),
@@ -116,14 +178,14 @@ async function serve(argv: string[]): Promise<number> {
     maxBodyBytes: maxBodyMib === undefined ? undefined : Math.round(maxBodyMib * 1024 * 1024),
     forwardUrl: values.forward,
     corsOrigins: values['cors-origin'],
+    allowedHosts,
+    accessToken,
+    tokenForIngest: values['token-ingest'],
     statsWindowMs: statsWindow === undefined ? undefined : statsWindow * 1000,
     version: VERSION,
     log,
   });
   const { endpoints, engine } = server;
-  if (host !== LOOPBACK && host !== 'localhost' && host !== '::1') {
-    log.warn(`listening on ${host}: the receiver and read API are reachable from other machines.`);
-  }
   const replay = engine.replayReport;
   if (replay !== undefined) {
     log.info(
@@ -137,6 +199,7 @@ async function serve(argv: string[]): Promise<number> {
 Point your exporter at it:
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
+  reportAccess(server, host, log);
   if (server.forwarder) log.info(`Forwarding every accepted batch to ${server.forwarder.url}`);
 
   return new Promise<number>((resolve) => {

@@ -1,8 +1,8 @@
 /**
  * The built `stagelight` CLI (dist/cli.js) as a user runs it: help and version, usage errors
  * (exit 2), `serve` printing its endpoints and receiving a span from the official gRPC exporter,
- * `--exit-when-idle`, taken ports (next free one, or exit 3 with `--strict-ports`) and clean
- * shutdown on SIGINT/SIGTERM.
+ * `--exit-when-idle`, taken ports (next free one, or exit 3 with `--strict-ports`), the access
+ * token and clean shutdown on SIGINT/SIGTERM.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,11 +39,12 @@ after(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function startCli(args: string[]): Cli {
+function startCli(args: string[], env: Record<string, string> = {}): Cli {
+  const { STAGELIGHT_TOKEN: _inherited, ...parentEnv } = process.env;
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...parentEnv, NO_COLOR: '1', ...env },
   });
   running.add(child);
   let out = '';
@@ -60,8 +61,8 @@ function startCli(args: string[]): Cli {
 }
 
 /** Runs the CLI to completion (it must exit within `timeoutMs`). */
-async function runCli(args: string[], timeoutMs = 10_000) {
-  const cli = startCli(args);
+async function runCli(args: string[], timeoutMs = 10_000, env: Record<string, string> = {}) {
+  const cli = startCli(args, env);
   const exit = await withTimeout(cli.exited, timeoutMs, `stagelight ${args.join(' ')} to exit`);
   return { ...exit, stdout: cli.stdout(), stderr: cli.stderr() };
 }
@@ -198,12 +199,17 @@ describe('stagelight help, version and usage errors', () => {
     [['--max-spans', 'abc'], /--max-spans must be an integer .*got "abc"/],
     [['--forward', 'ftp://x'], /--forward needs an http\(s\) URL, got "ftp:\/\/x"/],
     [['--exit-when-idle', 'soon'], /--exit-when-idle must be a number/],
+    [['--allow-host', 'box.lan:4318'], /--allow-host needs a host name without a port/],
+    [['--allow-host', 'http://box.lan'], /--allow-host needs a host name without a port/],
+    [['--token='], /--token must be printable ASCII without spaces, and not empty/],
+    [['--token', 'two words'], /--token must be printable ASCII without spaces/],
   ];
   for (const [args, message] of badValues) {
     test(`serve ${args.join(' ')} exits 2 with a clear message`, async () => {
       const { code, stdout, stderr } = await runCli(['serve', ...args]);
       assert.equal(code, 2, stderr);
       assert.match(stderr, message);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
       // A usage error must not have started anything.
       assert.doesNotMatch(stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
     });
@@ -337,6 +343,81 @@ describe('stagelight serve', () => {
       assert.doesNotMatch(stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
     } finally {
       await taken.close();
+    }
+  });
+  test('--host 0.0.0.0: a generated token is printed, and the read API requires it', async () => {
+    const cli = startCli(['serve', '--host', '0.0.0.0', '--grpc-port', '0', '--http-port', '0']);
+    try {
+      const ep = await endpointsOf(cli);
+      const token = await waitFor(
+        () => /Access token: (\S+)/.exec(cli.stdout())?.[1],
+        5000,
+        'the token on stdout',
+      );
+      assert.match(cli.stdout(), /The read API requires the access token/);
+      assert.match(cli.stderr(), /reachable from other machines/);
+      assert.equal((await fetch(`${ep.http}/api/health`)).status, 401);
+      const ok = await fetch(`${ep.http}/api/health`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(ok.status, 200);
+      // Ingest does not need it unless --token-ingest.
+      await sendSpanOverGrpc(ep.grpc, 'cli-test-token');
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+      assert.match(cli.stdout(), /Received 1 spans \(1 accepted/);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  test('STAGELIGHT_TOKEN on loopback guards the read API and is not printed', async () => {
+    const secret = 'env-token-0123456789';
+    const cli = startCli(['serve', '--grpc-port', '0', '--http-port', '0'], {
+      STAGELIGHT_TOKEN: secret,
+    });
+    try {
+      const ep = await endpointsOf(cli);
+      await waitFor(() =>
+        /The read API requires the access token/.test(cli.stdout()) ? true : undefined,
+      );
+      assert.ok(!cli.stdout().includes(secret), 'a token the user gave is not echoed');
+      assert.equal((await fetch(`${ep.http}/api/traces`)).status, 401);
+      const ok = await fetch(`${ep.http}/api/traces`, {
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+  test('--token-ingest: says how exporters send the token; ingest without it is refused', async () => {
+    const cli = startCli([
+      'serve',
+      '--grpc-port',
+      '0',
+      '--http-port',
+      '0',
+      '--token',
+      'ingest-0123456789',
+      '--token-ingest',
+    ]);
+    try {
+      const ep = await endpointsOf(cli);
+      await waitFor(() => (/OTEL_EXPORTER_OTLP_HEADERS=/.test(cli.stdout()) ? true : undefined));
+      assert.match(cli.stdout(), /The read API and OTLP ingest require the access token/);
+      assert.match(cli.stdout(), /OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>/);
+      const post = (headers: Record<string, string>) =>
+        fetch(`${ep.http}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{"resourceSpans":[]}',
+        });
+      assert.equal((await post({})).status, 401);
+      assert.equal((await post({ authorization: 'Bearer ingest-0123456789' })).status, 200);
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+    } finally {
+      cli.child.kill('SIGKILL');
     }
   });
 });

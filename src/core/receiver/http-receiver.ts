@@ -3,12 +3,18 @@
  * also serves the read API. Responses follow the OTLP/HTTP specification: 200 with an
  * `ExportTraceServiceResponse` (partial success when spans were refused) in the request's
  * encoding; 400/413/415 with a `google.rpc.Status` body naming what was wrong.
+ *
+ * Every request passes the access policy first (access.ts: the Host check against DNS
+ * rebinding, then the token where one is required): 403 or 401. CORS headers are sent on the
+ * ingest route only, for the configured origins; the read API never sends any, so no other
+ * origin can read it from a browser.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, readBody } from './body.js';
 import type { IngestOutcome, IngestSink } from './ingest.js';
 import { encodeRpcStatus, grpcCodeForHttp } from './rpc-status.js';
+import { AccessPolicy, type AccessDenial } from './access.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { OtlpJsonError } from '../otlp/otlp-json-request.js';
 import { encodeExportResponse, exportResponseJson } from '../otlp/export.js';
@@ -33,6 +39,8 @@ export interface HttpReceiverOptions {
   /** Origins allowed to export from a browser; '*' allows any. None by default. */
   corsOrigins?: readonly string[];
   routes?: RouteHandler;
+  /** Host check and token (default: loopback names only, no token). */
+  access?: AccessPolicy;
   /** When the port is taken: try the next ports (default) or fail. */
   strictPort?: boolean;
   log?: Logger;
@@ -84,9 +92,19 @@ function corsOrigin(req: IncomingMessage, allowed: readonly string[]): string | 
   return allowed.includes(origin) ? origin : undefined;
 }
 
+/** Answers a refused request; the connection closes after it (its body is not wanted). */
+function sendDenial(req: IncomingMessage, res: ServerResponse, denial: AccessDenial): void {
+  req.resume();
+  res.setHeader('connection', 'close');
+  if (denial.status === 401) res.setHeader('www-authenticate', 'Bearer realm="stagelight"');
+  const kind = req.url?.startsWith(TRACES_PATH) ? bodyKind(mediaType(req)) : undefined;
+  sendError(res, denial.status, denial.message, kind);
+}
+
 export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<RunningHttpReceiver> {
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cors = opts.corsOrigins ?? [];
+  const access = opts.access ?? new AccessPolicy({ bindHost: opts.host });
 
   const handleExport = async (req: IncomingMessage, res: ServerResponse) => {
     const kind = bodyKind(mediaType(req));
@@ -132,36 +150,58 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     }
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const handleIngestRoute = (req: IncomingMessage, res: ServerResponse) => {
     const allowOrigin = corsOrigin(req, cors);
     if (allowOrigin !== undefined) {
       res.setHeader('access-control-allow-origin', allowOrigin);
       res.setHeader('vary', 'Origin');
     }
+    if (req.method === 'OPTIONS') {
+      // A preflight never carries credentials; the POST that follows is checked.
+      if (allowOrigin === undefined) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('CORS origin not allowed; start the receiver with --cors-origin <origin>');
+        return;
+      }
+      res.writeHead(204, {
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers':
+          req.headers['access-control-request-headers'] ?? 'content-type, content-encoding',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+    const denial = access.checkToken(req.headers.authorization, 'ingest');
+    if (denial !== undefined) {
+      sendDenial(req, res, denial);
+      return;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      res.setHeader('allow', 'POST, OPTIONS');
+      sendError(res, 405, `method ${req.method} not allowed on ${TRACES_PATH}; use POST`);
+      return;
+    }
+    void handleExport(req, res);
+  };
+
+  const server = createServer((req, res) => {
+    // Before anything else, so that no route can answer a rebinding page.
+    const hostDenial = access.checkHost(req.headers.host);
+    if (hostDenial !== undefined) {
+      sendDenial(req, res, hostDenial);
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === TRACES_PATH) {
-      if (req.method === 'OPTIONS') {
-        if (allowOrigin === undefined) {
-          res.writeHead(403, { 'content-type': 'text/plain' });
-          res.end('CORS origin not allowed; start the receiver with --cors-origin <origin>');
-          return;
-        }
-        res.writeHead(204, {
-          'access-control-allow-methods': 'POST, OPTIONS',
-          'access-control-allow-headers':
-            req.headers['access-control-request-headers'] ?? 'content-type, content-encoding',
-          'access-control-max-age': '600',
-        });
-        res.end();
-        return;
-      }
-      if (req.method !== 'POST') {
-        req.resume();
-        res.setHeader('allow', 'POST, OPTIONS');
-        sendError(res, 405, `method ${req.method} not allowed on ${TRACES_PATH}; use POST`);
-        return;
-      }
-      void handleExport(req, res);
+      handleIngestRoute(req, res);
+      return;
+    }
+    // The read API and unknown routes: the token where one is required, and no CORS headers.
+    const denial = access.checkToken(req.headers.authorization, 'read');
+    if (denial !== undefined) {
+      sendDenial(req, res, denial);
       return;
     }
     Promise.resolve(opts.routes ? opts.routes(req, res, url) : false)
