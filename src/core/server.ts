@@ -11,7 +11,11 @@
  */
 import { TraceEngine, type EngineOptions } from './engine.js';
 import { startGrpcReceiver, type RunningGrpcReceiver } from './receiver/grpc-receiver.js';
-import { startHttpReceiver, type RunningHttpReceiver } from './receiver/http-receiver.js';
+import {
+  startHttpReceiver,
+  type HttpSocketLimits,
+  type RunningHttpReceiver,
+} from './receiver/http-receiver.js';
 import { AccessPolicy, generateToken, isLoopbackBindAddress } from './receiver/access.js';
 import { Forwarder } from './receiver/forwarder.js';
 import { createReadApi } from './api/read-api.js';
@@ -40,6 +44,8 @@ export interface ServerOptions extends Omit<EngineOptions, 'forwarder' | 'log'> 
   accessToken?: string;
   /** Require the token on OTLP ingest too (HTTP `Authorization`, gRPC `authorization`). */
   tokenForIngest?: boolean;
+  /** Socket bounds of the HTTP port: connections, timeouts (defaults in http-receiver.ts). */
+  httpLimits?: Partial<HttpSocketLimits>;
   /** Upstream OTLP/HTTP URL to forward every accepted batch to. */
   forwardUrl?: string;
   version?: string;
@@ -117,6 +123,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       maxBodyBytes: opts.maxBodyBytes,
       corsOrigins: opts.corsOrigins,
       access: policy,
+      limits: opts.httpLimits,
       strictPort: opts.strictPorts,
       log: opts.log,
       routes: createReadApi(engine, {
