@@ -2,6 +2,7 @@
  * `stagelight` command line: `serve` runs the receiver, store and read API without VS Code.
  */
 import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import {
   startServer,
@@ -10,7 +11,7 @@ import {
   LOOPBACK,
   type RunningServer,
 } from '../core/server.js';
-import { PortInUseError, type Logger } from '../core/receiver/ports.js';
+import { ListenError, type Logger } from '../core/receiver/ports.js';
 import { canonicalHost } from '../core/receiver/access.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
@@ -80,6 +81,18 @@ function numberOption(value: string | undefined, name: string, min: number) {
     throw new UsageError(`--${name} must be a number of at least ${min}, got "${value}"`);
   }
   return n;
+}
+
+/** `--host`: an IP address or a host name; a malformed address is a usage error, not a bind. */
+function hostOption(value: string | undefined): string {
+  if (value === undefined) return LOOPBACK;
+  if (isIP(value) !== 0) return value;
+  // Digits and dots only, or a colon, is meant as an address and is not a valid one; a name
+  // must be one (whether it resolves is found when listening).
+  if (/^[0-9.]+$/.test(value) || value.includes(':') || canonicalHost(value) === undefined) {
+    throw new UsageError(`--host must be an IP address or a host name, got "${value}"`);
+  }
+  return value;
 }
 
 function allowHostOption(values: string[] | undefined): string[] | undefined {
@@ -165,7 +178,7 @@ async function serve(argv: string[]): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   }
-  const host = values.host ?? LOOPBACK;
+  const host = hostOption(values.host);
   const allowedHosts = allowHostOption(values['allow-host']);
   const accessToken = tokenOption(values.token);
   const server = await startServer({
@@ -275,7 +288,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`stagelight: ${(e as Error).message}\nRun "stagelight --help" for usage.`);
       return 2;
     }
-    if (e instanceof PortInUseError) {
+    if (e instanceof ListenError) {
+      // PortInUseError among them: a port or address to change, said in one line.
       console.error(`stagelight: ${e.message}`);
       return 3;
     }

@@ -1,8 +1,9 @@
 /**
  * The built `stagelight` CLI (dist/cli.js) as a user runs it: help and version, usage errors
  * (exit 2), `serve` printing its endpoints and receiving a span from the official gRPC exporter,
- * `--exit-when-idle`, taken ports (next free one, or exit 3 with `--strict-ports`), the access
- * token and clean shutdown on SIGINT/SIGTERM.
+ * `--exit-when-idle`, taken ports (next free one, or exit 3 with `--strict-ports`, without
+ * grpc-js's own log lines), addresses it cannot listen on (one line, exit 3), the access token
+ * and clean shutdown on SIGINT/SIGTERM.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -199,6 +200,8 @@ describe('stagelight help, version and usage errors', () => {
     [['--max-spans', 'abc'], /--max-spans must be an integer .*got "abc"/],
     [['--forward', 'ftp://x'], /--forward needs an http\(s\) URL, got "ftp:\/\/x"/],
     [['--exit-when-idle', 'soon'], /--exit-when-idle must be a number/],
+    [['--host', '999.1.1.1'], /--host must be an IP address or a host name, got "999\.1\.1\.1"/],
+    [['--host', '::zz'], /--host must be an IP address or a host name, got "::zz"/],
     [['--allow-host', 'box.lan:4318'], /--allow-host needs a host name without a port/],
     [['--allow-host', 'http://box.lan'], /--allow-host needs a host name without a port/],
     [['--token='], /--token must be printable ASCII without spaces, and not empty/],
@@ -345,6 +348,48 @@ describe('stagelight serve', () => {
       await taken.close();
     }
   });
+  test("a taken gRPC port: one line, none of grpc-js's own log lines", async () => {
+    const taken = await occupyPort();
+    try {
+      const strict = await runCli([
+        'serve',
+        '--grpc-port',
+        String(taken.port),
+        '--http-port',
+        '0',
+        '--strict-ports',
+      ]);
+      assert.equal(strict.code, 3, strict.stderr);
+      assert.equal(
+        strict.stderr,
+        `stagelight: OTLP/gRPC port ${taken.port} is already in use (another Stagelight or ` +
+          'OpenTelemetry collector?). Stop that process, or choose another port (0 = any free port).\n',
+      );
+      const cli = startCli(['serve', '--grpc-port', String(taken.port), '--http-port', '0']);
+      try {
+        await endpointsOf(cli);
+        assert.match(cli.stderr(), new RegExp(`OTLP/gRPC port ${taken.port} is in use; using`));
+        assert.doesNotMatch(cli.stderr(), /No address added/);
+        assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    } finally {
+      await taken.close();
+    }
+  });
+
+  test('--host with an address of another machine: one line, exit 3', async () => {
+    const { code, stdout, stderr } = await runCli(['serve', '--host', '192.0.2.1']);
+    assert.equal(code, 3, stderr);
+    assert.match(
+      stderr,
+      /^stagelight: OTLP\/gRPC: cannot listen on 192\.0\.2\.1: it is not an address of this machine/,
+    );
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.doesNotMatch(stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
   test('--host 0.0.0.0: a generated token is printed, and the read API requires it', async () => {
     const cli = startCli(['serve', '--host', '0.0.0.0', '--grpc-port', '0', '--http-port', '0']);
     try {

@@ -15,7 +15,7 @@ import type { IngestSink } from './ingest.js';
 import { GrpcCode } from './rpc-status.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { encodeExportResponse } from '../otlp/export.js';
-import { listenWithFallback, type Logger } from './ports.js';
+import { listenWithFallback, probeListen, type Logger } from './ports.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-receiver.js';
 import type { AccessPolicy } from './access.js';
 
@@ -128,8 +128,12 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
 
   let server: grpc.Server | undefined;
   const port = await listenWithFallback(
-    (p) =>
-      new Promise<number>((resolve, reject) => {
+    async (p) => {
+      // grpc-js logs its own "No address added" line to stderr before it reports a failed bind
+      // to us; a plain TCP probe first finds a taken port or an unusable address silently. (A
+      // port taken between the probe and the bind still fails cleanly, only with that line.)
+      await probeListen(opts.host, p);
+      return new Promise<number>((resolve, reject) => {
         const s = new grpc.Server({
           'grpc.max_receive_message_length': maxMessageBytes,
           'grpc.max_send_message_length': 4 * 1024 * 1024,
@@ -146,11 +150,13 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
             resolve(bound);
           }
         });
-      }),
+      });
+    },
     opts.port,
     'OTLP/gRPC',
     opts.strictPort ?? false,
     opts.log,
+    opts.host,
   );
 
   return {

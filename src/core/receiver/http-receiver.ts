@@ -334,6 +334,7 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     'OTLP/HTTP',
     opts.strictPort ?? false,
     opts.log,
+    opts.host,
   );
 
   return {
