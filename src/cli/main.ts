@@ -20,6 +20,9 @@ import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
 declare const STAGELIGHT_VERSION: string | undefined;
 const VERSION = typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev';
 
+/** Upper bound of --max-body-mib: grpc-js takes the limit as a 32-bit int, and 1 GiB is plenty. */
+const MAX_BODY_MIB = 1024;
+
 const HELP = `stagelight ${VERSION}: trace-driven development of ML inference pipelines
 
 Usage:
@@ -36,7 +39,8 @@ serve options:
   --strict-ports            fail when a port is taken instead of using the next free one
   --data <dir>              persist received spans to <dir>/spans.log and replay them at start
   --max-spans <n>           span budget of the store (default 200000)
-  --max-body-mib <n>        largest accepted request after decompression (default 16)
+  --max-body-mib <n>        largest accepted request after decompression, in MiB (default 16,
+                            at most ${MAX_BODY_MIB})
   --forward <url>           also send every accepted batch to this OTLP/HTTP endpoint
                             (a collector, Tempo, Jaeger); e.g. http://localhost:5318
   --cors-origin <origin>    allow browser exporters from this origin to post to /v1/traces
@@ -59,7 +63,11 @@ Read API (on the HTTP port):
   GET /api/traces?service=&name=&minDurationMs=&error=&limit=
   GET /api/traces/{traceId}                 OTLP JSON
   GET /api/traces/{traceId}/critical-path
+  GET /api/traces/{traceId}/explain         stages against the typical trace
   GET /api/stats                            per-stage count, errors, p50/p95/p99
+  GET /api/insights                         diagnoses, most important first; what-ifs
+  GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
+                                            what a sampling policy would keep
 `;
 
 class UsageError extends Error {}
@@ -74,11 +82,12 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
   return n;
 }
 
-function numberOption(value: string | undefined, name: string, min: number) {
+function numberOption(value: string | undefined, name: string, min: number, max = Infinity) {
   if (value === undefined) return undefined;
   const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min) {
-    throw new UsageError(`--${name} must be a number of at least ${min}, got "${value}"`);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be a number ${range}, got "${value}"`);
   }
   return n;
 }
@@ -168,7 +177,7 @@ async function serve(argv: string[]): Promise<number> {
     warn: (m) => console.warn(`warning: ${m}`),
     error: (m) => console.error(`error: ${m}`),
   };
-  const maxBodyMib = numberOption(values['max-body-mib'], 'max-body-mib', 0.001);
+  const maxBodyMib = numberOption(values['max-body-mib'], 'max-body-mib', 0.001, MAX_BODY_MIB);
   const statsWindow = numberOption(values['stats-window'], 'stats-window', 1);
   const idle = numberOption(values['exit-when-idle'], 'exit-when-idle', 0.1);
   if (values.forward !== undefined) {

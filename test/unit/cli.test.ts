@@ -153,6 +153,13 @@ function serveOptionNames(): string[] {
   return [...block[1]!.matchAll(/^\s*'?([a-z][a-z0-9-]*)'?\s*:\s*\{\s*type:/gm)].map((m) => m[1]!);
 }
 
+/** The routes the read API's header comment lists (src/core/api/read-api.ts). */
+function readApiRoutes(): string[] {
+  const src = readFileSync(path.join(ROOT, 'src', 'core', 'api', 'read-api.ts'), 'utf8');
+  const header = src.slice(0, src.indexOf('*/'));
+  return [...header.matchAll(/GET (\/api\/\S+)/g)].map((m) => m[1]!);
+}
+
 before(() => {
   // Always rebuild: a stale bundle would test yesterday's CLI.
   execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'pipe' });
@@ -166,6 +173,9 @@ describe('stagelight help, version and usage errors', () => {
     assert.equal(code, 0);
     assert.match(stdout, /stagelight serve/);
     for (const name of names) assert.ok(stdout.includes(`--${name}`), `--help lacks --${name}`);
+    const routes = readApiRoutes();
+    assert.ok(routes.length >= 8, `expected the read API routes, found ${routes.join(', ')}`);
+    for (const route of routes) assert.ok(stdout.includes(`GET ${route}`), `--help lacks ${route}`);
     const serveHelp = await runCli(['serve', '--help']);
     assert.equal(serveHelp.code, 0);
     assert.equal(serveHelp.stdout, stdout);
@@ -202,6 +212,7 @@ describe('stagelight help, version and usage errors', () => {
     [['--exit-when-idle', 'soon'], /--exit-when-idle must be a number/],
     [['--host', '999.1.1.1'], /--host must be an IP address or a host name, got "999\.1\.1\.1"/],
     [['--host', '::zz'], /--host must be an IP address or a host name, got "::zz"/],
+    [['--max-body-mib', '2000'], /--max-body-mib must be a number from 0\.001 to 1024, got "2000"/],
     [['--allow-host', 'box.lan:4318'], /--allow-host needs a host name without a port/],
     [['--allow-host', 'http://box.lan'], /--allow-host needs a host name without a port/],
     [['--token='], /--token must be printable ASCII without spaces, and not empty/],
