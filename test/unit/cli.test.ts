@@ -176,6 +176,7 @@ describe('stagelight help, version and usage errors', () => {
     const routes = readApiRoutes();
     assert.ok(routes.length >= 8, `expected the read API routes, found ${routes.join(', ')}`);
     for (const route of routes) assert.ok(stdout.includes(`GET ${route}`), `--help lacks ${route}`);
+    assert.match(stdout, /--endpoint <url>\s+OTLP\/gRPC endpoint to export to/);
     const serveHelp = await runCli(['serve', '--help']);
     assert.equal(serveHelp.code, 0);
     assert.equal(serveHelp.stdout, stdout);
