@@ -151,10 +151,18 @@ export function parseDeviceOption(spec: string | undefined): Record<ModelStage, 
 
 const quietLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
-/** A Stagelight receiver already listening on the standard port, if any. */
-async function findLocalReceiver(): Promise<{ grpc: string; api: string } | undefined> {
+/** The HTTP port of a Stagelight receiver on this machine, where `stagelight serve` listens. */
+const LOCAL_RECEIVER_HTTP = 'http://127.0.0.1:4318';
+
+/**
+ * The gRPC endpoint and read API of the Stagelight receiver whose HTTP port is `httpUrl`, read
+ * from its `/api/health`; undefined when nothing answers there, or not a Stagelight receiver.
+ */
+async function findReceiver(
+  httpUrl: string = LOCAL_RECEIVER_HTTP,
+): Promise<{ grpc: string; api: string } | undefined> {
   try {
-    const res = await fetch('http://127.0.0.1:4318/api/health', {
+    const res = await fetch(new URL('/api/health', httpUrl), {
       signal: AbortSignal.timeout(700),
     });
     if (!res.ok) return undefined;
@@ -214,8 +222,21 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   let server: RunningServer | undefined;
   let endpoint = opts.endpoint;
   let apiUrl = opts.apiUrl;
+  if (endpoint !== undefined && tracingOn) {
+    // The demo exports OTLP/gRPC. Given the HTTP port of a Stagelight receiver instead (its
+    // read API answers there), use that receiver's gRPC endpoint rather than fail every export.
+    const receiver = await findReceiver(endpoint);
+    if (receiver !== undefined) {
+      log(
+        `${endpoint} is the OTLP/HTTP port of a Stagelight receiver; exporting to its ` +
+          `OTLP/gRPC endpoint ${receiver.grpc}`,
+      );
+      endpoint = receiver.grpc;
+      apiUrl ??= receiver.api;
+    }
+  }
   if (endpoint === undefined && tracingOn) {
-    const local = await findLocalReceiver();
+    const local = await findReceiver();
     if (local !== undefined) {
       endpoint = local.grpc;
       apiUrl ??= local.api;

@@ -23,10 +23,12 @@ ${SCENARIO_NAMES.map((n) => `                              ${n.padEnd(17)} ${SCE
   --warmup <n>              normal requests sent first and pinned as the receiver's baseline,
                             so the incident is measured against them (default 8; 0 for none;
                             cold-start has none)
-  --endpoint <url>          export to this OTLP/gRPC endpoint (default: a Stagelight receiver on
-                            127.0.0.1:4318 if one runs, else an embedded one on 4317/4318)
+  --endpoint <url>          OTLP/gRPC endpoint to export to, e.g. http://127.0.0.1:4317 (the
+                            HTTP port of a Stagelight receiver works too: its gRPC endpoint is
+                            used). Default: the gRPC endpoint of the Stagelight receiver found
+                            at http://127.0.0.1:4318, else an embedded receiver on 4317/4318
   --api <url>               read API to build the table from when --endpoint is a Stagelight
-                            receiver elsewhere (e.g. http://127.0.0.1:4318/api)
+                            receiver's gRPC port elsewhere (e.g. http://127.0.0.1:4318/api)
   --model-scale <f>         model size factor, 0 < f <= 4 (default 1: about 1-3 s per request
                             on one core); smaller runs faster with the same stage ratios
   --cache-dir <dir>         where the generated models are cached (default $STAGELIGHT_CACHE_DIR

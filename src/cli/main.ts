@@ -2,15 +2,26 @@
  * `stagelight` command line: `serve` runs the receiver, store and read API without VS Code.
  */
 import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
 import path from 'node:path';
-import { startServer, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, LOOPBACK } from '../core/server.js';
-import { PortInUseError, type Logger } from '../core/receiver/ports.js';
+import {
+  startServer,
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HTTP_PORT,
+  LOOPBACK,
+  type RunningServer,
+} from '../core/server.js';
+import { ListenError, type Logger } from '../core/receiver/ports.js';
+import { canonicalHost } from '../core/receiver/access.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
 const VERSION = typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev';
+
+/** Upper bound of --max-body-mib: grpc-js takes the limit as a 32-bit int, and 1 GiB is plenty. */
+const MAX_BODY_MIB = 1024;
 
 const HELP = `stagelight ${VERSION}: trace-driven development of ML inference pipelines
 
@@ -21,17 +32,26 @@ Usage:
 
 serve options:
   --host <addr>             bind address (default ${LOOPBACK}; anything else exposes the
-                            receiver to your network and must be asked for explicitly)
+                            receiver to your network and must be asked for explicitly; the
+                            read API then needs an access token)
   --grpc-port <n>           OTLP/gRPC port (default ${DEFAULT_GRPC_PORT}; 0 = any free port)
   --http-port <n>           OTLP/HTTP and read API port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
   --strict-ports            fail when a port is taken instead of using the next free one
   --data <dir>              persist received spans to <dir>/spans.log and replay them at start
   --max-spans <n>           span budget of the store (default 200000)
-  --max-body-mib <n>        largest accepted request after decompression (default 16)
+  --max-body-mib <n>        largest accepted request after decompression, in MiB (default 16,
+                            at most ${MAX_BODY_MIB})
   --forward <url>           also send every accepted batch to this OTLP/HTTP endpoint
                             (a collector, Tempo, Jaeger); e.g. http://localhost:5318
-  --cors-origin <origin>    allow browser exporters from this origin (repeatable; '*' = any;
-                            none by default)
+  --cors-origin <origin>    allow browser exporters from this origin to post to /v1/traces
+                            (repeatable; '*' = any; none by default; never the read API)
+  --allow-host <name>       also answer HTTP requests whose Host is <name> (repeatable); by
+                            default only loopback names and the --host address are answered,
+                            so that web pages cannot reach the receiver by DNS rebinding
+  --token <token>           access token the read API requires, as "Authorization: Bearer
+                            <token>" (default: $STAGELIGHT_TOKEN; generated and printed when
+                            --host is off loopback)
+  --token-ingest            require the token for OTLP ingest too (HTTP and gRPC)
   --stats-window <s>        window of the per-stage statistics in seconds (default 300)
   --exit-when-idle <s>      exit once no span arrived for <s> seconds (for scripts)
   --quiet                   print only the endpoints and errors
@@ -43,7 +63,11 @@ Read API (on the HTTP port):
   GET /api/traces?service=&name=&minDurationMs=&error=&limit=
   GET /api/traces/{traceId}                 OTLP JSON
   GET /api/traces/{traceId}/critical-path
+  GET /api/traces/{traceId}/explain         stages against the typical trace
   GET /api/stats                            per-stage count, errors, p50/p95/p99
+  GET /api/insights                         diagnoses, most important first; what-ifs
+  GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
+                                            what a sampling policy would keep
 `;
 
 class UsageError extends Error {}
@@ -58,13 +82,68 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
   return n;
 }
 
-function numberOption(value: string | undefined, name: string, min: number) {
+function numberOption(value: string | undefined, name: string, min: number, max = Infinity) {
   if (value === undefined) return undefined;
   const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min) {
-    throw new UsageError(`--${name} must be a number of at least ${min}, got "${value}"`);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be a number ${range}, got "${value}"`);
   }
   return n;
+}
+
+/** `--host`: an IP address or a host name; a malformed address is a usage error, not a bind. */
+function hostOption(value: string | undefined): string {
+  if (value === undefined) return LOOPBACK;
+  if (isIP(value) !== 0) return value;
+  // Digits and dots only, or a colon, is meant as an address and is not a valid one; a name
+  // must be one (whether it resolves is found when listening).
+  if (/^[0-9.]+$/.test(value) || value.includes(':') || canonicalHost(value) === undefined) {
+    throw new UsageError(`--host must be an IP address or a host name, got "${value}"`);
+  }
+  return value;
+}
+
+function allowHostOption(values: string[] | undefined): string[] | undefined {
+  for (const v of values ?? []) {
+    const host = canonicalHost(v);
+    if (host === undefined || /:[0-9]+$/.test(v)) {
+      throw new UsageError(`--allow-host needs a host name without a port, got "${v}"`);
+    }
+  }
+  return values;
+}
+
+/** The token from `--token` or $STAGELIGHT_TOKEN: visible ASCII, no spaces (a bearer token). */
+function tokenOption(flag: string | undefined): string | undefined {
+  const fromEnv = flag === undefined ? process.env.STAGELIGHT_TOKEN : undefined;
+  const token = flag ?? (fromEnv === '' ? undefined : fromEnv);
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) {
+    const source = flag !== undefined ? '--token' : 'STAGELIGHT_TOKEN';
+    throw new UsageError(`${source} must be printable ASCII without spaces, and not empty`);
+  }
+  return token;
+}
+
+/** Says who may use the receiver: the token, and whether it was generated. */
+function reportAccess(server: RunningServer, host: string, log: Logger): void {
+  const { access } = server;
+  if (access.offLoopback) {
+    log.warn(`listening on ${host}: the receiver and read API are reachable from other machines.`);
+  }
+  if (access.token === undefined) return;
+  const guarded = access.tokenForIngest
+    ? 'The read API and OTLP ingest require'
+    : 'The read API requires';
+  console.log(`${guarded} the access token, as "Authorization: Bearer <token>".`);
+  if (access.tokenGenerated) {
+    console.log(`  Access token: ${access.token}
+  (generated for this run; pass --token or set STAGELIGHT_TOKEN to choose one)`);
+  }
+  if (access.tokenForIngest) {
+    const token = access.tokenGenerated ? access.token : '<token>';
+    console.log(`  Exporters: OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20${token}`);
+  }
 }
 
 async function serve(argv: string[]): Promise<number> {
@@ -82,6 +161,9 @@ async function serve(argv: string[]): Promise<number> {
       'max-body-mib': { type: 'string' },
       forward: { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
+      'allow-host': { type: 'string', multiple: true },
+      token: { type: 'string' },
+      'token-ingest': { type: 'boolean' },
       'stats-window': { type: 'string' },
       'exit-when-idle': { type: 'string' },
       quiet: { type: 'boolean' },
@@ -95,7 +177,7 @@ async function serve(argv: string[]): Promise<number> {
     warn: (m) => console.warn(`warning: ${m}`),
     error: (m) => console.error(`error: ${m}`),
   };
-  const maxBodyMib = numberOption(values['max-body-mib'], 'max-body-mib', 0.001);
+  const maxBodyMib = numberOption(values['max-body-mib'], 'max-body-mib', 0.001, MAX_BODY_MIB);
   const statsWindow = numberOption(values['stats-window'], 'stats-window', 1);
   const idle = numberOption(values['exit-when-idle'], 'exit-when-idle', 0.1);
   if (values.forward !== undefined) {
@@ -105,7 +187,9 @@ async function serve(argv: string[]): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   }
-  const host = values.host ?? LOOPBACK;
+  const host = hostOption(values.host);
+  const allowedHosts = allowHostOption(values['allow-host']);
+  const accessToken = tokenOption(values.token);
   const server = await startServer({
     host,
     grpcPort: intOption(values['grpc-port'], 'grpc-port', 0, 65535),
@@ -116,14 +200,14 @@ async function serve(argv: string[]): Promise<number> {
     maxBodyBytes: maxBodyMib === undefined ? undefined : Math.round(maxBodyMib * 1024 * 1024),
     forwardUrl: values.forward,
     corsOrigins: values['cors-origin'],
+    allowedHosts,
+    accessToken,
+    tokenForIngest: values['token-ingest'],
     statsWindowMs: statsWindow === undefined ? undefined : statsWindow * 1000,
     version: VERSION,
     log,
   });
   const { endpoints, engine } = server;
-  if (host !== LOOPBACK && host !== 'localhost' && host !== '::1') {
-    log.warn(`listening on ${host}: the receiver and read API are reachable from other machines.`);
-  }
   const replay = engine.replayReport;
   if (replay !== undefined) {
     log.info(
@@ -137,6 +221,7 @@ async function serve(argv: string[]): Promise<number> {
 Point your exporter at it:
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
+  reportAccess(server, host, log);
   if (server.forwarder) log.info(`Forwarding every accepted batch to ${server.forwarder.url}`);
 
   return new Promise<number>((resolve) => {
@@ -212,7 +297,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`stagelight: ${(e as Error).message}\nRun "stagelight --help" for usage.`);
       return 2;
     }
-    if (e instanceof PortInUseError) {
+    if (e instanceof ListenError) {
+      // PortInUseError among them: a port or address to change, said in one line.
       console.error(`stagelight: ${e.message}`);
       return 3;
     }

@@ -1,8 +1,9 @@
 /**
  * The built `stagelight` CLI (dist/cli.js) as a user runs it: help and version, usage errors
  * (exit 2), `serve` printing its endpoints and receiving a span from the official gRPC exporter,
- * `--exit-when-idle`, taken ports (next free one, or exit 3 with `--strict-ports`) and clean
- * shutdown on SIGINT/SIGTERM.
+ * `--exit-when-idle`, taken ports (next free one, or exit 3 with `--strict-ports`, without
+ * grpc-js's own log lines), addresses it cannot listen on (one line, exit 3), the access token
+ * and clean shutdown on SIGINT/SIGTERM.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,11 +40,12 @@ after(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function startCli(args: string[]): Cli {
+function startCli(args: string[], env: Record<string, string> = {}): Cli {
+  const { STAGELIGHT_TOKEN: _inherited, ...parentEnv } = process.env;
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...parentEnv, NO_COLOR: '1', ...env },
   });
   running.add(child);
   let out = '';
@@ -60,8 +62,8 @@ function startCli(args: string[]): Cli {
 }
 
 /** Runs the CLI to completion (it must exit within `timeoutMs`). */
-async function runCli(args: string[], timeoutMs = 10_000) {
-  const cli = startCli(args);
+async function runCli(args: string[], timeoutMs = 10_000, env: Record<string, string> = {}) {
+  const cli = startCli(args, env);
   const exit = await withTimeout(cli.exited, timeoutMs, `stagelight ${args.join(' ')} to exit`);
   return { ...exit, stdout: cli.stdout(), stderr: cli.stderr() };
 }
@@ -151,6 +153,13 @@ function serveOptionNames(): string[] {
   return [...block[1]!.matchAll(/^\s*'?([a-z][a-z0-9-]*)'?\s*:\s*\{\s*type:/gm)].map((m) => m[1]!);
 }
 
+/** The routes the read API's header comment lists (src/core/api/read-api.ts). */
+function readApiRoutes(): string[] {
+  const src = readFileSync(path.join(ROOT, 'src', 'core', 'api', 'read-api.ts'), 'utf8');
+  const header = src.slice(0, src.indexOf('*/'));
+  return [...header.matchAll(/GET (\/api\/\S+)/g)].map((m) => m[1]!);
+}
+
 before(() => {
   // Always rebuild: a stale bundle would test yesterday's CLI.
   execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'pipe' });
@@ -164,6 +173,10 @@ describe('stagelight help, version and usage errors', () => {
     assert.equal(code, 0);
     assert.match(stdout, /stagelight serve/);
     for (const name of names) assert.ok(stdout.includes(`--${name}`), `--help lacks --${name}`);
+    const routes = readApiRoutes();
+    assert.ok(routes.length >= 8, `expected the read API routes, found ${routes.join(', ')}`);
+    for (const route of routes) assert.ok(stdout.includes(`GET ${route}`), `--help lacks ${route}`);
+    assert.match(stdout, /--endpoint <url>\s+OTLP\/gRPC endpoint to export to/);
     const serveHelp = await runCli(['serve', '--help']);
     assert.equal(serveHelp.code, 0);
     assert.equal(serveHelp.stdout, stdout);
@@ -198,12 +211,20 @@ describe('stagelight help, version and usage errors', () => {
     [['--max-spans', 'abc'], /--max-spans must be an integer .*got "abc"/],
     [['--forward', 'ftp://x'], /--forward needs an http\(s\) URL, got "ftp:\/\/x"/],
     [['--exit-when-idle', 'soon'], /--exit-when-idle must be a number/],
+    [['--host', '999.1.1.1'], /--host must be an IP address or a host name, got "999\.1\.1\.1"/],
+    [['--host', '::zz'], /--host must be an IP address or a host name, got "::zz"/],
+    [['--max-body-mib', '2000'], /--max-body-mib must be a number from 0\.001 to 1024, got "2000"/],
+    [['--allow-host', 'box.lan:4318'], /--allow-host needs a host name without a port/],
+    [['--allow-host', 'http://box.lan'], /--allow-host needs a host name without a port/],
+    [['--token='], /--token must be printable ASCII without spaces, and not empty/],
+    [['--token', 'two words'], /--token must be printable ASCII without spaces/],
   ];
   for (const [args, message] of badValues) {
     test(`serve ${args.join(' ')} exits 2 with a clear message`, async () => {
       const { code, stdout, stderr } = await runCli(['serve', ...args]);
       assert.equal(code, 2, stderr);
       assert.match(stderr, message);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
       // A usage error must not have started anything.
       assert.doesNotMatch(stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
     });
@@ -337,6 +358,123 @@ describe('stagelight serve', () => {
       assert.doesNotMatch(stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
     } finally {
       await taken.close();
+    }
+  });
+  test("a taken gRPC port: one line, none of grpc-js's own log lines", async () => {
+    const taken = await occupyPort();
+    try {
+      const strict = await runCli([
+        'serve',
+        '--grpc-port',
+        String(taken.port),
+        '--http-port',
+        '0',
+        '--strict-ports',
+      ]);
+      assert.equal(strict.code, 3, strict.stderr);
+      assert.equal(
+        strict.stderr,
+        `stagelight: OTLP/gRPC port ${taken.port} is already in use (another Stagelight or ` +
+          'OpenTelemetry collector?). Stop that process, or choose another port (0 = any free port).\n',
+      );
+      const cli = startCli(['serve', '--grpc-port', String(taken.port), '--http-port', '0']);
+      try {
+        await endpointsOf(cli);
+        assert.match(cli.stderr(), new RegExp(`OTLP/gRPC port ${taken.port} is in use; using`));
+        assert.doesNotMatch(cli.stderr(), /No address added/);
+        assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    } finally {
+      await taken.close();
+    }
+  });
+
+  test('--host with an address of another machine: one line, exit 3', async () => {
+    const { code, stdout, stderr } = await runCli(['serve', '--host', '192.0.2.1']);
+    assert.equal(code, 3, stderr);
+    assert.match(
+      stderr,
+      /^stagelight: OTLP\/gRPC: cannot listen on 192\.0\.2\.1: it is not an address of this machine/,
+    );
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.doesNotMatch(stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
+  test('--host 0.0.0.0: a generated token is printed, and the read API requires it', async () => {
+    const cli = startCli(['serve', '--host', '0.0.0.0', '--grpc-port', '0', '--http-port', '0']);
+    try {
+      const ep = await endpointsOf(cli);
+      const token = await waitFor(
+        () => /Access token: (\S+)/.exec(cli.stdout())?.[1],
+        5000,
+        'the token on stdout',
+      );
+      assert.match(cli.stdout(), /The read API requires the access token/);
+      assert.match(cli.stderr(), /reachable from other machines/);
+      assert.equal((await fetch(`${ep.http}/api/health`)).status, 401);
+      const ok = await fetch(`${ep.http}/api/health`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(ok.status, 200);
+      // Ingest does not need it unless --token-ingest.
+      await sendSpanOverGrpc(ep.grpc, 'cli-test-token');
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+      assert.match(cli.stdout(), /Received 1 spans \(1 accepted/);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  test('STAGELIGHT_TOKEN on loopback guards the read API and is not printed', async () => {
+    const secret = 'env-token-0123456789';
+    const cli = startCli(['serve', '--grpc-port', '0', '--http-port', '0'], {
+      STAGELIGHT_TOKEN: secret,
+    });
+    try {
+      const ep = await endpointsOf(cli);
+      await waitFor(() =>
+        /The read API requires the access token/.test(cli.stdout()) ? true : undefined,
+      );
+      assert.ok(!cli.stdout().includes(secret), 'a token the user gave is not echoed');
+      assert.equal((await fetch(`${ep.http}/api/traces`)).status, 401);
+      const ok = await fetch(`${ep.http}/api/traces`, {
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+  test('--token-ingest: says how exporters send the token; ingest without it is refused', async () => {
+    const cli = startCli([
+      'serve',
+      '--grpc-port',
+      '0',
+      '--http-port',
+      '0',
+      '--token',
+      'ingest-0123456789',
+      '--token-ingest',
+    ]);
+    try {
+      const ep = await endpointsOf(cli);
+      await waitFor(() => (/OTEL_EXPORTER_OTLP_HEADERS=/.test(cli.stdout()) ? true : undefined));
+      assert.match(cli.stdout(), /The read API and OTLP ingest require the access token/);
+      assert.match(cli.stdout(), /OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>/);
+      const post = (headers: Record<string, string>) =>
+        fetch(`${ep.http}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{"resourceSpans":[]}',
+        });
+      assert.equal((await post({})).status, 401);
+      assert.equal((await post({ authorization: 'Bearer ingest-0123456789' })).status, 200);
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
+    } finally {
+      cli.child.kill('SIGKILL');
     }
   });
 });

@@ -127,6 +127,36 @@ describe('stagelight demo (CLI)', { timeout: 150_000 }, () => {
     assert.deepEqual(processesWith(bundles), []);
   });
 
+  test('--endpoint naming the HTTP port of a Stagelight receiver exports to its gRPC port', async () => {
+    // Workers that exit at once: the receiver is chosen before they start, and nothing runs long.
+    const bundles = path.join(tmp, 'broken-endpoint');
+    mkdirSync(bundles, { recursive: true });
+    writeFileSync(path.join(bundles, 'model-runner.js'), 'process.exit(3);\n');
+    writeFileSync(path.join(bundles, 'retrieval-worker.js'), 'process.exit(3);\n');
+    const lines: string[] = [];
+    await assert.rejects(
+      runDemo({
+        requests: 1,
+        modelScale: 0.05,
+        cacheDir: path.join(tmp, 'models'),
+        bundleDir: bundles,
+        endpoint: server.endpoints.http,
+        log: (line) => lines.push(line),
+      }),
+      DemoError,
+    );
+    assert.ok(
+      lines.some((l) =>
+        l.includes(
+          `${server.endpoints.http} is the OTLP/HTTP port of a Stagelight receiver; exporting ` +
+            `to its OTLP/gRPC endpoint ${server.endpoints.grpc}`,
+        ),
+      ),
+      lines.join('\n'),
+    );
+    assert.deepEqual(processesWith(bundles), []);
+  });
+
   test('Ctrl-C stops the load and every process, and still prints what was measured', async () => {
     let sent = false;
     const r = await cli(

@@ -8,17 +8,20 @@
  *   "absent", as in the proto3 JSON mapping;
  * - trace and span ids are hex strings, either case (not base64, unlike plain proto3 JSON);
  * - enums are integers (the proto enum names are accepted too, as the Collector does);
- * - 64-bit integers (times, `intValue`) are decimal strings or JSON numbers; `bytesValue` is
- *   base64 (standard or URL-safe alphabet); `doubleValue` may also be the strings "NaN",
+ * - 64-bit integers (times, `intValue`) are decimal strings or JSON numbers, both read exactly
+ *   (json-exact-integers.ts keeps integer literals of any length exact; a number written with
+ *   a fraction or an exponent is refused past 2^53, where it could not be exact); `bytesValue`
+ *   is base64 (standard or URL-safe alphabet); `doubleValue` may also be the strings "NaN",
  *   "Infinity", "-Infinity" or a decimal number in a string.
  *
  * Error policy: anything structurally wrong (invalid JSON, a field of the wrong JSON type, a
- * time that is not an unsigned integer, an id that is not hex, AnyValue nesting deeper than
- * `JSON_MAX_NESTING`) throws `OtlpJsonError` naming the path of the offending field, and the
- * whole request is refused. Ids that are valid hex but of the wrong length, or all zero, and
- * values nested deeper than the store accepts (`MAX_ANY_VALUE_DEPTH`) but within
- * `JSON_MAX_NESTING`, are encoded as given: the protobuf decoder rejects those spans one by one
- * (partial success), exactly as it would the same request sent as protobuf.
+ * time that is not an unsigned integer, an id that is not hex) throws `OtlpJsonError` naming
+ * the path of the offending field (shortened when long), and the whole request is refused. Ids
+ * that are valid hex but of the wrong length, or all zero, too many attributes, and values
+ * nested deeper than the store accepts (`MAX_ANY_VALUE_DEPTH`), are encoded as given: the
+ * protobuf decoder rejects those spans one by one (partial success), or the spans of a
+ * resource or scope that has them, exactly as it would the same request sent as protobuf.
+ * Values nested deeper than `JSON_MAX_NESTING` are cut there (see it).
  *
  * Cost: one pass over the parsed document, recursion bounded by the fixed message nesting plus
  * `JSON_MAX_NESTING`, so work is linear in the input size (`ProtoWriter` notes the constant).
@@ -27,12 +30,25 @@
 
 import { WireType } from './proto-reader.js';
 import { ProtoWriter } from './proto-writer.js';
+import { markedInteger, parseJsonWithExactIntegers } from './json-exact-integers.js';
+
 /**
- * Hard bound on AnyValue nesting in a JSON request: past it the request is refused whole. It
- * only bounds the converter's recursion; spans nested past the store's own limit
- * (`MAX_ANY_VALUE_DEPTH`, 32) are still rejected, one by one, by the protobuf decoder.
+ * Bound on the converter's recursion into AnyValues. A value nested deeper is cut at this
+ * level (written as an empty AnyValue) instead of converted: it is far past what the store
+ * accepts (`MAX_ANY_VALUE_DEPTH` in span-details.ts, 32), so the protobuf decoder rejects its
+ * span alone, with the same short reason as for the same request in protobuf, and nothing
+ * below the cut is walked. Invariant: JSON_MAX_NESTING > MAX_ANY_VALUE_DEPTH, or a cut value
+ * could be stored (the tests check it).
  */
 export const JSON_MAX_NESTING = 256;
+
+/** Paths longer than this are shortened in messages (they grow with nesting and indexes). */
+const MAX_PATH_IN_MESSAGE = 160;
+
+function shortPath(path: string): string {
+  if (path.length <= MAX_PATH_IN_MESSAGE) return path;
+  return `${path.slice(0, 90)} ... ${path.slice(-60)}`;
+}
 
 /** A structural error in an OTLP/JSON request; `path` locates the field (empty: the root). */
 export class OtlpJsonError extends Error {
@@ -40,10 +56,17 @@ export class OtlpJsonError extends Error {
     readonly path: string,
     readonly problem: string,
   ) {
-    super(path === '' ? problem : `${path}: ${problem}`);
+    super(path === '' ? problem : `${shortPath(path)}: ${problem}`);
     this.name = 'OtlpJsonError';
   }
 }
+
+/**
+ * The marker of the long integers that `parseJsonWithExactIntegers` turned into strings, for the
+ * conversion in progress. Conversion is synchronous, so one module variable serves: set at its
+ * start, cleared at its end.
+ */
+let integerMarker: string | undefined;
 
 type JsonObject = Record<string, unknown>;
 
@@ -88,23 +111,29 @@ export function otlpJsonToProtobuf(body: string | Uint8Array): Uint8Array {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    const parsed = parseJsonWithExactIntegers(text);
+    doc = parsed.value;
+    integerMarker = parsed.marker;
   } catch (e) {
     throw new OtlpJsonError('', `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!isObject(doc)) {
-    throw new OtlpJsonError('', 'expected a JSON object (ExportTraceServiceRequest)');
+  try {
+    if (!isObject(doc)) {
+      throw new OtlpJsonError('', 'expected a JSON object (ExportTraceServiceRequest)');
+    }
+    // Protobuf is usually well under half the size of the JSON (hex ids, decimal times, keys).
+    const w = new ProtoWriter(Math.max(256, text.length >>> 1));
+    const resourceSpans = arrayField(doc, 'resourceSpans', '');
+    for (let i = 0; i < resourceSpans.length; i++) {
+      const path = `resourceSpans[${i}]`;
+      w.openMessage(1);
+      writeResourceSpans(w, elementObject(resourceSpans[i], path), path);
+      w.closeMessage();
+    }
+    return w.finish();
+  } finally {
+    integerMarker = undefined;
   }
-  // Protobuf is usually well under half the size of the JSON (hex ids, decimal times, keys).
-  const w = new ProtoWriter(Math.max(256, text.length >>> 1));
-  const resourceSpans = arrayField(doc, 'resourceSpans', '');
-  for (let i = 0; i < resourceSpans.length; i++) {
-    const path = `resourceSpans[${i}]`;
-    w.openMessage(1);
-    writeResourceSpans(w, elementObject(resourceSpans[i], path), path);
-    w.closeMessage();
-  }
-  return w.finish();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,9 +261,7 @@ const ANY_VALUE_KEYS = [
 
 /** Writes an AnyValue's fields (at most one: it is a oneof). */
 function writeAnyValue(w: ProtoWriter, o: JsonObject, path: string, depth: number): void {
-  if (depth > JSON_MAX_NESTING) {
-    throw new OtlpJsonError(path, `AnyValue nested deeper than ${JSON_MAX_NESTING} levels`);
-  }
+  if (depth > JSON_MAX_NESTING) return; // cut: see JSON_MAX_NESTING
   let which: (typeof ANY_VALUE_KEYS)[number] | undefined;
   for (const key of ANY_VALUE_KEYS) {
     if (o[key] === undefined || o[key] === null) continue;
@@ -248,7 +275,7 @@ function writeAnyValue(w: ProtoWriter, o: JsonObject, path: string, depth: numbe
   // Paths are built only on the way to an error, except below arrays and kvlists.
   switch (which) {
     case 'stringValue':
-      if (typeof v !== 'string') fail(at(path, which), 'expected a string');
+      if (!isString(v)) fail(at(path, which), 'expected a string');
       w.stringField(1, v);
       return;
     case 'boolValue':
@@ -308,6 +335,11 @@ function at(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
+/** A string the client sent (not a long integer that the parser turned into one). */
+function isString(v: unknown): v is string {
+  return typeof v === 'string' && markedInteger(v, integerMarker) === undefined;
+}
+
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -334,7 +366,7 @@ function elementObject(v: unknown, path: string): JsonObject {
 function writeString(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
   const v = o[key];
   if (v === undefined || v === null) return;
-  if (typeof v !== 'string') fail(at(path, key), 'expected a string');
+  if (!isString(v)) fail(at(path, key), 'expected a string');
   if (v !== '') w.stringField(field, v);
 }
 
@@ -395,15 +427,33 @@ function uint32Value(v: unknown, path: string): number {
   return fail(path, 'expected an unsigned 32-bit integer');
 }
 
-/** A uint64 from a decimal string or a JSON number (exact only below 2^53, as JSON goes). */
+/**
+ * A JSON number that reached the converter as a double. Integer literals of more than 15 digits
+ * arrive as marked strings instead (exact); what is left past 2^53 was written with a fraction
+ * or an exponent, and its digits are gone: refused, as the alternative is a silently wrong value.
+ */
+function safeIntegerNumber(v: number, path: string, expected: string): bigint {
+  if (!Number.isInteger(v)) fail(path, expected);
+  if (!Number.isSafeInteger(v)) {
+    fail(
+      path,
+      'a JSON number past 2^53 written with a fraction or exponent is not exact; ' +
+        'send it as a decimal string',
+    );
+  }
+  return BigInt(v);
+}
+
+/** A uint64 from a decimal string or a JSON number. */
 function uint64Value(v: unknown, path: string): bigint {
   let b: bigint | undefined;
   if (typeof v === 'string') {
-    if (!UNSIGNED_DECIMAL.test(v)) fail(path, 'expected an unsigned integer string');
-    b = bigDecimal(v, 20);
+    const s = markedInteger(v, integerMarker) ?? v;
+    if (!UNSIGNED_DECIMAL.test(s)) fail(path, 'expected an unsigned integer string');
+    b = bigDecimal(s, 20);
   } else if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0) fail(path, 'expected an unsigned integer string');
-    b = BigInt(v);
+    if (v < 0) fail(path, 'expected an unsigned integer string');
+    b = safeIntegerNumber(v, path, 'expected an unsigned integer string');
   } else fail(path, 'expected an unsigned integer string');
   if (b === undefined || b > UINT64_MAX) fail(path, 'out of the uint64 range');
   return b;
@@ -413,13 +463,13 @@ function uint64Value(v: unknown, path: string): bigint {
 function int64Value(v: unknown, parent: string, key: string): bigint | number {
   let b: bigint | undefined;
   if (typeof v === 'string') {
-    if (!SIGNED_DECIMAL.test(v)) fail(at(parent, key), 'expected an integer string');
+    const s = markedInteger(v, integerMarker) ?? v;
+    if (!SIGNED_DECIMAL.test(s)) fail(at(parent, key), 'expected an integer string');
     // Up to 15 digits is exact as a double: skip BigInt for the common small values.
-    if (v.length <= 15) return Number(v);
-    b = bigDecimal(v, 20);
+    if (s.length <= 15) return Number(s);
+    b = bigDecimal(s, 20);
   } else if (typeof v === 'number') {
-    if (!Number.isInteger(v)) fail(at(parent, key), 'expected an integer string');
-    b = BigInt(v);
+    b = safeIntegerNumber(v, at(parent, key), 'expected an integer string');
   } else fail(at(parent, key), 'expected an integer string');
   if (b === undefined || b < INT64_MIN || b > INT64_MAX)
     fail(at(parent, key), 'out of the int64 range');
@@ -443,6 +493,9 @@ function bigDecimal(s: string, maxDigits: number): bigint | undefined {
 function doubleValue(v: unknown, parent: string, key: string): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
+    // A long integer literal: the double JSON.parse would have made of it.
+    const digits = markedInteger(v, integerMarker);
+    if (digits !== undefined) return Number(digits);
     if (v === 'NaN') return NaN;
     if (v === 'Infinity') return Infinity;
     if (v === '-Infinity') return -Infinity;

@@ -11,6 +11,8 @@
  *   request/resource/scope level) throws `ProtoDecodeError`: nothing in it is trusted.
  * - A span that is well delimited but invalid (bad ids, end before start, too many attributes,
  *   too deep values, malformed inside) is rejected alone and counted; the rest are accepted.
+ * - A resource or instrumentation scope that is malformed, or has more attributes than a span
+ *   may (`maxAttributesPerSpan`), rejects the spans under it, each counted as above.
  */
 import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
 import {
@@ -25,6 +27,7 @@ import { decodeResource, decodeScope } from './span-details.js';
 
 /** Limits applied per span; a span over any of them is rejected with a reason. */
 export interface DecodeLimits {
+  /** Also the limit of a resource's and a scope's attributes (their spans are rejected). */
   maxAttributesPerSpan: number;
   maxEventsPerSpan: number;
   maxLinksPerSpan: number;
@@ -223,12 +226,17 @@ function decodeResourceSpans(
   }
   let resource: ResourceInfo;
   try {
+    // Counted before the resource is decoded in full, so an oversize one costs a skip-walk.
+    if (countField(r, resStart, resEnd, 1) > limits.maxAttributesPerSpan) {
+      throw new SpanRejection(`resource has more than ${limits.maxAttributesPerSpan} attributes`);
+    }
     resource = cache.resource(r.buf, resStart, resEnd, schemaUrl);
   } catch (e) {
-    if (!(e instanceof ProtoDecodeError)) throw e;
+    if (!(e instanceof ProtoDecodeError || e instanceof SpanRejection)) throw e;
+    const reason = e instanceof SpanRejection ? e.message : `malformed resource: ${e.message}`;
     for (let i = 0; i < scopeSpans.length; i += 2) {
       r.pos = scopeSpans[i]!;
-      rejectAll(r, scopeSpans[i + 1]!, `malformed resource: ${e.message}`, out);
+      rejectAll(r, scopeSpans[i + 1]!, reason, out);
     }
     r.end = outerEnd;
     return;
@@ -273,11 +281,18 @@ function decodeScopeSpans(
   }
   let scope: ScopeInfo;
   try {
+    if (countField(r, scopeStart, scopeEnd, 3) > limits.maxAttributesPerSpan) {
+      throw new SpanRejection(
+        `instrumentation scope has more than ${limits.maxAttributesPerSpan} attributes`,
+      );
+    }
     scope = cache.scope(r.buf, scopeStart, scopeEnd, schemaUrl);
   } catch (e) {
-    if (!(e instanceof ProtoDecodeError)) throw e;
+    if (!(e instanceof ProtoDecodeError || e instanceof SpanRejection)) throw e;
+    const reason =
+      e instanceof SpanRejection ? e.message : `malformed instrumentation scope: ${e.message}`;
     r.pos = start;
-    rejectAll(r, end, `malformed instrumentation scope: ${e.message}`, out);
+    rejectAll(r, end, reason, out);
     r.end = outerEnd;
     return;
   }
@@ -303,6 +318,26 @@ function decodeScopeSpans(
     }
   }
   r.end = outerEnd;
+}
+
+/**
+ * How often field `field` occurs in the message at [start, end) (tags and lengths only); the
+ * reader's position and end are left as they were. Throws `ProtoDecodeError` when malformed.
+ */
+function countField(r: ProtoReader, start: number, end: number, field: number): number {
+  const savedPos = r.pos;
+  const savedEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  let n = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 === field) n++;
+    r.skip(tag & 7);
+  }
+  r.pos = savedPos;
+  r.end = savedEnd;
+  return n;
 }
 
 function reject(out: DecodedBatch, reason: string): void {

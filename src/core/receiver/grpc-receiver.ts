@@ -3,6 +3,11 @@
  * `@grpc/grpc-js`. Messages pass through as raw bytes (identity serializers) to the project's
  * own decoder, so no schema is loaded. grpc-js handles gzip (`grpc-encoding`) and applies the
  * receive limit to the decompressed message, answering RESOURCE_EXHAUSTED.
+ *
+ * Access: where the policy requires the token for ingest, a call must carry the metadata
+ * `authorization: Bearer <token>` (UNAUTHENTICATED otherwise). There is no Host check here:
+ * DNS rebinding needs a browser to send the requests, and browsers cannot speak gRPC (HTTP/2
+ * in cleartext with trailers; grpc-web would need a proxy that this server is not).
  */
 import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
@@ -10,8 +15,9 @@ import type { IngestSink } from './ingest.js';
 import { GrpcCode } from './rpc-status.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { encodeExportResponse } from '../otlp/export.js';
-import { listenWithFallback, type Logger } from './ports.js';
+import { listenWithFallback, probeListen, type Logger } from './ports.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-receiver.js';
+import type { AccessPolicy } from './access.js';
 
 export const EXPORT_METHOD_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -21,6 +27,8 @@ export interface GrpcReceiverOptions {
   sink: IngestSink;
   /** Limit on the decompressed message (default 16 MiB). */
   maxMessageBytes?: number;
+  /** Token rule for ingest (none by default). */
+  access?: AccessPolicy;
   strictPort?: boolean;
   log?: Logger;
 }
@@ -87,6 +95,15 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
   const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
   const handlers: grpc.UntypedServiceImplementation = {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const access = opts.access;
+      if (access?.needsToken('ingest')) {
+        const value = call.metadata.get('authorization')[0];
+        const denial = access.checkToken(typeof value === 'string' ? value : undefined, 'ingest');
+        if (denial !== undefined) {
+          callback({ code: GrpcCode.UNAUTHENTICATED, details: denial.message });
+          return;
+        }
+      }
       try {
         const outcome = opts.sink.ingestProtobuf(call.request, 'grpc');
         const response = encodeExportResponse(
@@ -111,8 +128,12 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
 
   let server: grpc.Server | undefined;
   const port = await listenWithFallback(
-    (p) =>
-      new Promise<number>((resolve, reject) => {
+    async (p) => {
+      // grpc-js logs its own "No address added" line to stderr before it reports a failed bind
+      // to us; a plain TCP probe first finds a taken port or an unusable address silently. (A
+      // port taken between the probe and the bind still fails cleanly, only with that line.)
+      await probeListen(opts.host, p);
+      return new Promise<number>((resolve, reject) => {
         const s = new grpc.Server({
           'grpc.max_receive_message_length': maxMessageBytes,
           'grpc.max_send_message_length': 4 * 1024 * 1024,
@@ -129,11 +150,13 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
             resolve(bound);
           }
         });
-      }),
+      });
+    },
     opts.port,
     'OTLP/gRPC',
     opts.strictPort ?? false,
     opts.log,
+    opts.host,
   );
 
   return {

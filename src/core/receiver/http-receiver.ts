@@ -3,12 +3,23 @@
  * also serves the read API. Responses follow the OTLP/HTTP specification: 200 with an
  * `ExportTraceServiceResponse` (partial success when spans were refused) in the request's
  * encoding; 400/413/415 with a `google.rpc.Status` body naming what was wrong.
+ *
+ * Every request passes the access policy first (access.ts: the Host check against DNS
+ * rebinding, then the token where one is required): 403 or 401. CORS headers are sent on the
+ * ingest route only, for the configured origins; the read API never sends any, so no other
+ * origin can read it from a browser.
+ *
+ * Sockets are bounded (`HttpSocketLimits`): slow headers and slow bodies end in 408 and the
+ * socket is destroyed, idle keep-alive connections close, and past `maxConnections` new
+ * connections are refused, so slow or stuck clients cannot use up the process's descriptors.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HttpError, readBody } from './body.js';
 import type { IngestOutcome, IngestSink } from './ingest.js';
 import { encodeRpcStatus, grpcCodeForHttp } from './rpc-status.js';
+import { AccessPolicy, type AccessDenial } from './access.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { OtlpJsonError } from '../otlp/otlp-json-request.js';
 import { encodeExportResponse, exportResponseJson } from '../otlp/export.js';
@@ -24,6 +35,28 @@ export type RouteHandler = (
   url: URL,
 ) => boolean | Promise<boolean>;
 
+/** Bounds on the HTTP port's sockets. */
+export interface HttpSocketLimits {
+  /** Connections open at once; beyond it new ones are closed at once. */
+  maxConnections: number;
+  /** Time from a connection (or the previous request's end) to the end of the headers: 408. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included: 408. At least `headersTimeoutMs`. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_SOCKET_LIMITS: HttpSocketLimits = {
+  maxConnections: 512,
+  headersTimeoutMs: 15_000,
+  // A 16 MiB export over a slow link fits; a body that dribbles does not.
+  requestTimeoutMs: 60_000,
+  // Longer than the SDKs' 5 s export interval, so that an exporter's next request does not race
+  // the server closing its idle connection (the client would see ECONNRESET).
+  keepAliveTimeoutMs: 30_000,
+};
+
 export interface HttpReceiverOptions {
   host: string;
   port: number;
@@ -33,6 +66,9 @@ export interface HttpReceiverOptions {
   /** Origins allowed to export from a browser; '*' allows any. None by default. */
   corsOrigins?: readonly string[];
   routes?: RouteHandler;
+  /** Host check and token (default: loopback names only, no token). */
+  access?: AccessPolicy;
+  limits?: Partial<HttpSocketLimits>;
   /** When the port is taken: try the next ports (default) or fail. */
   strictPort?: boolean;
   log?: Logger;
@@ -84,9 +120,46 @@ function corsOrigin(req: IncomingMessage, allowed: readonly string[]): string | 
   return allowed.includes(origin) ? origin : undefined;
 }
 
+/** Answers a refused request; the connection closes after it (its body is not wanted). */
+function sendDenial(req: IncomingMessage, res: ServerResponse, denial: AccessDenial): void {
+  req.resume();
+  res.setHeader('connection', 'close');
+  if (denial.status === 401) res.setHeader('www-authenticate', 'Bearer realm="stagelight"');
+  const kind = req.url?.startsWith(TRACES_PATH) ? bodyKind(mediaType(req)) : undefined;
+  sendError(res, denial.status, denial.message, kind);
+}
+
+/** How long a socket that failed gets to take its error response before it is destroyed. */
+const CLIENT_ERROR_GRACE_MS = 500;
+
+/** The raw response to a request that failed before a handler saw it (timeout, bad framing). */
+function clientErrorResponse(err: NodeJS.ErrnoException, limits: HttpSocketLimits): string {
+  let status = '400 Bad Request';
+  let message = `malformed HTTP request (${err.code ?? err.message})`;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = '408 Request Timeout';
+    message =
+      `request too slow: headers must arrive within ${limits.headersTimeoutMs / 1000} s and ` +
+      `the whole request within ${limits.requestTimeoutMs / 1000} s`;
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = '431 Request Header Fields Too Large';
+    message = 'request headers too large';
+  }
+  const body = JSON.stringify({ code: grpcCodeForHttp(Number(status.slice(0, 3))), message });
+  return (
+    `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
 export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<RunningHttpReceiver> {
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cors = opts.corsOrigins ?? [];
+  const access = opts.access ?? new AccessPolicy({ bindHost: opts.host });
+  const limits = { ...DEFAULT_HTTP_SOCKET_LIMITS, ...opts.limits };
+  if (limits.requestTimeoutMs < limits.headersTimeoutMs) {
+    throw new RangeError('requestTimeoutMs must be at least headersTimeoutMs');
+  }
 
   const handleExport = async (req: IncomingMessage, res: ServerResponse) => {
     const kind = bodyKind(mediaType(req));
@@ -132,56 +205,114 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     }
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const handleIngestRoute = (req: IncomingMessage, res: ServerResponse) => {
     const allowOrigin = corsOrigin(req, cors);
     if (allowOrigin !== undefined) {
       res.setHeader('access-control-allow-origin', allowOrigin);
       res.setHeader('vary', 'Origin');
     }
-    if (url.pathname === TRACES_PATH) {
-      if (req.method === 'OPTIONS') {
-        if (allowOrigin === undefined) {
-          res.writeHead(403, { 'content-type': 'text/plain' });
-          res.end('CORS origin not allowed; start the receiver with --cors-origin <origin>');
-          return;
-        }
-        res.writeHead(204, {
-          'access-control-allow-methods': 'POST, OPTIONS',
-          'access-control-allow-headers':
-            req.headers['access-control-request-headers'] ?? 'content-type, content-encoding',
-          'access-control-max-age': '600',
-        });
-        res.end();
+    if (req.method === 'OPTIONS') {
+      // A preflight never carries credentials; the POST that follows is checked.
+      if (allowOrigin === undefined) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('CORS origin not allowed; start the receiver with --cors-origin <origin>');
         return;
       }
-      if (req.method !== 'POST') {
-        req.resume();
-        res.setHeader('allow', 'POST, OPTIONS');
-        sendError(res, 405, `method ${req.method} not allowed on ${TRACES_PATH}; use POST`);
-        return;
-      }
-      void handleExport(req, res);
+      res.writeHead(204, {
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers':
+          req.headers['access-control-request-headers'] ?? 'content-type, content-encoding',
+        'access-control-max-age': '600',
+      });
+      res.end();
       return;
     }
-    Promise.resolve(opts.routes ? opts.routes(req, res, url) : false)
-      .then((handled) => {
-        if (!handled) {
-          req.resume();
-          sendError(res, 404, `no route for ${req.method} ${url.pathname}`);
-        }
-      })
-      .catch((e: unknown) => {
-        opts.log?.error(`read API failed: ${(e as Error).stack ?? e}`);
-        sendError(res, 500, `internal error: ${(e as Error).message}`);
+    const denial = access.checkToken(req.headers.authorization, 'ingest');
+    if (denial !== undefined) {
+      sendDenial(req, res, denial);
+      return;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      res.setHeader('allow', 'POST, OPTIONS');
+      sendError(res, 405, `method ${req.method} not allowed on ${TRACES_PATH}; use POST`);
+      return;
+    }
+    void handleExport(req, res);
+  };
+
+  // The response in progress on each socket, so that a client error (a timeout while the body
+  // arrives) never writes a second status line into a response already started.
+  const inFlight = new WeakMap<Socket, ServerResponse>();
+
+  const server = createServer(
+    {
+      // How often Node checks the two request timeouts (its default, 30 s, would let a 1 s
+      // timeout run for 31 s).
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)),
+      ),
+    },
+    (req, res) => {
+      inFlight.set(req.socket, res);
+      res.once('finish', () => {
+        if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
       });
+      // Before anything else, so that no route can answer a rebinding page.
+      const hostDenial = access.checkHost(req.headers.host);
+      if (hostDenial !== undefined) {
+        sendDenial(req, res, hostDenial);
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === TRACES_PATH) {
+        handleIngestRoute(req, res);
+        return;
+      }
+      // The read API and unknown routes: the token where one is required, and no CORS headers.
+      const denial = access.checkToken(req.headers.authorization, 'read');
+      if (denial !== undefined) {
+        sendDenial(req, res, denial);
+        return;
+      }
+      Promise.resolve(opts.routes ? opts.routes(req, res, url) : false)
+        .then((handled) => {
+          if (!handled) {
+            req.resume();
+            sendError(res, 404, `no route for ${req.method} ${url.pathname}`);
+          }
+        })
+        .catch((e: unknown) => {
+          opts.log?.error(`read API failed: ${(e as Error).stack ?? e}`);
+          sendError(res, 500, `internal error: ${(e as Error).message}`);
+        });
+    },
+  );
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  let lastDropWarning = 0;
+  server.on('drop', () => {
+    const now = Date.now();
+    if (now - lastDropWarning < 10_000) return;
+    lastDropWarning = now;
+    opts.log?.warn(
+      `OTLP/HTTP: ${limits.maxConnections} connections are open; refusing new ones until some close.`,
+    );
   });
-  // Slow or stuck clients cannot hold sockets forever.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 15_000;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  // Invariant: a socket that errs is destroyed within CLIENT_ERROR_GRACE_MS, whether or not its
+  // client reads the response or closes its side. (Ending it only half-closes: a slow client
+  // that keeps its side open would hold the descriptor forever.)
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const res = inFlight.get(socket as Socket);
+    if (err.code === 'ECONNRESET' || !socket.writable || (res !== undefined && res.headersSent)) {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorResponse(err, limits), () => socket.destroy());
+    setTimeout(() => socket.destroy(), CLIENT_ERROR_GRACE_MS).unref();
   });
 
   const port = await listenWithFallback(
@@ -203,6 +334,7 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     'OTLP/HTTP',
     opts.strictPort ?? false,
     opts.log,
+    opts.host,
   );
 
   return {

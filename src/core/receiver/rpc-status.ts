@@ -22,16 +22,20 @@ export function encodeRpcStatus(status: RpcStatus): Buffer {
 export const GrpcCode = {
   OK: 0,
   INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 /** The gRPC code that corresponds to an HTTP status, for `google.rpc.Status` bodies. */
 export function grpcCodeForHttp(status: number): number {
   if (status === 413) return GrpcCode.RESOURCE_EXHAUSTED;
   if (status === 415 || status === 404 || status === 405) return GrpcCode.UNIMPLEMENTED;
+  if (status === 401) return GrpcCode.UNAUTHENTICATED;
+  if (status === 403) return GrpcCode.PERMISSION_DENIED;
   if (status >= 500) return GrpcCode.INTERNAL;
   return GrpcCode.INVALID_ARGUMENT;
 }
