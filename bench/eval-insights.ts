@@ -36,10 +36,15 @@ interface Case {
 }
 
 const top = (r: InsightsReport): Finding | undefined => r.findings[0];
+/** An incident's top finding must be an alarm (a dominant stage at `info` is no diagnosis). */
+const alarm = (r: InsightsReport): Finding | undefined => {
+  const t = top(r);
+  return t !== undefined && t.severity !== 'info' ? t : undefined;
+};
 const alarms = (r: InsightsReport): Finding[] => r.findings.filter((f) => f.severity !== 'info');
 const names = (f: Finding | undefined, stage: string): boolean => f?.stage?.name === stage;
 const reranking = (r: InsightsReport): boolean =>
-  names(top(r), 'reranking') &&
+  names(alarm(r), 'reranking') &&
   ['stage-regression', 'dominant-stage', 'remote-wait'].includes(top(r)!.kind);
 
 export const CASES: readonly Case[] = [
@@ -50,7 +55,7 @@ export const CASES: readonly Case[] = [
     judge: (r) => alarms(r).length === 0,
   },
   {
-    name: 'normal, clocks 50 ms off',
+    name: 'normal+skew50ms',
     scenario: 'normal',
     clockSkewMs: 50,
     expect: 'no finding above info',
@@ -58,7 +63,7 @@ export const CASES: readonly Case[] = [
   },
   { name: 'slow-reranker', scenario: 'slow-reranker', expect: 'reranking', judge: reranking },
   {
-    name: 'slow-reranker, clocks 2 ms off',
+    name: 'slow-reranker+skew2ms',
     scenario: 'slow-reranker',
     clockSkewMs: 2,
     expect: 'reranking',
@@ -68,14 +73,14 @@ export const CASES: readonly Case[] = [
     name: 'queue-backlog',
     scenario: 'queue-backlog',
     expect: 'queueing in retrieval-requests',
-    judge: (r) => top(r)?.kind === 'queueing' && top(r)?.numbers.queue === 'retrieval-requests',
+    judge: (r) => alarm(r)?.kind === 'queueing' && top(r)?.numbers.queue === 'retrieval-requests',
   },
   {
     name: 'degraded-replica',
     scenario: 'degraded-replica',
     expect: 'generation-b',
     judge: (r) => {
-      const t = top(r);
+      const t = alarm(r);
       if (t === undefined) return false;
       if (t.kind === 'bad-instance') return String(t.numbers.value) === 'generation-b';
       return t.kind === 'errors' && /generation-b$/.test(String(t.numbers.cause ?? ''));
@@ -86,7 +91,7 @@ export const CASES: readonly Case[] = [
     scenario: 'errors',
     expect: 'generation errors, cause max_tokens',
     judge: (r) =>
-      top(r)?.kind === 'errors' &&
+      alarm(r)?.kind === 'errors' &&
       names(top(r), 'generation') &&
       String(top(r)?.numbers.cause ?? '').startsWith('gen_ai.request.max_tokens='),
   },
@@ -94,7 +99,7 @@ export const CASES: readonly Case[] = [
     name: 'cold-start',
     scenario: 'cold-start',
     expect: 'cold start (model_load)',
-    judge: (r) => top(r)?.kind === 'cold-start',
+    judge: (r) => alarm(r)?.kind === 'cold-start',
   },
   {
     name: 'model-rollout',

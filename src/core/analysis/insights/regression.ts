@@ -136,13 +136,17 @@ export function movedAttributes(
     const first = entries[0];
     return first !== undefined && first[1] >= 0.5 * total ? first[0] : undefined;
   };
-  const out: Array<{ key: string; was: string; now: string }> = [];
+  const out: Array<{ key: string; was: string; now: string; strength: number }> = [];
   for (const [k, values] of Object.entries(b.attributes)) {
     const now = nowCounts.get(k);
     if (now === undefined || isOutcomeKey(k)) continue;
     const wasTop = top(Object.entries(values));
     const nowTop = top(now);
     if (wasTop === undefined || nowTop === undefined || wasTop === nowTop) continue;
+    // A number that varies from request to request (a size, a count) moved only when its
+    // median moved by half or more; a setting (one value before, another now: a version, a
+    // flag) moved when its value changed, however close the numbers look ("1.0" -> "1.1").
+    const distinct = new Set([...Object.keys(values), ...now.keys()]);
     const nums = (entries: Iterable<[string, number]>) => {
       const list: number[] = [];
       for (const [v, c] of entries) {
@@ -152,17 +156,34 @@ export function movedAttributes(
       }
       return list;
     };
-    const wasNums = nums(Object.entries(values));
-    const nowNums = nums(now);
+    const wasNums = distinct.size >= 3 ? nums(Object.entries(values)) : undefined;
+    const nowNums = distinct.size >= 3 ? nums(now) : undefined;
     if (wasNums !== undefined && nowNums !== undefined) {
       const w = median(wasNums);
       const n = median(nowNums);
-      // A number that moved by less than half is noise in a varying parameter.
       if (Math.abs(n - w) < 0.5 * Math.max(Math.abs(w), 1e-9)) continue;
     }
-    out.push({ key: k, was: wasTop, now: nowTop });
+    // How complete the shift is: the new value's share now, less its share before.
+    const share = (m: Iterable<[string, number]>, v: string) => {
+      let total = 0;
+      let hit = 0;
+      for (const [x, c] of m) {
+        total += c;
+        if (x === v) hit += c;
+      }
+      return total > 0 ? hit / total : 0;
+    };
+    out.push({
+      key: k,
+      was: wasTop,
+      now: nowTop,
+      strength: share(now, nowTop) - share(Object.entries(values), nowTop),
+    });
   }
-  return out.slice(0, 4);
+  return out
+    .sort((a, b) => b.strength - a.strength)
+    .slice(0, 3)
+    .map(({ strength: _s, ...m }) => m);
 }
 
 function* againstBaseline(ctx: InsightContext, baseline: Baseline): Generator<void, Finding[]> {
