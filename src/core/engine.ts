@@ -15,7 +15,8 @@ import { spansToProtobuf } from './otlp/export.js';
 import { attributeValue, decodeSpanJson, spanAttributes } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
-import type { Forwarder } from './receiver/forwarder.js';
+import { Forwarder, type ForwardOptions } from './receiver/forwarder.js';
+import { MemoryForwardQueue } from './receiver/forward-memory-queue.js';
 import { TraceStore, type StoreChange, type TraceEntry } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
 import { analyzeTrace, type TraceAnalysis } from './analysis/analyze-trace.js';
@@ -45,7 +46,8 @@ export interface EngineOptions {
   /** A trace is analysed for the statistics once no span arrived for this long (default 1 s). */
   settleMs?: number;
   limits?: Partial<DecodeLimits>;
-  forwarder?: Forwarder;
+  /** Forward every accepted batch upstream, from a bounded memory queue (`receiver/forwarder.ts`). */
+  forward?: ForwardOptions;
   /** Change events within this many ms are merged (default 25). */
   coalesceMs?: number;
   /**
@@ -88,6 +90,8 @@ export class TraceEngine implements IngestSink {
   };
   /** What the persistence log held at start; undefined without `dataDir`. */
   replayReport: ReplayReport | undefined;
+  /** Upstream forwarding, when `forward` was given. */
+  forwarder: Forwarder | undefined;
 
   private readonly cache = new DecodeCache();
   private readonly limits: DecodeLimits;
@@ -145,6 +149,12 @@ export class TraceEngine implements IngestSink {
       // Everything replayed is settled history: analyse it now (a cutoff in the future).
       engine.analyzeSettled(-Infinity);
     }
+    if (opts.forward) {
+      engine.forwarder = new Forwarder(new MemoryForwardQueue(), {
+        log: opts.log,
+        ...opts.forward,
+      });
+    }
     return engine;
   }
 
@@ -160,8 +170,12 @@ export class TraceEngine implements IngestSink {
     this.counters.rejectedSpans += batch.rejected;
     if (batch.spans.length > 0) {
       const accepted = this.apply(batch.spans);
-      if (accepted > 0) this.persist(bytes);
-      this.opts.forwarder?.enqueue(bytes);
+      // What is forwarded is what is logged: batches with new spans. One whose spans were all
+      // duplicates (an exporter's retry) went upstream with its first copy.
+      if (accepted > 0) {
+        const logged = this.persist(bytes);
+        this.forwarder?.offer(bytes, logged);
+      }
     }
     return {
       accepted: batch.spans.length,
@@ -195,19 +209,30 @@ export class TraceEngine implements IngestSink {
     return result.accepted;
   }
 
-  private persist(bytes: Uint8Array): void {
-    if (this.log === undefined) return;
+  /** Appends to the log, compacting it when due; whether the batch is now in the log. */
+  private persist(bytes: Uint8Array): boolean {
+    if (this.log === undefined) return false;
     try {
       this.log.append(bytes);
+    } catch (e) {
+      this.persistFailed(e);
+      return false;
+    }
+    try {
       const min = this.opts.compactMinBytes ?? COMPACT_MIN_BYTES;
       if (this.log.sizeBytes > Math.max(min, 2 * this.store.rawBytes)) this.compact();
     } catch (e) {
-      this.counters.persistErrors++;
-      if (this.counters.persistErrors === 1 || this.counters.persistErrors % 1000 === 0) {
-        this.opts.log?.error(
-          `persistence log: ${(e as Error).message} (traces are still received and held in memory)`,
-        );
-      }
+      this.persistFailed(e);
+    }
+    return true;
+  }
+
+  private persistFailed(e: unknown): void {
+    this.counters.persistErrors++;
+    if (this.counters.persistErrors === 1 || this.counters.persistErrors % 1000 === 0) {
+      this.opts.log?.error(
+        `persistence log: ${(e as Error).message} (traces are still received and held in memory)`,
+      );
     }
   }
 
@@ -348,7 +373,7 @@ export class TraceEngine implements IngestSink {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.store.flush();
-    this.opts.forwarder?.close();
+    await this.forwarder?.close();
     // A log much larger than what is held would replay traces that were evicted, and the
     // replay could then keep a different set: rewrite it to exactly what is held.
     if (this.log !== undefined && this.log.sizeBytes > 1.5 * this.store.rawBytes + 1024 * 1024) {

@@ -104,6 +104,8 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         spansPerSecond: Math.round(engine.spansPerSecond),
         evicted: store.evicted,
         counters: engine.counters,
+        // null when not forwarding; otherwise its state, what is pending and what was lost.
+        forwarder: engine.forwarder?.status() ?? null,
       });
       return true;
     }
