@@ -29,7 +29,12 @@ serve options:
   --max-spans <n>           span budget of the store (default 200000)
   --max-body-mib <n>        largest accepted request after decompression (default 16)
   --forward <url>           also send every accepted batch to this OTLP/HTTP endpoint
-                            (a collector, Tempo, Jaeger); e.g. http://localhost:5318
+                            (a collector, Tempo, Jaeger); e.g. http://localhost:5318. With
+                            --data it reads them from the span log: nothing accepted is lost
+                            while the upstream is down, and it resumes after a restart
+  --max-forward-mib <n>     most data kept for a down upstream before the oldest is dropped
+                            (and counted): on disk with --data (default 512), in memory
+                            without (default 64)
   --cors-origin <origin>    allow browser exporters from this origin (repeatable; '*' = any;
                             none by default)
   --stats-window <s>        window of the per-stage statistics in seconds (default 300)
@@ -81,6 +86,7 @@ async function serve(argv: string[]): Promise<number> {
       'max-spans': { type: 'string' },
       'max-body-mib': { type: 'string' },
       forward: { type: 'string' },
+      'max-forward-mib': { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
       'stats-window': { type: 'string' },
       'exit-when-idle': { type: 'string' },
@@ -98,6 +104,10 @@ async function serve(argv: string[]): Promise<number> {
   const maxBodyMib = numberOption(values['max-body-mib'], 'max-body-mib', 0.001);
   const statsWindow = numberOption(values['stats-window'], 'stats-window', 1);
   const idle = numberOption(values['exit-when-idle'], 'exit-when-idle', 0.1);
+  const maxForwardMib = numberOption(values['max-forward-mib'], 'max-forward-mib', 1);
+  if (maxForwardMib !== undefined && values.forward === undefined) {
+    throw new UsageError('--max-forward-mib only applies with --forward <url>');
+  }
   if (values.forward !== undefined) {
     try {
       forwardUrl(values.forward);
@@ -115,6 +125,10 @@ async function serve(argv: string[]): Promise<number> {
     maxSpans: intOption(values['max-spans'], 'max-spans', 1, 100_000_000),
     maxBodyBytes: maxBodyMib === undefined ? undefined : Math.round(maxBodyMib * 1024 * 1024),
     forwardUrl: values.forward,
+    forward:
+      maxForwardMib === undefined
+        ? undefined
+        : { maxPendingBytes: Math.round(maxForwardMib * 1024 * 1024) },
     corsOrigins: values['cors-origin'],
     statsWindowMs: statsWindow === undefined ? undefined : statsWindow * 1000,
     version: VERSION,
@@ -137,7 +151,16 @@ async function serve(argv: string[]): Promise<number> {
 Point your exporter at it:
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
-  if (server.forwarder) log.info(`Forwarding every accepted batch to ${server.forwarder.url}`);
+  if (server.forwarder) {
+    const f = server.forwarder.status();
+    const budget = `${Math.round(f.maxPendingBytes / (1024 * 1024))} MiB`;
+    log.info(
+      `Forwarding every accepted batch to ${f.url} ` +
+        (f.mode === 'log'
+          ? `from the span log (kept while it is down, up to ${budget}; ${f.pendingRecords} batches pending)`
+          : `from memory (up to ${budget} held while it is down; use --data to keep them on disk)`),
+    );
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -198,6 +198,11 @@ describe('stagelight help, version and usage errors', () => {
     [['--max-spans', 'abc'], /--max-spans must be an integer .*got "abc"/],
     [['--forward', 'ftp://x'], /--forward needs an http\(s\) URL, got "ftp:\/\/x"/],
     [['--exit-when-idle', 'soon'], /--exit-when-idle must be a number/],
+    [['--max-forward-mib', '64'], /--max-forward-mib only applies with --forward <url>/],
+    [
+      ['--forward', 'http://127.0.0.1:9', '--max-forward-mib', '0'],
+      /--max-forward-mib must be a number of at least 1, got "0"/,
+    ],
   ];
   for (const [args, message] of badValues) {
     test(`serve ${args.join(' ')} exits 2 with a clear message`, async () => {
