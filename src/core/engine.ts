@@ -15,7 +15,13 @@ import { spansToProtobuf } from './otlp/export.js';
 import { attributeValue, decodeSpanJson, spanAttributes } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
-import { Forwarder, type ForwardOptions } from './receiver/forwarder.js';
+import { Forwarder, forwardUrl, type ForwardOptions } from './receiver/forwarder.js';
+import {
+  ForwardCursorWriter,
+  FORWARD_CURSOR_FILE,
+  ResumePoint,
+} from './receiver/forward-cursor.js';
+import { SpanLogForwardSource } from './receiver/forward-log-source.js';
 import { MemoryForwardQueue } from './receiver/forward-memory-queue.js';
 import { TraceStore, type StoreChange, type TraceEntry } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
@@ -46,7 +52,10 @@ export interface EngineOptions {
   /** A trace is analysed for the statistics once no span arrived for this long (default 1 s). */
   settleMs?: number;
   limits?: Partial<DecodeLimits>;
-  /** Forward every accepted batch upstream, from a bounded memory queue (`receiver/forwarder.ts`). */
+  /**
+   * Forward every accepted batch upstream: read from the persistence log with `dataDir` (durable,
+   * resumes after a restart), from a bounded memory queue without. See `receiver/forwarder.ts`.
+   */
   forward?: ForwardOptions;
   /** Change events within this many ms are merged (default 25). */
   coalesceMs?: number;
@@ -97,6 +106,8 @@ export class TraceEngine implements IngestSink {
   private readonly limits: DecodeLimits;
   private readonly settleMs: number;
   private log: SpanLog | undefined;
+  /** The forwarder's reader of `log`: compaction keeps what it has not forwarded. */
+  private forwardTail: SpanLogForwardSource | undefined;
   private readonly dirty = new Set<TraceEntry>();
   private readonly analysisCache = new WeakMap<
     TraceEntry,
@@ -133,11 +144,17 @@ export class TraceEngine implements IngestSink {
   /** Creates an engine, replaying the persistence log when `dataDir` is given. */
   static async open(opts: EngineOptions = {}): Promise<TraceEngine> {
     const engine = new TraceEngine(opts);
+    const forward = opts.forward && { log: opts.log, ...opts.forward };
     if (opts.dataDir !== undefined) {
       const file = path.join(opts.dataDir, LOG_FILE_NAME);
+      // Where forwarding resumes is counted during replay, so the log is read once.
+      const url = forward && forwardUrl(forward.url);
+      const resume = url === undefined ? undefined : ResumePoint.load(opts.dataDir, url);
       const { log, report } = await SpanLog.open(file, {
-        onRecord: (payload) =>
-          engine.apply(decodeTraceRequest(payload, engine.cache, engine.limits).spans),
+        onRecord: (payload, offset) => {
+          resume?.observe(offset);
+          engine.apply(decodeTraceRequest(payload, engine.cache, engine.limits).spans);
+        },
       });
       engine.log = log;
       engine.replayReport = report;
@@ -148,12 +165,15 @@ export class TraceEngine implements IngestSink {
       }
       // Everything replayed is settled history: analyse it now (a cutoff in the future).
       engine.analyzeSettled(-Infinity);
+      if (resume !== undefined && url !== undefined) {
+        const start = resume.resolve(log, file);
+        if (start.note !== undefined) opts.log?.[start.note.level](start.note.message);
+        const cursor = new ForwardCursorWriter(path.join(opts.dataDir, FORWARD_CURSOR_FILE), url);
+        engine.forwardTail = new SpanLogForwardSource(log, cursor, start, opts.log);
+      }
     }
-    if (opts.forward) {
-      engine.forwarder = new Forwarder(new MemoryForwardQueue(), {
-        log: opts.log,
-        ...opts.forward,
-      });
+    if (forward) {
+      engine.forwarder = new Forwarder(engine.forwardTail ?? new MemoryForwardQueue(), forward);
     }
     return engine;
   }
@@ -220,11 +240,26 @@ export class TraceEngine implements IngestSink {
     }
     try {
       const min = this.opts.compactMinBytes ?? COMPACT_MIN_BYTES;
-      if (this.log.sizeBytes > Math.max(min, 2 * this.store.rawBytes)) this.compact();
+      if (this.compactionDue(Math.max(min, 2 * this.store.rawBytes))) this.compact();
     } catch (e) {
       this.persistFailed(e);
     }
     return true;
+  }
+
+  /**
+   * Whether a rewrite is worth it: the log's forwarded part (all of it without forwarding) is
+   * over `threshold`, and what a rewrite reclaims is at least the unforwarded tail it has to
+   * copy. The last rule defers compaction while the forwarder lags (an outage, or catching up
+   * after one), so a long tail is copied a bounded number of times rather than at every
+   * threshold crossing; the log then stays under about the threshold plus twice the tail, which
+   * the forwarder bounds by its `maxPendingBytes`.
+   */
+  private compactionDue(threshold: number): boolean {
+    const log = this.log!;
+    const forwarded = this.forwardTail?.forwardedBytes ?? log.sizeBytes;
+    const tail = this.forwardTail?.tailBytes ?? 0;
+    return forwarded > threshold && forwarded - this.store.rawBytes >= tail;
   }
 
   private persistFailed(e: unknown): void {
@@ -236,10 +271,20 @@ export class TraceEngine implements IngestSink {
     }
   }
 
-  /** Rewrites the persistence log with exactly what the store holds now. */
+  /**
+   * Rewrites the persistence log with exactly what the store holds now, followed (when
+   * forwarding from the log) by every record the upstream does not have yet: evicted spans leave
+   * the log only once forwarded. Replay deduplicates the spans that are in both parts.
+   */
   compact(): void {
-    if (this.log === undefined) return;
-    this.log.rewrite(this.chunks());
+    this.rewriteLog(this.chunks());
+  }
+
+  private rewriteLog(payloads: Iterable<Uint8Array>): void {
+    const log = this.log;
+    if (log === undefined) return;
+    if (this.forwardTail === undefined) log.rewrite(payloads);
+    else this.forwardTail.rewriteKeepingTail((keep) => log.rewrite(payloads, keep));
   }
 
   private *chunks(): Iterable<Uint8Array> {
@@ -367,16 +412,18 @@ export class TraceEngine implements IngestSink {
     this.store.clear();
     this.stats.clear();
     this.dirty.clear();
-    if (this.log !== undefined) this.log.rewrite([]);
+    // Clearing the local view does not take back what was accepted: the tail is still forwarded.
+    this.rewriteLog([]);
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.store.flush();
+    // First, so that the cursor it saves is the one compaction keeps the tail from.
     await this.forwarder?.close();
     // A log much larger than what is held would replay traces that were evicted, and the
     // replay could then keep a different set: rewrite it to exactly what is held.
-    if (this.log !== undefined && this.log.sizeBytes > 1.5 * this.store.rawBytes + 1024 * 1024) {
+    if (this.log !== undefined && this.compactionDue(1.5 * this.store.rawBytes + 1024 * 1024)) {
       try {
         this.compact();
       } catch (e) {
