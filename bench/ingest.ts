@@ -710,7 +710,6 @@ alone; \`--cpu-prof=DIR\` writes a CPU profile of each Stagelight receiver proce
 ${DOCS_END}`;
 }
 
-
 async function main(): Promise<void> {
   const script = path.resolve(process.argv[1]!);
   const root = path.resolve(path.dirname(script), '..');
@@ -741,7 +740,11 @@ async function main(): Promise<void> {
   const summary = summarize(results, opts);
   console.log(`\nMedians of ${opts.runs} runs:\n${table(summary)}`);
   if (opts.docs) {
-    const file = writeBenchSection(root, 'ingest', docsSection(summary, results, opts, bytesPerBatch, machineLine));
+    const file = writeBenchSection(
+      root,
+      'ingest',
+      docsSection(summary, results, opts, bytesPerBatch, machineLine),
+    );
     console.log(`wrote ${path.relative(root, file)}`);
   }
   console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);

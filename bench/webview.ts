@@ -242,7 +242,6 @@ async function live(
   return { delays, spansSent: seq, seconds, updates };
 }
 
-
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
   const args = process.argv.slice(2);

@@ -94,7 +94,8 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   'model-rollout': {
     ...base,
     name: 'model-rollout',
-    description: 'reranker v1.1 rolls out (three passes per pair): reranking slower, model.version moved',
+    description:
+      'reranker v1.1 rolls out (three passes per pair): reranking slower, model.version moved',
     rerankerVersion: '1.1',
   },
 };

@@ -84,7 +84,10 @@ export function startTracing(opts: TracingOptions): Tracing {
     ],
   });
   return {
-    tracer: new PreciseTracer(provider.getTracer('stagelight-demo', '1.0.0'), opts.clockOffsetMs ?? 0),
+    tracer: new PreciseTracer(
+      provider.getTracer('stagelight-demo', '1.0.0'),
+      opts.clockOffsetMs ?? 0,
+    ),
     shutdown: () => provider.shutdown(),
   };
 }
@@ -113,7 +116,11 @@ class PreciseTracer implements Tracer {
   }
 
   startSpan(name: string, options: SpanOptions = {}, ctx?: Context): Span {
-    const span = this.inner.startSpan(name, { ...options, startTime: this.shift(options.startTime) }, ctx);
+    const span = this.inner.startSpan(
+      name,
+      { ...options, startTime: this.shift(options.startTime) },
+      ctx,
+    );
     const end = span.end.bind(span);
     span.end = (endTime?: TimeInput) => end(this.shift(endTime));
     return span;

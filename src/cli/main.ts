@@ -42,7 +42,12 @@ serve options:
   --max-body-mib <n>        largest accepted request after decompression, in MiB (default 16,
                             at most ${MAX_BODY_MIB})
   --forward <url>           also send every accepted batch to this OTLP/HTTP endpoint
-                            (a collector, Tempo, Jaeger); e.g. http://localhost:5318
+                            (a collector, Tempo, Jaeger); e.g. http://localhost:5318. With
+                            --data it reads them from the span log: nothing accepted is lost
+                            while the upstream is down, and it resumes after a restart
+  --max-forward-mib <n>     most data kept for a down upstream before the oldest is dropped
+                            (and counted): on disk with --data (default 512), in memory
+                            without (default 64)
   --cors-origin <origin>    allow browser exporters from this origin to post to /v1/traces
                             (repeatable; '*' = any; none by default; never the read API)
   --allow-host <name>       also answer HTTP requests whose Host is <name> (repeatable); by
@@ -65,9 +70,14 @@ Read API (on the HTTP port):
   GET /api/traces/{traceId}/critical-path
   GET /api/traces/{traceId}/explain         stages against the typical trace
   GET /api/stats                            per-stage count, errors, p50/p95/p99
-  GET /api/insights                         diagnoses, most important first; what-ifs
+  GET /api/insights?fresh=                  diagnoses of the latest run, most important first;
+                                            what-ifs (fresh=true: with every span received)
   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
                                             what a sampling policy would keep
+  GET /api/baseline                         what the diagnoses compare against, or null
+  POST /api/baseline                        pin one: {"label": ..., "traceIds": [...]} (JSON;
+                                            without traceIds, the latest run)
+  DELETE /api/baseline
 `;
 
 class UsageError extends Error {}
@@ -160,6 +170,7 @@ async function serve(argv: string[]): Promise<number> {
       'max-spans': { type: 'string' },
       'max-body-mib': { type: 'string' },
       forward: { type: 'string' },
+      'max-forward-mib': { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
       'allow-host': { type: 'string', multiple: true },
       token: { type: 'string' },
@@ -180,6 +191,10 @@ async function serve(argv: string[]): Promise<number> {
   const maxBodyMib = numberOption(values['max-body-mib'], 'max-body-mib', 0.001, MAX_BODY_MIB);
   const statsWindow = numberOption(values['stats-window'], 'stats-window', 1);
   const idle = numberOption(values['exit-when-idle'], 'exit-when-idle', 0.1);
+  const maxForwardMib = numberOption(values['max-forward-mib'], 'max-forward-mib', 1);
+  if (maxForwardMib !== undefined && values.forward === undefined) {
+    throw new UsageError('--max-forward-mib only applies with --forward <url>');
+  }
   if (values.forward !== undefined) {
     try {
       forwardUrl(values.forward);
@@ -199,6 +214,10 @@ async function serve(argv: string[]): Promise<number> {
     maxSpans: intOption(values['max-spans'], 'max-spans', 1, 100_000_000),
     maxBodyBytes: maxBodyMib === undefined ? undefined : Math.round(maxBodyMib * 1024 * 1024),
     forwardUrl: values.forward,
+    forward:
+      maxForwardMib === undefined
+        ? undefined
+        : { maxPendingBytes: Math.round(maxForwardMib * 1024 * 1024) },
     corsOrigins: values['cors-origin'],
     allowedHosts,
     accessToken,
@@ -222,7 +241,16 @@ Point your exporter at it:
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
   OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
   reportAccess(server, host, log);
-  if (server.forwarder) log.info(`Forwarding every accepted batch to ${server.forwarder.url}`);
+  if (server.forwarder) {
+    const f = server.forwarder.status();
+    const budget = `${Math.round(f.maxPendingBytes / (1024 * 1024))} MiB`;
+    log.info(
+      `Forwarding every accepted batch to ${f.url} ` +
+        (f.mode === 'log'
+          ? `from the span log (kept while it is down, up to ${budget}; ${f.pendingRecords} batches pending)`
+          : `from memory (up to ${budget} held while it is down; use --data to keep them on disk)`),
+    );
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

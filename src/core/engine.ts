@@ -15,7 +15,14 @@ import { spansToProtobuf } from './otlp/export.js';
 import { attributeValue, decodeSpanJson, spanAttributes } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
-import type { Forwarder } from './receiver/forwarder.js';
+import { Forwarder, forwardUrl, type ForwardOptions } from './receiver/forwarder.js';
+import {
+  ForwardCursorWriter,
+  FORWARD_CURSOR_FILE,
+  ResumePoint,
+} from './receiver/forward-cursor.js';
+import { SpanLogForwardSource } from './receiver/forward-log-source.js';
+import { MemoryForwardQueue } from './receiver/forward-memory-queue.js';
 import { TraceStore, type StoreChange } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
 import type { TraceAnalysis } from './analysis/analyze-trace.js';
@@ -45,7 +52,11 @@ export interface EngineOptions {
   /** A pause in traffic this long starts a new run for the insights (default 30 s). */
   runGapMs?: number;
   limits?: Partial<DecodeLimits>;
-  forwarder?: Forwarder;
+  /**
+   * Forward every accepted batch upstream: read from the persistence log with `dataDir` (durable,
+   * resumes after a restart), from a bounded memory queue without. See `receiver/forwarder.ts`.
+   */
+  forward?: ForwardOptions;
   /** Change events within this many ms are merged (default 25). */
   coalesceMs?: number;
   /**
@@ -89,6 +100,8 @@ export class TraceEngine implements IngestSink {
   };
   /** What the persistence log held at start; undefined without `dataDir`. */
   replayReport: ReplayReport | undefined;
+  /** Upstream forwarding, when `forward` was given. */
+  forwarder: Forwarder | undefined;
 
   /** Per-trace analysis, statistics feeding and insights, off the ingest path. */
   readonly analysis: AnalysisService;
@@ -96,6 +109,8 @@ export class TraceEngine implements IngestSink {
   private readonly cache = new DecodeCache();
   private readonly limits: DecodeLimits;
   private log: SpanLog | undefined;
+  /** The forwarder's reader of `log`: compaction keeps what it has not forwarded. */
+  private forwardTail: SpanLogForwardSource | undefined;
   private rate = { windowStart: Date.now(), count: 0, perSecond: 0 };
   private readonly listeners = new Set<(c: EngineChange) => void>();
 
@@ -140,11 +155,17 @@ export class TraceEngine implements IngestSink {
   /** Creates an engine, replaying the persistence log when `dataDir` is given. */
   static async open(opts: EngineOptions = {}): Promise<TraceEngine> {
     const engine = new TraceEngine(opts);
+    const forward = opts.forward && { log: opts.log, ...opts.forward };
     if (opts.dataDir !== undefined) {
       const file = path.join(opts.dataDir, LOG_FILE_NAME);
+      // Where forwarding resumes is counted during replay, so the log is read once.
+      const url = forward && forwardUrl(forward.url);
+      const resume = url === undefined ? undefined : ResumePoint.load(opts.dataDir, url);
       const { log, report } = await SpanLog.open(file, {
-        onRecord: (payload) =>
-          engine.apply(decodeTraceRequest(payload, engine.cache, engine.limits).spans),
+        onRecord: (payload, offset) => {
+          resume?.observe(offset);
+          engine.apply(decodeTraceRequest(payload, engine.cache, engine.limits).spans);
+        },
       });
       engine.log = log;
       engine.replayReport = report;
@@ -155,6 +176,15 @@ export class TraceEngine implements IngestSink {
           `persistence log ${file}: skipped ${c.length} corrupt bytes at offset ${c.offset} (${c.reason})`,
         );
       }
+      if (resume !== undefined && url !== undefined) {
+        const start = resume.resolve(log, file);
+        if (start.note !== undefined) opts.log?.[start.note.level](start.note.message);
+        const cursor = new ForwardCursorWriter(path.join(opts.dataDir, FORWARD_CURSOR_FILE), url);
+        engine.forwardTail = new SpanLogForwardSource(log, cursor, start, opts.log);
+      }
+    }
+    if (forward) {
+      engine.forwarder = new Forwarder(engine.forwardTail ?? new MemoryForwardQueue(), forward);
     }
     return engine;
   }
@@ -171,8 +201,12 @@ export class TraceEngine implements IngestSink {
     this.counters.rejectedSpans += batch.rejected;
     if (batch.spans.length > 0) {
       const accepted = this.apply(batch.spans);
-      if (accepted > 0) this.persist(bytes);
-      this.opts.forwarder?.enqueue(bytes);
+      // What is forwarded is what is logged: batches with new spans. One whose spans were all
+      // duplicates (an exporter's retry) went upstream with its first copy.
+      if (accepted > 0) {
+        const logged = this.persist(bytes);
+        this.forwarder?.offer(bytes, logged);
+      }
     }
     return {
       accepted: batch.spans.length,
@@ -206,26 +240,62 @@ export class TraceEngine implements IngestSink {
     return result.accepted;
   }
 
-  private persist(bytes: Uint8Array): void {
-    if (this.log === undefined) return;
+  /** Appends to the log, compacting it when due; whether the batch is now in the log. */
+  private persist(bytes: Uint8Array): boolean {
+    if (this.log === undefined) return false;
     try {
       this.log.append(bytes);
-      const min = this.opts.compactMinBytes ?? COMPACT_MIN_BYTES;
-      if (this.log.sizeBytes > Math.max(min, 2 * this.store.rawBytes)) this.compact();
     } catch (e) {
-      this.counters.persistErrors++;
-      if (this.counters.persistErrors === 1 || this.counters.persistErrors % 1000 === 0) {
-        this.opts.log?.error(
-          `persistence log: ${(e as Error).message} (traces are still received and held in memory)`,
-        );
-      }
+      this.persistFailed(e);
+      return false;
+    }
+    try {
+      const min = this.opts.compactMinBytes ?? COMPACT_MIN_BYTES;
+      if (this.compactionDue(Math.max(min, 2 * this.store.rawBytes))) this.compact();
+    } catch (e) {
+      this.persistFailed(e);
+    }
+    return true;
+  }
+
+  /**
+   * Whether a rewrite is worth it: the log's forwarded part (all of it without forwarding) is
+   * over `threshold`, and what a rewrite reclaims is at least the unforwarded tail it has to
+   * copy. The last rule defers compaction while the forwarder lags (an outage, or catching up
+   * after one), so a long tail is copied a bounded number of times rather than at every
+   * threshold crossing; the log then stays under about the threshold plus twice the tail, which
+   * the forwarder bounds by its `maxPendingBytes`.
+   */
+  private compactionDue(threshold: number): boolean {
+    const log = this.log!;
+    const forwarded = this.forwardTail?.forwardedBytes ?? log.sizeBytes;
+    const tail = this.forwardTail?.tailBytes ?? 0;
+    return forwarded > threshold && forwarded - this.store.rawBytes >= tail;
+  }
+
+  private persistFailed(e: unknown): void {
+    this.counters.persistErrors++;
+    if (this.counters.persistErrors === 1 || this.counters.persistErrors % 1000 === 0) {
+      this.opts.log?.error(
+        `persistence log: ${(e as Error).message} (traces are still received and held in memory)`,
+      );
     }
   }
 
-  /** Rewrites the persistence log with exactly what the store holds now. */
+  /**
+   * Rewrites the persistence log with exactly what the store holds now, followed (when
+   * forwarding from the log) by every record the upstream does not have yet: evicted spans leave
+   * the log only once forwarded. Replay deduplicates the spans that are in both parts.
+   */
   compact(): void {
-    if (this.log === undefined) return;
-    this.log.rewrite(this.chunks());
+    this.rewriteLog(this.chunks());
+  }
+
+  private rewriteLog(payloads: Iterable<Uint8Array>): void {
+    const log = this.log;
+    if (log === undefined) return;
+    if (this.forwardTail === undefined) log.rewrite(payloads);
+    else this.forwardTail.rewriteKeepingTail((keep) => log.rewrite(payloads, keep));
   }
 
   private *chunks(): Iterable<Uint8Array> {
@@ -326,16 +396,18 @@ export class TraceEngine implements IngestSink {
     this.store.clear();
     this.stats.clear();
     this.analysis.clear();
-    if (this.log !== undefined) this.log.rewrite([]);
+    // Clearing the local view does not take back what was accepted: the tail is still forwarded.
+    this.rewriteLog([]);
   }
 
   async close(): Promise<void> {
     this.analysis.close();
     this.store.flush();
-    this.opts.forwarder?.close();
+    // First, so that the cursor it saves is the one compaction keeps the tail from.
+    await this.forwarder?.close();
     // A log much larger than what is held would replay traces that were evicted, and the
     // replay could then keep a different set: rewrite it to exactly what is held.
-    if (this.log !== undefined && this.log.sizeBytes > 1.5 * this.store.rawBytes + 1024 * 1024) {
+    if (this.log !== undefined && this.compactionDue(1.5 * this.store.rawBytes + 1024 * 1024)) {
       try {
         this.compact();
       } catch (e) {

@@ -17,7 +17,7 @@ import {
   type RunningHttpReceiver,
 } from './receiver/http-receiver.js';
 import { AccessPolicy, generateToken, isLoopbackBindAddress } from './receiver/access.js';
-import { Forwarder } from './receiver/forwarder.js';
+import { forwardUrl, type Forwarder, type ForwardOptions } from './receiver/forwarder.js';
 import { createReadApi } from './api/read-api.js';
 import type { Logger } from './receiver/ports.js';
 
@@ -25,7 +25,7 @@ export const DEFAULT_GRPC_PORT = 4317;
 export const DEFAULT_HTTP_PORT = 4318;
 export const LOOPBACK = '127.0.0.1';
 
-export interface ServerOptions extends Omit<EngineOptions, 'forwarder' | 'log'> {
+export interface ServerOptions extends Omit<EngineOptions, 'forward' | 'log'> {
   /** Bind address; loopback unless the user asks otherwise. */
   host?: string;
   grpcPort?: number;
@@ -48,6 +48,8 @@ export interface ServerOptions extends Omit<EngineOptions, 'forwarder' | 'log'> 
   httpLimits?: Partial<HttpSocketLimits>;
   /** Upstream OTLP/HTTP URL to forward every accepted batch to. */
   forwardUrl?: string;
+  /** How to forward (budget, requests in flight, backoff); used with `forwardUrl`. */
+  forward?: Omit<ForwardOptions, 'url' | 'log'>;
   version?: string;
   log?: Logger;
 }
@@ -99,10 +101,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     token,
     tokenForIngest,
   });
-  const forwarder = opts.forwardUrl
-    ? new Forwarder({ url: opts.forwardUrl, log: opts.log })
-    : undefined;
-  const engine = await TraceEngine.open({ ...opts, forwarder, log: opts.log });
+  // Checked before the engine opens its log, so a bad URL leaves nothing half open.
+  if (opts.forwardUrl) forwardUrl(opts.forwardUrl);
+  const engine = await TraceEngine.open({
+    ...opts,
+    forward: opts.forwardUrl ? { ...opts.forward, url: opts.forwardUrl } : undefined,
+    log: opts.log,
+  });
+  const forwarder = engine.forwarder;
   const startedAt = Date.now();
   let endpoints: Endpoints | undefined;
   let grpc: RunningGrpcReceiver | undefined;

@@ -10,6 +10,8 @@ export interface ReceiverSettings {
   readonly httpPort: number;
   readonly maxSpans: number;
   readonly startOnStartup: boolean;
+  /** Upstream OTLP/HTTP endpoint to forward to; '' for none. */
+  readonly forwardUrl: string;
 }
 
 export interface LensSettings {
@@ -32,6 +34,7 @@ export function receiverSettings(): ReceiverSettings {
     httpPort: port(c.get('httpPort'), 4318),
     maxSpans: Number.isInteger(maxSpans) && maxSpans >= 1000 ? maxSpans : 200_000,
     startOnStartup: c.get<boolean>('startOnStartup', false) === true,
+    forwardUrl: (c.get<string>('forwardUrl', '') ?? '').trim(),
   };
 }
 

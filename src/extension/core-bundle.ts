@@ -3,3 +3,4 @@
  * the statistics, loaded on first start by `loadCore` so that activation does not parse them.
  */
 export { startServer } from '../core/server.js';
+export { forwardUrl } from '../core/receiver/forwarder.js';

@@ -141,7 +141,8 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
       // The statistics window and the receiver settings are the engine's: they apply at start.
       const restartNeeded =
         e.affectsConfiguration('stagelight.lenses.windowMinutes') ||
-        e.affectsConfiguration('stagelight.receiver.maxSpans');
+        e.affectsConfiguration('stagelight.receiver.maxSpans') ||
+        e.affectsConfiguration('stagelight.receiver.forwardUrl');
       if (!restartNeeded || receiver.state !== 'running') return;
       const pick = await vscode.window.showInformationMessage(
         'Stagelight: the new setting applies when the receiver restarts (received traces are kept).',

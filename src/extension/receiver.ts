@@ -75,7 +75,7 @@ export class ReceiverController implements vscode.Disposable {
     const settings = receiverSettings();
     const t0 = performance.now();
     try {
-      const { startServer } = loadCore();
+      const { startServer, forwardUrl } = loadCore();
       await fs.promises.mkdir(this.storageDir, { recursive: true });
       const dataDir = this.takeLock() ? this.storageDir : undefined;
       if (dataDir === undefined) {
@@ -83,8 +83,21 @@ export class ReceiverController implements vscode.Disposable {
           'Another VS Code window persists Stagelight traces; this window keeps its traces in memory only.',
         );
       }
+      let forward: string | undefined = settings.forwardUrl || undefined;
+      if (forward !== undefined) {
+        try {
+          forwardUrl(forward);
+        } catch {
+          // Receiving matters more than forwarding: start without it, and say why.
+          const text = `stagelight.receiver.forwardUrl must be an http(s) URL, got "${forward}"; receiving without forwarding.`;
+          this.log.error(text);
+          void vscode.window.showWarningMessage(`Stagelight: ${text}`);
+          forward = undefined;
+        }
+      }
       const server = await startServer({
         host: '127.0.0.1',
+        forwardUrl: forward,
         grpcPort: settings.grpcPort,
         httpPort: settings.httpPort,
         maxSpans: settings.maxSpans,

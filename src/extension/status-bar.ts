@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ReceiverController } from './receiver.js';
+import { forwarderNeedsAttention, forwarderTooltipLine } from './forward-status.js';
 
 export class ReceiverStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
@@ -31,16 +32,21 @@ export class ReceiverStatusBar implements vscode.Disposable {
     if (r.state === 'running' && engine !== undefined && ports !== undefined) {
       const rate = engine.spansPerSecond;
       const held = engine.store.spanCount;
+      const forward = engine.forwarder?.status();
       this.item.text = `$(pulse) Stagelight :${ports.grpc}/:${ports.http} · ${formatRate(rate)} spans/s · ${held.toLocaleString('en-US')} spans`;
       const tip = new vscode.MarkdownString(
         `**Stagelight receiver** running\n\n` +
           `- OTLP/gRPC: \`${r.endpoints?.grpc ?? ''}\`\n` +
           `- OTLP/HTTP: \`${r.endpoints?.httpTraces ?? ''}\`\n` +
-          `- ${held.toLocaleString('en-US')} spans in ${engine.store.traceCount.toLocaleString('en-US')} traces held (budget ${engine.store.maxSpans.toLocaleString('en-US')})\n\n` +
-          `Click to open the trace waterfall.`,
+          `- ${held.toLocaleString('en-US')} spans in ${engine.store.traceCount.toLocaleString('en-US')} traces held (budget ${engine.store.maxSpans.toLocaleString('en-US')})\n` +
+          (forward === undefined ? '' : `${forwarderTooltipLine(forward)}\n`) +
+          `\nClick to open the trace waterfall.`,
+        true,
       );
       this.item.tooltip = tip;
-      this.item.backgroundColor = undefined;
+      this.item.backgroundColor = forwarderNeedsAttention(forward)
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
       this.timer ??= setInterval(() => this.update(), 1000);
     } else {
       if (this.timer !== undefined) clearInterval(this.timer);

@@ -218,6 +218,11 @@ describe('stagelight help, version and usage errors', () => {
     [['--allow-host', 'http://box.lan'], /--allow-host needs a host name without a port/],
     [['--token='], /--token must be printable ASCII without spaces, and not empty/],
     [['--token', 'two words'], /--token must be printable ASCII without spaces/],
+    [['--max-forward-mib', '64'], /--max-forward-mib only applies with --forward <url>/],
+    [
+      ['--forward', 'http://127.0.0.1:9', '--max-forward-mib', '0'],
+      /--max-forward-mib must be a number of at least 1, got "0"/,
+    ],
   ];
   for (const [args, message] of badValues) {
     test(`serve ${args.join(' ')} exits 2 with a clear message`, async () => {

@@ -1,16 +1,26 @@
 /**
- * Upstream forwarding (`--forward <url>`): batches reach an upstream intact; local ingest never
- * waits for a down upstream and the queue is delivered once it is back; 4xx drops, 503 retries;
- * the queue is bounded and drops the oldest batches.
+ * Upstream forwarding (`--forward <url>`, src/core/receiver/forwarder.ts), against real HTTP
+ * upstreams: batches arrive intact; local ingest never waits; several requests are in flight;
+ * 4xx is rejected, counted and logged once, 503 retried after its Retry-After, 413 splits a
+ * merged request; outage and recovery are logged once each; without `--data` the memory queue is
+ * bounded, drops the oldest and reports the drops in `/api/health`; shutdown flushes within its
+ * deadline and abandons a hung upstream.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Forwarder } from '../../src/core/receiver/forwarder.js';
+import {
+  Forwarder,
+  type ForwardOptions,
+  type ForwarderStatus,
+} from '../../src/core/receiver/forwarder.js';
+import { MemoryForwardQueue } from '../../src/core/receiver/forward-memory-queue.js';
+import type { Logger } from '../../src/core/receiver/ports.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { getJson, quietLog, startTestServer, waitFor } from './helpers/server.js';
+import { batchFactory, freePort, recordingUpstream } from './helpers/forwarding.js';
 
 /** A small trace with attributes, an event and an error status, as OTLP/HTTP protobuf. */
 function traceBatch(traceId: string, tag: string): Uint8Array {
@@ -74,56 +84,32 @@ async function post(url: string, body: Uint8Array): Promise<number> {
   return res.status;
 }
 
-/** A port on loopback that nothing listens on (just now). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-interface FakeUpstream {
-  url: string;
-  bodies: Buffer[];
-  close(): Promise<void>;
-}
-
-/**
- * A plain HTTP upstream that records every POST body and answers what `answer` returns for the
- * n-th request (0-based); `answer` may also return a promise to hold the response back.
- */
-async function fakeUpstream(
-  answer: (n: number) => number | Promise<number> = () => 200,
-  port = 0,
-): Promise<FakeUpstream> {
-  const bodies: Buffer[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const n = bodies.length;
-      bodies.push(Buffer.concat(chunks));
-      void Promise.resolve(answer(n)).then((status) => {
-        res.writeHead(status, { 'content-type': 'application/x-protobuf' });
-        res.end();
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-  const bound = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    bodies,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+/** A logger that keeps every line. */
+function recordingLog() {
+  const lines: string[] = [];
+  const log: Logger = {
+    info: (m) => lines.push(`info: ${m}`),
+    warn: (m) => lines.push(`warn: ${m}`),
+    error: (m) => lines.push(`error: ${m}`),
   };
+  return { log, lines, count: (re: RegExp) => lines.filter((l) => re.test(l)).length };
 }
 
-async function idle(forwarder: Forwarder, timeoutMs = 10_000): Promise<void> {
+/** A memory-mode forwarder with fast backoff, closed after the test. */
+function memoryForwarder(t: { after: (f: () => Promise<void>) => void }, opts: ForwardOptions) {
+  const f = new Forwarder(new MemoryForwardQueue(), {
+    minBackoffMs: 5,
+    maxBackoffMs: 20,
+    downAfterMs: 20,
+    shutdownMs: 200,
+    log: quietLog,
+    ...opts,
+  });
+  t.after(() => f.close());
+  return f;
+}
+
+async function idle(forwarder: Forwarder, timeoutMs = 10_000): Promise<ForwarderStatus> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -135,6 +121,43 @@ async function idle(forwarder: Forwarder, timeoutMs = 10_000): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+  return forwarder.status();
+}
+
+/** A batch whose first 4 bytes carry its number (the upstream is not decoding these). */
+function numbered(i: number, size: number): Uint8Array {
+  const b = Buffer.alloc(size, 0x2a);
+  b.writeUInt32BE(i, 0);
+  return b;
+}
+
+/** A raw upstream that records bodies; `answer` may hold the response back. */
+async function rawUpstream(answer: (n: number) => number | Promise<number> = () => 200) {
+  const bodies: Buffer[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const n = bodies.length;
+      bodies.push(Buffer.concat(chunks));
+      void Promise.resolve(answer(n)).then((status) => {
+        if (res.destroyed) return;
+        res.writeHead(status, { 'content-type': 'application/x-protobuf' });
+        res.end();
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bodies,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 test('spans sent to a forwarding server arrive at the upstream intact', async () => {
@@ -145,17 +168,13 @@ test('spans sent to a forwarding server arrive at the upstream intact', async ()
   for (const [i, id] of ids.entries()) {
     assert.equal(await post(local.endpoints.httpTraces, traceBatch(id, `t${i}`)), 200);
   }
-  await idle(local.forwarder!);
-  assert.deepEqual(local.forwarder!.getStats(), {
-    url: local.forwarder!.url,
-    queuedBatches: 0,
-    queuedBytes: 0,
-    inFlightBatches: 0,
-    sentBatches: 5,
-    droppedBatches: 0,
-    failedAttempts: 0,
-    lastError: '',
-  });
+  const s = await idle(local.forwarder!);
+  assert.equal(s.mode, 'memory');
+  assert.equal(s.state, 'idle');
+  assert.equal(s.sentBatches, 5);
+  assert.equal(s.pendingRecords + s.pendingBytes + s.droppedBatches + s.rejectedBatches, 0);
+  assert.equal(s.failedAttempts, 0);
+  assert.equal(s.lastError, '');
   for (const id of ids) {
     const here = await getJson(`${local.endpoints.api}/traces/${id}`);
     const there = await getJson(`${upstream.endpoints.api}/traces/${id}`);
@@ -165,170 +184,243 @@ test('spans sent to a forwarding server arrive at the upstream intact', async ()
   }
 });
 
-test('down upstream: ingest answers at once, batches are retried and delivered later', async () => {
+test('down upstream: ingest answers at once, health says down, all arrive once it is up', async () => {
   const port = await freePort();
-  const local = await startTestServer({ forwardUrl: `http://127.0.0.1:${port}` });
-  const forwarder = local.forwarder!;
-  const sent: Uint8Array[] = [];
-  for (let i = 0; i < 3; i++) {
-    const id = randomBytes(16).toString('hex');
-    const batch = traceBatch(id, `down${i}`);
+  const { log, count } = recordingLog();
+  const local = await startTestServer({
+    forwardUrl: `http://127.0.0.1:${port}`,
+    forward: { minBackoffMs: 5, maxBackoffMs: 40, downAfterMs: 30 },
+    log,
+  });
+  const next = batchFactory(10, 50);
+  const sent: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const b = next();
     const t0 = performance.now();
-    assert.equal(await post(local.endpoints.httpTraces, batch), 200);
+    assert.equal(await post(local.endpoints.httpTraces, b.bytes), 200);
     assert.ok(performance.now() - t0 < 1000, 'local ingest does not wait for the upstream');
-    assert.equal((await getJson(`${local.endpoints.api}/traces/${id}`)).status, 200);
-    sent.push(batch);
+    sent.push(...b.keys);
   }
-  const failing = await waitFor(
-    () => {
-      const s = forwarder.getStats();
-      return s.failedAttempts >= 1 ? s : undefined;
+  const down = await waitFor(
+    async () => {
+      const f = (
+        (await getJson(`${local.endpoints.api}/health`)).body as {
+          forwarder: ForwarderStatus;
+        }
+      ).forwarder;
+      return f.state === 'down' ? f : undefined;
     },
     5000,
-    'a failed attempt',
+    'health to say down',
   );
-  assert.equal(failing.sentBatches, 0);
-  assert.equal(failing.queuedBatches + failing.inFlightBatches, 3);
-  assert.match(failing.lastError, /ECONNREFUSED|connect|fetch failed/i);
+  assert.equal(down.pendingRecords, 20);
+  assert.equal(down.sentBatches, 0);
+  assert.ok(down.failedAttempts >= 2);
+  assert.match(down.lastError, /ECONNREFUSED|connect|fetch failed/i);
+  assert.ok(down.downSince !== null);
+  // Many retries, one line.
+  await waitFor(() => (local.forwarder!.status().failedAttempts >= 5 ? true : undefined));
+  assert.equal(count(/upstream unavailable/), 1);
 
-  const upstream = await fakeUpstream(() => 200, port);
+  const upstream = await recordingUpstream(() => 200, port);
   try {
-    await idle(forwarder);
-    const stats = forwarder.getStats();
-    assert.equal(stats.sentBatches, 3);
-    assert.equal(stats.queuedBatches, 0);
-    assert.equal(stats.queuedBytes, 0);
-    assert.equal(stats.droppedBatches, 0);
-    assert.deepEqual(
-      upstream.bodies,
-      sent.map((b) => Buffer.from(b)),
-      'bytes and order kept',
-    );
+    const s = await idle(local.forwarder!);
+    assert.equal(s.sentBatches, 20);
+    assert.equal(s.state, 'idle');
+    assert.deepEqual([...upstream.accepted.keys()].sort(), [...sent].sort());
+    assert.equal(count(/upstream unavailable/), 1, 'the outage is logged once');
+    assert.equal(count(/upstream back after [\d.]+ s/), 1, 'the recovery is logged once');
   } finally {
     await upstream.close();
   }
 });
 
-test('upstream answering 400: the batch is dropped and counted, not retried', async () => {
-  const upstream = await fakeUpstream(() => 400);
-  const forwarder = new Forwarder({ url: upstream.url, minBackoffMs: 5, log: quietLog });
-  try {
-    forwarder.enqueue(traceBatch(randomBytes(16).toString('hex'), 'bad'));
-    await idle(forwarder);
-    await new Promise((r) => setTimeout(r, 50)); // a retry would have happened by now
-    const stats = forwarder.getStats();
-    assert.equal(upstream.bodies.length, 1);
-    assert.equal(stats.droppedBatches, 1);
-    assert.equal(stats.failedAttempts, 0);
-    assert.equal(stats.sentBatches, 0);
-    assert.equal(stats.queuedBatches, 0);
-    assert.equal(stats.lastError, 'upstream answered 400');
-  } finally {
-    forwarder.close();
-    await upstream.close();
-  }
-});
-
-test('upstream answering 503: the batch is retried until it is accepted', async () => {
-  const upstream = await fakeUpstream((n) => (n < 2 ? 503 : 200));
-  const forwarder = new Forwarder({ url: upstream.url, minBackoffMs: 5, log: quietLog });
-  try {
-    const batch = traceBatch(randomBytes(16).toString('hex'), 'busy');
-    forwarder.enqueue(batch);
-    await idle(forwarder);
-    const stats = forwarder.getStats();
-    assert.equal(upstream.bodies.length, 3);
-    for (const body of upstream.bodies) assert.deepEqual(body, Buffer.from(batch));
-    assert.equal(stats.failedAttempts, 2);
-    assert.equal(stats.sentBatches, 1);
-    assert.equal(stats.droppedBatches, 0);
-  } finally {
-    forwarder.close();
-    await upstream.close();
-  }
-});
-
-/** A batch whose first 4 bytes carry its number, so the upstream can tell which arrived. */
-function numbered(i: number, size: number): Uint8Array {
-  const b = Buffer.alloc(size, 0x2a);
-  b.writeUInt32BE(i, 0);
-  return b;
-}
-
-test('a full queue drops the oldest batches, counts them, and stays within its bytes', async () => {
+test('several requests are in flight at once, never more than the concurrency', async (t) => {
   let release!: () => void;
   const released = new Promise<number>((resolve) => (release = () => resolve(200)));
-  // The upstream holds every response until released, so the queue only fills.
-  const upstream = await fakeUpstream(() => released);
-  const maxQueueBytes = 64 * 1024;
+  const upstream = await recordingUpstream(() => released);
+  t.after(() => upstream.close());
+  const f = memoryForwarder(t, { url: upstream.url, concurrency: 4, maxRequestBytes: 1024 });
+  const next = batchFactory(5, 200);
+  const sent: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const b = next();
+    f.offer(b.bytes, false);
+    sent.push(...b.keys);
+  }
+  await waitFor(() => (upstream.inFlight === 4 ? true : undefined), 5000, '4 requests in flight');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(upstream.maxInFlight, 4);
+  assert.equal(f.status().inFlightRequests, 4);
+  assert.equal(f.status().state, 'sending');
+  release();
+  const s = await idle(f);
+  assert.equal(s.sentBatches, 12);
+  assert.equal(upstream.maxInFlight, 4);
+  assert.deepEqual([...upstream.accepted.keys()].sort(), [...sent].sort());
+});
+
+test('small batches of one turn are merged into one request, and 413 splits it', async (t) => {
+  const upstream = await recordingUpstream((_n, req) => (req.keys.length > 20 ? 413 : 200));
+  t.after(() => upstream.close());
+  const f = memoryForwarder(t, { url: upstream.url });
+  const next = batchFactory(10, 20);
+  const sent: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const b = next();
+    f.offer(b.bytes, false);
+    sent.push(...b.keys);
+  }
+  const s = await idle(f);
+  assert.equal(upstream.requests[0]!.keys.length, 80, 'one request for the eight batches');
+  assert.equal(s.sentBatches, 8);
+  assert.equal(s.rejectedBatches, 0);
+  assert.deepEqual([...upstream.accepted.keys()].sort(), [...sent].sort());
+  for (const r of upstream.requests.slice(1)) assert.ok(r.keys.length <= 40);
+});
+
+test('upstream answering 400: rejected and counted, logged once, never retried', async (t) => {
+  const upstream = await rawUpstream(() => 400);
+  t.after(() => upstream.close());
+  const { log, count } = recordingLog();
+  const f = memoryForwarder(t, { url: upstream.url, log });
+  for (let i = 0; i < 3; i++) {
+    f.offer(traceBatch(randomBytes(16).toString('hex'), `bad${i}`), false);
+    await idle(f); // one request each
+  }
+  await new Promise((r) => setTimeout(r, 50)); // a retry would have happened by now
+  const s = f.status();
+  assert.equal(upstream.bodies.length, 3);
+  assert.equal(s.rejectedBatches, 3);
+  assert.equal(s.failedAttempts, 0);
+  assert.equal(s.sentBatches, 0);
+  assert.equal(s.droppedBatches, 0);
+  assert.equal(s.state, 'idle');
+  assert.equal(s.lastError, 'upstream answered 400');
+  assert.equal(count(/upstream answered 400; such batches are not retried/), 1);
+});
+
+test('upstream answering 503 with Retry-After: the retry waits that long, then succeeds', async (t) => {
+  const upstream = await recordingUpstream((n) =>
+    n === 0 ? { status: 503, headers: { 'retry-after': '1' } } : 200,
+  );
+  t.after(() => upstream.close());
+  const f = memoryForwarder(t, { url: upstream.url, minBackoffMs: 1, maxBackoffMs: 2 });
+  const b = batchFactory(3, 10)();
+  f.offer(b.bytes, false);
+  await waitFor(() => (f.status().state === 'retrying' ? true : undefined), 2000, 'retrying');
+  const s = await idle(f);
+  assert.equal(upstream.requests.length, 2);
+  const waited = upstream.requests[1]!.receivedAt - upstream.requests[0]!.receivedAt;
+  assert.ok(waited >= 950, `retried after ${waited} ms, not after the 1 s asked for`);
+  assert.equal(s.failedAttempts, 1);
+  assert.equal(s.sentBatches, 1);
+  assert.equal(s.lastError, 'upstream answered 503');
+});
+
+test('without --data the queue is bounded: the oldest are dropped, counted, logged once', async (t) => {
+  let release!: () => void;
+  const released = new Promise<number>((resolve) => (release = () => resolve(200)));
+  // The upstream holds its answers, so the queue only fills.
+  const upstream = await rawUpstream(() => released);
+  t.after(async () => {
+    release();
+    await upstream.close();
+  });
+  const { log, count } = recordingLog();
+  const maxPendingBytes = 64 * 1024;
   const size = 4096;
-  const total = 200;
-  const forwarder = new Forwarder({ url: upstream.url, maxQueueBytes, log: quietLog });
-  try {
-    for (let i = 0; i < total; i++) {
-      forwarder.enqueue(numbered(i, size));
-      assert.ok(forwarder.getStats().queuedBytes <= maxQueueBytes, `after batch ${i}`);
-    }
-    const full = forwarder.getStats();
-    assert.equal(full.queuedBatches, maxQueueBytes / size);
-    assert.equal(full.queuedBytes, maxQueueBytes);
-    // The first batch is on the wire (outside the queue), the newest fill the queue.
-    assert.equal(full.droppedBatches, total - full.queuedBatches - 1);
-
-    // Far more than the bound goes through without the queue growing.
-    for (let i = 0; i < 2000; i++) forwarder.enqueue(new Uint8Array(64 * 1024));
-    assert.ok(forwarder.getStats().queuedBytes <= maxQueueBytes);
-    assert.equal(forwarder.getStats().queuedBatches, 1, 'one 64 KiB batch fills the queue');
-  } finally {
-    release();
-    forwarder.close();
-    await upstream.close();
+  const f = memoryForwarder(t, { url: upstream.url, maxPendingBytes, concurrency: 1, log });
+  f.offer(numbered(0, size), false);
+  await waitFor(() => (upstream.bodies.length === 1 ? true : undefined), 5000, 'in flight');
+  for (let i = 1; i < 200; i++) {
+    f.offer(numbered(i, size), false);
+    assert.ok(f.status().pendingBytes <= maxPendingBytes + size, `after batch ${i}`);
   }
+  const full = f.status();
+  // Batch 0 is on the wire; of the rest, the newest fill what is left of the budget.
+  assert.equal(full.pendingRecords, maxPendingBytes / size);
+  assert.equal(full.droppedBatches, 200 - full.pendingRecords);
+  assert.equal(full.droppedBytes, full.droppedBatches * size);
+  assert.equal(count(/dropping the oldest pending batches/), 1);
+  release();
+  const s = await idle(f);
+  assert.equal(s.sentBatches + s.droppedBatches, 200, 'each batch is sent or dropped, once');
+  const got = upstream.bodies.flatMap((b) => {
+    const out: number[] = [];
+    for (let at = 0; at < b.length; at += size) out.push(b.readUInt32BE(at));
+    return out;
+  });
+  assert.deepEqual(got, [0, ...Array.from({ length: 15 }, (_, k) => 185 + k)]);
 });
 
-test('the newest batches are the ones delivered after a full queue', async () => {
-  let release!: () => void;
-  const released = new Promise<number>((resolve) => (release = () => resolve(200)));
-  const upstream = await fakeUpstream((n) => (n === 0 ? released : 200));
-  const forwarder = new Forwarder({ url: upstream.url, maxQueueBytes: 10 * 100, log: quietLog });
-  try {
-    forwarder.enqueue(numbered(0, 100));
-    await waitFor(() => (upstream.bodies.length === 1 ? true : undefined), 5000, 'in flight');
-    for (let i = 1; i < 50; i++) forwarder.enqueue(numbered(i, 100));
-    release();
-    await idle(forwarder);
-    const got = upstream.bodies.map((b) => b.readUInt32BE(0));
-    // Batch 0 was on the wire when the queue overflowed; of the rest, the last 10 survive.
-    assert.deepEqual(got, [0, ...Array.from({ length: 10 }, (_, k) => 40 + k)]);
-  } finally {
-    release();
-    forwarder.close();
-    await upstream.close();
-  }
+test('health: forwarder null without --forward, its status with it', async () => {
+  const plain = await startTestServer();
+  assert.equal(
+    ((await getJson(`${plain.endpoints.api}/health`)).body as { forwarder: unknown }).forwarder,
+    null,
+  );
+  const port = await freePort();
+  const fw = await startTestServer({ forwardUrl: `http://127.0.0.1:${port}` });
+  const f = ((await getJson(`${fw.endpoints.api}/health`)).body as { forwarder: ForwarderStatus })
+    .forwarder;
+  assert.deepEqual(Object.keys(f).sort(), [
+    'downSince',
+    'droppedBatches',
+    'droppedBytes',
+    'failedAttempts',
+    'inFlightRequests',
+    'lastError',
+    'lastSuccessAt',
+    'maxPendingBytes',
+    'mode',
+    'pendingBytes',
+    'pendingRecords',
+    'rejectedBatches',
+    'sentBatches',
+    'sentRequests',
+    'state',
+    'url',
+  ]);
+  assert.equal(f.url, `http://127.0.0.1:${port}/v1/traces`);
+  assert.equal(f.state, 'idle');
+  assert.equal(f.maxPendingBytes, 64 * 1024 * 1024);
 });
 
-test('a batch dropped from the queue while on the wire is not also counted as sent', async () => {
-  let release!: () => void;
-  const released = new Promise<number>((resolve) => (release = () => resolve(200)));
-  const upstream = await fakeUpstream((n) => (n === 0 ? released : 200));
-  const forwarder = new Forwarder({ url: upstream.url, maxQueueBytes: 10 * 100, log: quietLog });
-  try {
-    forwarder.enqueue(numbered(0, 100));
-    await waitFor(() => (upstream.bodies.length === 1 ? true : undefined), 5000, 'in flight');
-    for (let i = 1; i < 50; i++) forwarder.enqueue(numbered(i, 100));
-    release();
-    await idle(forwarder);
-    const s = forwarder.getStats();
-    assert.equal(s.sentBatches + s.droppedBatches, 50, 'each batch is sent or dropped, once');
-    assert.equal(s.sentBatches, upstream.bodies.length);
-  } finally {
-    release();
-    forwarder.close();
-    await upstream.close();
-  }
+test('shutdown flushes the memory queue within its deadline', async (t) => {
+  const upstream = await recordingUpstream(() => ({ status: 200, delayMs: 20 }));
+  t.after(() => upstream.close());
+  const f = new Forwarder(new MemoryForwardQueue(), {
+    url: upstream.url,
+    maxRequestBytes: 1,
+    shutdownMs: 5000,
+  });
+  const next = batchFactory(2, 10);
+  for (let i = 0; i < 12; i++) f.offer(next().bytes, false);
+  await f.close();
+  assert.equal(f.status().sentBatches, 12);
+  assert.equal(upstream.accepted.size, 24);
 });
 
-test('close() abandons a request stuck on a hung upstream', async () => {
+test('shutdown with the upstream down: at once, and the undelivered are counted and logged', async () => {
+  const port = await freePort();
+  const { log, count } = recordingLog();
+  const f = new Forwarder(new MemoryForwardQueue(), {
+    url: `http://127.0.0.1:${port}`,
+    minBackoffMs: 1000,
+    shutdownMs: 5000,
+    log,
+  });
+  for (let i = 0; i < 5; i++) f.offer(numbered(i, 100), false);
+  await waitFor(() => (f.status().state === 'retrying' ? true : undefined), 5000, 'a failure');
+  const t0 = performance.now();
+  await f.close();
+  assert.ok(performance.now() - t0 < 1000, 'no flush attempt against a failing upstream');
+  assert.equal(f.status().droppedBatches, 5);
+  assert.equal(count(/5 batches \(1 KiB\) not delivered at shutdown/), 1);
+});
+
+test('close() abandons a request stuck on a hung upstream after its deadline', async () => {
   let aborted = false;
   let received = false;
   const server = http.createServer((req) => {
@@ -339,20 +431,26 @@ test('close() abandons a request stuck on a hung upstream', async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as net.AddressInfo;
-  const warnings: string[] = [];
-  const forwarder = new Forwarder({
+  const { log, lines } = recordingLog();
+  const forwarder = new Forwarder(new MemoryForwardQueue(), {
     url: `http://127.0.0.1:${port}`,
     timeoutMs: 3000,
-    log: { ...quietLog, warn: (m) => warnings.push(m) },
+    shutdownMs: 100,
+    log,
   });
   try {
-    forwarder.enqueue(numbered(0, 100));
+    forwarder.offer(numbered(0, 100), false);
     await waitFor(() => (received ? true : undefined), 5000, 'the request');
-    forwarder.close();
+    await forwarder.close();
     await waitFor(() => (aborted ? true : undefined), 1000, 'the request to be aborted');
-    assert.deepEqual(warnings, [], 'no "will retry" warning after close');
+    assert.equal(forwarder.status().droppedBatches, 1);
+    assert.deepEqual(
+      lines.filter((l) => !/not delivered at shutdown/.test(l)),
+      [],
+      'no retry or outage line after close',
+    );
   } finally {
-    forwarder.close();
+    await forwarder.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

@@ -433,6 +433,72 @@ describe('SpanLog', () => {
     assert.equal(openCollect(logPath).payloads.length, 0);
   });
 
+  it('a rewrite can keep a tail verbatim after the new payloads, and counts generations', () => {
+    const logPath = freshLogPath();
+    const offsets = writeLog(
+      logPath,
+      Array.from({ length: 10 }, (_, i) => Buffer.from(`old-${i}`.padEnd(500, '.'))),
+    );
+    const { log } = openCollect(logPath);
+    assert.equal(log.generation, 0);
+    const oldBytes = fs.readFileSync(logPath);
+    const keepFrom = offsets[7]!;
+    assert.throws(() => log.rewrite([], { keepFrom: 3 }), SpanLogError);
+    assert.throws(() => log.rewrite([], { keepFrom: log.sizeBytes + 1 }), SpanLogError);
+
+    let seen: unknown;
+    const result = log.rewrite(texts('held-a', 'held-b'), {
+      keepFrom,
+      beforeCommit: (next) => {
+        // Called with the new file complete but not yet in place.
+        assert.deepEqual(fs.readFileSync(logPath), oldBytes);
+        seen = next;
+      },
+    });
+    assert.deepEqual(result, {
+      generation: 1,
+      keptAt: SpanLog.encodedSize(12, 2),
+      keptBytes: oldBytes.length - keepFrom,
+    });
+    assert.deepEqual(seen, result);
+    assert.equal(log.generation, 1);
+    const newBytes = fs.readFileSync(logPath);
+    assert.deepEqual(newBytes.subarray(result.keptAt), oldBytes.subarray(keepFrom));
+    assert.equal(log.sizeBytes, newBytes.length);
+    log.append(Buffer.from('appended'));
+    log.close();
+
+    const seenOffsets: number[] = [];
+    const reopened = openCollect(logPath, { onRecord: (_p, offset) => seenOffsets.push(offset) });
+    reopened.log.close();
+    assert.equal(reopened.log.generation, 1, 'the generation is in the file');
+    assert.equal(seenOffsets.length, 6);
+    assert.equal(seenOffsets[2], result.keptAt, 'onRecord gets each record offset');
+    const replayed = openCollect(logPath);
+    replayed.log.close();
+    assert.deepEqual(
+      replayed.payloads.map((p) => text(p).replace(/\.+$/, '')),
+      ['held-a', 'held-b', 'old-7', 'old-8', 'old-9', 'appended'],
+    );
+
+    // A beforeCommit that throws abandons the rewrite: old log, old generation.
+    const again = openCollect(logPath);
+    const before = fs.readFileSync(logPath);
+    assert.throws(
+      () =>
+        again.log.rewrite(texts('x'), {
+          beforeCommit: () => {
+            throw new Error('no cursor');
+          },
+        }),
+      (e: unknown) => e instanceof SpanLogError && /no cursor/.test(e.message),
+    );
+    assert.equal(again.log.generation, 1);
+    assert.deepEqual(fs.readFileSync(logPath), before);
+    assert.equal(again.log.rewrite([]).generation, 2);
+    again.log.close();
+  });
+
   it('keeps the old log when a rewrite fails before the rename', () => {
     const logPath = freshLogPath();
     writeLog(logPath, texts('one', 'two'));

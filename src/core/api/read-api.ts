@@ -6,7 +6,7 @@
  *   GET /api/traces/{traceId}/critical-path
  *   GET /api/traces/{traceId}/explain          (stages against the typical trace)
  *   GET /api/stats                             (the per-stage table)
- *   GET /api/insights[?fresh=true]             (diagnoses of the latest run, most important
+ *   GET /api/insights?fresh=                   (diagnoses of the latest run, most important
  *                                              first; what-ifs. The latest background report,
  *                                              or, with fresh=true, one including every span)
  *   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
@@ -209,6 +209,8 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         spansPerSecond: Math.round(engine.spansPerSecond),
         evicted: store.evicted,
         counters: engine.counters,
+        // null when not forwarding; otherwise its state, what is pending and what was lost.
+        forwarder: engine.forwarder?.status() ?? null,
       });
       return true;
     }

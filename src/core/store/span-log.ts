@@ -9,7 +9,8 @@
  * file header, 16 bytes
  *   0  8  magic "STLSPANS" (53 54 4C 53 50 41 4E 53)
  *   8  4  u32 format version (FORMAT_VERSION = 1)
- *  12  4  u32 reserved, written as 0, ignored on read
+ *  12  4  u32 generation: 0 for a new log, +1 at every rewrite (versions before it wrote 0 and
+ *           ignored it on read, so the format version did not change)
  * then records, back to back
  *   0  4  u32 sync word 0xD31C5EA7 (bytes A7 5E 1C D3)
  *   4  4  u32 payload length N
@@ -31,6 +32,9 @@
  * surviving an OS crash or power loss is not a goal (the data is a local development trace
  * buffer), and an fsync per batch would cost more than the rest of ingest. `flush()` and `close()`
  * fsync. Compaction (`rewrite`) does fsync, because it replaces data that is already safe.
+ *
+ * The generation tells a reader holding a byte offset (the forwarder's cursor, which lives in a
+ * file beside the log) which rewrite that offset belongs to: offsets mean nothing across one.
  *
  * Everything is synchronous on purpose: appends must be ordered with ingest and survive the
  * process dying right after `append` returns, and replay runs once at start-up.
@@ -124,12 +128,39 @@ export interface SpanLogOptions {
    */
   maxRecordBytes?: number;
   /**
-   * Receives every valid payload in file order, synchronously during `open`. The array is a fresh
-   * copy the callee may keep. If it throws, the record is reported in `skipped` and replay goes on.
+   * Receives every valid payload in file order, synchronously during `open`, with the file offset
+   * of its record header. The array is a fresh copy the callee may keep. If it throws, the record
+   * is reported in `skipped` and replay goes on.
    */
-  onRecord: (payload: Uint8Array) => void;
+  onRecord: (payload: Uint8Array, offset: number) => void;
   /** Test-only fault injection. */
   faults?: SpanLogFaults;
+}
+
+/** Options for `SpanLog.rewrite`. */
+export interface RewriteOptions {
+  /**
+   * Copy the bytes from this offset to the end of the log, verbatim, after the new payloads (a
+   * record boundary, e.g. a reader's cursor). Whatever a reader has not consumed yet survives the
+   * compaction, at `RewriteResult.keptAt + (offset - keepFrom)` in the new file.
+   */
+  keepFrom?: number;
+  /**
+   * Runs once the new log is complete and fsynced, just before it replaces the old one. A reader
+   * saves its cursor for both generations here; if it throws, the rewrite is abandoned and the
+   * old log stays (the error is thrown as a `SpanLogError`).
+   */
+  beforeCommit?: (next: RewriteResult) => void;
+}
+
+/** Where a rewrite put things. */
+export interface RewriteResult {
+  /** Generation of the new log. */
+  generation: number;
+  /** Offset in the new log where the bytes from `keepFrom` start (its size when none were kept). */
+  keptAt: number;
+  /** Bytes copied from `keepFrom` to the end of the old log. */
+  keptBytes: number;
 }
 
 /** The result of `SpanLog.open`. */
@@ -156,6 +187,7 @@ export class SpanLog {
   private size: number;
   private records: number;
   private payloadTotal: number;
+  private gen: number;
 
   private constructor(
     /** Path of the log file. */
@@ -164,13 +196,16 @@ export class SpanLog {
     size: number,
     records: number,
     payloadTotal: number,
-    private readonly maxRecordBytes: number,
+    generation: number,
+    /** Largest payload `append` accepts and replay allocates for. */
+    readonly maxRecordBytes: number,
     private readonly faults: SpanLogFaults | undefined,
   ) {
     this.fd = fd;
     this.size = size;
     this.records = records;
     this.payloadTotal = payloadTotal;
+    this.gen = generation;
   }
 
   /**
@@ -223,7 +258,7 @@ export class SpanLog {
         skipped: [],
         truncatedBytes: 0,
       };
-      const start = readFileHeader(fd, logPath, report);
+      const { start, generation } = readFileHeader(fd, logPath, report);
       const state = replay(fd, start, maxRecordBytes, options.onRecord, report);
       const log = new SpanLog(
         logPath,
@@ -231,6 +266,7 @@ export class SpanLog {
         state.size,
         state.records,
         state.payloadBytes,
+        generation,
         maxRecordBytes,
         options.faults,
       );
@@ -261,6 +297,11 @@ export class SpanLog {
    */
   get payloadBytes(): number {
     return this.payloadTotal;
+  }
+
+  /** Generation of the file (see the module comment): 0 when created, +1 per `rewrite`. */
+  get generation(): number {
+    return this.gen;
   }
 
   /** Whether `close()` has been called (or a failed rewrite left no file to append to). */
@@ -316,21 +357,33 @@ export class SpanLog {
    * over the log, so a crash at any point leaves either the complete old log or the complete new
    * one (a leftover temp file is removed at the next `open`). On failure it throws `SpanLogError`
    * and the old log stays in place and open for appends.
+   *
+   * With `keepFrom`, the old log's bytes from that offset on follow the payloads unchanged (see
+   * `RewriteOptions`). They are not parsed, so `recordCount` and `payloadBytes` leave them out
+   * until the next `open` counts them.
    */
-  rewrite(payloads: Iterable<Uint8Array>): void {
+  rewrite(payloads: Iterable<Uint8Array>, options: RewriteOptions = {}): RewriteResult {
     const oldFd = this.requireOpen();
+    const keepFrom = options.keepFrom ?? this.size;
+    if (!Number.isSafeInteger(keepFrom) || keepFrom < FILE_HEADER_BYTES || keepFrom > this.size) {
+      throw new SpanLogError(
+        `keepFrom must be an offset from ${FILE_HEADER_BYTES} to ${this.size}, got ${keepFrom}`,
+      );
+    }
+    const generation = (this.gen + 1) >>> 0;
     const tempPath = tempPathFor(this.path);
     let tempFd: number | undefined;
     let size = 0;
     let records = 0;
     let payloadTotal = 0;
+    let keptAt = 0;
     try {
       tempFd = fs.openSync(
         tempPath,
         fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_APPEND,
         0o644,
       );
-      const pending: Buffer[] = [encodeFileHeader()];
+      const pending: Buffer[] = [encodeFileHeader(generation)];
       let pendingBytes = FILE_HEADER_BYTES;
       for (const payload of payloads) {
         if (payload.length > this.maxRecordBytes) {
@@ -354,9 +407,12 @@ export class SpanLog {
         writeFully(tempFd, Buffer.concat(pending, pendingBytes));
         size += pendingBytes;
       }
+      keptAt = size;
+      size += copyRange(oldFd, keepFrom, this.size, tempFd);
       // Without this, a rename that reaches disk before the data could leave an empty log after
       // an OS crash, losing data that was safe in the old log.
       fs.fsyncSync(tempFd);
+      options.beforeCommit?.({ generation, keptAt, keptBytes: size - keptAt });
       this.faults?.beforeRename?.();
     } catch (cause) {
       if (tempFd !== undefined) closeQuietly(tempFd);
@@ -385,7 +441,9 @@ export class SpanLog {
     this.size = size;
     this.records = records;
     this.payloadTotal = payloadTotal;
+    this.gen = generation;
     fsyncDirectoryQuietly(path.dirname(this.path));
+    return { generation, keptAt, keptBytes: size - keptAt };
   }
 
   /** Fsyncs and closes the log. Idempotent; a failing fsync is thrown after the close. */
@@ -437,15 +495,46 @@ export class SpanLog {
   }
 }
 
+/**
+ * Checks the record header at `at` in `bytes` (sync word and header checksum) and returns the
+ * payload length and checksum it vouches for, or undefined. For readers of a live log outside
+ * this module (`span-log-reader.ts`); the payload checksum is theirs to verify.
+ */
+export function parseRecordHeader(
+  bytes: Uint8Array,
+  at: number,
+): { length: number; payloadCrc: number } | undefined {
+  if (at + RECORD_HEADER_BYTES > bytes.length) return undefined;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset + at, RECORD_HEADER_BYTES);
+  if (view.readUInt32LE(0) !== SYNC_WORD) return undefined;
+  if (crc32(view.subarray(0, 12)) !== view.readUInt32LE(12)) return undefined;
+  return { length: view.readUInt32LE(4), payloadCrc: view.readUInt32LE(8) };
+}
+
+/** The sync word as it appears on disk, for resynchronising after a corrupt region. */
+export const RECORD_SYNC_BYTES: Uint8Array = Uint8Array.from(SYNC_BYTES);
+
 function tempPathFor(logPath: string): string {
   return `${logPath}.rewrite.tmp`;
 }
 
-function encodeFileHeader(): Buffer {
+function encodeFileHeader(generation = 0): Buffer {
   const header = Buffer.alloc(FILE_HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeUInt32LE(SPAN_LOG_FORMAT_VERSION, 8);
+  header.writeUInt32LE(generation, 12);
   return header;
+}
+
+/** Appends bytes [from, to) of `fromFd` to `toFd` a chunk at a time; returns the bytes copied. */
+function copyRange(fromFd: number, from: number, to: number, toFd: number): number {
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(0, to - from)));
+  for (let at = from; at < to; at += chunk.length) {
+    const view = chunk.subarray(0, Math.min(chunk.length, to - at));
+    readFully(fromFd, view, at);
+    writeFully(toFd, view);
+  }
+  return to - from;
 }
 
 function encodeRecord(payload: Uint8Array): Buffer {
@@ -459,10 +548,15 @@ function encodeRecord(payload: Uint8Array): Buffer {
 }
 
 /**
- * Validates or creates the file header and returns the offset of the first record. A file shorter
- * than a header that is a prefix of ours is a log whose creation was interrupted: it is reset.
+ * Validates or creates the file header and returns the offset of the first record and the log's
+ * generation. A file shorter than a header that is a prefix of ours is a log whose creation was
+ * interrupted: it is reset.
  */
-function readFileHeader(fd: number, logPath: string, report: ReplayReport): number {
+function readFileHeader(
+  fd: number,
+  logPath: string,
+  report: ReplayReport,
+): { start: number; generation: number } {
   const size = fs.fstatSync(fd).size;
   const expected = encodeFileHeader();
   if (size < FILE_HEADER_BYTES) {
@@ -477,7 +571,7 @@ function readFileHeader(fd: number, logPath: string, report: ReplayReport): numb
       fs.ftruncateSync(fd, 0);
     }
     writeFully(fd, expected);
-    return FILE_HEADER_BYTES;
+    return { start: FILE_HEADER_BYTES, generation: 0 };
   }
   const header = Buffer.alloc(FILE_HEADER_BYTES);
   readFully(fd, header, 0);
@@ -490,7 +584,7 @@ function readFileHeader(fd: number, logPath: string, report: ReplayReport): numb
       `${logPath} has span log format version ${version}; this Stagelight reads version ${SPAN_LOG_FORMAT_VERSION}`,
     );
   }
-  return FILE_HEADER_BYTES;
+  return { start: FILE_HEADER_BYTES, generation: header.readUInt32LE(12) };
 }
 
 type Probe =
@@ -599,7 +693,7 @@ function replay(
   fd: number,
   start: number,
   maxRecordBytes: number,
-  onRecord: (payload: Uint8Array) => void,
+  onRecord: (payload: Uint8Array, offset: number) => void,
   report: ReplayReport,
 ): { size: number; records: number; payloadBytes: number } {
   const reader = new ReplayReader(fd, fs.fstatSync(fd).size);
@@ -634,7 +728,7 @@ function replay(
       records += 1;
       payloadBytes += probe.payload.length;
       try {
-        onRecord(probe.payload);
+        onRecord(probe.payload, pos);
         report.records += 1;
         report.bytes += probe.payload.length;
       } catch (error) {
