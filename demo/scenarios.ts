@@ -19,6 +19,8 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface Scenario {
   readonly name: ScenarioName;
+  /** Its name in pickers ("Slow reranker"). */
+  readonly label: string;
   /** One line for pickers and `--help`. */
   readonly description: string;
   /** Documents retrieved and scored by the cross-encoder per request. */
@@ -53,16 +55,18 @@ const base = {
 } as const;
 
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
-  normal: { ...base, name: 'normal', description: 'a healthy pipeline' },
+  normal: { ...base, name: 'normal', label: 'Normal', description: 'a healthy pipeline' },
   'slow-reranker': {
     ...base,
     name: 'slow-reranker',
+    label: 'Slow reranker',
     description: 'the reranker scores 5x as many candidates: reranking several times slower',
     rerankCandidates: 40,
   },
   'queue-backlog': {
     ...base,
     name: 'queue-backlog',
+    label: 'Queue backlog',
     description: 'retrieval consumers slower than the arrival rate: requests wait in the queue',
     retrievalMode: 'exhaustive',
     retrievalExpansions: 160,
@@ -71,6 +75,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   'degraded-replica': {
     ...base,
     name: 'degraded-replica',
+    label: 'Degraded replica',
     description: 'one of three generation replicas is CPU-throttled: slow, ~30% timeouts',
     throttledReplica: {
       index: 1,
@@ -81,12 +86,14 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   errors: {
     ...base,
     name: 'errors',
+    label: 'Errors',
     description: 'some requests overflow the decoder context: generation fails with an exception',
     overflowFraction: 0.3,
   },
   'cold-start': {
     ...base,
     name: 'cold-start',
+    label: 'Cold start',
     description: 'models are loaded on the first request',
     lazyLoad: true,
     defaults: { requests: 10, concurrency: 1 },
@@ -94,6 +101,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   'model-rollout': {
     ...base,
     name: 'model-rollout',
+    label: 'Model rollout',
     description:
       'reranker v1.1 rolls out (three passes per pair): reranking slower, model.version moved',
     rerankerVersion: '1.1',

@@ -13,34 +13,24 @@ import * as vscode from 'vscode';
 import { findSpanStarts } from '../core/source/span-starts.js';
 import { demoDevice } from './config.js';
 import type { ReceiverController } from './receiver.js';
+import { SCENARIO_NAMES, SCENARIOS } from '../../demo/scenarios.js';
 
 /** The demo's scenarios, as its `--scenario` option names them. */
-export const DEMO_SCENARIOS: ReadonlyArray<{ id: string; label: string; detail: string }> = [
-  { id: 'normal', label: 'Normal', detail: 'The pipeline as designed: a request takes 1-3 s' },
-  {
-    id: 'slow-reranker',
-    label: 'Slow reranker',
-    detail: 'A larger cross-encoder and candidate set: reranking several times slower',
-  },
-  {
-    id: 'queue-backlog',
-    label: 'Queue backlog',
-    detail: 'Retrieval consumers slower than arrivals: requests wait in the queue',
-  },
-  {
-    id: 'degraded-replica',
-    label: 'Degraded replica',
-    detail: 'One of three runner replicas throttled: slow, and ~30% of its calls time out',
-  },
-  { id: 'errors', label: 'Errors', detail: 'Generation failures recorded as exceptions' },
-  { id: 'cold-start', label: 'Cold start', detail: 'Models loaded on the first request' },
-];
+/** The scenarios as the picker offers them; named and described once, in demo/scenarios.ts. */
+export const DEMO_SCENARIOS: ReadonlyArray<{ id: string; label: string; detail: string }> =
+  SCENARIO_NAMES.map((id) => ({
+    id,
+    label: SCENARIOS[id].label,
+    detail: SCENARIOS[id].description,
+  }));
 
 /** Most stderr kept for the crash report. */
 const STDERR_TAIL = 4000;
 
 export class DemoRunner implements vscode.Disposable {
   private child: ChildProcess | undefined;
+  /** Set by `stop()`: the run that ends is reported as stopped, not as failed. */
+  private stopRequested = false;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -120,6 +110,7 @@ export class DemoRunner implements vscode.Disposable {
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
     let stopped = false;
+    this.stopRequested = false;
     const result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -150,6 +141,8 @@ export class DemoRunner implements vscode.Disposable {
       },
     );
     this.child = undefined;
+    // Stopped from the command, not only from the progress notification's Cancel.
+    stopped ||= this.stopRequested;
     if (result.error !== undefined) {
       void vscode.window.showErrorMessage(
         `Stagelight: the demo could not start: ${result.error.message}`,
@@ -165,7 +158,11 @@ export class DemoRunner implements vscode.Disposable {
         .then((pick) => {
           if (pick === 'Show Output') this.log.show(true);
         });
-    } else if (!stopped) {
+    } else if (stopped) {
+      void vscode.window.showInformationMessage(
+        `Stagelight demo (${id}) stopped; the traces it sent are kept.`,
+      );
+    } else {
       void vscode.window
         .showInformationMessage(`Stagelight demo (${id}) finished. ${lastLine}`, 'Open Demo Source')
         .then((p) => {
@@ -179,6 +176,7 @@ export class DemoRunner implements vscode.Disposable {
   stop(): void {
     const child = this.child;
     if (child === undefined || child.pid === undefined) return;
+    this.stopRequested = true;
     const pid = child.pid;
     const signal = (sig: NodeJS.Signals): void => {
       try {

@@ -29,7 +29,12 @@ import {
 } from '../core/source/lens-text.js';
 import { collectStageSamples } from '../core/source/stage-samples.js';
 import { lensSettings } from './config.js';
-import { baselineLensText, kindLabel, severityIcon } from '../core/api/insights-payload.js';
+import {
+  baselineLensText,
+  kindLabel,
+  llmLensText,
+  severityIcon,
+} from '../core/api/insights-payload.js';
 import type { StageInsightsSource } from './insights-model.js';
 import type { ReceiverController } from './receiver.js';
 import type { SourceLocator } from './source-locator.js';
@@ -167,7 +172,12 @@ export class LatencyLenses
     const lines = this.stageLines(doc);
     const lenses = lines.map((l) => {
       const range = new vscode.Range(l.line, 0, l.line, 0);
-      const base = lensText(l.stage, { statistics: settings.statistics });
+      const stats = lensText(l.stage, { statistics: settings.statistics });
+      const llmFinding = this.insights
+        ?.findingsFor(l.stage.service, l.stage.name)
+        .find((f) => f.kind === 'llm');
+      const llm = llmFinding === undefined ? undefined : llmLensText(llmFinding);
+      const base = llm === undefined ? stats : `${stats} · ${llm}`;
       const change = this.insights?.baselineChange(l.stage.service, l.stage.name);
       const baseline = this.insights?.baseline;
       const title =

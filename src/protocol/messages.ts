@@ -126,6 +126,18 @@ export interface SpanDetails {
    * raw start is `startMs - clockShiftMs`.
    */
   clockShiftMs?: number;
+  /**
+   * For an LLM call (a span with `gen_ai.usage.output_tokens`): its figures, from its prefill
+   * and decode spans when the model server traced them.
+   */
+  llm?: {
+    outputTokens: number;
+    inputTokens?: number;
+    ttftMs?: number;
+    prefillMs?: number;
+    decodeMs?: number;
+    tokensPerSec: number;
+  };
 }
 
 // ----- webview -> host -------------------------------------------------------------------

@@ -52,3 +52,9 @@ export function formatDelta(ms: number): string {
   if (!Number.isFinite(ms)) return '–';
   return `${ms >= 0 ? '+' : '-'}${formatDuration(Math.abs(ms))}`;
 }
+
+/** A rate per second without false precision: `53`, `8.4`. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return '–';
+  return perSecond >= 10 ? String(Math.round(perSecond)) : perSecond.toFixed(1);
+}

@@ -2,6 +2,7 @@
  * The demo, end to end, as a user meets Stagelight: run the demo pipeline from the palette, read
  * the waterfall, inspect a span, open the demo source and read the latency lenses, then switch on
  * the slow-reranker incident and watch the reranking lens change. Screenshots go to docs/images/.
+ * (What the Insights view says about each incident is test/e2e/insights.test.ts.)
  */
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
@@ -113,7 +114,11 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
     for (const stage of ['embedding', 'generation', 'reranking']) {
       await revealInEditor(page, demoSource(), `'${stage}',`);
       const lens = await lensFor(page, stage, /p50 .*p95 .*n=\d+/);
-      assert.match(lens, /critical in \d+%/, `the ${stage} lens says how often it is critical`);
+      assert.match(
+        lens,
+        /\d+(\.\d+)?% of the critical path/,
+        `the ${stage} lens gives its share of the critical path`,
+      );
     }
     await screenshot(page, 'demo-lenses');
   });
@@ -154,64 +159,4 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
     assert.ok(now > before * 1.5, `reranking p50 went from ${before} ms to ${now} ms only`);
     await screenshot(page, 'demo-lenses-slow-reranker');
   });
-
-  it('names the slow reranker in the Insights view', async () => {
-    const { page } = wb;
-    await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-    await runCommand(page, 'Stagelight: Show Insights');
-    const row = page
-      .locator('.pane-body .monaco-list-row', { hasText: /reranking.*typical/ })
-      .first();
-    await row.waitFor({ state: 'visible', timeout: 30_000 });
-    // For the screenshot: the finding's numbers unfolded, the Insights section given the room
-    // of the Traces list above it, and no toast over it (the demo's stop may leave one).
-    await row.locator('.monaco-tl-twistie').click();
-    await page
-      .locator('.pane-header', { hasText: /^Traces/i })
-      .first()
-      .click()
-      .catch(() => {});
-    // A wider side bar, so the verdicts read in full: drag the sash at its edge.
-    const sash = await page.locator('.part.sidebar').boundingBox();
-    if (sash) {
-      const x = sash.x + sash.width;
-      await page.mouse.move(x, 400);
-      await page.mouse.down();
-      await page.mouse.move(x + 300, 400, { steps: 5 });
-      await page.mouse.up();
-    }
-    await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-    await screenshot(page, 'insights-view');
-  });
-
-  // Each incident, run from the palette, must bring its finding into the Insights view (the
-  // window still holds the earlier scenarios' traces, so findings accumulate).
-  for (const [scenario, label, verdict] of [
-    ['queue-backlog', 'Queue backlog', /waiting in retrieval-requests/],
-    ['degraded-replica', 'Degraded replica', /generation-b/],
-    ['errors', 'Errors', /failed in \d+% of requests/],
-  ] as const) {
-    it(`names the ${scenario} incident in the Insights view`, { timeout: 240_000 }, async () => {
-      const { page } = wb;
-      // One demo at a time: the previous scenario may still be sending.
-      await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
-      await page.waitForTimeout(1000);
-      await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-      await runCommand(page, 'Stagelight: Run Demo Pipeline');
-      await pickQuickItem(page, label);
-      const row = page.locator('.pane-body .monaco-list-row', { hasText: verdict }).first();
-      const deadline = Date.now() + 200_000;
-      while (!(await row.isVisible())) {
-        assert.ok(
-          Date.now() < deadline,
-          `no Insights row matching ${verdict} after the ${scenario} demo`,
-        );
-        await page.waitForTimeout(3000);
-        await runCommand(page, 'Stagelight: Show Insights').catch(() => {});
-      }
-      await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
-      await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
-      await screenshot(page, `insights-${scenario}`);
-    });
-  }
 });

@@ -20,6 +20,7 @@ import {
   findingNumbers,
   formatNumber,
   insightsForTrace,
+  llmLensText,
   NotifyGate,
   parseRatio,
   parseThreshold,
@@ -113,6 +114,13 @@ describe('insights payload', () => {
       baselineLensText(d, baseline.label, 'long'),
       /^p95 7\.\d\d s, \+\d+% vs baseline a1b2c3d \(1\.20 s\)$/,
     );
+  });
+
+  it('gives an LLM stage lens its time to first token and decode speed', () => {
+    const r = computeInsights(traces(6, () => ({ generationMs: 1000, outputTokens: 49 })));
+    const f = r.findings.find((x) => x.kind === 'llm')!;
+    assert.equal(llmLensText(f), 'TTFT 101 ms · 53 tokens/s');
+    assert.equal(llmLensText(regression), undefined);
   });
 
   it('lets a stage regression through once per interval', () => {

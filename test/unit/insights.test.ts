@@ -111,7 +111,7 @@ describe('insights: regressions', () => {
     assert.deepEqual(top.stage, { service: 'gateway', name: 'reranking' });
     assert.match(
       top.title,
-      /^reranking: 3\.40 s, 7\d% of the critical path of the slowest 8 traces; mostly forward in reranker \(/,
+      /^reranking: 3\.40 s, 7\d% of the critical path of the slowest 8 traces; mostly matmul in reranker \(/,
     );
   });
 });
@@ -126,7 +126,7 @@ describe('insights: where the time goes without history', () => {
     assert.deepEqual(dom.stage, { service: 'gateway', name: 'reranking' });
     assert.match(
       dom.title,
-      /of the critical path of the slowest 20 traces; mostly forward in reranker \(3\.\d\d s\); 1\.20 s waiting for a worker$/,
+      /of the critical path of the slowest 20 traces; mostly matmul in reranker \(3\.\d\d s\); 1\.20 s waiting for a worker$/,
     );
     assert.equal(dom.severity, 'info');
   });
@@ -255,6 +255,52 @@ describe('insights: instances and errors', () => {
       top.title,
       /^Cold start: the first request to each of 3 processes waits for model_load \(2\.00 s on the critical path\)/,
     );
+  });
+});
+
+describe('insights: LLM stages, caching, compute against latency', () => {
+  it('gives an LLM stage its time to first token, decode speed and share', () => {
+    const r = computeInsights(traces(10, () => ({ generationMs: 1000, outputTokens: 49 })));
+    const f = r.findings.find((x) => x.kind === 'llm')!;
+    assert.ok(f, titles(r));
+    assert.deepEqual(f.stage, { service: 'gateway', name: 'generation' });
+    // prefill is a tenth of the 997 ms of work after 1.5 ms; decode the rest: 48 tokens after
+    // the first in 897.3 ms.
+    assert.ok(Math.abs(Number(f.numbers.ttftMs) - (1.5 + 99.7)) < 0.5, String(f.numbers.ttftMs));
+    assert.ok(
+      Math.abs(Number(f.numbers.tokensPerSec) - 53.5) < 0.5,
+      String(f.numbers.tokensPerSec),
+    );
+    assert.match(
+      f.title,
+      /^generation: time to first token 101 ms, decode 53 tokens\/s, 49 tokens out, 96 in, decode \d+% of the critical path$/,
+    );
+    assert.equal(f.severity, 'info');
+  });
+
+  it('names a caching opportunity: the same input computed again', () => {
+    // 12 requests over 4 distinct questions: 8 of the 12 generations repeat an earlier one.
+    const r = computeInsights(traces(12, (i) => ({ inputHash: `q${i % 4}` })));
+    const f = r.findings.find((x) => x.kind === 'caching')!;
+    assert.ok(f, titles(r));
+    assert.deepEqual(f.stage, { service: 'gateway', name: 'generation' });
+    assert.equal(f.numbers.repeats, 8);
+    assert.equal(f.numbers.attribute, 'input.hash');
+    // No identity, no opportunity: input sizes repeat without being one input.
+    assert.equal(
+      computeInsights(traces(12)).findings.filter((x) => x.kind === 'caching').length,
+      0,
+    );
+  });
+
+  it('compares a stage’s share of device time with its share of the latency', () => {
+    // The reranker computes 1,200 ms and the decoder 300 ms per request on the CPU, so the
+    // reranker has about 80% of the device time; on the critical path it is about half.
+    const r = computeInsights(traces(10, () => ({ rerankMs: 1200, generationMs: 300 })));
+    const f = r.findings.find((x) => x.kind === 'compute-share');
+    assert.ok(f, titles(r));
+    assert.equal(f.numbers.device, 'cpu');
+    assert.ok(Number(f.numbers.computeShare) > Number(f.numbers.latencyShare) + 0.1);
   });
 });
 

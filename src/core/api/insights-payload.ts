@@ -30,6 +30,7 @@ import {
   formatDelta,
   formatDuration,
   formatPercent,
+  formatRate,
   formatShare,
 } from '../../shared/format.js';
 import { stageKey } from '../../shared/stage-key.js';
@@ -94,6 +95,22 @@ const NUMBER_LABELS: Record<string, string> = {
   slowFirsts: 'processes with a slow first request',
   extraMs: 'extra on the first request',
   ratio: 'first / later',
+  calls: 'calls',
+  ttftMs: 'time to first token',
+  tokensPerSec: 'decode tokens/s',
+  outputTokens: 'tokens out',
+  inputTokens: 'tokens in',
+  prefillMs: 'prefill',
+  decodeMs: 'decode',
+  decodeShare: 'decode share of the critical path',
+  repeats: 'repeated inputs computed again',
+  computations: 'runs of the stage',
+  repeatShare: 'share repeated',
+  savedEachMs: 'saved per repeat',
+  savedTotalMs: 'saved in all',
+  device: 'device',
+  computeShare: 'share of device time',
+  latencyShare: 'share of the latency',
 };
 
 function labelOf(key: string): string {
@@ -114,6 +131,7 @@ export function formatNumber(key: string, v: number | string): string {
   if (key === 'change') return formatChange(v);
   if (key === 'errorP' || key === 'causeP') return v < 0.0001 ? '< 0.0001' : v.toPrecision(2);
   if (key === 'ratio') return `${v.toFixed(1)}x`;
+  if (key === 'tokensPerSec') return `${formatRate(v)}/s`;
   if (/(Share|Rate|share|Excess|Path|Request)$/.test(key) || key === 'errorRate') {
     return formatShare(v);
   }
@@ -226,6 +244,12 @@ export function kindLabel(kind: string): string {
       return 'cold start';
     case 'untraced-time':
       return 'untraced time';
+    case 'llm':
+      return 'LLM';
+    case 'caching':
+      return 'caching opportunity';
+    case 'compute-share':
+      return 'compute vs latency';
     case 'baseline-change':
       return 'vs baseline';
     default:
@@ -325,7 +349,9 @@ export function concernsTrace(f: Finding, t: TraceFacts): boolean {
       return q >= 0.5 * num('medianWaitMs');
     }
     case 'cold-start':
-      return st !== undefined;
+    case 'llm':
+    case 'caching':
+    case 'compute-share':
     case 'baseline-change':
       return st !== undefined;
   }
@@ -419,6 +445,19 @@ export function baselineLensText(
   return form === 'short'
     ? change
     : `p95 ${formatDuration(c.p95Ms)}, ${change} (${formatDuration(c.baselineP95Ms)})`;
+}
+
+/** An LLM stage's lens suffix from its `llm` finding: "TTFT 101 ms · 53 tokens/s". */
+export function llmLensText(f: Finding): string | undefined {
+  if (f.kind !== 'llm') return undefined;
+  const parts: string[] = [];
+  if (typeof f.numbers.ttftMs === 'number') parts.push(`TTFT ${formatDuration(f.numbers.ttftMs)}`);
+  if (typeof f.numbers.tokensPerSec === 'number') {
+    parts.push(
+      `${formatNumber('tokensPerSec', f.numbers.tokensPerSec).replace('/s', '')} tokens/s`,
+    );
+  }
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
 // ----- notifications -------------------------------------------------------------------------

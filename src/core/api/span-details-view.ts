@@ -11,6 +11,7 @@ import type { AnyValueJson, KeyValueJson, SpanJson, SpanRecord } from '../model.
 import { decodeSpanJson } from '../otlp/span-details.js';
 import type { AttributeGroup, KeyValueText, SpanDetails } from '../../protocol/messages.js';
 import { rowOfSpan, SOURCE_FILE_KEYS, SOURCE_LINE_KEYS } from './trace-payload.js';
+import { isDecodeName, isPrefillName, llmFigures } from '../analysis/insights/llm.js';
 
 /** Longest rendered value; longer ones are cut with an ellipsis (a stack trace fits). */
 export const MAX_VALUE_CHARS = 16_384;
@@ -82,7 +83,46 @@ export function buildSpanDetails(
   if (source !== undefined) details.source = source;
   const shift = analysis.tree.clockShiftOf(span.spanId);
   if (shift !== 0) details.clockShiftMs = shift;
+  const llm = llmOf(span, json?.attributes ?? [], analysis);
+  if (llm !== undefined) details.llm = llm;
   return details;
+}
+
+/** An LLM call's figures (see `llmFigures`), when the span carries output token counts. */
+function llmOf(
+  span: SpanRecord,
+  attributes: readonly KeyValueJson[],
+  analysis: TraceAnalysis,
+): SpanDetails['llm'] {
+  const int = (key: string): number | undefined => {
+    const v = attributes.find((kv) => kv.key === key)?.value;
+    const n =
+      v === undefined
+        ? NaN
+        : Number('intValue' in v ? v.intValue : 'doubleValue' in v ? v.doubleValue : NaN);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const out = int('gen_ai.usage.output_tokens');
+  if (out === undefined || out <= 0) return undefined;
+  // The model server's passes somewhere under the call (its SERVER span, then the passes).
+  let prefill: SpanRecord | undefined;
+  let decode: SpanRecord | undefined;
+  const queue = [...analysis.tree.children(span.spanId)];
+  for (let n = 0; queue.length > 0 && n < 10_000; n++) {
+    const s = queue.shift()!;
+    if (prefill === undefined && isPrefillName(s.name)) prefill = s;
+    if (decode === undefined && isDecodeName(s.name)) decode = s;
+    queue.push(...analysis.tree.children(s.spanId));
+  }
+  const f = llmFigures(span, out, int('gen_ai.usage.input_tokens'), prefill, decode);
+  return {
+    outputTokens: f.outputTokens,
+    tokensPerSec: f.tokensPerSec,
+    ...(f.inputTokens !== undefined ? { inputTokens: f.inputTokens } : {}),
+    ...(f.ttftMs !== undefined ? { ttftMs: f.ttftMs } : {}),
+    ...(f.prefillMs !== undefined ? { prefillMs: f.prefillMs } : {}),
+    ...(f.decodeMs !== undefined ? { decodeMs: f.decodeMs } : {}),
+  };
 }
 
 /** `model.*`, `gen_ai.*`, `code.*` or anything else. */

@@ -90,7 +90,7 @@ describe('insights', () => {
     assert.ok(top, 'no findings');
     assert.equal(top.kind, 'stage-regression', all);
     assert.deepEqual(top.stage, { service: SERVICE, name: 'reranking' }, all);
-    assert.match(top.title, /^reranking .+ vs .+ typical/, top.title);
+    assert.match(top.title, /^reranking .+ vs .+ earlier in this run/, top.title);
     assert.ok(Number(top.numbers.recentMs) >= 2900, `recentMs ${top.numbers.recentMs}`);
     assert.ok(
       top.traceIds.every((id) => slowIds.includes(id)),

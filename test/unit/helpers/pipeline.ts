@@ -47,6 +47,10 @@ export interface Shape {
   load?: number;
   /** Root process instance (a new one = a new run of the pipeline). */
   gatewayInstance?: string;
+  /** `input.hash` of the request (the question's identity), on the generation call. */
+  inputHash?: string;
+  /** Output tokens of the generation (default 48). */
+  outputTokens?: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -180,6 +184,13 @@ export function pipelineSpans(i: number, shape: Shape = {}): SpanRecord[] {
       str('replica', replica),
       int('gen_ai.request.max_tokens', shape.maxTokens ?? 64),
       str('gen_ai.request.model', 'decoder'),
+      ...(failed
+        ? []
+        : [
+            int('gen_ai.usage.output_tokens', shape.outputTokens ?? 48),
+            int('gen_ai.usage.input_tokens', 96),
+          ]),
+      ...(shape.inputHash === undefined ? [] : [str('input.hash', shape.inputHash)]),
     ],
     failed ? StatusCode.ERROR : StatusCode.UNSET,
   );
@@ -199,6 +210,25 @@ export function pipelineSpans(i: number, shape: Shape = {}): SpanRecord[] {
     errorTable.set(call, shape.generationError!);
   }
   if (load > 0) span(11, 10, 'model_load', decoder, genStart + 1.5, genStart + 1.5 + load);
+  // The model server's passes: prefill a tenth, decode the rest (compute spans on the CPU).
+  const work0 = genStart + 1.5 + load;
+  const work1 = genEnd - 1.5;
+  const split = work0 + 0.1 * (work1 - work0);
+  const device = [str('model.device', 'cpu'), int('batch_size', 1)];
+  if (!failed) {
+    span(13, 10, 'prefill', decoder, work0, split, SpanKind.INTERNAL, device);
+    span(14, 10, 'decode', decoder, split, work1, SpanKind.INTERNAL, device);
+  }
+  span(
+    15,
+    8,
+    'matmul',
+    reranker,
+    rrStart + wait + 2 + skew,
+    rrEnd - 2 + skew,
+    SpanKind.INTERNAL,
+    device,
+  );
   t = genEnd;
   span(12, 0, 'postprocessing', gw, t, (t += 30 * j));
   spans.unshift(

@@ -6,6 +6,7 @@
 
 import type { AttributeGroup, KeyValueText, SpanDetails } from '../../../src/protocol/messages.js';
 import { formatDuration, formatShare } from '../model/layout.js';
+import { formatRate } from '../../../src/shared/format.js';
 import { button } from './components.js';
 import { el } from './dom.js';
 
@@ -98,6 +99,19 @@ export class DetailsPanel {
         ? `${formatDuration(d.criticalMs)} · ${formatShare(d.criticalShare)} of the trace`
         : 'not on the critical path',
     );
+    if (d.llm !== undefined) {
+      const l = d.llm;
+      const rate = formatRate(l.tokensPerSec);
+      if (l.ttftMs !== undefined) row('Time to first token', formatDuration(l.ttftMs));
+      row(
+        'Decode',
+        `${rate} tokens/s${l.decodeMs !== undefined ? ` over ${formatDuration(l.decodeMs)}` : ' (whole call)'}`,
+      );
+      row(
+        'Tokens',
+        `${l.outputTokens} out${l.inputTokens !== undefined ? ` · ${l.inputTokens} in` : ''}`,
+      );
+    }
     const statusText = d.status.code === 2 ? 'Error' : d.status.code === 1 ? 'OK' : 'Unset';
     row(
       'Status',

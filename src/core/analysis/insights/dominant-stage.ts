@@ -100,8 +100,8 @@ export const dominantStage: Diagnosis = {
       out.push({
         kind: 'dominant-stage',
         severity,
-        // Below any fault, above the other notes: this is the answer when nothing else is.
-        score: severity === 'info' ? 1 + share : typicalMs,
+        // Time at stake, as every score: the answer when nothing else is.
+        score: typicalMs * (severity === 'info' ? share : 1),
         title:
           `${st.name}: ${ms(typicalMs)}, ${pct(share)} of the critical path of the slowest ` +
           `${slowest.length} ${slowest.length === 1 ? 'trace' : 'traces'}` +

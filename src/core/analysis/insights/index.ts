@@ -32,6 +32,9 @@ import type {
   StageDelta,
 } from './types.js';
 import { untracedTime } from './untraced-time.js';
+import { llm } from './llm.js';
+import { caching } from './caching.js';
+import { computeShare } from './compute-share.js';
 import { speedupWhatIf } from './what-if.js';
 
 export * from './types.js';
@@ -39,6 +42,8 @@ export { changePoint, movedAttributes } from './regression.js';
 export { errorCause, type ErrorCause } from './errors.js';
 export { explainTrace, type Explanation, type ExplainRow } from './explain.js';
 export { speedupWhatIf } from './what-if.js';
+export { llmCalls, llmSummaries, type LlmCall, type LlmStageSummary } from './llm.js';
+export { isInputIdentityKey } from './caching.js';
 export {
   keptByHead,
   samplingWhatIf,
@@ -58,6 +63,9 @@ export const DIAGNOSES: readonly Diagnosis[] = [
   errors,
   coldStart,
   untracedTime,
+  llm,
+  caching,
+  computeShare,
 ];
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 2, warning: 1, info: 0 };

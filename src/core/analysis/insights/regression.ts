@@ -217,7 +217,13 @@ function* againstBaseline(ctx: InsightContext, baseline: Baseline): Generator<vo
         depth,
       );
       if (f === undefined) continue;
-      const moved = movedAttributes(key, recent, baseline);
+      // The stage's own attributes first, then the request's (a root attribute such as
+      // cache.hit explains a stage that now runs on every request).
+      const own = movedAttributes(key, recent, baseline);
+      const moved = [
+        ...own,
+        ...movedAttributes(op, recent, baseline).filter((m) => !own.some((o) => o.key === m.key)),
+      ].slice(0, 3);
       if (moved.length > 0) {
         f.evidence = { ...f.evidence, movedAttributes: moved };
         f.title += `; ${moved.map((m) => `${m.key} ${m.was} → ${m.now}`).join(', ')}`;

@@ -19,6 +19,9 @@ export type FindingKind =
   | 'errors'
   | 'cold-start'
   | 'untraced-time'
+  | 'llm'
+  | 'caching'
+  | 'compute-share'
   | 'baseline-change';
 
 /** One diagnosis with its evidence. */

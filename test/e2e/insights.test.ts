@@ -1,0 +1,136 @@
+/**
+ * The Insights view as a new user meets it, in a fresh window: the slow-reranker incident is the
+ * very first thing run, and the view's top finding must name reranking (measured against the
+ * demo's normal warm-up, which it pins as the baseline). Then the other incidents one after
+ * another: each one's finding becomes the top one, and the previous run's findings move under
+ * "From earlier runs". Screenshots go to docs/images/.
+ */
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  pickQuickItem,
+  runCommand,
+  screenshot,
+  startWorkbench,
+  type Workbench,
+} from './helpers/workbench.js';
+
+/** The Insights view's pane (the side bar also shows the Traces view, with rows of its own). */
+function insightsPane(page: Page) {
+  return page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header .title', { hasText: /^Insights$/i }) });
+}
+
+/** The Insights view's top-level rows: the baseline, then the findings, most important first. */
+function topRows(page: Page) {
+  return insightsPane(page).locator('.monaco-list-row[aria-level="1"]');
+}
+
+/** Waits until the first finding (the row after the baseline's) matches `verdict`. */
+async function waitForTopFinding(page: Page, verdict: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const rows = topRows(page);
+    if ((await rows.count()) >= 2) {
+      last = await rows.nth(1).innerText();
+      if (verdict.test(last)) return last;
+    }
+    assert.ok(Date.now() < deadline, `top finding "${last}" does not match ${verdict}`);
+    await page.waitForTimeout(2000);
+    // Brings the view forward (the waterfall the demo opens takes the focus).
+    if (!(await insightsPane(page).isVisible())) {
+      await runCommand(page, 'Stagelight: Show Insights').catch(() => {});
+    }
+  }
+}
+
+async function widenSideBar(page: Page): Promise<void> {
+  const bar = await page.locator('.part.sidebar').boundingBox();
+  if (bar === null) return;
+  const x = bar.x + bar.width;
+  await page.mouse.move(x, 400);
+  await page.mouse.down();
+  await page.mouse.move(x + 300, 400, { steps: 5 });
+  await page.mouse.up();
+}
+
+describe('the Insights view on the demo incidents', { timeout: 900_000 }, () => {
+  let wb: Workbench;
+
+  before(async () => {
+    wb = await startWorkbench({
+      label: 'insights',
+      settings: {
+        'stagelight.receiver.grpcPort': 0,
+        'stagelight.receiver.httpPort': 0,
+        'stagelight.demo.device': 'cpu',
+        'stagelight.insights.notifications': false,
+      },
+    });
+  });
+  after(async () => {
+    await wb?.stop();
+  });
+
+  it(
+    'names reranking when slow-reranker is the first thing run',
+    { timeout: 240_000 },
+    async () => {
+      const { page } = wb;
+      await runCommand(page, 'Stagelight: Show Insights');
+      await runCommand(page, 'Stagelight: Run Demo Pipeline');
+      await pickQuickItem(page, 'Slow reranker');
+      const top = await waitForTopFinding(
+        page,
+        /^reranking .* vs .* in baseline demo warm-up/,
+        200_000,
+      );
+      assert.match(top, /stage regressed/, top);
+      const baseline = await topRows(page).first().innerText();
+      assert.match(baseline, /Baseline demo warm-up/, baseline);
+      // The picture after the run: every request finished, none cut short by a stop.
+      await page
+        .locator('.notifications-toasts .notification-toast', {
+          hasText: /Stagelight demo \(slow-reranker\) finished/,
+        })
+        .waitFor({ state: 'visible', timeout: 180_000 });
+      await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+      await page
+        .locator('.pane-header', { hasText: /^Traces/i })
+        .first()
+        .click()
+        .catch(() => {});
+      await widenSideBar(page);
+      await screenshot(page, 'insights-view');
+    },
+  );
+
+  for (const [scenario, label, verdict] of [
+    ['queue-backlog', 'Queue backlog', /waiting in retrieval-requests/],
+    ['degraded-replica', 'Degraded replica', /generation-b/],
+    ['errors', 'Errors', /^generation failed in \d+% of requests .*gen_ai\.request\.max_tokens=/],
+  ] as const) {
+    it(
+      `puts the ${scenario} finding on top, the earlier run's as stale`,
+      { timeout: 240_000 },
+      async () => {
+        const { page } = wb;
+        // One demo at a time: the previous scenario may still be sending.
+        await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
+        await page.waitForTimeout(1000);
+        await runCommand(page, 'Stagelight: Run Demo Pipeline');
+        await pickQuickItem(page, label);
+        await waitForTopFinding(page, verdict, 200_000);
+        await page
+          .locator('.pane-body .monaco-list-row', { hasText: /^From earlier runs/ })
+          .first()
+          .waitFor({ state: 'visible', timeout: 30_000 });
+        await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
+        await screenshot(page, `insights-${scenario}`);
+      },
+    );
+  }
+});
