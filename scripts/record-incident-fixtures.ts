@@ -65,7 +65,7 @@ async function demoFixture(
   try {
     const r = await runDemo({
       scenario,
-      modelScale: 0.1,
+      modelScale: 0.25,
       device: 'cpu',
       requests: 10,
       warmup: 10,

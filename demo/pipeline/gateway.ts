@@ -90,6 +90,14 @@ export class Gateway {
     this.scenario = p.scenario;
   }
 
+  /**
+   * Forgets what earlier requests cached, so that what follows (the scenario after its warm-up)
+   * runs as it would have without them.
+   */
+  clearCaches(): void {
+    this.embeddingCache.clear();
+  }
+
   /** Switches the scenario for the requests that start from now. */
   setScenario(s: Scenario): void {
     this.scenario = s;
