@@ -74,6 +74,9 @@ Read API (on the HTTP port):
                                             what-ifs (fresh=true: with every span received)
   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
                                             what a sampling policy would keep
+  GET /api/compare?a=&b=                    stage by stage, trace b against trace a; or
+                                            trace=&against=typical|baseline, or
+                                            against=baseline (the latest run)
   GET /api/baseline                         what the diagnoses compare against, or null
   POST /api/baseline                        pin one: {"label": ..., "traceIds": [...]} (JSON;
                                             without traceIds, the latest run)

@@ -31,6 +31,12 @@ import type { SpanRecord } from './model.js';
 import { AnalysisService } from './analysis/service.js';
 import type { Baseline, BaselineSource } from './analysis/baseline.js';
 import {
+  compareToBaseline,
+  compareToTypical,
+  compareTraces,
+  type Comparison,
+} from './analysis/compare.js';
+import {
   samplingWhatIf,
   type Explanation,
   type InsightsReport,
@@ -351,6 +357,41 @@ export class TraceEngine implements IngestSink {
   explain(traceId: string): Explanation | undefined {
     const t = this.store.get(traceId);
     return t === undefined ? undefined : this.analysis.explain(t);
+  }
+
+  /**
+   * Stage by stage: trace `b` against trace `a`; a trace against the typical trace of its
+   * operation (`against: 'typical'`) or against the baseline; or, without a trace, the latest run
+   * against the baseline. Throws `RangeError` naming what is missing.
+   */
+  compare(q: {
+    a?: string;
+    b?: string;
+    trace?: string;
+    against?: 'typical' | 'baseline';
+  }): Comparison {
+    const entry = (id: string) => {
+      const t = this.store.get(id);
+      if (t === undefined)
+        throw new RangeError(`trace ${id.toLowerCase()} not found (never received, or evicted)`);
+      return this.analysis.factsOf(t);
+    };
+    if (q.a !== undefined && q.b !== undefined) return compareTraces(entry(q.a), entry(q.b));
+    if (q.against === 'typical') {
+      if (q.trace === undefined) throw new RangeError('against=typical needs a trace');
+      const t = entry(q.trace);
+      const scope = this.analysis.scope();
+      const peers = scope.some((p) => p.operation === t.operation && p.traceId !== t.traceId)
+        ? scope
+        : this.analysis.window();
+      return compareToTypical(t, peers);
+    }
+    const baseline = this.baseline;
+    if (baseline === undefined) throw new RangeError('no baseline to compare with: pin one first');
+    return compareToBaseline(
+      q.trace !== undefined ? [entry(q.trace)] : this.analysis.scope(),
+      baseline,
+    );
   }
 
   /** Pins the current run's traces as the baseline for later comparisons. */

@@ -511,3 +511,46 @@ describe('TraceEngine: persistence', () => {
     assert.deepEqual(reopened.stats.snapshot(), []);
   });
 });
+
+describe('TraceEngine: the baseline across restarts', () => {
+  it('keeps a pinned baseline in the data folder and reads it back at open', async () => {
+    const dataDir = tempDir();
+    const first = await open({ dataDir, settleMs: 60_000 });
+    for (let i = 0; i < 4; i++) {
+      first.ingestProtobuf(
+        encodeRequest(pipelineTrace(600 + i, [{ name: 'embed', start: 10, end: 40 }])),
+        'http',
+      );
+    }
+    const pinned = first.pinBaseline('before the change');
+    assert.equal(pinned?.rows.length, 4);
+    await first.close();
+    const second = await open({ dataDir, settleMs: 60_000 });
+    assert.equal(second.baseline?.label, 'before the change');
+    assert.equal(second.baseline?.rows.length, 4);
+    // Cleared, it stays cleared.
+    second.baseline = undefined;
+    await second.close();
+    const third = await open({ dataDir });
+    assert.equal(third.baseline, undefined);
+  });
+
+  it('ignores a damaged baseline file, with a warning, and loses nothing else', async () => {
+    const dataDir = tempDir();
+    const first = await open({ dataDir });
+    first.ingestProtobuf(encodeRequest(pipelineTrace(700, [])), 'http');
+    await first.close();
+    for (const text of ['{not json', '{"version": 1, "label": "old format"}', '[]']) {
+      fs.writeFileSync(path.join(dataDir, 'baseline.json'), text);
+      const warnings: string[] = [];
+      const e = await open({
+        dataDir,
+        log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
+      });
+      assert.equal(e.baseline, undefined);
+      assert.match(warnings.join('\n'), /baseline .*baseline\.json: ignored/);
+      assert.equal(e.store.traceCount, 1, 'the traces are still there');
+      await e.close();
+    }
+  });
+});

@@ -105,14 +105,15 @@ describe('insights payload', () => {
 
   it('words the lens change against the baseline', () => {
     const d = report.stageDeltas.find((x) => x.name === 'reranking')!;
-    assert.match(baselineLensText(d, baseline.label), /^\+\d+% vs baseline a1b2c3d$/);
+    // The lens says how much longer the stage holds the critical path: +5.80 s.
+    assert.equal(baselineLensText(d, baseline.label), '+5.80 s vs baseline a1b2c3d');
     assert.match(
       baselineLensText(d, 'a-very-long-baseline-label'),
       /vs baseline a-very-long-bas…$/,
     );
     assert.match(
       baselineLensText(d, baseline.label, 'long'),
-      /^p95 7\.\d\d s, \+\d+% vs baseline a1b2c3d \(1\.20 s\)$/,
+      /^critical path 7\.00 s, \+5\.80 s vs baseline a1b2c3d \(1\.20 s\); p95 7\.\d\d s, \+\d+% \(1\.20 s\)$/,
     );
   });
 

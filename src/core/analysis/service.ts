@@ -551,7 +551,9 @@ export class AnalysisService {
     }
     let parsed: { baseline?: Baseline; error?: string };
     try {
-      parsed = parseBaseline(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      if (value === null) return; // cleared
+      parsed = parseBaseline(value);
     } catch (e) {
       parsed = { error: (e as Error).message };
     }

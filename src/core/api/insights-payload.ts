@@ -432,19 +432,22 @@ export function baselineLine(b: BaselineStatus): string {
 const LENS_LABEL_MAX = 16;
 
 /**
- * A stage's change against the baseline. Short (the lens's suffix, after its own p95):
- * "-12% vs baseline a1b2c3d"; long (the hover): "p95 1.40 s, -12% vs baseline a1b2c3d (1.59 s)".
+ * A stage's change against the baseline. Short (the lens's suffix): its time on the critical
+ * path against the baseline's, "+1.20 s vs baseline a1b2c3d"; long (the hover): "critical path
+ * 1.40 s, +1.20 s vs baseline a1b2c3d (200 ms); p95 2.10 s, +12% (1.88 s)".
  */
 export function baselineLensText(
-  c: Pick<StageDelta, 'p95Ms' | 'baselineP95Ms' | 'change'>,
+  c: Pick<StageDelta, 'p95Ms' | 'baselineP95Ms' | 'change' | 'pathMs' | 'baselinePathMs'>,
   label: string,
   form: 'short' | 'long' = 'short',
 ): string {
   const short = label.length > LENS_LABEL_MAX ? `${label.slice(0, LENS_LABEL_MAX - 1)}…` : label;
-  const change = `${formatChange(c.change)} vs baseline ${short}`;
+  const delta = c.pathMs - c.baselinePathMs;
+  const path = `${Math.abs(delta) < 0.05 ? '±0 ms' : formatDelta(delta)} vs baseline ${short}`;
   return form === 'short'
-    ? change
-    : `p95 ${formatDuration(c.p95Ms)}, ${change} (${formatDuration(c.baselineP95Ms)})`;
+    ? path
+    : `critical path ${formatDuration(c.pathMs)}, ${path} (${formatDuration(c.baselinePathMs)}); ` +
+        `p95 ${formatDuration(c.p95Ms)}, ${formatChange(c.change)} (${formatDuration(c.baselineP95Ms)})`;
 }
 
 /** An LLM stage's lens suffix from its `llm` finding: "TTFT 101 ms · 53 tokens/s". */
@@ -453,9 +456,7 @@ export function llmLensText(f: Finding): string | undefined {
   const parts: string[] = [];
   if (typeof f.numbers.ttftMs === 'number') parts.push(`TTFT ${formatDuration(f.numbers.ttftMs)}`);
   if (typeof f.numbers.tokensPerSec === 'number') {
-    parts.push(
-      `${formatNumber('tokensPerSec', f.numbers.tokensPerSec).replace('/s', '')} tokens/s`,
-    );
+    parts.push(`${formatRate(f.numbers.tokensPerSec)} tokens/s`);
   }
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }

@@ -10,6 +10,9 @@
  *                                              first; what-ifs. The latest background report,
  *                                              or, with fresh=true, one including every span)
  *   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
+ *   GET /api/compare?a=&b=                     (stage by stage: trace b against trace a; or
+ *                                              trace=&against=typical|baseline; or
+ *                                              against=baseline: the latest run)
  *   GET /api/baseline                          (the baseline, or null)
  *   POST /api/baseline {label, traceIds?, source?} (pin: these traces once analysed, else the
  *                                              latest run; JSON body, so browsers must preflight)
@@ -231,6 +234,38 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       } catch (e) {
         if (!(e instanceof BadQueryError)) throw e;
         sendError(res, 400, e.message);
+      }
+      return true;
+    }
+    if (route.length === 1 && route[0] === 'compare') {
+      const q = url.searchParams;
+      const ids = ['a', 'b', 'trace'].map((k) => q.get(k) ?? undefined);
+      const bad = ids.find((id) => id !== undefined && !TRACE_ID.test(id));
+      const against = q.get('against') ?? undefined;
+      if (bad !== undefined) {
+        sendError(res, 400, `trace ids must be 32 hex characters, got "${bad.slice(0, 64)}"`);
+      } else if (against !== undefined && against !== 'typical' && against !== 'baseline') {
+        sendError(res, 400, `against must be typical or baseline, got "${against.slice(0, 64)}"`);
+      } else if ((ids[0] === undefined) !== (ids[1] === undefined)) {
+        sendError(res, 400, 'give both a and b, or trace and against');
+      } else if (ids[0] === undefined && against === undefined) {
+        sendError(res, 400, 'give a and b, or against=typical|baseline (with trace=)');
+      } else {
+        try {
+          sendJson(
+            res,
+            200,
+            engine.compare({
+              a: ids[0],
+              b: ids[1],
+              trace: ids[2],
+              against: against as 'typical' | 'baseline' | undefined,
+            }),
+          );
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          sendError(res, /not found/.test(e.message) ? 404 : 409, e.message);
+        }
       }
       return true;
     }

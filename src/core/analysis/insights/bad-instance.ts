@@ -15,7 +15,7 @@ import type { Diagnosis, Finding } from './types.js';
 import type { StageKey } from '../../../shared/stage-key.js';
 
 const MAX_GROUPS = 8;
-export const MIN_GROUP = 6;
+export const MIN_GROUP = 5;
 const LATENCY_Z = 3;
 const ERROR_P = 0.001;
 const MAX_SPANS_PER_STAGE = 2000;

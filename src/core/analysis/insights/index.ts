@@ -10,7 +10,7 @@
  */
 
 import type { Baseline } from '../baseline.js';
-import { quantile } from '../statistics.js';
+import { median, quantile } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
 import { stageKey, type StageKey } from '../../../shared/stage-key.js';
 import { badInstance } from './bad-instance.js';
@@ -160,11 +160,15 @@ export function stageDeltas(
 ): StageDelta[] {
   if (baseline === undefined) return [];
   const per = new Map<StageKey, number[]>();
+  const paths = new Map<StageKey, number[]>();
   for (const t of traces) {
     for (const [k, st] of t.stages) {
       let list = per.get(k);
       if (list === undefined) per.set(k, (list = []));
       list.push(st.totalMs);
+      let p = paths.get(k);
+      if (p === undefined) paths.set(k, (p = []));
+      p.push(st.pathMs);
     }
   }
   const out: StageDelta[] = [];
@@ -178,6 +182,8 @@ export function stageDeltas(
       p95Ms: p95,
       baselineP95Ms: b.p95Ms,
       change: (p95 - b.p95Ms) / b.p95Ms,
+      pathMs: median(paths.get(b.key) ?? []),
+      baselinePathMs: b.pathP50Ms,
     });
   }
   return out;

@@ -87,6 +87,9 @@ export interface StageDelta {
   readonly baselineP95Ms: number;
   /** (p95 - baseline) / baseline. */
   readonly change: number;
+  /** Median critical-path ms in the stage now, and in the baseline (see `compare.ts`). */
+  readonly pathMs: number;
+  readonly baselinePathMs: number;
 }
 
 export interface InsightsReport {
