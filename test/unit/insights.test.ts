@@ -239,6 +239,34 @@ describe('insights: instances and errors', () => {
     assert.match(String(errs.numbers.cause), /=generation-b$/, titles(r));
   });
 
+  it('puts a slowdown above the timeouts it causes', () => {
+    // Generation got 4x slower everywhere; some requests now hit their deadline, on every
+    // replica alike: the regression is the diagnosis, the timeouts its consequence.
+    const baseline = makeBaseline(
+      traces(12, (i) => ({ replica: REPLICAS[i % 3] })),
+      'b',
+      'pinned',
+      0,
+    );
+    const r = computeInsights(
+      traces(
+        20,
+        (i) => ({
+          replica: REPLICAS[i % 3],
+          generationMs: 3200,
+          generationError: i % 5 === 2 ? 'DeadlineExceededError: deadline exceeded' : undefined,
+        }),
+        100,
+      ),
+      { baseline },
+    );
+    assert.equal(r.findings[0]!.kind, 'stage-regression', titles(r));
+    assert.ok(
+      r.findings.some((f) => f.kind === 'errors'),
+      titles(r),
+    );
+  });
+
   it('reports a cold start: the first request to each process waits for model_load', () => {
     const first = new Set<string>();
     const all = traces(12, (i) => {

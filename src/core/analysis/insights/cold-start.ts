@@ -91,7 +91,9 @@ export const coldStart: Diagnosis = {
       const firsts = perTrace.size;
       out.push({
         kind: 'cold-start',
-        severity: firstDur >= 1.5 * restDur ? 'warning' : 'info',
+        // A first request a third slower, or a load a quarter of a request, is worth a look:
+        // every new replica (an autoscaler's, a deploy's) pays it again.
+        severity: firstDur >= 1.3 * restDur || loadMs >= 0.25 * restDur ? 'warning' : 'info',
         score: (firstDur - restDur) * 1.2,
         title:
           `Cold start: the first request to each of ${occ.length} ` +

@@ -14,6 +14,7 @@ import { median } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
 import { ms, pct, stage } from './common.js';
+import { movedAttributes } from './regression.js';
 import type { Diagnosis, Finding } from './types.js';
 
 /** Slowest traces looked at per operation. */
@@ -96,6 +97,10 @@ export const dominantStage: Diagnosis = {
           if (share >= baselineShare + 0.2 && share >= 1.5 * baselineShare) severity = 'warning';
         }
       }
+      // With a baseline, what moved with the stage (as the regression would say it).
+      const moved =
+        ctx.baseline === undefined ? [] : movedAttributes(key, slowest, ctx.baseline).slice(0, 2);
+      if (moved.length > 0) parts.push(moved.map((m) => `${m.key} ${m.was} → ${m.now}`).join(', '));
       const st = stage(key);
       out.push({
         kind: 'dominant-stage',
@@ -118,6 +123,7 @@ export const dominantStage: Diagnosis = {
         traceIds: slowest.slice(0, 5).map((t) => t.traceId),
         evidence: {
           inside: chain.map((c) => ({ ...stage(c.key), pathMs: c.pathMs })),
+          ...(moved.length > 0 ? { movedAttributes: moved } : {}),
         },
       });
     }

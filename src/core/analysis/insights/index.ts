@@ -138,6 +138,20 @@ export function rank(findings: Finding[]): Finding[] {
       }
     }
   }
+  // Timeouts in a stage that got slower are the slowness's consequence: the regression first
+  // (unless a replica explains them: that was settled above).
+  for (const r of findings) {
+    if (r.kind !== 'stage-regression') continue;
+    for (const e of findings) {
+      if (e.kind !== 'errors' || !sameStage(r, e)) continue;
+      const messages = Object.keys((e.evidence?.exceptions ?? {}) as Record<string, number>);
+      const timeouts =
+        messages.length > 0 && messages.every((m) => /deadline|time(d)? ?out/i.test(m));
+      const byInstance =
+        typeof e.numbers.cause === 'string' && isInstanceKey(e.numbers.cause.split('=')[0] ?? '');
+      if (timeouts && !byInstance) promote(r, e);
+    }
+  }
   for (const c of findings) {
     if (c.kind !== 'cold-start' || c.severity === 'info') continue;
     for (const other of findings) {

@@ -10,11 +10,10 @@
  * first over the decode span's duration. Without such spans, the output tokens over the whole
  * call give a lower bound on the speed, and no time to first token.
  *
- * The figures are `info` ("decode 40% of the critical path at 23 tokens/s"); against a
- * baseline, a decode speed down by a third or a time to first token up by half is a `warning`.
+ * The figures are `info` ("decode 40% of the critical path at 23 tokens/s"): context for the
+ * other findings. A slower LLM stage is the regression diagnosis's to prove.
  */
 
-import { baselineStage } from '../baseline.js';
 import { median } from '../statistics.js';
 import { attrOf, type TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
@@ -172,31 +171,10 @@ export const llm: Diagnosis = {
     for (const [key, s] of now) {
       if (s.calls < MIN_CALLS) continue;
       const st = stage(key);
-      // The baseline's decode speed: tokens per second are not in the baseline's rows, but its
-      // stage summary keeps the commonest output token counts and the stage's path time.
-      let severity: Finding['severity'] = 'info';
-      let baselineNote = '';
-      const b = ctx.baseline === undefined ? undefined : baselineStage(ctx.baseline, key);
-      const wasTokens = b?.attributes['gen_ai.usage.output_tokens'];
-      if (b !== undefined && wasTokens !== undefined && b.pathP50Ms > 0) {
-        // Tokens per second of the whole call in the baseline, against the same measure now.
-        const tokens = median(
-          Object.entries(wasTokens).flatMap(([v, c]) =>
-            new Array<number>(Math.min(c, 1000)).fill(Number(v)),
-          ),
-        );
-        const wasRate = (tokens * 1000) / b.p50Ms;
-        const nowRate = median(
-          ctx.traces
-            .map((t) => t.stages.get(key))
-            .filter((x) => x !== undefined)
-            .map((x) => (s.outputTokens * 1000) / Math.max(1e-3, x!.totalMs)),
-        );
-        if (Number.isFinite(wasRate) && wasRate > 0 && nowRate <= (2 / 3) * wasRate) {
-          severity = 'warning';
-          baselineNote = `; ${Math.round(nowRate)} tokens/s per call against ${Math.round(wasRate)} in the baseline`;
-        }
-      }
+      // Context for the other findings: a slower LLM stage is the regression diagnosis's to
+      // prove (with its significance test), not this one's.
+      const severity: Finding['severity'] = 'info';
+      const baselineNote = '';
       const parts = [
         s.ttftMs !== undefined ? `time to first token ${ms(s.ttftMs)}` : undefined,
         `decode ${formatRate(s.tokensPerSec)} tokens/s`,
@@ -209,8 +187,7 @@ export const llm: Diagnosis = {
       out.push({
         kind: 'llm',
         severity,
-        // Context for the other findings, not a fault by itself.
-        score: severity === 'info' ? 0.5 : (s.decodeMs ?? 0),
+        score: 0.5,
         title: `${st.name}: ${parts.join(', ')}${baselineNote}`,
         stage: st,
         numbers: {
