@@ -7,12 +7,13 @@
  * `InsightsModel` has a new report (about once a second while traces arrive).
  */
 import * as vscode from 'vscode';
-import type { Finding, WhatIf } from '../core/analysis/insights/types.js';
+import type { Finding, InsightsReport, WhatIf } from '../core/analysis/insights/types.js';
 import { formatDuration } from '../shared/format.js';
 import {
   findingId,
   findingNumbers,
   kindLabel,
+  parallelText,
   severityIcon,
   whatIfText,
 } from '../core/api/insights-payload.js';
@@ -35,8 +36,9 @@ type Node =
   | { kind: 'addSpan'; parent: string; finding: Finding }
   | { kind: 'traces'; parent: string; finding: Finding }
   | { kind: 'trace'; parent: string; traceId: string }
-  | { kind: 'whatIfs'; items: WhatIf[] }
-  | { kind: 'whatIf'; item: WhatIf };
+  | { kind: 'whatIfs'; items: WhatIf[]; parallel: InsightsReport['parallel'] }
+  | { kind: 'whatIf'; item: WhatIf }
+  | { kind: 'parallel'; item: InsightsReport['parallel'][number]; index: number };
 
 export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
@@ -100,7 +102,10 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           .slice(0, TRACE_ROWS)
           .map((traceId) => ({ kind: 'trace', parent: node.parent, traceId }));
       case 'whatIfs':
-        return node.items.map((item) => ({ kind: 'whatIf', item }));
+        return [
+          ...node.items.map((item): Node => ({ kind: 'whatIf', item })),
+          ...node.parallel.map((item, index): Node => ({ kind: 'parallel', item, index })),
+        ];
       case 'stale':
         return this.findingNodes(node.items, false);
       default:
@@ -132,7 +137,10 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     out.push(...this.findingNodes(r.findings, true));
     if (r.stale.length > 0) out.push({ kind: 'stale', items: r.stale });
     const useful = r.whatIf.filter((w) => w.p95BeforeMs - w.p95AfterMs >= 1);
-    if (useful.length > 0) out.push({ kind: 'whatIfs', items: useful });
+    const parallel = r.parallel.filter((p) => p.savedMs >= 1);
+    if (useful.length > 0 || parallel.length > 0) {
+      out.push({ kind: 'whatIfs', items: useful, parallel });
+    }
     return out;
   }
 
@@ -309,7 +317,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       }
       case 'whatIfs': {
         const item = new vscode.TreeItem(
-          'What a 2x speed-up is worth',
+          'What a 2x speed-up, or running stages at once, is worth',
           vscode.TreeItemCollapsibleState.Collapsed,
         );
         item.id = 'whatIfs';
@@ -322,6 +330,15 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         const item = new vscode.TreeItem(whatIfText(node.item));
         item.id = `whatIf/${node.item.stage.service}/${node.item.stage.name}`;
         item.description = node.item.stage.service;
+        return item;
+      }
+      case 'parallel': {
+        const item = new vscode.TreeItem(parallelText(node.item));
+        item.id = `parallel/${node.index}/${node.item.first.name}/${node.item.second.name}`;
+        item.description = `under ${node.item.parent.name}`;
+        item.tooltip =
+          'The two never overlap in the recent traces; the trace cannot show whether one needs the other.';
+        item.iconPath = new vscode.ThemeIcon('split-horizontal');
         return item;
       }
     }

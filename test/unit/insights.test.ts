@@ -15,7 +15,8 @@ import {
   type InsightsReport,
 } from '../../src/core/analysis/insights/index.js';
 import { fisherGreaterP, mannWhitneyZ } from '../../src/core/analysis/statistics.js';
-import { indexOf, trace, traces } from './helpers/pipeline.js';
+import { factsOf, indexOf, trace, traces } from './helpers/pipeline.js';
+import { makeSpan } from './helpers/spans.js';
 
 const REPLICAS = ['generation-a', 'generation-b', 'generation-c'];
 const titles = (r: InsightsReport) =>
@@ -329,6 +330,62 @@ describe('insights: LLM stages, caching, compute against latency', () => {
     assert.ok(f, titles(r));
     assert.equal(f.numbers.device, 'cpu');
     assert.ok(Number(f.numbers.computeShare) > Number(f.numbers.latencyShare) + 0.1);
+  });
+});
+
+describe('insights: parallelization', () => {
+  /** A root calling `fetch_profile` and `search` one after the other, in the given order. */
+  function siblings(i: number, profileFirst: boolean) {
+    const tId = (i + 1).toString(16).padStart(32, '0');
+    const a = profileFirst ? 0 : 80;
+    const b = profileFirst ? 60 : 0;
+    return factsOf(
+      [
+        makeSpan({
+          traceId: tId,
+          spanId: `r${i}`,
+          name: 'handle',
+          service: 'api',
+          start: 0,
+          end: 150,
+        }),
+        makeSpan({
+          traceId: tId,
+          spanId: `p${i}`,
+          parent: `r${i}`,
+          name: 'fetch_profile',
+          service: 'users',
+          start: a + 1,
+          end: a + 59,
+        }),
+        makeSpan({
+          traceId: tId,
+          spanId: `s${i}`,
+          parent: `r${i}`,
+          name: 'search',
+          service: 'index',
+          start: b + 1,
+          end: b + 79,
+        }),
+      ],
+      i * 1000,
+    );
+  }
+
+  it('finds siblings that run in either order and never overlap', () => {
+    const r = computeInsights(Array.from({ length: 10 }, (_, i) => siblings(i, i % 3 !== 0)));
+    const f = r.findings.find((x) => x.kind === 'parallelism')!;
+    assert.ok(f, titles(r));
+    assert.equal(f.severity, 'info');
+    assert.ok(Math.abs(Number(f.numbers.savedMs) - 58) < 1e-6);
+    assert.match(f.title, /^fetch_profile and search never overlap, and run in either order/);
+  });
+
+  it('offers a fixed order only as a what-if: the trace cannot show independence', () => {
+    const r = computeInsights(Array.from({ length: 10 }, (_, i) => siblings(i, true)));
+    assert.equal(r.findings.filter((x) => x.kind === 'parallelism').length, 0);
+    assert.equal(r.parallel[0]?.orderVaries, false);
+    assert.equal(r.parallel[0]?.first.name, 'fetch_profile');
   });
 });
 

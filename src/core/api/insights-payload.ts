@@ -111,6 +111,9 @@ const NUMBER_LABELS: Record<string, string> = {
   device: 'device',
   computeShare: 'share of device time',
   latencyShare: 'share of the latency',
+  savedMs: 'would save',
+  first: 'first',
+  second: 'then',
 };
 
 function labelOf(key: string): string {
@@ -250,6 +253,8 @@ export function kindLabel(kind: string): string {
       return 'caching opportunity';
     case 'compute-share':
       return 'compute vs latency';
+    case 'parallelism':
+      return 'parallelization opportunity';
     case 'baseline-change':
       return 'vs baseline';
     default:
@@ -288,6 +293,14 @@ export function whatIfText(w: WhatIf): string {
   return (
     `${w.stage.name} ${w.factor}x faster: end-to-end p95 ${formatDuration(w.p95BeforeMs)} → ` +
     `${formatDuration(w.p95AfterMs)} (${formatChange(change)})`
+  );
+}
+
+/** "embedding and retrieve at once: up to 40 ms less (if independent)". */
+export function parallelText(p: InsightsReport['parallel'][number]): string {
+  return (
+    `${p.first.name} and ${p.second.name} at once: about ${formatDuration(p.savedMs)} less` +
+    (p.orderVaries ? ' (they run in either order)' : ' (if they are independent)')
   );
 }
 
@@ -352,6 +365,7 @@ export function concernsTrace(f: Finding, t: TraceFacts): boolean {
     case 'llm':
     case 'caching':
     case 'compute-share':
+    case 'parallelism':
     case 'baseline-change':
       return st !== undefined;
   }

@@ -35,6 +35,7 @@ import { untracedTime } from './untraced-time.js';
 import { llm } from './llm.js';
 import { caching } from './caching.js';
 import { computeShare } from './compute-share.js';
+import { parallelism, parallelWhatIfs } from './parallelism.js';
 import { speedupWhatIf } from './what-if.js';
 
 export * from './types.js';
@@ -44,6 +45,7 @@ export { explainTrace, type Explanation, type ExplainRow } from './explain.js';
 export { speedupWhatIf } from './what-if.js';
 export { llmCalls, llmSummaries, type LlmCall, type LlmStageSummary } from './llm.js';
 export { isInputIdentityKey } from './caching.js';
+export { parallelWhatIfs, type ParallelWhatIf } from './parallelism.js';
 export {
   keptByHead,
   samplingWhatIf,
@@ -66,6 +68,7 @@ export const DIAGNOSES: readonly Diagnosis[] = [
   llm,
   caching,
   computeShare,
+  parallelism,
 ];
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 2, warning: 1, info: 0 };
@@ -242,6 +245,7 @@ export function* insightsJob(input: InsightsInput): Generator<void, InsightsRepo
     stale: [],
     whatIf: speedupWhatIf(traces).slice(0, 8),
     stageDeltas: stageDeltas(traces, input.baseline),
+    parallel: parallelWhatIfs(ctx).slice(0, 5),
   };
 }
 

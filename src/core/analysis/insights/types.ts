@@ -22,6 +22,7 @@ export type FindingKind =
   | 'llm'
   | 'caching'
   | 'compute-share'
+  | 'parallelism'
   | 'baseline-change';
 
 /** One diagnosis with its evidence. */
@@ -107,6 +108,18 @@ export interface InsightsReport {
   whatIf: WhatIf[];
   /** Per stage: p95 in the scope against the baseline's (empty without a baseline). */
   stageDeltas: StageDelta[];
+  /**
+   * Sibling stages that never overlap: what running them at once would save, if they are
+   * independent (the trace cannot tell; see `parallelism.ts`), largest first.
+   */
+  parallel: Array<{
+    parent: { service: string; name: string };
+    first: { service: string; name: string };
+    second: { service: string; name: string };
+    savedMs: number;
+    orderVaries: boolean;
+    traces: number;
+  }>;
 }
 
 /** What every diagnosis sees. */
