@@ -65,7 +65,8 @@ ${DEMO_HELP}
 
 Read API (on the HTTP port):
   GET /api/health
-  GET /api/traces?service=&name=&minDurationMs=&error=&limit=
+  GET /api/traces?service=&name=&minDurationMs=&error=&limit=&sort=
+                                            latest arrivals first (sort=start: latest starts)
   GET /api/traces/{traceId}                 OTLP JSON
   GET /api/traces/{traceId}/critical-path
   GET /api/traces/{traceId}/explain         stages against the typical trace

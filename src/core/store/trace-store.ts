@@ -1,19 +1,54 @@
 /**
- * The in-memory trace store: spans grouped by trace, indexed by trace id, service and span
- * name, bounded by a span budget with tail-sampling-like retention.
+ * The in-memory trace store: spans grouped by trace, indexed by trace id, service, span name,
+ * errors and duration, bounded by a byte budget and a span budget with tail-sampling-like
+ * retention.
  *
  * Invariants:
  * - `traces` iterates from the least recently updated trace to the most recent (an update
- *   re-inserts the entry), so the eviction scan starts at the oldest.
+ *   re-inserts the entry); `seq` numbers the same order, and the eviction heaps pop by it.
  * - A span re-sent in a later batch (an exporter retry) is a duplicate and is dropped, so retries
  *   never inflate counts or statistics. (Within a trace's first batch ids are not compared.)
- * - `spanCount` is the sum of `entry.spans.length` over all traces.
+ * - `spanCount` is the sum of `entry.spans.length` over all traces, `bytes` the sum of
+ *   `entry.bytes`, and the protected counters the same sums over the protected traces.
+ * - Every operation is O(log n) or O(1) per span or trace touched: no step walks every trace
+ *   (an eviction pops heaps; a query walks an index from its newest end).
+ *
+ * Memory accounting. What a trace costs is counted as it grows, from sizes measured on V8
+ * (Node 20, x64, no pointer compression; `test/unit/memory-accounting.test.ts` checks the total
+ * against the heap): per span its `raw` bytes plus {@link SPAN_RECORD_BYTES}; per trace
+ * {@link TRACE_ENTRY_BYTES}; per service and span name it joins {@link INDEX_ENTRY_BYTES}; per
+ * span id in a dedup set {@link SPAN_ID_SET_BYTES}.
  */
 import { StatusCode, type SpanRecord } from '../model.js';
+import { ArrivalList } from './arrival-list.js';
+import { SeqHeap } from './seq-heap.js';
+
+/**
+ * Bytes a span costs beyond its `raw` bytes: the `SpanRecord` (12 fields, 120), its two times
+ * (heap numbers, 32), its span and parent id strings (64), the `Buffer` view of `raw` (about
+ * 100: a typed array object), the slot in its trace's span list (8), and the pool-slab rounding
+ * of `raw` (about 30 on average), measured at about 370 and rounded up.
+ */
+export const SPAN_RECORD_BYTES = 384;
+/**
+ * Bytes a trace costs whatever its spans: the `TraceEntry` (about 30 fields), its span, service
+ * and name arrays, its trace id string, its entries in the arrival, duration, operation and
+ * eviction indexes and heaps (one or two each), measured at about 600 for traces of 8 spans.
+ */
+export const TRACE_ENTRY_BYTES = 640;
+/** Bytes per (trace, service) and (trace, span name) pair: the slot in the trace's array and its entry in the index (an item and a sequence number), with the arrays' growth room. */
+export const INDEX_ENTRY_BYTES = 40;
+/** Bytes per span id in a trace's dedup set (built when a trace receives a second batch). */
+export const SPAN_ID_SET_BYTES = 64;
 
 export interface TraceStoreOptions {
   /** Most spans held at once (default 200,000). */
   maxSpans?: number;
+  /**
+   * Most bytes held at once, as counted (spans and indexes; see the module comment). Default
+   * unbounded; the engine sets it from its memory budget, less what the rest of it holds.
+   */
+  maxBytes?: number;
   /** How many of the slowest traces per root operation are kept longer (default 5). */
   slowestPerOperation?: number;
   /**
@@ -48,6 +83,23 @@ export class TraceEntry {
   createdAt = 0;
   /** Sum of the spans' raw byte lengths, for compaction decisions. */
   rawBytes = 0;
+  /** Bytes counted for this trace: its spans, itself, its index entries (module comment). */
+  bytes = TRACE_ENTRY_BYTES;
+  /** The store's sequence number when the trace was created: its place in arrival order. */
+  arrival = 0;
+  /** The store's sequence number at the last update: its place in the eviction order. */
+  seq = 0;
+  /** False once evicted or cleared: index entries of a trace that is gone are skipped. */
+  live = true;
+  /** Protected from eviction (errors, or among the slowest of its operation). */
+  kept = false;
+  /** Among the slowest traces of its operation. */
+  slow = false;
+  /** The operation it is ranked under, and the duration it is ranked at. */
+  rankOp: string | undefined = undefined;
+  rankMs = -1;
+  /** Its duration bucket in the duration index (-1: none yet). */
+  durationBucket = -1;
   /**
    * The analysis's handle on this trace's contribution to the statistics (see
    * `AnalysisService`), kept here so that the statistics need no per-trace state of their own;
@@ -83,12 +135,21 @@ export interface TraceSummary {
   services: string[];
 }
 
+/**
+ * `arrival`: the traces that arrived last first (when their first span was received), the
+ * default, so that a span dated in the future cannot pin "the latest trace". `start`: the
+ * latest start time first.
+ */
+export type TraceOrder = 'arrival' | 'start';
+
 export interface TraceFilter {
   service?: string;
+  /** A span name any span of the trace has. */
   name?: string;
   minDurationMs?: number;
   error?: boolean;
   limit?: number;
+  sort?: TraceOrder;
 }
 
 /** A coalesced change notification. */
@@ -135,19 +196,60 @@ function earliest(spans: readonly SpanRecord[]): SpanRecord | undefined {
   return best;
 }
 
+/** Per root operation: its slowest traces (protected) and a heap of the others by duration. */
+interface OperationRank {
+  /** The slowest traces of the operation, slowest first, at most `slowestPerOperation`. */
+  readonly top: TraceEntry[];
+  /**
+   * The operation's other traces by duration, slowest on top (keyed by minus the duration), so
+   * that when a member of `top` goes the next slowest is found without a scan.
+   */
+  readonly rest: SeqHeap<TraceEntry>;
+  /** Live traces ranked under the operation. */
+  count: number;
+}
+
+/** Quarter-octave duration buckets: bucket(d) is non-decreasing in d. */
+function durationBucket(ms: number): number {
+  return ms > 0 ? 1 + Math.floor(Math.log2(1 + ms) * 4) : 0;
+}
+
+/**
+ * A duration query collects at most this many candidates from the duration index before falling
+ * back to walking another index (the filter then matches too many traces for the index to help).
+ */
+const DURATION_CANDIDATES_MAX = 4096;
+
 export class TraceStore {
   readonly maxSpans: number;
+  private _maxBytes: number;
   private readonly slowestPerOperation: number;
   private readonly protectedShare: number;
   private readonly coalesceMs: number;
 
   private traces = new Map<string, TraceEntry>();
-  private byService = new TraceIndex();
-  private byName = new TraceIndex();
-  /** The slowest traces per root operation, slowest first, at most `slowestPerOperation`. */
-  private slowest = new Map<string, TraceEntry[]>();
+  /** Sequence numbers: creation and every update take the next one. */
+  private seq = 0;
+  private readonly isLive = (t: TraceEntry): boolean => t.live;
+  /** Every held trace, in arrival order. */
+  private arrivals = new ArrivalList<TraceEntry>(this.isLive);
+  private byService = new Map<string, ArrivalList<TraceEntry>>();
+  private byName = new Map<string, ArrivalList<TraceEntry>>();
+  private withErrors = new ArrivalList<TraceEntry>(this.isLive);
+  /** Duration index: bucket -> the traces whose duration is in it, in the order they moved in. */
+  private byDuration: (ArrivalList<TraceEntry> | undefined)[] = [];
+  private operations = new Map<string, OperationRank>();
+  /** Eviction candidates, oldest update first: unprotected and protected traces. */
+  private plain = new SeqHeap<TraceEntry>((t, seq) => t.live && !t.kept && t.seq === seq);
+  private keptHeap = new SeqHeap<TraceEntry>((t, seq) => t.live && t.kept && t.seq === seq);
+  private keptTraces = 0;
   private _spanCount = 0;
   private _rawBytes = 0;
+  private _spanBytes = 0;
+  private _bytes = 0;
+  private protectedSpans = 0;
+  private protectedBytes = 0;
+  private _lastListVisited = 0;
   readonly evicted: EvictionStats = { traces: 0, spans: 0 };
   private listeners = new Set<(c: StoreChange) => void>();
   private pending: StoreChange | undefined;
@@ -155,10 +257,12 @@ export class TraceStore {
 
   constructor(opts: TraceStoreOptions = {}) {
     this.maxSpans = opts.maxSpans ?? 200_000;
+    this._maxBytes = opts.maxBytes ?? Infinity;
     this.slowestPerOperation = opts.slowestPerOperation ?? 5;
     this.protectedShare = opts.protectedShare ?? 0.5;
     this.coalesceMs = opts.coalesceMs ?? 25;
     if (!(this.maxSpans >= 1)) throw new RangeError('maxSpans must be at least 1');
+    if (!(this._maxBytes >= 0)) throw new RangeError('maxBytes must be at least 0');
   }
 
   get spanCount(): number {
@@ -174,7 +278,35 @@ export class TraceStore {
     return this._rawBytes;
   }
 
-  private readonly isLive = (t: TraceEntry): boolean => this.traces.get(t.traceId) === t;
+  /** Bytes counted for the spans held: their raw bytes and records. */
+  get spanBytes(): number {
+    return this._spanBytes;
+  }
+
+  /** Bytes counted for the traces and the indexes, beyond the spans themselves. */
+  get indexBytes(): number {
+    return this._bytes - this._spanBytes;
+  }
+
+  /** Everything the store counts as held (`spanBytes + indexBytes`). */
+  get bytes(): number {
+    return this._bytes;
+  }
+
+  /** The byte budget (as counted); applied at the next `add` or `enforceBudget`. */
+  get maxBytes(): number {
+    return this._maxBytes;
+  }
+
+  set maxBytes(n: number) {
+    if (!(n >= 0)) throw new RangeError('maxBytes must be at least 0');
+    this._maxBytes = n;
+  }
+
+  /** Index entries the last `list` call looked at: for tests and diagnostics. */
+  get lastListVisited(): number {
+    return this._lastListVisited;
+  }
 
   get(traceId: string): TraceEntry | undefined {
     return this.traces.get(traceId.toLowerCase());
@@ -186,11 +318,11 @@ export class TraceStore {
   }
 
   services(): string[] {
-    return this.byService.keys(this.isLive).sort();
+    return [...this.byService.keys()].sort();
   }
 
   /**
-   * Adds decoded spans, deduplicating by span id, then evicts down to the budget.
+   * Adds decoded spans, deduplicating by span id, then evicts down to the budgets.
    */
   add(spans: readonly SpanRecord[], now = Date.now()): AddResult {
     const touched = new Set<TraceEntry>();
@@ -202,12 +334,18 @@ export class TraceStore {
       if (t === undefined) {
         t = new TraceEntry(span.traceId);
         t.createdAt = now;
+        t.arrival = ++this.seq;
         this.traces.set(span.traceId, t);
+        this.arrivals.push(t, t.arrival);
+        this._bytes += t.bytes;
         this.note('added', span.traceId);
       }
       // A trace that already holds spans from an earlier batch checks ids: a retry resends
       // whole batches, so that is where duplicates come from.
-      if (t.version > 0 && !touched.has(t)) t.spanIds ??= new Set(t.spans.map((s) => s.spanId));
+      if (t.version > 0 && !touched.has(t) && t.spanIds === undefined) {
+        t.spanIds = new Set(t.spans.map((s) => s.spanId));
+        this.grow(t, SPAN_ID_SET_BYTES * t.spans.length);
+      }
       if (t.spanIds !== undefined) {
         if (t.spanIds.has(span.spanId)) {
           // From the first duplicate on, list the accepted spans (rare: exporter retries).
@@ -216,6 +354,7 @@ export class TraceStore {
           continue;
         }
         t.spanIds.add(span.spanId);
+        this.grow(t, SPAN_ID_SET_BYTES);
       }
       if (!touched.has(t)) {
         if (t.version > 0) {
@@ -232,123 +371,212 @@ export class TraceStore {
       if (acceptedSpans !== undefined) acceptedSpans.push(span);
       accepted++;
     }
-    for (const t of touched) this.rankSlowest(t);
-    if (this._spanCount > this.maxSpans) this.evict();
-    const traces = [...touched].filter((t) => this.traces.get(t.traceId) === t);
+    for (const t of touched) {
+      t.seq = ++this.seq;
+      this.indexDuration(t);
+      if (this.slowestPerOperation > 0) this.rank(t);
+      const wasKept = t.kept;
+      this.classify(t);
+      // classify() pushed it when its class changed; otherwise its new seq goes in here.
+      if (t.kept === wasKept) (t.kept ? this.keptHeap : this.plain).push(t.seq, t);
+    }
+    this.enforceBudget();
+    const traces = [...touched].filter((t) => t.live);
     return { accepted, duplicates, traces, acceptedSpans: acceptedSpans ?? spans };
+  }
+
+  /** Counts `n` more bytes for a trace (and for the protected share when it is protected). */
+  private grow(t: TraceEntry, n: number): void {
+    t.bytes += n;
+    this._bytes += n;
+    if (t.kept) this.protectedBytes += n;
   }
 
   private addSpan(t: TraceEntry, span: SpanRecord): void {
     t.spans.push(span);
     if (span.startMs < t.startMs) t.startMs = span.startMs;
     if (span.endMs > t.endMs) t.endMs = span.endMs;
-    if (span.statusCode === StatusCode.ERROR) t.errorCount++;
+    if (span.statusCode === StatusCode.ERROR && t.errorCount++ === 0) {
+      this.withErrors.push(t, this.seq);
+    }
     if (span.parentSpanId === '' && (t.root === undefined || span.startMs < t.root.startMs)) {
       t.root = span;
     }
+    let indexBytes = 0;
     const service = span.serviceName;
     if (!t.services.includes(service)) {
       t.services.push(service);
-      this.byService.add(service, t);
+      listFor(this.byService, service, this.isLive).push(t, this.seq);
+      indexBytes += INDEX_ENTRY_BYTES;
     }
     if (!t.names.includes(span.name)) {
       t.names.push(span.name);
-      this.byName.add(span.name, t);
+      listFor(this.byName, span.name, this.isLive).push(t, this.seq);
+      indexBytes += INDEX_ENTRY_BYTES;
     }
-    t.rawBytes += span.raw.length;
+    const raw = span.raw.length;
+    t.rawBytes += raw;
     t.version++;
     this._spanCount++;
-    this._rawBytes += span.raw.length;
+    this._rawBytes += raw;
+    this._spanBytes += raw + SPAN_RECORD_BYTES;
+    if (t.kept) this.protectedSpans++;
+    this.grow(t, raw + SPAN_RECORD_BYTES + indexBytes);
   }
 
-  private rankSlowest(t: TraceEntry): void {
-    const op = t.operation;
-    let list = this.slowest.get(op);
+  /** Moves a trace into the duration bucket of its current duration. */
+  private indexDuration(t: TraceEntry): void {
+    const b = durationBucket(t.durationMs);
+    if (b === t.durationBucket) return;
+    const old = t.durationBucket >= 0 ? this.byDuration[t.durationBucket] : undefined;
+    t.durationBucket = b;
+    old?.drop();
+    let list = this.byDuration[b];
     if (list === undefined) {
-      list = [];
-      this.slowest.set(op, list);
+      list = new ArrivalList<TraceEntry>((x) => x.live && x.durationBucket === b);
+      this.byDuration[b] = list;
     }
-    const i = list.indexOf(t);
-    if (i >= 0) list.splice(i, 1);
-    // Insert keeping slowest first; the list is tiny (slowestPerOperation).
-    let at = 0;
-    while (at < list.length && list[at]!.durationMs >= t.durationMs) at++;
-    if (at < this.slowestPerOperation) {
-      list.splice(at, 0, t);
-      if (list.length > this.slowestPerOperation) list.length = this.slowestPerOperation;
-    }
-    // A trace whose root arrived late may have been ranked under another operation before.
-    if (i < 0) {
-      for (const [key, other] of this.slowest) {
-        if (key === op) continue;
-        const j = other.indexOf(t);
-        if (j >= 0) other.splice(j, 1);
-      }
-    }
+    list.push(t, t.seq);
   }
 
-  private isProtected(t: TraceEntry): boolean {
-    if (t.errorCount > 0) return true;
-    const list = this.slowest.get(t.operation);
-    return list !== undefined && list.includes(t);
+  private operationOf(op: string): OperationRank {
+    let r = this.operations.get(op);
+    if (r === undefined) {
+      r = {
+        top: [],
+        rest: new SeqHeap<TraceEntry>(
+          (t, key) => t.live && !t.slow && t.rankOp === op && t.rankMs === -key,
+        ),
+        count: 0,
+      };
+      this.operations.set(op, r);
+    }
+    return r;
   }
 
   /**
-   * Evicts whole traces, oldest first, until the store is within budget. Error traces and the
-   * slowest traces per operation are skipped while they hold less than `protectedShare` of the
-   * budget; past that, or when only they are left, they go oldest first too.
+   * Ranks a trace under its root operation (which changes when its root arrives late): the
+   * `slowestPerOperation` slowest held traces of each operation are protected.
    */
-  private evict(): void {
-    const protectedBudget = this.maxSpans * this.protectedShare;
-    // Protected traces (errors, slowest per operation) are kept newest first: while they hold
-    // more than their share, the oldest of them go like any other trace.
-    let protectedSpans = 0;
-    for (const t of this.traces.values()) if (this.isProtected(t)) protectedSpans += t.spans.length;
-    const skipped: TraceEntry[] = [];
-    this.reranking = new Set();
-    for (const t of this.traces.values()) {
-      if (this._spanCount <= this.maxSpans) break;
-      if (this.isProtected(t)) {
-        if (protectedSpans <= protectedBudget) {
-          skipped.push(t);
-          continue;
-        }
-        protectedSpans -= t.spans.length;
+  private rank(t: TraceEntry): void {
+    const op = t.operation;
+    if (t.rankOp !== op) {
+      if (t.rankOp !== undefined) this.unrank(t);
+      t.rankOp = op;
+      t.rankMs = -1;
+      this.operationOf(op).count++;
+    }
+    const d = t.durationMs;
+    if (d === t.rankMs) return;
+    t.rankMs = d;
+    const r = this.operationOf(op);
+    const top = r.top;
+    if (t.slow) top.splice(top.indexOf(t), 1);
+    // Keep slowest first; among equals the one ranked first stays ahead.
+    let at = 0;
+    while (at < top.length && top[at]!.rankMs >= d) at++;
+    if (at >= this.slowestPerOperation) {
+      if (t.slow) {
+        // It fell out of the top (cannot happen as durations only grow; kept for safety).
+        t.slow = false;
       }
-      this.remove(t);
+      r.rest.push(-d, t);
+      return;
     }
-    for (const t of skipped) {
-      if (this._spanCount <= this.maxSpans) break;
-      this.remove(t);
-    }
-    // An evicted member of a slowest list leaves room: rank that operation's held traces again,
-    // so protection depends only on what is held (and a replay keeps the same traces).
-    const ops = this.reranking;
-    this.reranking = undefined;
-    if (ops.size > 0) {
-      for (const op of ops) this.slowest.delete(op);
-      for (const t of this.traces.values()) if (ops.has(t.operation)) this.rankSlowest(t);
+    top.splice(at, 0, t);
+    t.slow = true;
+    if (top.length > this.slowestPerOperation) {
+      const out = top.pop()!;
+      out.slow = false;
+      r.rest.push(-out.rankMs, out);
+      this.classify(out);
     }
   }
 
-  /** Operations whose slowest list lost a member during the current eviction. */
-  private reranking: Set<string> | undefined;
+  /** Takes a trace out of its operation's ranking (evicted, or moved to another operation). */
+  private unrank(t: TraceEntry): void {
+    const op = t.rankOp!;
+    const r = this.operations.get(op);
+    t.rankOp = undefined;
+    if (r === undefined) return;
+    r.count--;
+    if (t.slow) {
+      t.slow = false;
+      r.top.splice(r.top.indexOf(t), 1);
+      // The next slowest held trace of the operation takes the free place.
+      const next = r.rest.peek();
+      if (next !== undefined) {
+        next.slow = true;
+        r.top.push(next);
+        this.classify(next);
+      }
+    }
+    if (r.count === 0) this.operations.delete(op);
+    else r.rest.compactIfMostlyOutdated(r.count);
+  }
+
+  /** Updates whether a trace is protected, and the protected counters and heaps with it. */
+  private classify(t: TraceEntry): void {
+    const kept = t.errorCount > 0 || t.slow;
+    if (kept === t.kept || !t.live) return;
+    t.kept = kept;
+    const sign = kept ? 1 : -1;
+    this.keptTraces += sign;
+    this.protectedSpans += sign * t.spans.length;
+    this.protectedBytes += sign * t.bytes;
+    // A trace touched in this batch is pushed by `add` with its new seq.
+    if (t.seq > 0) (kept ? this.keptHeap : this.plain).push(t.seq, t);
+  }
+
+  private overBudget(): boolean {
+    return this._spanCount > this.maxSpans || this._bytes > this._maxBytes;
+  }
+
+  /**
+   * Evicts whole traces, oldest updated first, until the store is within both budgets. Error
+   * traces and the slowest traces per operation are skipped while they hold at most
+   * `protectedShare` of each budget; past that the oldest trace goes whether protected or not,
+   * and when only protected traces are left they go oldest first too. Each eviction pops a heap:
+   * O(log n), whatever the store holds.
+   */
+  enforceBudget(): void {
+    while (this.overBudget()) {
+      const plain = this.plain.peek();
+      const kept = this.keptHeap.peek();
+      let victim: TraceEntry | undefined;
+      if (kept === undefined) victim = plain;
+      else if (plain === undefined) victim = kept;
+      else {
+        const overShare =
+          this.protectedSpans > this.maxSpans * this.protectedShare ||
+          this.protectedBytes > this._maxBytes * this.protectedShare;
+        victim = overShare && kept.seq < plain.seq ? kept : plain;
+      }
+      if (victim === undefined) break;
+      this.remove(victim);
+    }
+    this.plain.compactIfMostlyOutdated(this.traces.size - this.keptTraces);
+    this.keptHeap.compactIfMostlyOutdated(this.keptTraces);
+  }
 
   private remove(t: TraceEntry): void {
     this.traces.delete(t.traceId);
-    this.byService.removed(t.services.length, this.isLive);
-    this.byName.removed(t.names.length, this.isLive);
-    const list = this.slowest.get(t.operation);
-    if (list !== undefined) {
-      const i = list.indexOf(t);
-      if (i >= 0) {
-        list.splice(i, 1);
-        this.reranking?.add(t.operation);
-      }
-      if (list.length === 0) this.slowest.delete(t.operation);
+    if (t.kept) {
+      this.keptTraces--;
+      this.protectedSpans -= t.spans.length;
+      this.protectedBytes -= t.bytes;
     }
+    t.live = false;
+    this.arrivals.drop();
+    for (const service of t.services) dropFrom(this.byService, service);
+    for (const name of t.names) dropFrom(this.byName, name);
+    if (t.errorCount > 0) this.withErrors.drop();
+    if (t.durationBucket >= 0) this.byDuration[t.durationBucket]?.drop();
+    if (t.rankOp !== undefined) this.unrank(t);
     this._spanCount -= t.spans.length;
     this._rawBytes -= t.rawBytes;
+    this._spanBytes -= t.rawBytes + SPAN_RECORD_BYTES * t.spans.length;
+    this._bytes -= t.bytes;
     this.evicted.traces++;
     this.evicted.spans += t.spans.length;
     this.note('evicted', t.traceId);
@@ -356,35 +584,144 @@ export class TraceStore {
 
   /** Removes everything (not counted as eviction). */
   clear(): void {
+    for (const t of this.traces.values()) t.live = false;
     this.traces.clear();
+    this.arrivals = new ArrivalList<TraceEntry>(this.isLive);
     this.byService.clear();
     this.byName.clear();
-    this.slowest.clear();
+    this.withErrors = new ArrivalList<TraceEntry>(this.isLive);
+    this.byDuration = [];
+    this.operations.clear();
+    this.plain.clear();
+    this.keptHeap.clear();
+    this.keptTraces = 0;
     this._spanCount = 0;
     this._rawBytes = 0;
+    this._spanBytes = 0;
+    this._bytes = 0;
+    this.protectedSpans = 0;
+    this.protectedBytes = 0;
     this.pending = { added: [], updated: [], evicted: [], cleared: true };
     this.schedule();
   }
 
-  /** Summaries matching the filter, most recently started first. */
+  /**
+   * Summaries matching the filter: the latest arrivals first (or the latest starts, with
+   * `sort: 'start'`), at most `limit` (default 100).
+   *
+   * In arrival order the query walks the narrowest index the filter names (a service, a span
+   * name, errors, the duration buckets at or above `minDurationMs`, or all traces) from its
+   * newest end and stops as soon as no older entry can make the result: about `limit` steps
+   * when the filter's other conditions match often. By start time it walks that index whole
+   * (start times move as spans arrive, and a span dated in the future keeps its place there).
+   */
   list(filter: TraceFilter = {}): TraceSummary[] {
-    // Start from the narrowest index the filter names.
-    let candidates: Iterable<TraceEntry> = this.traces.values();
-    if (filter.name !== undefined) candidates = this.byName.get(filter.name, this.isLive);
-    else if (filter.service !== undefined) {
-      candidates = this.byService.get(filter.service, this.isLive);
-    }
-    const out: TraceEntry[] = [];
-    for (const t of candidates) {
-      if (filter.name !== undefined && !t.names.includes(filter.name)) continue;
-      if (filter.service !== undefined && !t.services.includes(filter.service)) continue;
-      if (filter.minDurationMs !== undefined && t.durationMs < filter.minDurationMs) continue;
-      if (filter.error !== undefined && t.errorCount > 0 !== filter.error) continue;
-      out.push(t);
-    }
-    out.sort((a, b) => b.startMs - a.startMs);
+    this._lastListVisited = 0;
     const limit = filter.limit ?? 100;
-    return out.slice(0, limit).map(summarize);
+    if (!(limit > 0)) return [];
+    const { service, name, minDurationMs, error } = filter;
+    const match = (t: TraceEntry): boolean =>
+      (name === undefined || t.names.includes(name)) &&
+      (service === undefined || t.services.includes(service)) &&
+      (minDurationMs === undefined || t.durationMs >= minDurationMs) &&
+      (error === undefined || t.errorCount > 0 === error);
+    // The narrowest index the filter names.
+    let sources: ArrivalList<TraceEntry>[] = [this.arrivals];
+    let size = this.arrivals.live;
+    const consider = (lists: ArrivalList<TraceEntry>[]) => {
+      let n = 0;
+      for (const l of lists) n += l.live;
+      if (n < size) {
+        sources = lists;
+        size = n;
+      }
+    };
+    if (name !== undefined) consider(listOrNone(this.byName.get(name)));
+    if (service !== undefined) consider(listOrNone(this.byService.get(service)));
+    if (error === true) consider([this.withErrors]);
+    if (minDurationMs !== undefined) {
+      const lists: ArrivalList<TraceEntry>[] = [];
+      for (let b = durationBucket(minDurationMs); b < this.byDuration.length; b++) {
+        const l = this.byDuration[b];
+        if (l !== undefined && l.live > 0) lists.push(l);
+      }
+      if (lists.reduce((n, l) => n + l.live, 0) <= DURATION_CANDIDATES_MAX) consider(lists);
+    }
+    const found =
+      filter.sort === 'start'
+        ? this.latestStarts(sources, limit, match)
+        : this.latestArrivals(sources, limit, match);
+    return found.map(summarize);
+  }
+
+  /**
+   * The latest arrivals among the lists' entries that match, newest first. The lists are merged
+   * from their newest ends by join sequence; since an entry's trace arrived no later than it
+   * joined, once `limit` matches are found, an entry that joined before the oldest of them
+   * cannot be among the latest, and the walk stops.
+   */
+  private latestArrivals(
+    lists: readonly ArrivalList<TraceEntry>[],
+    limit: number,
+    match: (t: TraceEntry) => boolean,
+  ): TraceEntry[] {
+    const pos = lists.map((l) => l.length - 1);
+    const found: TraceEntry[] = [];
+    let bound = -Infinity;
+    let visited = 0;
+    for (;;) {
+      let k = -1;
+      let seq = -Infinity;
+      for (let i = 0; i < lists.length; i++) {
+        const p = pos[i]!;
+        if (p >= 0 && lists[i]!.seqs[p]! > seq) {
+          seq = lists[i]!.seqs[p]!;
+          k = i;
+        }
+      }
+      if (k < 0 || seq < bound) break;
+      const list = lists[k]!;
+      const t = list.traces[pos[k]!--]!;
+      visited++;
+      if (!list.isValid(t) || !match(t)) continue;
+      found.push(t);
+      if (found.length >= limit) {
+        if (found.length > limit || bound === -Infinity) {
+          found.sort((a, b) => b.arrival - a.arrival);
+          found.length = limit;
+        }
+        bound = found[limit - 1]!.arrival;
+      }
+    }
+    this._lastListVisited = visited;
+    return found.sort((a, b) => b.arrival - a.arrival);
+  }
+
+  /** The latest starts among the lists' entries that match (ties: latest arrival first). */
+  private latestStarts(
+    lists: readonly ArrivalList<TraceEntry>[],
+    limit: number,
+    match: (t: TraceEntry) => boolean,
+  ): TraceEntry[] {
+    const later = (a: TraceEntry, b: TraceEntry) =>
+      a.startMs > b.startMs || (a.startMs === b.startMs && a.arrival > b.arrival);
+    // Kept sorted, latest first; a bounded insertion instead of sorting every match.
+    const top: TraceEntry[] = [];
+    let visited = 0;
+    for (const list of lists) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const t = list.traces[i]!;
+        visited++;
+        if (!list.isValid(t) || !match(t)) continue;
+        if (top.length >= limit && !later(t, top[top.length - 1]!)) continue;
+        let at = top.length;
+        while (at > 0 && later(t, top[at - 1]!)) at--;
+        top.splice(at, 0, t);
+        if (top.length > limit) top.pop();
+      }
+    }
+    this._lastListVisited = visited;
+    return top;
   }
 
   /** Subscribes to coalesced change events; returns the unsubscribe function. */
@@ -427,50 +764,24 @@ export class TraceStore {
   }
 }
 
-/**
- * Traces by key (service, span name), append-only with lazy removal: ingest pays one array push
- * per new (trace, key) pair; evicted traces are skipped by queries and swept out once they are
- * half of the entries. (A Set per key cost a hash insertion per stage per trace on the hot path.)
- */
-class TraceIndex {
-  private lists = new Map<string, TraceEntry[]>();
-  private entries = 0;
-  private dead = 0;
+function listFor<T>(
+  lists: Map<string, ArrivalList<T>>,
+  key: string,
+  valid: (t: T) => boolean,
+): ArrivalList<T> {
+  let list = lists.get(key);
+  if (list === undefined) lists.set(key, (list = new ArrivalList<T>(valid)));
+  return list;
+}
 
-  add(key: string, t: TraceEntry): void {
-    let list = this.lists.get(key);
-    if (list === undefined) this.lists.set(key, (list = []));
-    list.push(t);
-    this.entries++;
-  }
+/** Counts an evicted trace's entry in a keyed list; a list with no live entry goes. */
+function dropFrom<T>(lists: Map<string, ArrivalList<T>>, key: string): void {
+  const list = lists.get(key);
+  if (list === undefined) return;
+  list.drop();
+  if (list.live === 0) lists.delete(key);
+}
 
-  get(key: string, isLive: (t: TraceEntry) => boolean): TraceEntry[] {
-    return (this.lists.get(key) ?? []).filter(isLive);
-  }
-
-  keys(isLive: (t: TraceEntry) => boolean): string[] {
-    const out: string[] = [];
-    for (const [key, list] of this.lists) if (list.some(isLive)) out.push(key);
-    return out;
-  }
-
-  /** Notes `n` entries of an evicted trace; sweeps when the dead are half of all entries. */
-  removed(n: number, isLive: (t: TraceEntry) => boolean): void {
-    this.dead += n;
-    if (this.dead * 2 < this.entries) return;
-    this.entries = 0;
-    for (const [key, list] of this.lists) {
-      const live = list.filter(isLive);
-      if (live.length === 0) this.lists.delete(key);
-      else this.lists.set(key, live);
-      this.entries += live.length;
-    }
-    this.dead = 0;
-  }
-
-  clear(): void {
-    this.lists.clear();
-    this.entries = 0;
-    this.dead = 0;
-  }
+function listOrNone<T>(list: ArrivalList<T> | undefined): ArrivalList<T>[] {
+  return list === undefined ? [] : [list];
 }
