@@ -1,8 +1,8 @@
 /**
- * A binary min-heap of items by a numeric key, with lazy removal: the store pushes an item again
- * whenever its key or its class changes, and the caller's `valid` check tells current entries
- * from outdated ones when they reach the top. Keys and items live in two parallel arrays (no
- * object per entry: the store keeps one or two entries per trace).
+ * A binary min-heap of items by a numeric key, then a numeric tie-break, with lazy removal: the
+ * store pushes an item again whenever its key or its class changes, and the caller's `valid`
+ * check tells current entries from outdated ones when they reach the top. Keys, ties and items
+ * live in parallel arrays (no object per entry: the store keeps one or two entries per trace).
  *
  * Hand-written rather than taken from a library because it sits on the ingest path (a push per
  * trace per batch) and because lazy removal with a validity callback is what makes eviction
@@ -10,66 +10,71 @@
  */
 export class SeqHeap<T> {
   private keys: number[] = [];
+  private ties: number[] = [];
   private items: T[] = [];
 
-  constructor(private readonly valid: (item: T, key: number) => boolean) {}
+  constructor(private readonly valid: (item: T, key: number, tie: number) => boolean) {}
 
   /** Entries held, current and outdated. */
   get size(): number {
     return this.keys.length;
   }
 
-  push(key: number, item: T): void {
-    const keys = this.keys;
-    const items = this.items;
-    let i = keys.length;
-    keys.push(key);
-    items.push(item);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (keys[parent]! <= key) break;
-      keys[i] = keys[parent]!;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    keys[i] = key;
-    items[i] = item;
+  /** Whether entry i orders before (key, tie). */
+  private before(i: number, key: number, tie: number): boolean {
+    const k = this.keys[i]!;
+    return k < key || (k === key && this.ties[i]! < tie);
   }
 
-  /** The item with the smallest key among current entries (outdated ones on top are dropped). */
+  private set(i: number, key: number, tie: number, item: T): void {
+    this.keys[i] = key;
+    this.ties[i] = tie;
+    this.items[i] = item;
+  }
+
+  push(key: number, item: T, tie = 0): void {
+    let i = this.keys.length;
+    this.keys.push(key);
+    this.ties.push(tie);
+    this.items.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      // Stop once the parent orders at or before the new entry.
+      if (!(key < this.keys[parent]! || (key === this.keys[parent]! && tie < this.ties[parent]!))) {
+        break;
+      }
+      this.set(i, this.keys[parent]!, this.ties[parent]!, this.items[parent]!);
+      i = parent;
+    }
+    this.set(i, key, tie, item);
+  }
+
+  /** The first item among current entries (outdated ones on top are dropped). */
   peek(): T | undefined {
     while (this.keys.length > 0) {
       const item = this.items[0]!;
-      if (this.valid(item, this.keys[0]!)) return item;
+      if (this.valid(item, this.keys[0]!, this.ties[0]!)) return item;
       this.pop();
     }
     return undefined;
   }
 
-  /** The smallest key among current entries, or Infinity. */
-  peekKey(): number {
-    return this.peek() === undefined ? Infinity : this.keys[0]!;
-  }
-
   private pop(): void {
-    const keys = this.keys;
-    const items = this.items;
-    const lastKey = keys.pop()!;
-    const lastItem = items.pop()!;
-    const n = keys.length;
+    const key = this.keys.pop()!;
+    const tie = this.ties.pop()!;
+    const item = this.items.pop()!;
+    const n = this.keys.length;
     if (n === 0) return;
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && keys[child + 1]! < keys[child]!) child++;
-      if (keys[child]! >= lastKey) break;
-      keys[i] = keys[child]!;
-      items[i] = items[child]!;
+      if (child + 1 < n && this.before(child + 1, this.keys[child]!, this.ties[child]!)) child++;
+      if (!this.before(child, key, tie)) break;
+      this.set(i, this.keys[child]!, this.ties[child]!, this.items[child]!);
       i = child;
     }
-    keys[i] = lastKey;
-    items[i] = lastItem;
+    this.set(i, key, tie, item);
   }
 
   /**
@@ -78,21 +83,20 @@ export class SeqHeap<T> {
    */
   compactIfMostlyOutdated(current: number): void {
     if (this.keys.length < 1024 || this.keys.length <= 2 * current) return;
-    const keys: number[] = [];
-    const items: T[] = [];
+    const kept: number[] = [];
     for (let i = 0; i < this.keys.length; i++) {
-      if (!this.valid(this.items[i]!, this.keys[i]!)) continue;
-      keys.push(this.keys[i]!);
-      items.push(this.items[i]!);
+      if (this.valid(this.items[i]!, this.keys[i]!, this.ties[i]!)) kept.push(i);
     }
-    // Sorted arrays are valid heaps.
-    const order = keys.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
-    this.keys = order.map((i) => keys[i]!);
-    this.items = order.map((i) => items[i]!);
+    // A sorted array is a valid heap.
+    kept.sort((a, b) => this.keys[a]! - this.keys[b]! || this.ties[a]! - this.ties[b]!);
+    this.keys = kept.map((i) => this.keys[i]!);
+    this.ties = kept.map((i) => this.ties[i]!);
+    this.items = kept.map((i) => this.items[i]!);
   }
 
   clear(): void {
     this.keys = [];
+    this.ties = [];
     this.items = [];
   }
 }

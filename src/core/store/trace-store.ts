@@ -95,9 +95,10 @@ export class TraceEntry {
   kept = false;
   /** Among the slowest traces of its operation. */
   slow = false;
-  /** The operation it is ranked under, and the duration it is ranked at. */
+  /** The operation it is ranked under, and the duration and `seq` it is ranked at. */
   rankOp: string | undefined = undefined;
   rankMs = -1;
+  rankSeq = 0;
   /** Its duration bucket in the duration index (-1: none yet). */
   durationBucket = -1;
   /**
@@ -209,6 +210,11 @@ interface OperationRank {
   count: number;
 }
 
+/** Whether `a` ranks before `b` among an operation's slowest: longer, or as long and older. */
+function ranksBefore(a: TraceEntry, b: TraceEntry): boolean {
+  return a.rankMs > b.rankMs || (a.rankMs === b.rankMs && a.rankSeq < b.rankSeq);
+}
+
 /** Quarter-octave duration buckets: bucket(d) is non-decreasing in d. */
 function durationBucket(ms: number): number {
   return ms > 0 ? 1 + Math.floor(Math.log2(1 + ms) * 4) : 0;
@@ -250,6 +256,7 @@ export class TraceStore {
   private protectedSpans = 0;
   private protectedBytes = 0;
   private _lastListVisited = 0;
+  private _nameEntries = 0;
   readonly evicted: EvictionStats = { traces: 0, spans: 0 };
   private listeners = new Set<(c: StoreChange) => void>();
   private pending: StoreChange | undefined;
@@ -301,6 +308,11 @@ export class TraceStore {
   set maxBytes(n: number) {
     if (!(n >= 0)) throw new RangeError('maxBytes must be at least 0');
     this._maxBytes = n;
+  }
+
+  /** (trace, span name) pairs held: what per-trace state elsewhere (statistics tickets) scales with. */
+  get nameEntries(): number {
+    return this._nameEntries;
   }
 
   /** Index entries the last `list` call looked at: for tests and diagnostics. */
@@ -413,6 +425,7 @@ export class TraceStore {
       t.names.push(span.name);
       listFor(this.byName, span.name, this.isLive).push(t, this.seq);
       indexBytes += INDEX_ENTRY_BYTES;
+      this._nameEntries++;
     }
     const raw = span.raw.length;
     t.rawBytes += raw;
@@ -445,7 +458,8 @@ export class TraceStore {
       r = {
         top: [],
         rest: new SeqHeap<TraceEntry>(
-          (t, key) => t.live && !t.slow && t.rankOp === op && t.rankMs === -key,
+          (t, key, tie) =>
+            t.live && !t.slow && t.rankOp === op && t.rankMs === -key && t.rankSeq === tie,
         ),
         count: 0,
       };
@@ -455,41 +469,55 @@ export class TraceStore {
   }
 
   /**
-   * Ranks a trace under its root operation (which changes when its root arrives late): the
-   * `slowestPerOperation` slowest held traces of each operation are protected.
+   * Ranks a trace under its root operation (which changes when its root arrives late). The
+   * `slowestPerOperation` slowest held traces of each operation are protected; among equally
+   * slow ones, the least recently updated. That depends only on what is held and in which
+   * order, which a replay of the compacted log reproduces, so a restart keeps the same traces.
    */
   private rank(t: TraceEntry): void {
     const op = t.operation;
     if (t.rankOp !== op) {
       if (t.rankOp !== undefined) this.unrank(t);
       t.rankOp = op;
-      t.rankMs = -1;
       this.operationOf(op).count++;
     }
-    const d = t.durationMs;
-    if (d === t.rankMs) return;
-    t.rankMs = d;
     const r = this.operationOf(op);
-    const top = r.top;
-    if (t.slow) top.splice(top.indexOf(t), 1);
-    // Keep slowest first; among equals the one ranked first stays ahead.
-    let at = 0;
-    while (at < top.length && top[at]!.rankMs >= d) at++;
-    if (at >= this.slowestPerOperation) {
-      if (t.slow) {
-        // It fell out of the top (cannot happen as durations only grow; kept for safety).
-        t.slow = false;
-      }
-      r.rest.push(-d, t);
-      return;
+    t.rankMs = t.durationMs;
+    t.rankSeq = t.seq;
+    if (t.slow) {
+      r.top.splice(r.top.indexOf(t), 1);
+      t.slow = false;
     }
+    if (!this.enterTop(r, t)) r.rest.push(-t.rankMs, t, t.rankSeq);
+    this.refill(r);
+  }
+
+  /** Puts `t` in the operation's top if it ranks there (demoting the one it displaces). */
+  private enterTop(r: OperationRank, t: TraceEntry): boolean {
+    const top = r.top;
+    let at = 0;
+    while (at < top.length && ranksBefore(top[at]!, t)) at++;
+    if (at >= this.slowestPerOperation) return false;
     top.splice(at, 0, t);
     t.slow = true;
     if (top.length > this.slowestPerOperation) {
       const out = top.pop()!;
       out.slow = false;
-      r.rest.push(-out.rankMs, out);
+      r.rest.push(-out.rankMs, out, out.rankSeq);
       this.classify(out);
+    }
+    return true;
+  }
+
+  /** Fills free places in the top from the rest, and swaps in a rest trace that now ranks higher. */
+  private refill(r: OperationRank): void {
+    for (;;) {
+      const best = r.rest.peek();
+      if (best === undefined) return;
+      const last = r.top[r.top.length - 1];
+      if (r.top.length >= this.slowestPerOperation && !ranksBefore(best, last!)) return;
+      this.enterTop(r, best);
+      this.classify(best);
     }
   }
 
@@ -504,12 +532,7 @@ export class TraceStore {
       t.slow = false;
       r.top.splice(r.top.indexOf(t), 1);
       // The next slowest held trace of the operation takes the free place.
-      const next = r.rest.peek();
-      if (next !== undefined) {
-        next.slow = true;
-        r.top.push(next);
-        this.classify(next);
-      }
+      this.refill(r);
     }
     if (r.count === 0) this.operations.delete(op);
     else r.rest.compactIfMostlyOutdated(r.count);
@@ -570,6 +593,7 @@ export class TraceStore {
     this.arrivals.drop();
     for (const service of t.services) dropFrom(this.byService, service);
     for (const name of t.names) dropFrom(this.byName, name);
+    this._nameEntries -= t.names.length;
     if (t.errorCount > 0) this.withErrors.drop();
     if (t.durationBucket >= 0) this.byDuration[t.durationBucket]?.drop();
     if (t.rankOp !== undefined) this.unrank(t);
@@ -601,6 +625,7 @@ export class TraceStore {
     this._bytes = 0;
     this.protectedSpans = 0;
     this.protectedBytes = 0;
+    this._nameEntries = 0;
     this.pending = { added: [], updated: [], evicted: [], cleared: true };
     this.schedule();
   }
