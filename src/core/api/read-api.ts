@@ -214,6 +214,8 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         spans: store.spanCount,
         traces: store.traceCount,
         maxSpans: store.maxSpans,
+        // Bytes held, part by part, against the memory budget (as counted: see memory-budget.ts).
+        memory: engine.memory(),
         spansPerSecond: Math.round(engine.spansPerSecond),
         evicted: store.evicted,
         counters: engine.counters,
