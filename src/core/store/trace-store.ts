@@ -604,11 +604,15 @@ export class TraceStore {
     this.evicted.traces++;
     this.evicted.spans += t.spans.length;
     this.note('evicted', t.traceId);
+    release(t);
   }
 
   /** Removes everything (not counted as eviction). */
   clear(): void {
-    for (const t of this.traces.values()) t.live = false;
+    for (const t of this.traces.values()) {
+      t.live = false;
+      release(t);
+    }
     this.traces.clear();
     this.arrivals = new ArrivalList<TraceEntry>(this.isLive);
     this.byService.clear();
@@ -787,6 +791,20 @@ export class TraceStore {
     };
     for (const l of this.listeners) l(change);
   }
+}
+
+/**
+ * Lets go of what a trace that is gone holds: the indexes drop their entries of it lazily, and
+ * an entry must not keep its spans (their raw bytes) alive meanwhile. Nothing reads a trace that
+ * is not live.
+ */
+function release(t: TraceEntry): void {
+  t.spans.length = 0;
+  t.services.length = 0;
+  t.names.length = 0;
+  t.spanIds = undefined;
+  t.root = undefined;
+  t.statsTicket = undefined;
 }
 
 function listFor<T>(
