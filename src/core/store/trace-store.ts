@@ -215,16 +215,14 @@ function ranksBefore(a: TraceEntry, b: TraceEntry): boolean {
   return a.rankMs > b.rankMs || (a.rankMs === b.rankMs && a.rankSeq < b.rankSeq);
 }
 
-/** Quarter-octave duration buckets: bucket(d) is non-decreasing in d. */
-function durationBucket(ms: number): number {
-  return ms > 0 ? 1 + Math.floor(Math.log2(1 + ms) * 4) : 0;
-}
-
 /**
- * A duration query collects at most this many candidates from the duration index before falling
- * back to walking another index (the filter then matches too many traces for the index to help).
+ * Eighth-of-an-octave duration buckets (9% wide): bucket(d) is non-decreasing in d, so every
+ * trace at least `minDurationMs` long is in a bucket at or above bucket(minDurationMs), and only
+ * that first bucket holds traces that do not match.
  */
-const DURATION_CANDIDATES_MAX = 4096;
+function durationBucket(ms: number): number {
+  return ms > 0 ? 1 + Math.floor(Math.log2(1 + ms) * 8) : 0;
+}
 
 export class TraceStore {
   readonly maxSpans: number;
@@ -674,7 +672,7 @@ export class TraceStore {
         const l = this.byDuration[b];
         if (l !== undefined && l.live > 0) lists.push(l);
       }
-      if (lists.reduce((n, l) => n + l.live, 0) <= DURATION_CANDIDATES_MAX) consider(lists);
+      consider(lists);
     }
     const found =
       filter.sort === 'start'
