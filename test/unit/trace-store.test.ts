@@ -760,6 +760,43 @@ describe('TraceStore: byte budget', () => {
   });
 });
 
+describe('TraceStore: raw bytes of protected traces', () => {
+  it('moves them out of shared pool slabs once evicting, so evicted neighbours are freed', () => {
+    // Small Buffers from allocUnsafe share Node's 8 KiB pool slabs, as the decoder's do.
+    const pooled = (traceId: string, spanId: string, status: number = StatusCode.UNSET) => {
+      const s = bigSpan(traceId, spanId, 0, { status });
+      const raw = Buffer.allocUnsafe(300).fill(spanId.length);
+      return new SpanRecord(
+        s.traceId,
+        s.spanId,
+        s.parentSpanId,
+        s.name,
+        s.kind,
+        s.startMs,
+        s.endMs,
+        s.statusCode,
+        s.links,
+        s.resource,
+        s.scope,
+        raw,
+      );
+    };
+    const store = plainStore({ maxSpans: 6 });
+    store.add([pooled('err', 'e1', StatusCode.ERROR), pooled('err', 'e2')]);
+    const before = store.get('err')!.spans.map((x) => x.raw);
+    assert.ok(before[0]!.buffer.byteLength > 600, 'in a shared slab before any eviction');
+    for (let i = 0; i < 10; i++) store.add([pooled(`p${i}`, `p${i}`)]);
+    const kept = store.get('err')!.spans;
+    assert.equal(kept[0]!.raw.buffer.byteLength, 600, 'one buffer of its own');
+    assert.equal(kept[1]!.raw.buffer, kept[0]!.raw.buffer);
+    assert.deepEqual(
+      kept.map((x) => Buffer.from(x.raw)),
+      before.map((r) => Buffer.from(r)),
+      'same bytes',
+    );
+  });
+});
+
 describe('TraceStore: cost flat in store size', () => {
   it('evicting a trace looks at a few traces, not all of them', () => {
     // 20,000 traces, half of them protected (errors) and the oldest: the old eviction walked
@@ -813,7 +850,7 @@ describe('TraceStore: cost flat in store size', () => {
         }),
       );
     }
-    const steps = (filter: Parameters<TraceStore['list']>[0]) => {
+    const steps = (filter: TraceFilter) => {
       const got = store.list(filter);
       assert.equal(got.length, filter.limit);
       return store.lastListVisited;

@@ -63,9 +63,35 @@ export class SeqHeap<T> {
     const key = this.keys.pop()!;
     const tie = this.ties.pop()!;
     const item = this.items.pop()!;
+    if (this.keys.length === 0) return;
+    this.set(0, key, tie, item);
+    this.siftDown(0);
+  }
+
+  /**
+   * Drops the outdated entries once they are most of the heap (called by the owner after it
+   * made entries outdated): keeps memory within about twice the current entries, amortised O(1).
+   */
+  compactIfMostlyOutdated(current: number): void {
+    if (this.keys.length < 1024 || this.keys.length <= 2 * current) return;
+    let n = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (!this.valid(this.items[i]!, this.keys[i]!, this.ties[i]!)) continue;
+      this.set(n++, this.keys[i]!, this.ties[i]!, this.items[i]!);
+    }
+    this.keys.length = n;
+    this.ties.length = n;
+    this.items.length = n;
+    // Floyd's heap construction: O(n), no sort (this runs on the ingest path).
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private siftDown(from: number): void {
+    const key = this.keys[from]!;
+    const tie = this.ties[from]!;
+    const item = this.items[from]!;
     const n = this.keys.length;
-    if (n === 0) return;
-    let i = 0;
+    let i = from;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
@@ -75,23 +101,6 @@ export class SeqHeap<T> {
       i = child;
     }
     this.set(i, key, tie, item);
-  }
-
-  /**
-   * Drops the outdated entries once they are most of the heap (called by the owner after it
-   * made entries outdated): keeps memory within about twice the current entries, amortised O(1).
-   */
-  compactIfMostlyOutdated(current: number): void {
-    if (this.keys.length < 1024 || this.keys.length <= 2 * current) return;
-    const kept: number[] = [];
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.valid(this.items[i]!, this.keys[i]!, this.ties[i]!)) kept.push(i);
-    }
-    // A sorted array is a valid heap.
-    kept.sort((a, b) => this.keys[a]! - this.keys[b]! || this.ties[a]! - this.ties[b]!);
-    this.keys = kept.map((i) => this.keys[i]!);
-    this.ties = kept.map((i) => this.ties[i]!);
-    this.items = kept.map((i) => this.items[i]!);
   }
 
   clear(): void {

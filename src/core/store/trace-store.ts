@@ -99,6 +99,8 @@ export class TraceEntry {
   rankOp: string | undefined = undefined;
   rankMs = -1;
   rankSeq = 0;
+  /** Spans whose raw bytes were moved into the trace's own buffer (see `ownRawBytes`). */
+  rawOwnedSpans = 0;
   /** Its duration bucket in the duration index (-1: none yet). */
   durationBucket = -1;
   /**
@@ -255,6 +257,8 @@ export class TraceStore {
   private protectedBytes = 0;
   private _lastListVisited = 0;
   private _nameEntries = 0;
+  /** Set at the first eviction: protected traces then get buffers of their own (ownRawBytes). */
+  private evicting = false;
   readonly evicted: EvictionStats = { traces: 0, spans: 0 };
   private listeners = new Set<(c: StoreChange) => void>();
   private pending: StoreChange | undefined;
@@ -541,6 +545,7 @@ export class TraceStore {
     const kept = t.errorCount > 0 || t.slow;
     if (kept === t.kept || !t.live) return;
     t.kept = kept;
+    if (kept && this.evicting) ownRawBytes(t);
     const sign = kept ? 1 : -1;
     this.keptTraces += sign;
     this.protectedSpans += sign * t.spans.length;
@@ -561,6 +566,12 @@ export class TraceStore {
    * O(log n), whatever the store holds.
    */
   enforceBudget(): void {
+    if (!this.evicting && this.overBudget()) {
+      // From the first eviction on, protected traces outlive their neighbours: see ownRawBytes.
+      // Once over those held now, then as traces become protected.
+      this.evicting = true;
+      for (const t of this.traces.values()) if (t.kept) ownRawBytes(t);
+    }
     while (this.overBudget()) {
       const plain = this.plain.peek();
       const kept = this.keptHeap.peek();
@@ -788,6 +799,31 @@ export class TraceStore {
       evicted: [...evicted],
     };
     for (const l of this.listeners) l(change);
+  }
+}
+
+/**
+ * Moves a protected trace's raw bytes into one buffer of its own. The decoder copies small
+ * spans into Node's shared 8 KiB pool slabs, each shared by the spans of several traces of a
+ * batch; a slab is freed only when all of them are. A trace kept long after its neighbours were
+ * evicted would pin slabs of mostly dead bytes: measured at about twice the raw bytes held in a
+ * soak where the protected share was full. Copying once, when the trace becomes protected (from
+ * the first eviction on: before, its neighbours are all held and the copy would only add),
+ * costs a memcpy of its bytes and one ArrayBuffer per trace (within SPAN_RECORD_BYTES' rounding).
+ */
+function ownRawBytes(t: TraceEntry): void {
+  // Already done (a trace can leave and re-enter the slowest): unless spans arrived since.
+  if (t.rawOwnedSpans === t.spans.length) return;
+  t.rawOwnedSpans = t.spans.length;
+  let total = 0;
+  for (const s of t.spans) total += s.raw.length;
+  if (total === 0) return;
+  const own = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const s of t.spans) {
+    own.set(s.raw, at);
+    s.raw = own.subarray(at, at + s.raw.length);
+    at += s.raw.length;
   }
 }
 
