@@ -249,26 +249,9 @@ async function serve(argv: string[]): Promise<number> {
       `Replayed ${engine.store.spanCount} spans (${replay.records} batches) from ${values.data}`,
     );
   }
-  console.log(`Stagelight ${VERSION} receiving OpenTelemetry traces
-  OTLP/gRPC  ${endpoints.grpc}
-  OTLP/HTTP  ${endpoints.httpTraces}
-  Read API   ${endpoints.api}/traces
-Point your exporter at it:
-  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
-  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
-  reportAccess(server, host, log);
-  if (server.forwarder) {
-    const f = server.forwarder.status();
-    const budget = `${Math.round(f.maxPendingBytes / (1024 * 1024))} MiB`;
-    log.info(
-      `Forwarding every accepted batch to ${f.url} ` +
-        (f.mode === 'log'
-          ? `from the span log (kept while it is down, up to ${budget}; ${f.pendingRecords} batches pending)`
-          : `from memory (up to ${budget} held while it is down; use --data to keep them on disk)`),
-    );
-  }
-
-  return new Promise<number>((resolve) => {
+  // The signal handlers go in before the endpoints are printed: whoever reads them may stop the
+  // server at once, and must get the clean shutdown.
+  const done = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (reason: string) => {
       if (stopping) return;
@@ -304,6 +287,26 @@ Point your exporter at it:
     process.once('SIGINT', () => void stop('Stopping (SIGINT).'));
     process.once('SIGTERM', () => void stop('Stopping (SIGTERM).'));
   });
+  console.log(`Stagelight ${VERSION} receiving OpenTelemetry traces
+  OTLP/gRPC  ${endpoints.grpc}
+  OTLP/HTTP  ${endpoints.httpTraces}
+  Read API   ${endpoints.api}/traces
+Point your exporter at it:
+  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
+  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
+  reportAccess(server, host, log);
+  if (server.forwarder) {
+    const f = server.forwarder.status();
+    const budget = `${Math.round(f.maxPendingBytes / (1024 * 1024))} MiB`;
+    log.info(
+      `Forwarding every accepted batch to ${f.url} ` +
+        (f.mode === 'log'
+          ? `from the span log (kept while it is down, up to ${budget}; ${f.pendingRecords} batches pending)`
+          : `from memory (up to ${budget} held while it is down; use --data to keep them on disk)`),
+    );
+  }
+
+  return done;
 }
 
 export async function main(argv: string[]): Promise<number> {
