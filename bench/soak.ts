@@ -421,6 +421,13 @@ The fixed overhead, ${FIXED_OVERHEAD_MIB} MiB, is what the process holds beyond 
 and the runtime (the idle RSS), the collector's headroom over the live bytes, and freed buffers
 the allocator keeps for reuse.
 
+Where the RSS goes, after forced GCs at the end: ${s.heapAfterGcMiB} MiB of heap in use, of
+${s.heapTotalAfterGcMiB} MiB that V8 keeps committed, ${s.externalAfterGcMiB} MiB external (the
+spans' bytes), ${s.rssAfterGcMiB} MiB RSS. The collector paused the main thread ${s.gcPauses}
+times (${(s.gcPauseTotalMs! / 1000).toFixed(1)} s in all, the longest ${s.gcPauseMaxMs} ms,
+${s.gcPausesOver10ms} over 10 ms); the event loop's delay was ${s.loopDelayP99Ms} ms at p99 and
+${s.loopDelayMaxMs} ms at most.
+
 RSS over time:
 
 | s | RSS MiB | counted MiB | spans held | spans evicted |
