@@ -15,10 +15,14 @@ import { ListenError, type Logger } from '../core/receiver/ports.js';
 import { canonicalHost } from '../core/receiver/access.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
+import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
 const VERSION = typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev';
+
+/** Upper bound of --max-memory-mib: 1 TiB. */
+const MAX_MEMORY_MIB = 1024 * 1024;
 
 /** Upper bound of --max-body-mib: grpc-js takes the limit as a 32-bit int, and 1 GiB is plenty. */
 const MAX_BODY_MIB = 1024;
@@ -38,7 +42,10 @@ serve options:
   --http-port <n>           OTLP/HTTP and read API port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
   --strict-ports            fail when a port is taken instead of using the next free one
   --data <dir>              persist received spans to <dir>/spans.log and replay them at start
-  --max-spans <n>           span budget of the store (default 200000)
+  --max-memory-mib <n>      memory budget in MiB (default 512, at least 16): spans, indexes,
+                            analysis, statistics and forwarding queue together; beyond it the
+                            oldest traces are evicted (errors and the slowest kept longer)
+  --max-spans <n>           span budget of the store (default 200000), a second limit
   --max-body-mib <n>        largest accepted request after decompression, in MiB (default 16,
                             at most ${MAX_BODY_MIB})
   --forward <url>           also send every accepted batch to this OTLP/HTTP endpoint
@@ -65,7 +72,8 @@ ${DEMO_HELP}
 
 Read API (on the HTTP port):
   GET /api/health
-  GET /api/traces?service=&name=&minDurationMs=&error=&limit=
+  GET /api/traces?service=&name=&minDurationMs=&error=&limit=&sort=
+                                            latest arrivals first (sort=start: latest starts)
   GET /api/traces/{traceId}                 OTLP JSON
   GET /api/traces/{traceId}/critical-path
   GET /api/traces/{traceId}/explain         stages against the typical trace
@@ -171,6 +179,7 @@ async function serve(argv: string[]): Promise<number> {
       'strict-ports': { type: 'boolean' },
       data: { type: 'string' },
       'max-spans': { type: 'string' },
+      'max-memory-mib': { type: 'string' },
       'max-body-mib': { type: 'string' },
       forward: { type: 'string' },
       'max-forward-mib': { type: 'string' },
@@ -195,6 +204,12 @@ async function serve(argv: string[]): Promise<number> {
   const statsWindow = numberOption(values['stats-window'], 'stats-window', 1);
   const idle = numberOption(values['exit-when-idle'], 'exit-when-idle', 0.1);
   const maxForwardMib = numberOption(values['max-forward-mib'], 'max-forward-mib', 1);
+  const maxMemoryMib = numberOption(
+    values['max-memory-mib'],
+    'max-memory-mib',
+    MIN_MAX_MEMORY_BYTES / MIB,
+    MAX_MEMORY_MIB,
+  );
   if (maxForwardMib !== undefined && values.forward === undefined) {
     throw new UsageError('--max-forward-mib only applies with --forward <url>');
   }
@@ -215,6 +230,7 @@ async function serve(argv: string[]): Promise<number> {
     strictPorts: values['strict-ports'],
     dataDir: values.data === undefined ? undefined : path.resolve(values.data),
     maxSpans: intOption(values['max-spans'], 'max-spans', 1, 100_000_000),
+    maxMemoryBytes: maxMemoryMib === undefined ? undefined : Math.round(maxMemoryMib * MIB),
     maxBodyBytes: maxBodyMib === undefined ? undefined : Math.round(maxBodyMib * 1024 * 1024),
     forwardUrl: values.forward,
     forward:
@@ -236,26 +252,9 @@ async function serve(argv: string[]): Promise<number> {
       `Replayed ${engine.store.spanCount} spans (${replay.records} batches) from ${values.data}`,
     );
   }
-  console.log(`Stagelight ${VERSION} receiving OpenTelemetry traces
-  OTLP/gRPC  ${endpoints.grpc}
-  OTLP/HTTP  ${endpoints.httpTraces}
-  Read API   ${endpoints.api}/traces
-Point your exporter at it:
-  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
-  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
-  reportAccess(server, host, log);
-  if (server.forwarder) {
-    const f = server.forwarder.status();
-    const budget = `${Math.round(f.maxPendingBytes / (1024 * 1024))} MiB`;
-    log.info(
-      `Forwarding every accepted batch to ${f.url} ` +
-        (f.mode === 'log'
-          ? `from the span log (kept while it is down, up to ${budget}; ${f.pendingRecords} batches pending)`
-          : `from memory (up to ${budget} held while it is down; use --data to keep them on disk)`),
-    );
-  }
-
-  return new Promise<number>((resolve) => {
+  // The signal handlers go in before the endpoints are printed: whoever reads them may stop the
+  // server at once, and must get the clean shutdown.
+  const done = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (reason: string) => {
       if (stopping) return;
@@ -291,6 +290,26 @@ Point your exporter at it:
     process.once('SIGINT', () => void stop('Stopping (SIGINT).'));
     process.once('SIGTERM', () => void stop('Stopping (SIGTERM).'));
   });
+  console.log(`Stagelight ${VERSION} receiving OpenTelemetry traces
+  OTLP/gRPC  ${endpoints.grpc}
+  OTLP/HTTP  ${endpoints.httpTraces}
+  Read API   ${endpoints.api}/traces
+Point your exporter at it:
+  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.grpc}   (gRPC)
+  OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.http}   (HTTP/protobuf or JSON)`);
+  reportAccess(server, host, log);
+  if (server.forwarder) {
+    const f = server.forwarder.status();
+    const budget = `${Math.round(f.maxPendingBytes / (1024 * 1024))} MiB`;
+    log.info(
+      `Forwarding every accepted batch to ${f.url} ` +
+        (f.mode === 'log'
+          ? `from the span log (kept while it is down, up to ${budget}; ${f.pendingRecords} batches pending)`
+          : `from memory (up to ${budget} held while it is down; use --data to keep them on disk)`),
+    );
+  }
+
+  return done;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -37,6 +37,15 @@ import {
   type Comparison,
 } from './analysis/compare.js';
 import {
+  ANALYSIS_SHARE,
+  DEFAULT_MAX_MEMORY_BYTES,
+  FORWARD_MEMORY_SHARE,
+  MIB,
+  STATS_BYTES_PER_STAGE_BUCKET,
+  STATS_TICKET_BYTES_PER_STAGE,
+  type MemoryUsage,
+} from './memory-budget.js';
+import {
   samplingWhatIf,
   type Explanation,
   type InsightsReport,
@@ -45,8 +54,13 @@ import {
 } from './analysis/insights/index.js';
 
 export interface EngineOptions {
-  /** Span budget of the store (default 200,000). */
+  /** Span budget of the store (default 200,000): a second limit besides the memory budget. */
   maxSpans?: number;
+  /**
+   * Memory budget in bytes (default 512 MiB): spans, indexes, analysis, statistics and the
+   * forwarder's memory queue together, as counted (see `memory-budget.ts`).
+   */
+  maxMemoryBytes?: number;
   /** Folder for the persistence log; no persistence when absent. */
   dataDir?: string;
   /** Sliding window of the per-stage statistics (default 5 minutes). */
@@ -92,6 +106,8 @@ export const BASELINE_FILE_NAME = 'baseline.json';
 const COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 /** Spans per record when the log is rewritten. */
 const COMPACT_CHUNK_SPANS = 2048;
+/** Buckets of the statistics window (passed explicitly: the memory estimate depends on it). */
+const STATS_BUCKETS = 10;
 
 export class TraceEngine implements IngestSink {
   readonly store: TraceStore;
@@ -120,9 +136,18 @@ export class TraceEngine implements IngestSink {
   private rate = { windowStart: Date.now(), count: 0, perSecond: 0 };
   private readonly listeners = new Set<(c: EngineChange) => void>();
 
+  /** The memory budget in bytes. */
+  readonly maxMemoryBytes: number;
+
   private constructor(private readonly opts: EngineOptions) {
-    this.store = new TraceStore({ maxSpans: opts.maxSpans, coalesceMs: opts.coalesceMs });
-    this.stats = new StageStatsWindow({ windowMs: opts.statsWindowMs });
+    this.maxMemoryBytes = opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+    if (!(this.maxMemoryBytes > 0)) throw new RangeError('maxMemoryBytes must be positive');
+    this.store = new TraceStore({
+      maxSpans: opts.maxSpans,
+      maxBytes: this.maxMemoryBytes,
+      coalesceMs: opts.coalesceMs,
+    });
+    this.stats = new StageStatsWindow({ windowMs: opts.statsWindowMs, buckets: STATS_BUCKETS });
     this.limits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
     this.analysis = new AnalysisService({
       store: this.store,
@@ -190,7 +215,14 @@ export class TraceEngine implements IngestSink {
       }
     }
     if (forward) {
-      engine.forwarder = new Forwarder(engine.forwardTail ?? new MemoryForwardQueue(), forward);
+      const source = engine.forwardTail ?? new MemoryForwardQueue();
+      // In memory, pending batches count against the budget: by default they get a share of it.
+      const maxPendingBytes =
+        forward.maxPendingBytes ??
+        (source.mode === 'memory'
+          ? Math.min(64 * MIB, Math.floor(engine.maxMemoryBytes * FORWARD_MEMORY_SHARE))
+          : undefined);
+      engine.forwarder = new Forwarder(source, { ...forward, maxPendingBytes });
     }
     return engine;
   }
@@ -237,6 +269,7 @@ export class TraceEngine implements IngestSink {
 
   /** Adds spans to the store and the statistics; returns how many were new. */
   private apply(spans: readonly SpanRecord[]): number {
+    this.fitBudget();
     const result = this.store.add(spans, Date.now());
     this.stats.addSpans(result.acceptedSpans);
     this.counters.acceptedSpans += result.accepted;
@@ -316,6 +349,48 @@ export class TraceEngine implements IngestSink {
       }
     }
     if (chunk.length > 0) yield spansToProtobuf(chunk);
+  }
+
+  /**
+   * Caps the analysis' facts at their share of the budget, then gives the store what the other
+   * parts leave: the store evicts to fit at its next add. O(1) (the analysis' count walks its
+   * few cached analyses).
+   */
+  private fitBudget(): void {
+    const factsShare = this.maxMemoryBytes * ANALYSIS_SHARE;
+    if (this.analysis.bytesHeld > factsShare) this.analysis.trimFacts(factsShare);
+    const others = this.analysisBytes() + this.statsBytes() + this.forwardBytes();
+    this.store.maxBytes = Math.max(0, this.maxMemoryBytes - others);
+  }
+
+  private analysisBytes(): number {
+    return this.analysis.bytesHeld + this.store.nameEntries * STATS_TICKET_BYTES_PER_STAGE;
+  }
+
+  private statsBytes(): number {
+    return this.stats.stageCount * STATS_BUCKETS * STATS_BYTES_PER_STAGE_BUCKET;
+  }
+
+  private forwardBytes(): number {
+    return this.forwarder?.memoryBytes ?? 0;
+  }
+
+  /** What the engine holds, part by part, against its memory budget (`memory-budget.ts`). */
+  memory(): MemoryUsage {
+    const spans = this.store.spanBytes;
+    const indexes = this.store.indexBytes;
+    const analysis = this.analysisBytes();
+    const stats = this.statsBytes();
+    const forward = this.forwardBytes();
+    return {
+      spans,
+      indexes,
+      analysis,
+      stats,
+      forward,
+      total: spans + indexes + analysis + stats + forward,
+      budget: this.maxMemoryBytes,
+    };
   }
 
   private countRate(n: number): void {

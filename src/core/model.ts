@@ -93,8 +93,12 @@ export class SpanRecord {
     readonly links: readonly LinkRef[],
     readonly resource: ResourceInfo,
     readonly scope: ScopeInfo,
-    /** This span's `Span` message bytes, exactly as received (or as encoded from OTLP JSON). */
-    readonly raw: Uint8Array,
+    /**
+     * This span's `Span` message bytes, exactly as received (or as encoded from OTLP JSON). The
+     * store may move them into a buffer of the span's trace (same bytes, see `trace-store.ts`),
+     * so read `raw` when needed rather than keeping it.
+     */
+    public raw: Uint8Array,
   ) {}
 
   get durationMs(): number {

@@ -9,6 +9,8 @@ export interface ReceiverSettings {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly maxSpans: number;
+  /** The receiver's memory budget in MiB (spans, indexes, analysis, statistics, forwarding). */
+  readonly maxMemoryMiB: number;
   readonly startOnStartup: boolean;
   /** Upstream OTLP/HTTP endpoint to forward to; '' for none. */
   readonly forwardUrl: string;
@@ -29,10 +31,15 @@ function port(v: unknown, fallback: number): number {
 export function receiverSettings(): ReceiverSettings {
   const c = vscode.workspace.getConfiguration('stagelight.receiver');
   const maxSpans = c.get<number>('maxSpans', 200_000);
+  const maxMemoryMiB = c.get<number>('maxMemoryMiB', 512);
   return {
     grpcPort: port(c.get('grpcPort'), 4317),
     httpPort: port(c.get('httpPort'), 4318),
     maxSpans: Number.isInteger(maxSpans) && maxSpans >= 1000 ? maxSpans : 200_000,
+    maxMemoryMiB:
+      typeof maxMemoryMiB === 'number' && maxMemoryMiB >= 64 && maxMemoryMiB <= 1024 * 1024
+        ? maxMemoryMiB
+        : 512,
     startOnStartup: c.get<boolean>('startOnStartup', false) === true,
     forwardUrl: (c.get<string>('forwardUrl', '') ?? '').trim(),
   };

@@ -142,6 +142,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
       const restartNeeded =
         e.affectsConfiguration('stagelight.lenses.windowMinutes') ||
         e.affectsConfiguration('stagelight.receiver.maxSpans') ||
+        e.affectsConfiguration('stagelight.receiver.maxMemoryMiB') ||
         e.affectsConfiguration('stagelight.receiver.forwardUrl');
       if (!restartNeeded || receiver.state !== 'running') return;
       const pick = await vscode.window.showInformationMessage(

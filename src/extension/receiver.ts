@@ -101,6 +101,7 @@ export class ReceiverController implements vscode.Disposable {
         grpcPort: settings.grpcPort,
         httpPort: settings.httpPort,
         maxSpans: settings.maxSpans,
+        maxMemoryBytes: settings.maxMemoryMiB * 1024 * 1024,
         dataDir,
         statsWindowMs: lensSettings().windowMinutes * 60_000,
         version: typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev',

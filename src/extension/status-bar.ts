@@ -33,12 +33,14 @@ export class ReceiverStatusBar implements vscode.Disposable {
       const rate = engine.spansPerSecond;
       const held = engine.store.spanCount;
       const forward = engine.forwarder?.status();
+      const memory = engine.memory();
       this.item.text = `$(pulse) Stagelight :${ports.grpc}/:${ports.http} · ${formatRate(rate)} spans/s · ${held.toLocaleString('en-US')} spans`;
       const tip = new vscode.MarkdownString(
         `**Stagelight receiver** running\n\n` +
           `- OTLP/gRPC: \`${r.endpoints?.grpc ?? ''}\`\n` +
           `- OTLP/HTTP: \`${r.endpoints?.httpTraces ?? ''}\`\n` +
           `- ${held.toLocaleString('en-US')} spans in ${engine.store.traceCount.toLocaleString('en-US')} traces held (budget ${engine.store.maxSpans.toLocaleString('en-US')})\n` +
+          `- ${mib(memory.total)} of the ${mib(memory.budget)} memory budget held\n` +
           (forward === undefined ? '' : `${forwarderTooltipLine(forward)}\n`) +
           `\nClick to open the trace waterfall.`,
         true,
@@ -67,6 +69,10 @@ export class ReceiverStatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024)).toLocaleString('en-US')} MiB`;
 }
 
 function formatRate(r: number): string {

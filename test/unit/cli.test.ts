@@ -209,6 +209,8 @@ describe('stagelight help, version and usage errors', () => {
     [['--http-port=-1'], /--http-port must be an integer from 0 to 65535, got "-1"/],
     [['--grpc-port', '4317.5'], /--grpc-port must be an integer from 0 to 65535, got "4317.5"/],
     [['--max-spans', 'abc'], /--max-spans must be an integer .*got "abc"/],
+    [['--max-memory-mib', '8'], /--max-memory-mib must be a number from 16 to 1048576, got "8"/],
+    [['--max-memory-mib', 'lots'], /--max-memory-mib must be a number from 16 to 1048576/],
     [['--forward', 'ftp://x'], /--forward needs an http\(s\) URL, got "ftp:\/\/x"/],
     [['--exit-when-idle', 'soon'], /--exit-when-idle must be a number/],
     [['--host', '999.1.1.1'], /--host must be an IP address or a host name, got "999\.1\.1\.1"/],
@@ -303,6 +305,43 @@ describe('stagelight serve', () => {
       assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
       assert.match(cli.stdout(), /Stopping \(SIGTERM\)/);
       assert.equal(cli.stderr(), '');
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  test('--max-memory-mib: /api/health reports the bytes held, part by part, against it', async () => {
+    const cli = startCli([
+      'serve',
+      '--grpc-port',
+      '0',
+      '--http-port',
+      '0',
+      '--max-memory-mib',
+      '64',
+    ]);
+    try {
+      const ep = await endpointsOf(cli);
+      await sendSpanOverGrpc(ep.grpc, 'cli-test-memory');
+      const health = (await getJson(`${ep.http}/api/health`)).body as {
+        spans: number;
+        memory: Record<string, number>;
+      };
+      assert.equal(health.spans, 1);
+      const m = health.memory;
+      assert.equal(m.budget, 64 * 1024 * 1024);
+      assert.deepEqual(Object.keys(m).sort(), [
+        'analysis',
+        'budget',
+        'forward',
+        'indexes',
+        'spans',
+        'stats',
+        'total',
+      ]);
+      assert.ok(m.spans! > 0 && m.indexes! > 0, JSON.stringify(m));
+      assert.equal(m.total, m.spans! + m.indexes! + m.analysis! + m.stats! + m.forward!);
+      assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
     } finally {
       cli.child.kill('SIGKILL');
     }

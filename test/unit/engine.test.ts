@@ -1,7 +1,7 @@
 /**
  * Tests of `TraceEngine` fed real protobuf `ExportTraceServiceRequest` bytes (encoded here with
  * `ProtoWriter`, so ids and times are exact): ingest outcomes, change events, settled critical
- * paths in the statistics, the analysis cache, and the persistence log.
+ * paths in the statistics, the analysis cache, the memory budget, and the persistence log.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -31,6 +31,8 @@ interface WireSpan {
   start: number;
   end: number;
   error?: boolean;
+  /** Adds a string attribute of this many bytes: a large span. */
+  padBytes?: number;
 }
 
 const traceHex = (n: number): string => (n + 1).toString(16).padStart(32, '0');
@@ -66,6 +68,12 @@ function encodeRequest(spans: readonly WireSpan[]): Uint8Array {
             w.tag(6, WireType.VARINT).uint32(1);
             w.tag(7, WireType.I64).fixed64(nanos(s.start));
             w.tag(8, WireType.I64).fixed64(nanos(s.end));
+            if (s.padBytes !== undefined) {
+              w.message(9, (w) => {
+                w.stringField(1, 'pad');
+                w.message(2, (w) => w.stringField(1, 'x'.repeat(s.padBytes!)));
+              });
+            }
             if (s.error === true) {
               w.message(15, (w) => w.tag(3, WireType.VARINT).uint32(StatusCode.ERROR));
             }
@@ -319,6 +327,56 @@ describe('TraceEngine: change events and statistics', () => {
     within1pct(s.p50Ms, 50);
     within1pct(s.p95Ms, 95);
     within1pct(s.p99Ms, 99);
+  });
+});
+
+describe('TraceEngine: memory budget', () => {
+  const MIB = 1024 * 1024;
+
+  it('holds at most the budget as counted, evicting by bytes; the parts add up', async () => {
+    const engine = await open({ settleMs: 60_000, maxMemoryBytes: 16 * MIB, maxSpans: 1_000_000 });
+    for (let i = 0; i < 40; i++) {
+      const span = { trace: 5000 + i, span: nextSpan++, name: 'big', start: 0, end: 10 };
+      engine.ingestProtobuf(encodeRequest([{ ...span, padBytes: MIB }]), 'http');
+      const m = engine.memory();
+      assert.ok(m.total <= m.budget, `batch ${i}: ${JSON.stringify(m)}`);
+      assert.equal(m.total, m.spans + m.indexes + m.analysis + m.stats + m.forward);
+      assert.equal(m.budget, 16 * MIB);
+    }
+    // About 15 spans of 1 MiB fit; the rest were evicted, oldest first, and counted.
+    assert.ok(
+      engine.store.spanCount >= 12 && engine.store.spanCount <= 16,
+      String(engine.store.spanCount),
+    );
+    assert.equal(
+      engine.counters.acceptedSpans - engine.store.evicted.spans,
+      engine.store.spanCount,
+    );
+    assert.ok(engine.store.get(traceHex(5039)), 'the latest trace is held');
+    // The first five are the slowest of their operation (ties go to the first): kept longer.
+    assert.ok(engine.store.get(traceHex(5000)));
+    assert.equal(engine.store.get(traceHex(5005)), undefined);
+  });
+
+  it('gives the analysis facts and the forwarding memory queue a share of the budget', async () => {
+    const engine = await open({
+      settleMs: 10,
+      maxMemoryBytes: 16 * MIB,
+      forward: { url: 'http://127.0.0.1:9', minBackoffMs: 60_000 },
+    });
+    assert.equal(engine.forwarder!.status().maxPendingBytes, 4 * MIB);
+    for (let i = 0; i < 30; i++) {
+      const spans = pipelineTrace(6000 + i, [{ name: 'embed', start: 10, end: 40 }]);
+      engine.ingestProtobuf(encodeRequest(spans), 'http');
+    }
+    await engine.insightsFresh();
+    assert.equal(engine.analysis.heldTraces, 30);
+    const before = engine.memory();
+    assert.ok(before.analysis > 0 && before.forward > 0, JSON.stringify(before));
+    const factsBytes = engine.analysis.bytesHeld;
+    assert.ok(engine.analysis.trimFacts(factsBytes / 2) > 0);
+    assert.ok(engine.analysis.bytesHeld <= factsBytes / 2);
+    assert.ok(engine.memory().analysis < before.analysis);
   });
 });
 

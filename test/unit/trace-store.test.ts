@@ -1,18 +1,24 @@
 /**
  * Known-answer and property tests of `TraceStore`: trace assembly across batches, duplicate
- * dropping, the span budget and its retention rules, filters and indexes, change events.
+ * dropping, the span and byte budgets and their retention rules, filters and indexes (exact
+ * against a scan, and walking about `limit` entries), arrival order, change events.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { StatusCode, type SpanRecord } from '../../src/core/model.js';
+import { SpanRecord, StatusCode } from '../../src/core/model.js';
 import {
+  INDEX_ENTRY_BYTES,
+  SPAN_ID_SET_BYTES,
+  SPAN_RECORD_BYTES,
+  TRACE_ENTRY_BYTES,
   TraceStore,
   type StoreChange,
   type TraceEntry,
+  type TraceFilter,
   type TraceStoreOptions,
 } from '../../src/core/store/trace-store.js';
-import { makeSpan } from './helpers/spans.js';
+import { makeSpan, type SpanSpec } from './helpers/spans.js';
 
 /** A small seeded PRNG (mulberry32), so that property tests are reproducible. */
 function rng(seed: number): () => number {
@@ -445,25 +451,30 @@ describe('TraceStore: list, indexes, services, clear', () => {
   const listIds = (store: TraceStore, filter: Parameters<TraceStore['list']>[0]) =>
     store.list(filter).map((s) => s.traceId);
 
-  it('sorts by start, most recent first', () => {
-    assert.deepEqual(listIds(fixture(), {}), ['c', 'b', 'd', 'a']);
+  it('lists the latest arrivals first, or the latest starts with sort: start', () => {
+    assert.deepEqual(listIds(fixture(), {}), ['d', 'c', 'b', 'a']);
+    assert.deepEqual(listIds(fixture(), { sort: 'start' }), ['c', 'b', 'd', 'a']);
+    assert.deepEqual(listIds(fixture(), { sort: 'start', service: 'gateway', limit: 2 }), [
+      'b',
+      'd',
+    ]);
   });
 
   it('filters by service, name, duration, error and limit', () => {
     const store = fixture();
     assert.deepEqual(listIds(store, { service: 'embedder' }), ['d', 'a']);
-    assert.deepEqual(listIds(store, { service: 'gateway' }), ['b', 'd', 'a']);
+    assert.deepEqual(listIds(store, { service: 'gateway' }), ['d', 'b', 'a']);
     assert.deepEqual(listIds(store, { service: 'nope' }), []);
     // Names only a non-root span has.
     assert.deepEqual(listIds(store, { name: 'embed' }), ['d', 'a']);
     assert.deepEqual(listIds(store, { name: 'rerank' }), ['b']);
-    assert.deepEqual(listIds(store, { name: 'handle' }), ['b', 'd', 'a']);
+    assert.deepEqual(listIds(store, { name: 'handle' }), ['d', 'b', 'a']);
     assert.deepEqual(listIds(store, { name: 'nope' }), []);
-    assert.deepEqual(listIds(store, { minDurationMs: 300 }), ['b', 'd']);
+    assert.deepEqual(listIds(store, { minDurationMs: 300 }), ['d', 'b']);
     assert.deepEqual(listIds(store, { minDurationMs: 301 }), ['d']);
     assert.deepEqual(listIds(store, { error: true }), ['b']);
-    assert.deepEqual(listIds(store, { error: false }), ['c', 'd', 'a']);
-    assert.deepEqual(listIds(store, { limit: 2 }), ['c', 'b']);
+    assert.deepEqual(listIds(store, { error: false }), ['d', 'c', 'a']);
+    assert.deepEqual(listIds(store, { limit: 2 }), ['d', 'c']);
     assert.deepEqual(listIds(store, { limit: 0 }), []);
     assert.deepEqual(
       listIds(store, { name: 'handle', service: 'gateway', minDurationMs: 200, error: false }),
@@ -651,5 +662,272 @@ describe('TraceStore: change events', () => {
       c.added.includes('old') || c.updated.includes('old'),
       `a listener must learn that 'old' exists: ${JSON.stringify(c)}`,
     );
+  });
+});
+
+/** A span of `rawBytes` raw bytes (the store counts them against its byte budget). */
+function bigSpan(traceId: string, spanId: string, rawBytes: number, spec: Partial<SpanSpec> = {}) {
+  const s = makeSpan({ traceId, spanId, start: 1_000, end: 1_100, ...spec });
+  return new SpanRecord(
+    s.traceId,
+    s.spanId,
+    s.parentSpanId,
+    s.name,
+    s.kind,
+    s.startMs,
+    s.endMs,
+    s.statusCode,
+    s.links,
+    s.resource,
+    s.scope,
+    new Uint8Array(rawBytes),
+  );
+}
+
+describe('TraceStore: byte budget', () => {
+  it('counts raw bytes plus the stated overheads, and gives them back on eviction', () => {
+    const store = plainStore();
+    store.add([
+      bigSpan('a', 'a1', 1000, { name: 'x' }),
+      bigSpan('a', 'a2', 500, { name: 'other' }),
+    ]);
+    assert.equal(store.spanBytes, 1500 + 2 * SPAN_RECORD_BYTES);
+    // One trace, one service, two span names.
+    assert.equal(store.indexBytes, TRACE_ENTRY_BYTES + 3 * INDEX_ENTRY_BYTES);
+    assert.equal(store.bytes, store.get('a')!.bytes);
+    // A second batch of the trace builds its dedup set: counted too.
+    store.add([bigSpan('a', 'a3', 10, { name: 'other' })]);
+    assert.equal(
+      store.indexBytes,
+      TRACE_ENTRY_BYTES + 3 * INDEX_ENTRY_BYTES + 3 * SPAN_ID_SET_BYTES,
+    );
+    store.maxBytes = 0;
+    store.enforceBudget();
+    assert.deepEqual([store.bytes, store.spanBytes, store.traceCount], [0, 0, 0]);
+  });
+
+  it('never holds more bytes than maxBytes, whatever the span sizes (random batches)', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = rng(500 + seed);
+      const maxBytes = 20_000 + Math.floor(random() * 200_000);
+      const store = new TraceStore({
+        maxBytes,
+        maxSpans: 1_000_000,
+        slowestPerOperation: Math.floor(random() * 3),
+        protectedShare: random(),
+      });
+      let accepted = 0;
+      let next = 0;
+      for (let step = 0; step < 200; step++) {
+        const batch: SpanRecord[] = [];
+        for (let i = 1 + Math.floor(random() * 6); i > 0; i--) {
+          const start = Math.floor(random() * 1000);
+          batch.push(
+            bigSpan(`t${Math.floor(random() * 30)}`, `s${next++}`, Math.floor(random() * 20_000), {
+              parent: random() < 0.3 ? '' : 'p',
+              name: `op${Math.floor(random() * 3)}`,
+              start,
+              end: start + Math.floor(random() * 500),
+              status: random() < 0.1 ? StatusCode.ERROR : StatusCode.UNSET,
+            }),
+          );
+        }
+        accepted += store.add(batch).accepted;
+        assert.ok(
+          store.bytes <= maxBytes,
+          `seed ${seed} step ${step}: ${store.bytes} > ${maxBytes}`,
+        );
+        let sum = 0;
+        for (const t of store.all()) sum += t.bytes;
+        assert.equal(store.bytes, sum);
+        assert.equal(accepted - store.evicted.spans, store.spanCount);
+      }
+    }
+  });
+
+  it('keeps error traces by bytes while they hold less than the protected share', () => {
+    const store = plainStore({ maxBytes: 100_000, protectedShare: 0.5 });
+    store.add([bigSpan('err', 'e', 20_000, { status: StatusCode.ERROR })]);
+    for (let i = 0; i < 30; i++) store.add([bigSpan(`p${i}`, `p${i}`, 20_000)]);
+    assert.ok(store.get('err'), 'the error trace is kept');
+    assert.ok(store.bytes <= 100_000);
+    // Error traces past the share go oldest first.
+    for (let i = 0; i < 6; i++) {
+      store.add([bigSpan(`e${i}`, `e${i}`, 20_000, { status: StatusCode.ERROR })]);
+    }
+    assert.equal(store.get('err'), undefined);
+    assert.ok(store.get('e5'));
+  });
+});
+
+describe('TraceStore: raw bytes of protected traces', () => {
+  it('moves them out of shared pool slabs once evicting, so evicted neighbours are freed', () => {
+    // Small Buffers from allocUnsafe share Node's 8 KiB pool slabs, as the decoder's do.
+    const pooled = (traceId: string, spanId: string, status: number = StatusCode.UNSET) => {
+      const s = bigSpan(traceId, spanId, 0, { status });
+      const raw = Buffer.allocUnsafe(300).fill(spanId.length);
+      return new SpanRecord(
+        s.traceId,
+        s.spanId,
+        s.parentSpanId,
+        s.name,
+        s.kind,
+        s.startMs,
+        s.endMs,
+        s.statusCode,
+        s.links,
+        s.resource,
+        s.scope,
+        raw,
+      );
+    };
+    const store = plainStore({ maxSpans: 6 });
+    store.add([pooled('err', 'e1', StatusCode.ERROR), pooled('err', 'e2')]);
+    const before = store.get('err')!.spans.map((x) => x.raw);
+    assert.ok(before[0]!.buffer.byteLength > 600, 'in a shared slab before any eviction');
+    for (let i = 0; i < 10; i++) store.add([pooled(`p${i}`, `p${i}`)]);
+    const kept = store.get('err')!.spans;
+    assert.equal(kept[0]!.raw.buffer.byteLength, 600, 'one buffer of its own');
+    assert.equal(kept[1]!.raw.buffer, kept[0]!.raw.buffer);
+    assert.deepEqual(
+      kept.map((x) => Buffer.from(x.raw)),
+      before.map((r) => Buffer.from(r)),
+      'same bytes',
+    );
+  });
+});
+
+describe('TraceStore: cost flat in store size', () => {
+  it('evicting a trace looks at a few traces, not all of them', () => {
+    // 20,000 traces, half of them protected (errors) and the oldest: the old eviction walked
+    // all of them, and recounted the protected ones, on every eviction.
+    const store = new TraceStore({ maxSpans: 20_000, protectedShare: 0.6 });
+    for (let i = 0; i < 10_000; i++) store.add(trace(`e${i}`, { spans: 1, error: true }));
+    for (let i = 0; i < 10_000; i++) store.add(trace(`p${i}`, { spans: 1, durationMs: 1 }));
+    const proto = Object.getPrototypeOf(store.get('e1')!) as object;
+    const getter = Object.getOwnPropertyDescriptor(proto, 'operation')!.get!;
+    let looks = 0;
+    Object.defineProperty(proto, 'operation', {
+      configurable: true,
+      get(this: TraceEntry) {
+        looks++;
+        return getter.call(this);
+      },
+    });
+    try {
+      for (let i = 0; i < 500; i++) store.add(trace(`n${i}`, { spans: 1, durationMs: 1 }));
+    } finally {
+      Object.defineProperty(proto, 'operation', { configurable: true, get: getter });
+    }
+    assert.equal(store.evicted.traces, 500);
+    assert.ok(store.get('e0'), 'error traces within their share are kept');
+    assert.ok(looks <= 500 * 2, `${looks} operation lookups for 500 evictions`);
+  });
+
+  it('when a slowest trace goes, the next slowest held takes its protection', () => {
+    const store = new TraceStore({ maxSpans: 6, slowestPerOperation: 1, protectedShare: 0 });
+    store.add(trace('slow1', { spans: 1, name: 'A', durationMs: 900 }));
+    store.add(trace('slow2', { spans: 1, name: 'A', durationMs: 800 }));
+    for (let i = 0; i < 4; i++) store.add(trace(`f${i}`, { spans: 1, name: 'A', durationMs: 1 }));
+    // Over the share (0): the oldest goes, protected or not; slow2 is then the slowest of A.
+    store.add(trace('f4', { spans: 1, name: 'A', durationMs: 1 }));
+    assert.equal(store.get('slow1'), undefined);
+    assert.ok(store.get('slow2')!.kept, 'slow2 is protected now');
+  });
+
+  it('lists the latest traces in about `limit` steps at 100,000 traces', () => {
+    const store = new TraceStore({ maxSpans: 1_000_000 });
+    const random = rng(7);
+    for (let i = 0; i < 100_000; i++) {
+      const service = i % 1000 === 0 ? 'rare' : `svc${i % 3}`;
+      store.add(
+        trace(`t${i}`, {
+          spans: 1,
+          service,
+          name: i % 500 === 0 ? 'rare-op' : 'request',
+          durationMs: i % 997 === 0 ? 5000 + i / 100 : Math.floor(random() * 100),
+          error: i % 701 === 0,
+        }),
+      );
+    }
+    const steps = (filter: TraceFilter) => {
+      const got = store.list(filter);
+      assert.equal(got.length, filter.limit);
+      return store.lastListVisited;
+    };
+    assert.ok(steps({ limit: 20 }) <= 21);
+    assert.ok(steps({ limit: 20, service: 'rare' }) <= 21);
+    assert.ok(steps({ limit: 20, name: 'rare-op' }) <= 21);
+    assert.ok(steps({ limit: 20, error: true }) <= 21);
+    assert.ok(steps({ limit: 20, service: 'svc1' }) <= 21);
+    // 101 traces of 5 s or more among 100,000: the duration index holds just those.
+    assert.ok(steps({ limit: 20, minDurationMs: 5000 }) <= 200, String(store.lastListVisited));
+    assert.equal(store.list({ limit: 1 })[0]!.traceId, 't99999');
+  });
+
+  it('orders the latest by arrival: a span dated in 2554 does not pin the latest trace', () => {
+    const store = new TraceStore();
+    const future = Date.UTC(2554, 0, 1);
+    store.add(trace('from-the-future', { start: future }));
+    store.add(trace('now', { start: Date.now() }));
+    assert.equal(store.list({ limit: 1 })[0]!.traceId, 'now');
+    assert.equal(store.list({ limit: 1, sort: 'start' })[0]!.traceId, 'from-the-future');
+  });
+
+  it('answers filters exactly like a scan of every trace (random workloads)', () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const random = rng(900 + seed);
+      const store = new TraceStore({
+        maxSpans: 40 + Math.floor(random() * 80),
+        slowestPerOperation: Math.floor(random() * 3),
+      });
+      let next = 0;
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+      for (let step = 0; step < 300; step++) {
+        const batch: SpanRecord[] = [];
+        for (let i = 1 + Math.floor(random() * 5); i > 0; i--) {
+          const start = Math.floor(random() * 10_000);
+          batch.push(
+            makeSpan({
+              traceId: `t${Math.floor(random() * 60)}`,
+              spanId: `s${next++}`,
+              parent: random() < 0.2 ? '' : 'p',
+              name: pick(['a', 'b', 'c']),
+              service: pick(['x', 'y']),
+              start,
+              end: start + Math.floor(random() * 3000),
+              status: random() < 0.1 ? StatusCode.ERROR : StatusCode.UNSET,
+            }),
+          );
+        }
+        store.add(batch);
+        const filter: TraceFilter = { limit: 1 + Math.floor(random() * 8) };
+        if (random() < 0.4) filter.service = pick(['x', 'y', 'z']);
+        if (random() < 0.4) filter.name = pick(['a', 'b', 'c']);
+        if (random() < 0.4) filter.minDurationMs = Math.floor(random() * 3000);
+        if (random() < 0.3) filter.error = random() < 0.5;
+        if (random() < 0.3) filter.sort = 'start';
+        const want = [...store.all()]
+          .filter(
+            (t) =>
+              (filter.service === undefined || t.services.includes(filter.service)) &&
+              (filter.name === undefined || t.names.includes(filter.name)) &&
+              (filter.minDurationMs === undefined || t.durationMs >= filter.minDurationMs) &&
+              (filter.error === undefined || t.errorCount > 0 === filter.error),
+          )
+          .sort((a, b) =>
+            filter.sort === 'start'
+              ? b.startMs - a.startMs || b.arrival - a.arrival
+              : b.arrival - a.arrival,
+          )
+          .slice(0, filter.limit)
+          .map((t) => t.traceId);
+        assert.deepEqual(
+          store.list(filter).map((s) => s.traceId),
+          want,
+          `seed ${seed} step ${step} ${JSON.stringify(filter)}`,
+        );
+      }
+    }
   });
 });

@@ -264,6 +264,22 @@ export class AnalysisService {
     return bytes;
   }
 
+  /**
+   * Drops the facts of the oldest analysed traces until the facts hold at most `maxBytes` (the
+   * engine's memory budget gives them a share). Returns how many went.
+   */
+  trimFacts(maxBytes: number): number {
+    let dropped = 0;
+    for (const [id, h] of this.held) {
+      if (this.heldBytes <= maxBytes) break;
+      this.held.delete(id);
+      this.heldBytes -= h.bytes;
+      dropped++;
+    }
+    if (dropped > 0) this.factsChanged = true;
+    return dropped;
+  }
+
   get heldTraces(): number {
     return this.held.size;
   }

@@ -1,7 +1,8 @@
 /**
  * The read API, served on the OTLP/HTTP port:
  *   GET /api/health
- *   GET /api/traces?service=&name=&minDurationMs=&error=&limit=
+ *   GET /api/traces?service=&name=&minDurationMs=&error=&limit=&sort=
+ *                                              (latest arrivals first; sort=start: latest starts)
  *   GET /api/traces/{traceId}                  (OTLP JSON, importable by other OTLP tools)
  *   GET /api/traces/{traceId}/critical-path
  *   GET /api/traces/{traceId}/explain          (stages against the typical trace)
@@ -59,6 +60,13 @@ export function parseTraceFilter(q: URLSearchParams): TraceFilter {
       throw new BadQueryError(`limit must be an integer from 1 to 10000, got "${limit}"`);
     }
     f.limit = n;
+  }
+  const sort = q.get('sort');
+  if (sort !== null && sort !== '') {
+    if (sort !== 'arrival' && sort !== 'start') {
+      throw new BadQueryError(`sort must be arrival or start, got "${sort}"`);
+    }
+    f.sort = sort;
   }
   return f;
 }
@@ -209,6 +217,8 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         spans: store.spanCount,
         traces: store.traceCount,
         maxSpans: store.maxSpans,
+        // Bytes held, part by part, against the memory budget (as counted: see memory-budget.ts).
+        memory: engine.memory(),
         spansPerSecond: Math.round(engine.spansPerSecond),
         evicted: store.evicted,
         counters: engine.counters,

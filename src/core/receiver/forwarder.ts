@@ -272,6 +272,11 @@ export class Forwarder {
     };
   }
 
+  /** Bytes this forwarder holds in memory: the memory queue's pending batches (log mode: 0). */
+  get memoryBytes(): number {
+    return this.mode === 'memory' ? this.pendingBytes : 0;
+  }
+
   private get pendingBytes(): number {
     return this.source.unreadBytes + this.heldBytes;
   }
