@@ -12,7 +12,7 @@ import {
 } from './otlp/trace-request-decoder.js';
 import { otlpJsonToProtobuf } from './otlp/otlp-json-request.js';
 import { spansToProtobuf } from './otlp/export.js';
-import { attributeValue, decodeSpanJson, spanAttributes } from './otlp/span-details.js';
+import { attributeValue, decodeSpanJson, forEachScalarAttribute } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './receiver/ports.js';
 import { Forwarder, forwardUrl, type ForwardOptions } from './receiver/forwarder.js';
@@ -152,7 +152,7 @@ export class TraceEngine implements IngestSink {
     this.analysis = new AnalysisService({
       store: this.store,
       stats: this.stats,
-      readers: { attributes: spanAttributes, errorMessage },
+      readers: { scalarAttributes: forEachScalarAttribute, errorMessage },
       attributeValue,
       settleMs: opts.settleMs,
       windowMs: opts.statsWindowMs,

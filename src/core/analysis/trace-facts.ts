@@ -122,7 +122,8 @@ export interface TraceFacts {
 
 /** Reads what the facts need from a span's bytes; injected (decoding lives in `otlp/`). */
 export interface FactsReaders {
-  attributes(span: SpanRecord): readonly KeyValueJson[];
+  /** Calls `cb` with each string, int or bool attribute of the span, as text. */
+  scalarAttributes(span: SpanRecord, cb: (key: string, value: string) => void): void;
   errorMessage(span: SpanRecord): string | undefined;
 }
 
@@ -179,19 +180,6 @@ function scalarText(v: KeyValueJson['value']): string | undefined {
   return undefined;
 }
 
-/** The scalar attributes of a span as flat interned [key, value, ...] text. */
-export function groupingAttributes(kvs: readonly KeyValueJson[]): string[] {
-  const out: string[] = [];
-  for (const kv of kvs) {
-    if (out.length >= 2 * MAX_ATTRS) break;
-    if (!groupable(kv.key)) continue;
-    const value = scalarText(kv.value);
-    if (value === undefined) continue;
-    out.push(texts.get(kv.key), texts.get(value));
-  }
-  return out;
-}
-
 /** The value of `key` in flat attribute text, if present. */
 export function attrOf(attrs: readonly string[] | undefined, key: string): string | undefined {
   if (attrs === undefined) return undefined;
@@ -245,7 +233,13 @@ export function buildTraceFacts(
     stageOf[i] = key;
     if (s.isError) hasError = true;
     try {
-      attrs[i] = groupingAttributes(readers.attributes(s));
+      const list: string[] = [];
+      readers.scalarAttributes(s, (k, v) => {
+        if (list.length < 2 * MAX_ATTRS && v.length <= MAX_VALUE_CHARS && groupable(k)) {
+          list.push(texts.get(k), texts.get(v));
+        }
+      });
+      attrs[i] = list;
     } catch {
       attrs[i] = undefined;
     }

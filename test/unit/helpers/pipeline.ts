@@ -83,7 +83,20 @@ const errorTable = new Map<SpanRecord, string>();
 
 /** Reads the tables the builder fills (what the span bytes would say). */
 export const readers = {
-  attributes: (s: SpanRecord): readonly KeyValueJson[] => attrTable.get(s) ?? [],
+  scalarAttributes: (s: SpanRecord, cb: (key: string, value: string) => void): void => {
+    for (const kv of attrTable.get(s) ?? []) {
+      const v = kv.value;
+      const text =
+        'stringValue' in v
+          ? v.stringValue
+          : 'intValue' in v
+            ? v.intValue
+            : 'boolValue' in v
+              ? String(v.boolValue)
+              : undefined;
+      if (text !== undefined) cb(kv.key, text);
+    }
+  },
   errorMessage: (s: SpanRecord): string | undefined => errorTable.get(s),
 };
 
