@@ -163,6 +163,22 @@ describe(
         .locator('.trace-list')
         .evaluate((e) => (e as unknown as { value: string }).value);
       assert.equal(picked, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
+
+      // Held again, then shown from the banner: the picker follows that way too.
+      await clickRow(3);
+      await page.locator('.breadcrumb .crumb.current').waitFor();
+      await post('cccccccccccccccccccccccccccccccc', false);
+      await banner.filter({ hasText: 'Following paused' }).waitFor();
+      await banner.locator('vscode-button').click();
+      await banner.waitFor({ state: 'hidden' });
+      await page.locator('.summary').filter({ hasText: 'cccccccccccccccc' }).waitFor();
+      assert.equal(
+        await page
+          .locator('.trace-list')
+          .evaluate((e) => (e as unknown as { value: string }).value),
+        'cccccccccccccccccccccccccccccccc',
+      );
+      assert.equal(await page.locator('.breadcrumb .crumb').count(), 0, 'nothing selected');
     });
 
     it('filters by a query and clears it with Escape', async () => {
