@@ -247,5 +247,41 @@ describe(
       await page.setViewportSize({ width: 1400, height: 820 });
       assert.deepEqual(errors, []);
     });
+
+    it('resizes the details panel by drag and by keys, and remembers it across a reload', async () => {
+      const details = page.locator('.details');
+      const width = (): Promise<number> => details.evaluate((e) => e.getBoundingClientRect().width);
+      const windowWidth = page.viewportSize()?.width ?? 0;
+      const box = await page.locator('.splitter').boundingBox();
+      assert.ok(box);
+      const y = box.y + box.height / 2;
+      await page.mouse.move(box.x + box.width / 2, y);
+      await page.mouse.down();
+      await page.mouse.move(box.x - 100, y, { steps: 4 });
+      await page.mouse.up();
+      const dragged = windowWidth - (box.x - 100);
+      assert.equal(await width(), dragged);
+      await page.locator('.splitter').focus();
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('Shift+ArrowRight');
+      assert.equal(await width(), dragged + 16 - 64);
+      assert.equal(
+        await page.locator('.splitter').getAttribute('aria-valuenow'),
+        String(dragged - 48),
+      );
+      const saved = await page.evaluate(() =>
+        (globalThis as unknown as { acquireVsCodeApi(): { getState(): unknown } })
+          .acquireVsCodeApi()
+          .getState(),
+      );
+      assert.deepEqual(saved, { detailsWidth: dragged - 48 });
+
+      await page.reload();
+      await page.waitForFunction(
+        () => (globalThis as unknown as Win).stagelightHarness?.drawMs.length > 0,
+      );
+      assert.equal(await width(), dragged - 48);
+      assert.deepEqual(errors, []);
+    });
   },
 );

@@ -16,6 +16,7 @@ import {
 import type { KeyAction } from '../../webview/src/model/keyboard.js';
 import type { Action } from '../../webview/src/state/actions.js';
 import { matchBadgeText } from '../../webview/src/state/filter.js';
+import { persistedOf, readPersisted } from '../../webview/src/state/persisted.js';
 import { reduce } from '../../webview/src/state/reduce.js';
 import { createStore } from '../../webview/src/state/store.js';
 import {
@@ -469,6 +470,18 @@ describe('view state: time window and widths', () => {
     assert.equal(run(s, { type: 'resizeDetails', px: 100, windowWidth: 1400 }).detailsWidth, 220);
     assert.equal(run(s, { type: 'resizeDetails', px: 1300, windowWidth: 1400 }).detailsWidth, 1040);
     assert.equal(run(s, { type: 'resizeDetails', px: 500, windowWidth: 1400 }).detailsWidth, 500);
+  });
+});
+
+describe('view state: what the webview remembers', () => {
+  it('starts with the remembered panel width, read defensively', () => {
+    assert.equal(initialViewState(readPersisted({ detailsWidth: 512 })).detailsWidth, 512);
+    assert.equal(initialViewState().detailsWidth, 380);
+    assert.deepEqual(readPersisted({ detailsWidth: 'wide' }), {});
+    assert.deepEqual(readPersisted({ detailsWidth: -3 }), {});
+    assert.deepEqual(readPersisted(null), {});
+    const wider = run(shown(), { type: 'resizeDetails', px: 500, windowWidth: 1400 });
+    assert.deepEqual(persistedOf(wider), { detailsWidth: 500 });
   });
 });
 

@@ -17,19 +17,26 @@ import { bindWheel } from './input/wheel.js';
 import { createFrameScheduler, type FrameScheduler } from './render/frame-scheduler.js';
 import { ROW_HEIGHT } from './render/draw.js';
 import { createStore, type Store } from './state/store.js';
+import { persistedOf, type PersistedState } from './state/persisted.js';
 import { initialViewState } from './state/view-state.js';
 import { readTheme, watchTheme } from './ui/theme.js';
 import { createView, type View } from './ui/view.js';
 
 export { PAINTED_EVENT, type PaintedDetail } from './ui/timeline.js';
 
+/** Where the webview's layout is remembered across reloads (`vscode.getState`/`setState`). */
+export interface AppMemory {
+  readonly saved: PersistedState;
+  save(state: PersistedState): void;
+}
+
 export class App {
   private readonly store: Store;
   private readonly view: View;
   private readonly frames: FrameScheduler;
 
-  constructor(container: HTMLElement, host: HostClient) {
-    const store = createStore(initialViewState());
+  constructor(container: HTMLElement, host: HostClient, memory?: AppMemory) {
+    const store = createStore(initialViewState(memory?.saved));
     const view = createView(container, store.dispatch);
     const { timeline } = view;
     let theme = readTheme();
@@ -44,6 +51,9 @@ export class App {
     store.subscribe(createEffectRunner(host, store.dispatch, view));
     store.subscribe((s, previous) => {
       if (timeline.changed(s, previous)) frames.invalidate();
+    });
+    store.subscribe((s, previous) => {
+      if (s.detailsWidth !== previous.detailsWidth) memory?.save(persistedOf(s));
     });
     host.onNotification((message) => store.dispatch({ type: 'host', message }));
 

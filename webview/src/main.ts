@@ -9,6 +9,7 @@ import './styles.css';
 import { isHostMessage, type WebviewMessage } from '../../src/protocol/messages.js';
 import { App } from './app.js';
 import { HostClient } from './host/host-client.js';
+import { readPersisted } from './state/persisted.js';
 import { registerComponents } from './ui/components.js';
 
 interface VsCodeApi {
@@ -24,7 +25,10 @@ function start(): void {
   const vscode = acquireVsCodeApi();
   const container = document.getElementById('stagelight-root') ?? document.body;
   const host = new HostClient((m) => vscode.postMessage(m));
-  new App(container, host);
+  new App(container, host, {
+    saved: readPersisted(vscode.getState()),
+    save: (state) => vscode.setState(state),
+  });
   window.addEventListener('message', (e: MessageEvent<unknown>) => {
     if (isHostMessage(e.data)) host.receive(e.data);
   });

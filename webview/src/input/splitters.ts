@@ -1,6 +1,6 @@
 /**
  * The two dividers: between the tree column and the timeline (drawn on the canvas, dragged in
- * the axis) and before the side panel (a DOM element).
+ * the axis) and before the side panel (a DOM element, dragged or moved with the arrow keys).
  */
 
 import type { StoreAccess } from '../state/store.js';
@@ -35,7 +35,23 @@ export function bindColumnSplitter(
   });
 }
 
+/** Px per arrow key on the panel splitter (Shift: four times as many). */
+const KEY_STEP_PX = 16;
+
 export function bindPanelSplitter(splitter: HTMLElement, store: StoreAccess): void {
+  // The panel is on the right: the left arrow widens it.
+  splitter.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    // Not a waterfall binding here (left/right would move in the tree).
+    e.preventDefault();
+    e.stopPropagation();
+    const step = (e.shiftKey ? 4 : 1) * KEY_STEP_PX * (e.key === 'ArrowLeft' ? 1 : -1);
+    store.dispatch({
+      type: 'resizeDetails',
+      px: store.getState().detailsWidth + step,
+      windowWidth: window.innerWidth,
+    });
+  });
   let dragging = false;
   splitter.addEventListener('mousedown', () => {
     dragging = true;

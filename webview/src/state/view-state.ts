@@ -23,6 +23,7 @@ import type {
 } from '../../../src/protocol/messages.js';
 import type { TimeWindow } from '../model/layout.js';
 import type { TraceModel } from '../model/trace-model.js';
+import type { PersistedState } from './persisted.js';
 
 export type FilterMode = 'filter' | 'highlight';
 
@@ -134,7 +135,8 @@ export const NO_FILTER: FilterResult = {
   searching: false,
 };
 
-export function initialViewState(): ViewState {
+/** The state before the first trace; `saved` is what the webview remembered (./persisted.ts). */
+export function initialViewState(saved: PersistedState = {}): ViewState {
   return {
     model: null,
     notice: null,
@@ -154,7 +156,7 @@ export function initialViewState(): ViewState {
     window: { start: 0, end: 1 },
     showCritical: true,
     treeWidth: 320,
-    detailsWidth: 380,
+    detailsWidth: saved.detailsWidth ?? 380,
     effects: NO_EFFECTS,
   };
 }

@@ -38,6 +38,8 @@ export function createView(container: HTMLElement, emit: (a: Action) => void): V
   const splitter = el('div', 'splitter');
   splitter.setAttribute('role', 'separator');
   splitter.setAttribute('aria-orientation', 'vertical');
+  splitter.setAttribute('aria-label', 'Width of the details panel (Left and Right arrows)');
+  splitter.tabIndex = 0;
   const main = el('div', 'main', timeline.el, splitter, side.el);
   const root = el('div', 'app', toolbar.el, summary.el, breadcrumb.el, banner.el, main, empty);
   container.replaceChildren(root);
@@ -61,6 +63,7 @@ export function createView(container: HTMLElement, emit: (a: Action) => void): V
       if (s.detailsWidth !== detailsWidth) {
         detailsWidth = s.detailsWidth;
         root.style.setProperty('--details-width', `${detailsWidth}px`);
+        splitter.setAttribute('aria-valuenow', String(Math.round(detailsWidth)));
       }
       toolbar.render(s);
       summary.render(s);
