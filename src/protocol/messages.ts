@@ -297,14 +297,28 @@ export interface InsightsNotification {
   baseline: { state: 'none' | 'pending' | 'set'; message: string; label?: string };
 }
 
-export type HostMessage =
-  | SpanDetailsResponse
-  | AttributeSearchResponse
+/** Host messages that answer a request, matched to it by `requestId`. */
+export type HostResponse = SpanDetailsResponse | AttributeSearchResponse;
+
+/** Host messages nobody asked for. */
+export type HostNotification =
   | TraceNotification
   | TraceListNotification
   | FollowNotification
   | ClearedNotification
   | InsightsNotification;
+
+export type HostMessage = HostResponse | HostNotification;
+
+/**
+ * Each request's response, keyed by the request's `type`: the pairing a client's promise is
+ * typed by (GitLens's `IpcRequest<Params, Response>` carries the same). Types only: nothing on
+ * the wire depends on it.
+ */
+export interface WebviewRequestResponses {
+  spanDetails: SpanDetailsResponse;
+  attributeSearch: AttributeSearchResponse;
+}
 
 // ----- guards ----------------------------------------------------------------------------
 

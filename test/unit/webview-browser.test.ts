@@ -1,7 +1,8 @@
 /**
  * The waterfall bundle in headless Chromium (Debian's /usr/bin/chromium) through the harness
  * page: strict CSP without violations, the trace drawn, a click selects a span and fills the
- * details panel (untrusted values as text), keyboard navigation, filtering, "Go to source".
+ * details panel (untrusted values as text), keyboard navigation, filtering, "Go to source",
+ * traces held while a span is inspected, and where the details panel scrolls to.
  * Saves docs/images/waterfall.png and docs/images/span-details.png.
  */
 import assert from 'node:assert/strict';
@@ -163,6 +164,22 @@ describe(
         .locator('.trace-list')
         .evaluate((e) => (e as unknown as { value: string }).value);
       assert.equal(picked, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
+
+      // Held again, then shown from the banner: the picker follows that way too.
+      await clickRow(3);
+      await page.locator('.breadcrumb .crumb.current').waitFor();
+      await post('cccccccccccccccccccccccccccccccc', false);
+      await banner.filter({ hasText: 'Following paused' }).waitFor();
+      await banner.locator('vscode-button').click();
+      await banner.waitFor({ state: 'hidden' });
+      await page.locator('.summary').filter({ hasText: 'cccccccccccccccc' }).waitFor();
+      assert.equal(
+        await page
+          .locator('.trace-list')
+          .evaluate((e) => (e as unknown as { value: string }).value),
+        'cccccccccccccccccccccccccccccccc',
+      );
+      assert.equal(await page.locator('.breadcrumb .crumb').count(), 0, 'nothing selected');
     });
 
     it('filters by a query and clears it with Escape', async () => {
@@ -177,6 +194,93 @@ describe(
         .waitFor();
       await field.press('Escape');
       assert.equal(await page.locator('.match-count').innerText(), '');
+      assert.deepEqual(errors, []);
+    });
+
+    it("starts another span's details at their top, and keeps the place for the same span", async () => {
+      // Short enough that the details scroll.
+      await page.setViewportSize({ width: 1400, height: 420 });
+      const details = page.locator('.details');
+      const scrollTop = (): Promise<number> => details.evaluate((e) => e.scrollTop);
+      // The panel may take a frame to reach its place (the toolkit's buttons size late).
+      const settlesAt = async (top: number): Promise<void> => {
+        for (let i = 0; i < 20 && (await scrollTop()) !== top; i++) await page.waitForTimeout(25);
+        assert.equal(await scrollTop(), top);
+      };
+      // Findings below the details keep the panel tall while the next span's details load.
+      await page.evaluate(() => {
+        const h = (globalThis as unknown as Win).stagelightHarness;
+        h.post({
+          type: 'insights',
+          traceId: h.current?.traceId ?? null,
+          traces: 10,
+          findings: Array.from({ length: 12 }, (_, i) => ({
+            kind: 'queueing',
+            kindLabel: 'waiting for a worker',
+            severity: 'warning' as const,
+            title: `finding ${i}`,
+            numbers: [],
+            traceIds: [],
+            relevant: false,
+          })),
+          explain: [],
+          baseline: { state: 'none', message: 'No baseline yet.' },
+        });
+      });
+      await page.locator('.insights-section .insight').first().waitFor();
+      await clickRow(2);
+      await details.locator('.details-title').filter({ hasText: 'preprocessing' }).waitFor();
+      await details.locator('.details-sub').waitFor();
+      await details.evaluate((e) => (e.scrollTop = e.scrollHeight));
+      const bottom = await scrollTop();
+      assert.ok(bottom > 0, 'the details scroll');
+      // Enter asks for the same span's details again: the panel stays where it was.
+      await page.locator('.scroller').focus();
+      await page.keyboard.press('Enter');
+      await details.locator('.details-sub').waitFor();
+      await settlesAt(bottom);
+      await page.locator('.scroller').focus();
+      await page.keyboard.press('ArrowDown');
+      await details.locator('.details-title').filter({ hasText: 'embedding' }).waitFor();
+      await details.locator('.details-sub').waitFor();
+      await settlesAt(0);
+      await page.setViewportSize({ width: 1400, height: 820 });
+      assert.deepEqual(errors, []);
+    });
+
+    it('resizes the details panel by drag and by keys, and remembers it across a reload', async () => {
+      const details = page.locator('.details');
+      const width = (): Promise<number> => details.evaluate((e) => e.getBoundingClientRect().width);
+      const windowWidth = page.viewportSize()?.width ?? 0;
+      const box = await page.locator('.splitter').boundingBox();
+      assert.ok(box);
+      const y = box.y + box.height / 2;
+      await page.mouse.move(box.x + box.width / 2, y);
+      await page.mouse.down();
+      await page.mouse.move(box.x - 100, y, { steps: 4 });
+      await page.mouse.up();
+      const dragged = windowWidth - (box.x - 100);
+      assert.equal(await width(), dragged);
+      await page.locator('.splitter').focus();
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('Shift+ArrowRight');
+      assert.equal(await width(), dragged + 16 - 64);
+      assert.equal(
+        await page.locator('.splitter').getAttribute('aria-valuenow'),
+        String(dragged - 48),
+      );
+      const saved = await page.evaluate(() =>
+        (globalThis as unknown as { acquireVsCodeApi(): { getState(): unknown } })
+          .acquireVsCodeApi()
+          .getState(),
+      );
+      assert.deepEqual(saved, { detailsWidth: dragged - 48 });
+
+      await page.reload();
+      await page.waitForFunction(
+        () => (globalThis as unknown as Win).stagelightHarness?.drawMs.length > 0,
+      );
+      assert.equal(await width(), dragged - 48);
       assert.deepEqual(errors, []);
     });
   },

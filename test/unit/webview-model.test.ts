@@ -30,55 +30,7 @@ import {
   normalizePayload,
 } from '../../webview/src/model/trace-model.js';
 import { syntheticTrace } from '../../webview/dev/synthetic-trace.js';
-import { SpanFlag, type TracePayload } from '../../src/protocol/messages.js';
-
-/**
- * r(0) ─┬─ a(1) ── a1(2)
- *       ├─ b(3) ─┬─ b1(4, error)
- *       │        └─ b2(5)
- *       └─ c(6, error, critical)
- * orphan(7)
- */
-function tiny(): TracePayload {
-  const parent = [-1, 0, 1, 0, 3, 3, 0, -1];
-  const depth = [0, 1, 2, 1, 2, 2, 1, 0];
-  const names = ['r', 'a', 'a1', 'b', 'b1', 'b2', 'c', 'orphan'];
-  const start = [0, 0, 1, 10, 10, 15, 40, 5];
-  const duration = [100, 20, 5, 30, 4, 10, 60, 1];
-  const flags = [
-    SpanFlag.CRITICAL,
-    0,
-    0,
-    0,
-    SpanFlag.ERROR,
-    0,
-    SpanFlag.ERROR | SpanFlag.CRITICAL,
-    SpanFlag.ORPHAN,
-  ];
-  return {
-    traceId: 'ab'.repeat(16),
-    version: 1,
-    startMs: 0,
-    durationMs: 100,
-    spanCount: 8,
-    parent: Int32Array.from(parent),
-    depth: Uint16Array.from(depth),
-    start: Float64Array.from(start),
-    duration: Float64Array.from(duration),
-    criticalMs: Float64Array.from([40, 0, 0, 0, 0, 0, 60, 0]),
-    selfMs: Float64Array.from(duration),
-    name: Uint32Array.from(names.map((_, i) => i)),
-    names,
-    service: Uint32Array.from([0, 0, 0, 1, 1, 1, 2, 0]),
-    services: ['gateway', 'Retriever', 'llm'],
-    kind: Uint8Array.from([2, 1, 1, 3, 1, 1, 3, 1]),
-    flags: Uint8Array.from(flags),
-    criticalPath: Float64Array.from([0, 0, 40, 6, 40, 100]),
-    queueWaits: Float64Array.from([1, 6, 20, 40]),
-    queueNames: ['q'],
-    gapMs: 0,
-  };
-}
+import { tinyTrace as tiny } from './helpers/webview-trace.js';
 
 describe('trace model', () => {
   it('derives subtree ends, errors, critical segments and waits', () => {

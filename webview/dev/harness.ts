@@ -193,12 +193,16 @@ function onWebviewMessage(m: WebviewMessage): void {
   }
 }
 
-let state: unknown;
+// The webview's remembered state outlives a reload of the page, as VS Code keeps it for the
+// panel; a new page starts without.
+const STATE_KEY = 'stagelight-harness-state';
+let state: unknown = JSON.parse(sessionStorage.getItem(STATE_KEY) ?? 'null');
 (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
   postMessage: (m: WebviewMessage) => onWebviewMessage(m),
   getState: () => state,
   setState: (s: unknown) => {
     state = s;
+    sessionStorage.setItem(STATE_KEY, JSON.stringify(s));
   },
 });
 (window as unknown as { stagelightHarness: Harness }).stagelightHarness = harness;

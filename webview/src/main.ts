@@ -1,13 +1,15 @@
 /**
  * Entry of the waterfall webview bundle (dist/webview/waterfall.js, with waterfall.css and the
- * codicon font beside it). Announces `ready` first, then handles every host message after
- * checking its shape.
+ * codicon font beside it). Announces `ready` first, then hands every host message to the host
+ * client after checking its shape.
  */
 
 import '@vscode/codicons/dist/codicon.css';
 import './styles.css';
 import { isHostMessage, type WebviewMessage } from '../../src/protocol/messages.js';
 import { App } from './app.js';
+import { HostClient } from './host/host-client.js';
+import { readPersisted } from './state/persisted.js';
 import { registerComponents } from './ui/components.js';
 
 interface VsCodeApi {
@@ -22,11 +24,15 @@ function start(): void {
   registerComponents();
   const vscode = acquireVsCodeApi();
   const container = document.getElementById('stagelight-root') ?? document.body;
-  const app = new App(container, { post: (m) => vscode.postMessage(m) });
-  window.addEventListener('message', (e: MessageEvent<unknown>) => {
-    if (isHostMessage(e.data)) app.handle(e.data);
+  const host = new HostClient((m) => vscode.postMessage(m));
+  new App(container, host, {
+    saved: readPersisted(vscode.getState()),
+    save: (state) => vscode.setState(state),
   });
-  vscode.postMessage({ type: 'ready' });
+  window.addEventListener('message', (e: MessageEvent<unknown>) => {
+    if (isHostMessage(e.data)) host.receive(e.data);
+  });
+  host.command({ type: 'ready' });
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

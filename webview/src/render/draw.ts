@@ -39,6 +39,11 @@ export interface RowsFrame {
   showCritical: boolean;
 }
 
+/** Left edge of the twisty (and of the row's label) in the tree column, for a row at `depth`. */
+export function twistyX(depth: number): number {
+  return 6 + Math.min(depth, MAX_INDENT_LEVELS) * INDENT;
+}
+
 let hatch: { key: string; pattern: CanvasPattern | null } | undefined;
 
 /** Diagonal hatching for queue waits, made once per colour. */
@@ -126,8 +131,7 @@ export function drawRows(
     }
 
     // ---- tree column: twisty, service colour, name, service
-    const depth = Math.min(p.depth[row] as number, MAX_INDENT_LEVELS);
-    let x = 6 + depth * INDENT;
+    let x = twistyX(p.depth[row] as number);
     const fg = selected ? theme.selectionForeground : theme.foreground;
     if (hasChildren(f.model, row)) {
       ctx.fillStyle = theme.muted;

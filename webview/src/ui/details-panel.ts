@@ -28,6 +28,11 @@ export interface DetailsActions {
 export class DetailsPanel {
   readonly el: HTMLElement;
   private readonly body: HTMLElement;
+  /**
+   * The span whose details were shown last, and where the panel was scrolled while they were:
+   * another span's details start at their top, the same span's asked again keep their place.
+   */
+  private shown: { span: string; top: number } | null = null;
 
   constructor(private readonly actions: DetailsActions) {
     this.body = el('div', 'details-body');
@@ -39,10 +44,13 @@ export class DetailsPanel {
   }
 
   showEmpty(text: string): void {
+    this.shown = null;
     this.body.replaceChildren(el('p', 'details-empty', text));
   }
 
   showLoading(name: string): void {
+    // Read before the placeholder shortens the panel (and the browser clamps its scroll).
+    if (this.shown !== null) this.shown.top = this.el.scrollTop;
     this.body.replaceChildren(
       el('h2', 'details-title', name),
       el('p', 'details-empty', 'Loading…'),
@@ -184,6 +192,17 @@ export class DetailsPanel {
       ),
     );
     this.body.replaceChildren(...parts);
+    const span = `${d.traceId}/${d.spanId}`;
+    const top = this.shown?.span === span ? this.shown.top : 0;
+    this.el.scrollTop = top;
+    this.shown = { span, top };
+    if (top > 0) {
+      // The toolkit's buttons take their full height a frame later; until then the panel may
+      // be a few px too short for `top`, so the place is set again once they have.
+      requestAnimationFrame(() => {
+        if (this.shown?.span === span && this.shown.top === top) this.el.scrollTop = top;
+      });
+    }
   }
 }
 

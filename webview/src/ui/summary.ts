@@ -1,0 +1,58 @@
+/**
+ * The line under the toolbar: the shown trace's root span and service, duration, span and error
+ * counts, how much of it the critical path spends in spans, and its id. Names are untrusted:
+ * text only.
+ */
+
+import { formatDuration, formatShare } from '../model/layout.js';
+import { nameOf, serviceOf } from '../model/trace-model.js';
+import type { ViewState } from '../state/view-state.js';
+import { el } from './dom.js';
+
+export interface Summary {
+  readonly el: HTMLElement;
+  render(s: ViewState): void;
+}
+
+export function createSummary(): Summary {
+  const root = el('div', 'summary');
+  root.setAttribute('aria-live', 'polite');
+  let shown: Pick<ViewState, 'model' | 'notice'> | undefined;
+  return {
+    el: root,
+    render(s) {
+      if (shown?.model === s.model && shown.notice === s.notice) return;
+      shown = s;
+      const model = s.model;
+      if (s.notice !== null) {
+        root.replaceChildren(el('span', 'summary-error', s.notice));
+        return;
+      }
+      if (model === null) {
+        root.replaceChildren();
+        return;
+      }
+      const p = model.payload;
+      const hasRoot = p.spanCount > 0;
+      const errors = model.errorRows.length;
+      const spansOnPath = p.durationMs > 0 ? 1 - p.gapMs / p.durationMs : 0;
+      root.replaceChildren(
+        el('span', 'summary-name', hasRoot ? nameOf(model, 0) : '(empty trace)'),
+        el('span', 'summary-item', hasRoot ? serviceOf(model, 0) : ''),
+        el('span', 'summary-item', formatDuration(p.durationMs)),
+        el('span', 'summary-item', `${p.spanCount.toLocaleString()} spans`),
+        el(
+          'span',
+          `summary-item${errors > 0 ? ' summary-error' : ''}`,
+          `${errors.toLocaleString()} error${errors === 1 ? '' : 's'}`,
+        ),
+        el(
+          'span',
+          'summary-item critical-legend',
+          `critical path: ${formatShare(spansOnPath)} in spans${p.gapMs > 0 ? `, ${formatDuration(p.gapMs)} waiting` : ''}`,
+        ),
+        el('span', 'summary-item muted mono', p.traceId),
+      );
+    },
+  };
+}
