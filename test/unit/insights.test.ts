@@ -431,6 +431,17 @@ describe('insights: explain, what-ifs, statistics', () => {
     assert.ok(mannWhitneyZ([10, 11, 12, 13, 14], [1, 2, 3, 4, 5, 6, 7, 8]) > 2.58);
     assert.ok(Math.abs(mannWhitneyZ([1, 4, 6, 7], [2, 3, 5, 8])) < 1);
     assert.equal(mannWhitneyZ([], [1]), 0);
+    // With ties, U counts a tie as half a win: check the merged ranks against counting pairs.
+    const a = [3, 3, 5, 7, 7, 7, 9];
+    const b = [1, 3, 5, 5, 7, 8];
+    let u = 0;
+    for (const x of a) for (const y of b) u += x > y ? 1 : x === y ? 0.5 : 0;
+    const n = a.length + b.length;
+    // Tied groups: 1 (x1), 3 (x3), 5 (x3), 7 (x4), 8 (x1), 9 (x1).
+    const ties = [1, 3, 3, 4, 1, 1].reduce((t, k) => t + k ** 3 - k, 0);
+    const sd = Math.sqrt(((a.length * b.length) / 12) * (n + 1 - ties / (n * (n - 1))));
+    const z = (u - (a.length * b.length) / 2 - 0.5) / sd;
+    assert.ok(Math.abs(mannWhitneyZ(a, b) - z) < 1e-12, `${mannWhitneyZ(a, b)} vs ${z}`);
     // 6 of 6 against 0 of 14: p = 1 / C(20, 6).
     assert.ok(Math.abs(fisherGreaterP(6, 6, 0, 14) - 1 / 38760) < 1e-12);
     // 3 of 6 against 2 of 50 is suggestive, not proof.

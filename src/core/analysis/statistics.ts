@@ -31,23 +31,40 @@ export const median = (v: readonly number[]): number => quantile(v, 0.5);
  * p < 0.0015.
  */
 export function mannWhitneyZ(a: readonly number[], b: readonly number[]): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  return mannWhitneyZSorted(Float64Array.from(a).sort(), Float64Array.from(b).sort());
+}
+
+/**
+ * {@link mannWhitneyZ} of two ascending samples: one merge, no allocation (the diagnoses call it
+ * for every group of every stage on each report).
+ */
+export function mannWhitneyZSorted(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) return 0;
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort(
-    (x, y) => x.v - y.v,
-  );
   // Average ranks for ties; the tie term corrects the variance.
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (all[k]!.g === 0) rankSumA += rank;
-    const t = j - i + 1;
+  let i = 0;
+  let j = 0;
+  let rank = 0; // values ranked so far
+  while (i < n1 || j < n2) {
+    const v = j >= n2 || (i < n1 && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    let inA = 0;
+    while (i < n1 && a[i] === v) {
+      i++;
+      inA++;
+    }
+    let inB = 0;
+    while (j < n2 && b[j] === v) {
+      j++;
+      inB++;
+    }
+    const t = inA + inB;
+    rankSumA += inA * (rank + (t + 1) / 2);
+    rank += t;
     tieTerm += t * t * t - t;
-    i = j + 1;
   }
   const u = rankSumA - (n1 * (n1 + 1)) / 2;
   const n = n1 + n2;

@@ -18,20 +18,31 @@ import type { StageKey } from '../../../shared/stage-key.js';
 import { ms, stage } from './common.js';
 import type { Diagnosis, Finding } from './types.js';
 
+interface Occ {
+  traceId: string;
+  startMs: number;
+  durationMs: number;
+  pathMs: number;
+}
+
+/** A stage's spans in one process. */
+interface Spans {
+  /** The earliest span. */
+  first: Occ;
+  /** Its index in `durations`. */
+  firstAt: number;
+  durations: number[];
+}
+
 export const coldStart: Diagnosis = {
   kind: 'cold-start',
   *run(ctx) {
     const traces = [...ctx.traces].sort((a, b) => a.startMs - b.startMs);
     if (traces.length < 3) return [];
-    // Per process: the traces it took part in, in order; per (stage, process): its spans.
+    // Per process: the first trace it took part in; per (stage, process): its spans, kept as
+    // durations plus the first one in full (one report looks at tens of thousands of spans).
     const firstTrace = new Map<string, string>();
-    interface Occ {
-      traceId: string;
-      startMs: number;
-      durationMs: number;
-      pathMs: number;
-    }
-    const byStageProcess = new Map<StageKey, Map<string, Occ[]>>();
+    const byStageProcess = new Map<StageKey, Map<string, Spans>>();
     for (const t of traces) {
       yield;
       for (let i = 0; i < t.spans.length; i++) {
@@ -41,14 +52,21 @@ export const coldStart: Diagnosis = {
         const key = t.stageOf[i]!;
         let m = byStageProcess.get(key);
         if (m === undefined) byStageProcess.set(key, (m = new Map()));
-        let list = m.get(proc);
-        if (list === undefined) m.set(proc, (list = []));
-        list.push({
-          traceId: t.traceId,
-          startMs: s.startMs,
-          durationMs: Math.max(0, s.endMs - s.startMs),
-          pathMs: t.pathMs[i]!,
-        });
+        const durationMs = Math.max(0, s.endMs - s.startMs);
+        const list = m.get(proc);
+        if (list === undefined) {
+          m.set(proc, {
+            first: { traceId: t.traceId, startMs: s.startMs, durationMs, pathMs: t.pathMs[i]! },
+            firstAt: 0,
+            durations: [durationMs],
+          });
+          continue;
+        }
+        if (s.startMs < list.first.startMs) {
+          list.first = { traceId: t.traceId, startMs: s.startMs, durationMs, pathMs: t.pathMs[i]! };
+          list.firstAt = list.durations.length;
+        }
+        list.durations.push(durationMs);
       }
     }
     const byId = new Map(traces.map((t) => [t.traceId, t] as const));
@@ -56,7 +74,7 @@ export const coldStart: Diagnosis = {
 
     // 1. Spans of one name (model_load, in every runner service) seen only in each process's
     // first trace: the load is one cause, however many services pay it.
-    const byName = new Map<string, Array<[StageKey, Map<string, Occ[]>]>>();
+    const byName = new Map<string, Array<[StageKey, Map<string, Spans>]>>();
     for (const entry of byStageProcess) {
       const name = stage(entry[0]).name;
       let list = byName.get(name);
@@ -68,11 +86,11 @@ export const coldStart: Diagnosis = {
       let onlyFirst = true;
       for (const [, procs] of stages) {
         for (const [proc, list] of procs) {
-          if (list.length > 1 || list[0]!.traceId !== firstTrace.get(proc)) {
+          if (list.durations.length > 1 || list.first.traceId !== firstTrace.get(proc)) {
             onlyFirst = false;
             break;
           }
-          occ.push(list[0]!);
+          occ.push(list.first);
         }
         if (!onlyFirst) break;
       }
@@ -127,13 +145,12 @@ export const coldStart: Diagnosis = {
       const extra: number[] = [];
       const firsts: string[] = [];
       for (const list of procs.values()) {
-        if (list.length < 3) continue;
-        const sorted = [...list].sort((a, b) => a.startMs - b.startMs);
-        const later = median(sorted.slice(1).map((o) => o.durationMs));
-        const first = sorted[0]!.durationMs;
+        if (list.durations.length < 3) continue;
+        const later = median(list.durations.filter((_, i) => i !== list.firstAt));
+        const first = list.first.durationMs;
         ratios.push(first / Math.max(later, 1e-3));
         extra.push(first - later);
-        firsts.push(sorted[0]!.traceId);
+        firsts.push(list.first.traceId);
       }
       if (ratios.length < 2) continue;
       const slowFirsts = ratios.filter((r) => r >= 3).length;
