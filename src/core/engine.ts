@@ -463,10 +463,11 @@ export class TraceEngine implements IngestSink {
     }
     const baseline = this.baseline;
     if (baseline === undefined) throw new RangeError('no baseline to compare with: pin one first');
-    return compareToBaseline(
-      q.trace !== undefined ? [entry(q.trace)] : this.analysis.scope(),
-      baseline,
-    );
+    if (q.trace !== undefined) {
+      const t = entry(q.trace);
+      return compareToBaseline([t], baseline, t.traceId);
+    }
+    return compareToBaseline(this.analysis.scope(), baseline);
   }
 
   /** Pins the current run's traces as the baseline for later comparisons. */

@@ -23,6 +23,7 @@ import {
 } from '../core/api/trace-payload.js';
 import { buildSpanDetails } from '../core/api/span-details-view.js';
 import { searchAttributes } from '../core/api/attribute-search.js';
+import { answerCompare } from '../core/api/compare-payload.js';
 import {
   isWebviewMessage,
   type HostMessage,
@@ -220,6 +221,13 @@ export class WaterfallPanel implements vscode.Disposable {
         });
         break;
       }
+      case 'compare':
+        this.post({
+          type: 'compareResponse',
+          requestId: msg.requestId,
+          ...answerCompare(this.engine, msg),
+        });
+        break;
       case 'openSource': {
         const d = this.details(msg.traceId, msg.version, msg.row);
         if (d === undefined) {

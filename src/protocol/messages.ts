@@ -192,9 +192,21 @@ export interface AttributeSearchRequest {
   terms: AttributeTerm[];
 }
 
+/**
+ * Compare the open trace, stage by stage: against the typical trace of its operation, against
+ * the baseline, or against another trace (`otherTraceId`, the "before" side).
+ */
+export interface CompareRequest {
+  type: 'compare';
+  requestId: number;
+  traceId: string;
+  against: 'typical' | 'baseline' | 'trace';
+  otherTraceId?: string;
+}
+
 export type WebviewCommand =
   ReadyCommand | SelectTraceCommand | OpenSourceCommand | SetFollowCommand;
-export type WebviewRequest = SpanDetailsRequest | AttributeSearchRequest;
+export type WebviewRequest = SpanDetailsRequest | AttributeSearchRequest | CompareRequest;
 export type WebviewMessage = WebviewCommand | WebviewRequest;
 
 // ----- host -> webview -------------------------------------------------------------------
@@ -216,6 +228,36 @@ export interface AttributeSearchResponse {
 }
 
 /** Show this trace (opened by the user, or the latest one while following). */
+/** A stage of a comparison (`core/analysis/compare.ts`): critical-path ms before and after. */
+export interface CompareRowPayload {
+  service: string;
+  name: string;
+  depth: number;
+  /** Absent on the side where the stage did not run. */
+  beforeMs?: number;
+  afterMs?: number;
+  deltaMs: number;
+  beforeSpans: number;
+  afterSpans: number;
+  status: 'both' | 'appeared' | 'vanished';
+}
+
+export interface ComparisonPayload {
+  before: { label: string; durationMs: number; traces: number };
+  after: { label: string; durationMs: number; traces: number };
+  deltaMs: number;
+  /** Largest change first. */
+  rows: CompareRowPayload[];
+}
+
+export interface CompareResponse {
+  type: 'compareResponse';
+  requestId: number;
+  comparison: ComparisonPayload | null;
+  /** Why there is no comparison (no baseline, the other trace evicted, ...). */
+  error?: string;
+}
+
 export interface TraceNotification {
   type: 'trace';
   trace: TracePayload;
@@ -280,6 +322,29 @@ export interface ExplainRowPayload {
   share: number;
 }
 
+/** One box of the aggregate critical path (`core/analysis/path-tree.ts`), pre-order. */
+export interface PathTreeNodePayload {
+  service: string;
+  name: string;
+  /** Index of the parent box, -1 for an operation. */
+  parent: number;
+  depth: number;
+  /** Mean critical-path ms per trace, the subtree's included; and the stage's own part. */
+  ms: number;
+  selfMs: number;
+  /** Traces with time here, and the one with the most. */
+  traces: number;
+  slowestTraceId: string;
+  slowestMs: number;
+}
+
+/** Where the critical path goes across the latest traces, drawn as an icicle. */
+export interface PathTreePayload {
+  traces: number;
+  meanMs: number;
+  nodes: PathTreeNodePayload[];
+}
+
 /** The insights that concern the open trace, and the recent traces' other findings. */
 export interface InsightsNotification {
   type: 'insights';
@@ -295,10 +360,12 @@ export interface InsightsNotification {
   typical?: { durationMs: number; peers: number };
   /** What changes are measured against, or that there is nothing to measure against. */
   baseline: { state: 'none' | 'pending' | 'set'; message: string; label?: string };
+  /** The aggregate critical path of the latest run. */
+  criticalPath?: PathTreePayload;
 }
 
 /** Host messages that answer a request, matched to it by `requestId`. */
-export type HostResponse = SpanDetailsResponse | AttributeSearchResponse;
+export type HostResponse = SpanDetailsResponse | AttributeSearchResponse | CompareResponse;
 
 /** Host messages nobody asked for. */
 export type HostNotification =
@@ -318,6 +385,7 @@ export type HostMessage = HostResponse | HostNotification;
 export interface WebviewRequestResponses {
   spanDetails: SpanDetailsResponse;
   attributeSearch: AttributeSearchResponse;
+  compare: CompareResponse;
 }
 
 // ----- guards ----------------------------------------------------------------------------
@@ -383,6 +451,17 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
         m.terms.length <= 16 &&
         m.terms.every(isAttributeTerm)
       );
+    case 'compare':
+      return (
+        isRow(m.requestId) &&
+        typeof m.traceId === 'string' &&
+        TRACE_ID.test(m.traceId) &&
+        (m.against === 'typical' ||
+          m.against === 'baseline' ||
+          (m.against === 'trace' &&
+            typeof m.otherTraceId === 'string' &&
+            TRACE_ID.test(m.otherTraceId)))
+      );
     default:
       return false;
   }
@@ -396,6 +475,11 @@ export function isHostMessage(m: unknown): m is HostMessage {
       return isRow(m.requestId) && (m.details === null || isRecord(m.details));
     case 'attributeSearchResponse':
       return isRow(m.requestId) && (m.rows === null || Array.isArray(m.rows));
+    case 'compareResponse':
+      return (
+        isRow(m.requestId) &&
+        (m.comparison === null || (isRecord(m.comparison) && Array.isArray(m.comparison.rows)))
+      );
     case 'trace':
       return isRecord(m.trace) && (m.reason === 'open' || m.reason === 'update');
     case 'traceList':

@@ -8,7 +8,9 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { waterfallWithTrace } from './helpers/waterfall.js';
 import {
+  imagePath,
   pickQuickItem,
   runCommand,
   screenshot,
@@ -105,6 +107,48 @@ describe('the Insights view on the demo incidents', { timeout: 900_000 }, () => 
         .catch(() => {});
       await widenSideBar(page);
       await screenshot(page, 'insights-view');
+    },
+  );
+
+  it(
+    'compares the latest trace with the baseline in the waterfall, and the icicle opens the slowest reranking',
+    { timeout: 120_000 },
+    async () => {
+      const { page } = wb;
+      await runCommand(page, 'Stagelight: Show Trace Waterfall');
+      const frame = await waterfallWithTrace(page, 'inference_request');
+      const section = frame.locator('.compare-section');
+      await section.locator('vscode-button.compare-baseline').click();
+      const table = section.locator('.compare-table');
+      await table.waitFor({ state: 'visible', timeout: 30_000 });
+      // The slow reranker's trace against the warm-up: reranking among the largest changes, slower.
+      const rows = await section.locator('.compare-row').allInnerTexts();
+      const reranking = rows.slice(0, 4).find((r) => /^reranking\b/.test(r));
+      assert.ok(reranking !== undefined, rows.join(' | '));
+      assert.match(reranking, /\+\d/, reranking);
+      assert.match(
+        await section.locator('.compare-summary').innerText(),
+        /^this trace: .* vs baseline demo warm-up: /,
+      );
+      await section.scrollIntoViewIfNeeded();
+      await frame.locator('.main').screenshot({ path: imagePath('compare-baseline') });
+
+      // The aggregate critical path: reranking's box opens the trace where it took longest.
+      const box = frame.locator('.path-icicle .icicle-node', { hasText: /^reranking/ }).first();
+      await box.waitFor({ state: 'visible', timeout: 30_000 });
+      const title = (await box.getAttribute('title')) ?? '';
+      assert.match(title, /reranking: .* of the critical path per request/, title);
+      const traceId = (await box.getAttribute('data-trace-id')) ?? '';
+      assert.match(traceId, /^[0-9a-f]{32}$/);
+      await box.click();
+      // The waterfall then shows that trace, compared with the baseline the same way.
+      await frame
+        .locator('.summary', { hasText: traceId })
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await section.locator('.compare-table').waitFor({ state: 'visible', timeout: 30_000 });
+      await frame
+        .locator('.path-icicle-wrap')
+        .screenshot({ path: imagePath('critical-path-icicle') });
     },
   );
 

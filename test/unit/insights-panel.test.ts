@@ -5,18 +5,17 @@
  * `selectTrace`. Saves docs/images/insights-panel.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeBaseline } from '../../src/core/analysis/baseline.js';
 import { computeInsights, explainTrace } from '../../src/core/analysis/insights/index.js';
 import { insightsForTrace } from '../../src/core/api/insights-payload.js';
 import type { InsightsNotification, WebviewMessage } from '../../src/protocol/messages.js';
-import { startHarnessServer, type HarnessServer } from '../../webview/dev/harness-server.js';
+import { openHarness, SKIP_BROWSER, type HarnessPage } from './helpers/harness-browser.js';
 import { trace, traces } from './helpers/pipeline.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
 const IMAGES = path.join(ROOT, 'docs', 'images');
 
@@ -63,90 +62,71 @@ function notification(openTrace: string): { n: InsightsNotification; other: stri
   };
 }
 
-describe(
-  'insights section of the waterfall webview in Chromium',
-  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing (apt-get install -y chromium)` },
-  () => {
-    let server: HarnessServer;
-    let browser: Browser;
-    let page: Page;
-    const errors: string[] = [];
+describe('insights section of the waterfall webview in Chromium', { skip: SKIP_BROWSER }, () => {
+  let h: HarnessPage;
+  let page: Page;
+  let errors: string[];
 
-    before(async () => {
-      server = await startHarnessServer({ bundle: 'build' });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--headless=new'],
-      });
-      page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.addInitScript(`
-      window.__name = (f) => f;
-      window.cspViolations = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.sourceFile + ':' + e.lineNumber));
-    `);
-      await page.goto(`${server.url}?spans=60`);
-      await page.waitForFunction(
-        () => (globalThis as unknown as Win).stagelightHarness?.drawMs.length > 0,
-      );
-    });
+  before(async () => {
+    h = await openHarness(60);
+    page = h.page;
+    errors = h.errors;
+  });
 
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-    });
+  after(async () => {
+    await h?.close();
+  });
 
-    it('shows the findings about the open trace first, with numbers and trace links', async () => {
-      const traceId = await page.evaluate(
-        () => (globalThis as unknown as Win).stagelightHarness.current?.traceId ?? '',
-      );
-      assert.match(traceId, /^[0-9a-f]{32}$/);
-      const { n } = notification(traceId);
-      await page.evaluate((m) => (globalThis as unknown as Win).stagelightHarness.post(m), n);
-      const section = page.locator('.insights-section');
-      await section.locator('.insight').first().waitFor();
-      const text = await section.innerText();
-      assert.match(text, /Insights/);
-      assert.match(text, /\d+ findings? over 10 traces of the latest run/);
-      assert.match(text, /Compared with the baseline "3f9c2e1" \(12 traces/);
-      assert.match(text, /This trace vs typical[\s\S]*reranking[\s\S]*7\.00 s[\s\S]*1\.20 s/);
-      assert.match(text, /About this trace[\s\S]*reranking 7\.00 s vs 1\.20 s in baseline 3f9c2e1/);
-      // The first finding's numbers are open.
-      assert.match(text, /change\s*\+5\.80 s/);
-      // Untrusted text stays text.
-      assert.match(text, /<img src=x onerror=alert\(1\)>/);
-      assert.equal(await section.locator('img').count(), 0);
-      assert.ok(Number(await section.locator('.insights-count').innerText()) >= 1);
+  it('shows the findings about the open trace first, with numbers and trace links', async () => {
+    const traceId = await page.evaluate(
+      () => (globalThis as unknown as Win).stagelightHarness.current?.traceId ?? '',
+    );
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    const { n } = notification(traceId);
+    await page.evaluate((m) => (globalThis as unknown as Win).stagelightHarness.post(m), n);
+    const section = page.locator('.insights-section');
+    await section.locator('.insight').first().waitFor();
+    const text = await section.innerText();
+    assert.match(text, /Insights/);
+    assert.match(text, /\d+ findings? over 10 traces of the latest run/);
+    assert.match(text, /Compared with the baseline "3f9c2e1" \(12 traces/);
+    assert.match(text, /This trace vs typical[\s\S]*reranking[\s\S]*7\.00 s[\s\S]*1\.20 s/);
+    assert.match(text, /About this trace[\s\S]*reranking 7\.00 s vs 1\.20 s in baseline 3f9c2e1/);
+    // The first finding's numbers are open.
+    assert.match(text, /change\s*\+5\.80 s/);
+    // Untrusted text stays text.
+    assert.match(text, /<img src=x onerror=alert\(1\)>/);
+    assert.equal(await section.locator('img').count(), 0);
+    assert.ok(Number(await section.locator('.insights-count').innerText()) >= 1);
 
-      const link = section.locator(`.trace-link:not(.current)`).first();
-      const target = await link.getAttribute('title');
-      await link.click();
-      const last = await page.evaluate(() =>
-        (globalThis as unknown as Win).stagelightHarness.sent.at(-1),
-      );
-      assert.equal((last as { type: string }).type, 'selectTrace');
-      assert.ok(target?.includes((last as { traceId: string }).traceId));
-      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Win).cspViolations), []);
-      assert.deepEqual(errors, []);
+    const link = section.locator(`.trace-link:not(.current)`).first();
+    const target = await link.getAttribute('title');
+    await link.click();
+    const last = await page.evaluate(() =>
+      (globalThis as unknown as Win).stagelightHarness.sent.at(-1),
+    );
+    assert.equal((last as { type: string }).type, 'selectTrace');
+    assert.ok(target?.includes((last as { traceId: string }).traceId));
+    assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Win).cspViolations), []);
+    assert.deepEqual(errors, []);
 
-      mkdirSync(IMAGES, { recursive: true });
-      await page.waitForTimeout(100);
-      await page.locator('.details').screenshot({ path: path.join(IMAGES, 'insights-panel.png') });
-    });
+    mkdirSync(IMAGES, { recursive: true });
+    await page.waitForTimeout(100);
+    await page.locator('.details').screenshot({ path: path.join(IMAGES, 'insights-panel.png') });
+  });
 
-    it('says so when there is no baseline, instead of calling the traces steady', async () => {
-      const traceId = await page.evaluate(
-        () => (globalThis as unknown as Win).stagelightHarness.current?.traceId ?? '',
-      );
-      const report = computeInsights(traces(3));
-      const t = trace(0);
-      const n = { ...insightsForTrace(report, t, undefined), traceId };
-      await page.evaluate((m) => (globalThis as unknown as Win).stagelightHarness.post(m), n);
-      const section = page.locator('.insights-section');
-      await section.locator('.insights-baseline.baseline-none').waitFor();
-      const text = await section.innerText();
-      assert.match(text, /No baseline yet/);
-      assert.doesNotMatch(text, /steady/);
-    });
-  },
-);
+  it('says so when there is no baseline, instead of calling the traces steady', async () => {
+    const traceId = await page.evaluate(
+      () => (globalThis as unknown as Win).stagelightHarness.current?.traceId ?? '',
+    );
+    const report = computeInsights(traces(3));
+    const t = trace(0);
+    const n = { ...insightsForTrace(report, t, undefined), traceId };
+    await page.evaluate((m) => (globalThis as unknown as Win).stagelightHarness.post(m), n);
+    const section = page.locator('.insights-section');
+    await section.locator('.insights-baseline.baseline-none').waitFor();
+    const text = await section.innerText();
+    assert.match(text, /No baseline yet/);
+    assert.doesNotMatch(text, /steady/);
+  });
+});

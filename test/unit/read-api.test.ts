@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import type { RunningServer } from '../../src/core/server.js';
 import type { Comparison } from '../../src/core/analysis/compare.js';
 import type { InsightsReport } from '../../src/core/analysis/insights/index.js';
+import { answerCompare } from '../../src/core/api/compare-payload.js';
 import { getJson, startTestServer } from './helpers/server.js';
 
 interface Fixture {
@@ -89,6 +90,39 @@ describe('read API: insights, baseline, compare', () => {
     assert.equal((pair.body as Comparison).before.label, a);
     const typical = await getJson(`${api}/compare?trace=${b}&against=typical`);
     assert.equal(typical.status, 200);
+    // Where the critical path goes, for the views and the assistants: reranking's box is the
+    // largest under the root, and opens one of the incident's traces.
+    const boxes = report.pathTree.nodes;
+    const top = boxes.filter((n) => n.parent === 0).sort((x, y) => y.ms - x.ms)[0];
+    assert.equal(top?.name, 'reranking', JSON.stringify(boxes.slice(0, 6)));
+    assert.ok(fixture.incidentTraceIds.includes(top!.slowestTraceId));
+  });
+
+  it("answers the waterfall's compare requests from the same engine, errors as text", () => {
+    const engine = server.engine;
+    const [a, b] = [fixture.baselineTraceIds[0]!, fixture.incidentTraceIds[0]!];
+    const base = answerCompare(engine, { traceId: b, against: 'baseline' });
+    // The reranking call, its server span and its forward pass moved together: all on top.
+    const top3 = base.comparison?.rows.slice(0, 3) ?? [];
+    const reranking = top3.find((r) => r.name === 'reranking');
+    assert.ok(reranking !== undefined && reranking.deltaMs > 0, JSON.stringify(top3));
+    assert.equal(base.comparison?.after.label, b, 'one trace is named as itself');
+    const pair = answerCompare(engine, { traceId: b, against: 'trace', otherTraceId: a });
+    assert.equal(pair.comparison?.before.label, a);
+    assert.equal(pair.comparison?.after.label, b);
+    const typical = answerCompare(engine, { traceId: b, against: 'typical' });
+    assert.ok(typical.comparison !== null && typical.comparison.before.traces > 0);
+    const gone = answerCompare(engine, {
+      traceId: b,
+      against: 'trace',
+      otherTraceId: 'f'.repeat(32),
+    });
+    assert.equal(gone.comparison, null);
+    assert.match(gone.error ?? '', /^Trace f+ not found \(never received, or evicted\)\.$/);
+    assert.match(
+      answerCompare(undefined, { traceId: b, against: 'typical' }).error ?? '',
+      /stopped/,
+    );
   });
 
   it('refuses malformed and hostile requests with a clear error, and keeps the baseline', async () => {

@@ -49,6 +49,20 @@ export function createEffectRunner(
           .then((response) => dispatch({ type: 'attributeSearchResult', key: e.key, response }))
           .catch(dropCancelled);
         break;
+      case 'requestCompare':
+        host
+          .request(
+            'compare',
+            {
+              traceId: e.traceId,
+              against: e.against,
+              ...(e.otherTraceId !== undefined ? { otherTraceId: e.otherTraceId } : {}),
+            },
+            { channel: 'compare' },
+          )
+          .then((response) => dispatch({ type: 'compareResult', key: e.key, response }))
+          .catch(dropCancelled);
+        break;
       case 'scroll':
         dom.scroll(e, s);
         break;

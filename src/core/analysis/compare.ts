@@ -119,8 +119,15 @@ export function compareToTypical(t: TraceFacts, peers: readonly TraceFacts[]): C
   return compareSides(sideOfSet(same, `typical of ${same.length}`), sideOfTrace(t, t.traceId));
 }
 
-/** A set of traces (the latest run) against the baseline, for the operation most of them run. */
-export function compareToBaseline(traces: readonly TraceFacts[], baseline: Baseline): Comparison {
+/**
+ * A set of traces (the latest run, or one trace: then `label` is its id) against the baseline,
+ * for the operation most of them run.
+ */
+export function compareToBaseline(
+  traces: readonly TraceFacts[],
+  baseline: Baseline,
+  label = 'latest run',
+): Comparison {
   const ops = new Map<StageKey, number>();
   for (const t of traces) ops.set(t.operation, (ops.get(t.operation) ?? 0) + 1);
   const op = [...ops].sort((x, y) => y[1] - x[1])[0]?.[0] ?? baseline.operations[0] ?? '';
@@ -156,7 +163,7 @@ export function compareToBaseline(traces: readonly TraceFacts[], baseline: Basel
   };
   const now = sideOfSet(
     traces.filter((t) => t.operation === op),
-    'latest run',
+    label,
   );
   // The baseline keeps no span counts: report the same counts on both sides.
   for (const [k, s] of before.stages) s.spans = now.stages.get(k)?.spans ?? s.spans;

@@ -432,6 +432,15 @@ export function insightsForTrace(
       message: report.baseline.message,
       ...(report.baseline.label !== undefined ? { label: report.baseline.label } : {}),
     },
+    ...(report.pathTree.nodes.length > 0
+      ? {
+          criticalPath: {
+            traces: report.pathTree.traces,
+            meanMs: report.pathTree.meanMs,
+            nodes: report.pathTree.nodes.map((n) => ({ ...n })),
+          },
+        }
+      : {}),
   };
 }
 

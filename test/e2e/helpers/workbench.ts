@@ -196,9 +196,14 @@ export async function webviewFrame(
 }
 
 /** Saves a screenshot of the whole workbench to `docs/images/<name>.png`; returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Where the screenshot `name` goes (docs/images/NAME.png), its folder made. */
+export function imagePath(name: string): string {
   mkdirSync(imagesDir, { recursive: true });
-  const file = join(imagesDir, `${name}.png`);
+  return join(imagesDir, `${name}.png`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = imagePath(name);
   await page.screenshot({ path: file });
   return file;
 }

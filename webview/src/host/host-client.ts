@@ -32,6 +32,7 @@ export type RequestParams<K extends RequestType> = Omit<
 const RESPONSE_TYPE = {
   spanDetails: 'spanDetailsResponse',
   attributeSearch: 'attributeSearchResponse',
+  compare: 'compareResponse',
 } as const satisfies { [K in RequestType]: WebviewRequestResponses[K]['type'] };
 
 const RESPONSE_TYPES: ReadonlySet<string> = new Set(Object.values(RESPONSE_TYPE));

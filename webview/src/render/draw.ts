@@ -6,6 +6,7 @@
  */
 
 import { SpanFlag } from '../../../src/protocol/messages.js';
+import { formatDelta } from '../../../src/shared/format.js';
 import { formatDuration, formatShare, ticks, xOf, type TimeWindow } from '../model/layout.js';
 import {
   criticalShare,
@@ -37,6 +38,11 @@ export interface RowsFrame {
   /** Width of the tree column in CSS px. */
   treeWidth: number;
   showCritical: boolean;
+  /**
+   * While comparing: per row, its stage's change on the critical path (NaN: none to mark), and
+   * what it is against ("vs typical").
+   */
+  compare?: { rowDelta: Float64Array; against: string };
 }
 
 /** Left edge of the twisty (and of the row's label) in the tree column, for a row at `depth`. */
@@ -227,10 +233,14 @@ export function drawRows(
     }
 
     const share = criticalShare(f.model, row);
+    const delta = f.compare?.rowDelta[row];
     const label =
-      share >= 0.005
+      (share >= 0.005
         ? `${formatDuration(dur)} · ${formatShare(share)} of path`
-        : formatDuration(dur);
+        : formatDuration(dur)) +
+      (delta !== undefined && !Number.isNaN(delta)
+        ? ` · ${formatDelta(delta)} ${f.compare!.against}`
+        : '');
     const lw = ctx.measureText(label).width;
     ctx.fillStyle = fg;
     const rx = xOf(start + dur, f.window, tx, tw);

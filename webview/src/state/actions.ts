@@ -7,11 +7,13 @@
 
 import type {
   AttributeSearchResponse,
+  CompareResponse,
   HostNotification,
   SpanDetailsResponse,
 } from '../../../src/protocol/messages.js';
 import type { KeyAction } from '../model/keyboard.js';
 import type { TimeWindow } from '../model/layout.js';
+import type { CompareAgainst } from './compare.js';
 import type { FilterMode, FocusTarget } from './view-state.js';
 
 /** What selecting a row also does. */
@@ -56,6 +58,12 @@ export type UserAction =
   /** "Show latest" on the banner. */
   | { readonly type: 'showPending' }
   | { readonly type: 'openTrace'; readonly traceId: string }
+  /** Compare the shown trace (and the ones shown after it) with something, or stop. */
+  | {
+      readonly type: 'compareWith';
+      readonly against: CompareAgainst | 'off';
+      readonly otherTraceId?: string;
+    }
   /** "Go to source" for the selected span. */
   | { readonly type: 'openSource' }
   | { readonly type: 'focus'; readonly target: FocusTarget };
@@ -73,6 +81,8 @@ export type HostAction =
       readonly type: 'attributeSearchResult';
       readonly key: string;
       readonly response: AttributeSearchResponse;
-    };
+    }
+  /** The answer to the `requestCompare` effect with this key. */
+  | { readonly type: 'compareResult'; readonly key: string; readonly response: CompareResponse };
 
 export type Action = UserAction | HostAction;

@@ -8,6 +8,7 @@
 
 import { collapseAll, collapseToDepth, expandAll } from '../model/rows.js';
 import type { Action } from './actions.js';
+import { afterTraceChange, compareResult, compareWith } from './compare.js';
 import { attributeSearchResult, setFilterMode, setQuery } from './filter.js';
 import { onKey } from './keys.js';
 import {
@@ -36,7 +37,11 @@ export function reduce(state: ViewState, action: Action): ViewState {
   const s = state.effects.length === 0 ? state : { ...state, effects: NO_EFFECTS };
   switch (action.type) {
     case 'host':
-      return onHostNotification(s, action.message);
+      return afterTraceChange(s, onHostNotification(s, action.message));
+    case 'compareResult':
+      return compareResult(s, action.key, action.response);
+    case 'compareWith':
+      return compareWith(s, action.against, action.otherTraceId);
     case 'spanDetailsResult':
       return detailsResult(s, action.key, action.response);
     case 'attributeSearchResult':
@@ -86,7 +91,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
     case 'showCritical':
       return action.show === s.showCritical ? s : { ...s, showCritical: action.show };
     case 'showPending':
-      return showPending(s);
+      return afterTraceChange(s, showPending(s));
     case 'openTrace':
       return openTrace(s, action.traceId);
     case 'openSource':

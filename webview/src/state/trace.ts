@@ -17,6 +17,7 @@ import {
   serviceOf,
   type TraceModel,
 } from '../model/trace-model.js';
+import { COMPARE_OFF } from './compare.js';
 import { applyFilter } from './filter.js';
 import { deselect, select } from './selection.js';
 import { DETAILS_PROMPT, withEffect, type ViewState } from './view-state.js';
@@ -42,6 +43,7 @@ export function onHostNotification(s: ViewState, m: HostNotification): ViewState
         pending: null,
         traces: [],
         insights: 'cleared',
+        compare: COMPARE_OFF,
         selected: -1,
         details: { kind: 'empty', text: DETAILS_PROMPT },
       };

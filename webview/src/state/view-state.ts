@@ -23,6 +23,7 @@ import type {
 } from '../../../src/protocol/messages.js';
 import type { TimeWindow } from '../model/layout.js';
 import type { TraceModel } from '../model/trace-model.js';
+import type { CompareAgainst, CompareView } from './compare.js';
 import type { PersistedState } from './persisted.js';
 
 export type FilterMode = 'filter' | 'highlight';
@@ -80,6 +81,13 @@ export type Effect =
       readonly version: number;
       readonly terms: readonly AttributeTerm[];
     }
+  | {
+      readonly type: 'requestCompare';
+      readonly key: string;
+      readonly traceId: string;
+      readonly against: CompareAgainst;
+      readonly otherTraceId?: string;
+    }
   /** Scroll to the top / bring a row into view (if it is not) / put a visible index at the top. */
   | { readonly type: 'scroll'; readonly to: 'top' }
   | { readonly type: 'scroll'; readonly to: 'row'; readonly row: number }
@@ -109,6 +117,8 @@ export interface ViewState {
   readonly selected: number;
   readonly hover: number;
   readonly details: DetailsView;
+  /** What the shown trace is compared with, and the answer (`./compare.ts`). */
+  readonly compare: CompareView;
 
   readonly window: TimeWindow;
   readonly showCritical: boolean;
@@ -153,6 +163,7 @@ export function initialViewState(saved: PersistedState = {}): ViewState {
     selected: -1,
     hover: -1,
     details: { kind: 'empty', text: DETAILS_PROMPT },
+    compare: { kind: 'off' },
     window: { start: 0, end: 1 },
     showCritical: true,
     treeWidth: 320,

@@ -17,6 +17,7 @@ import type {
 import { formatDuration, formatShare } from '../model/layout.js';
 import { badge, icon } from './components.js';
 import { el } from './dom.js';
+import { pathIcicle } from './path-icicle.js';
 import './insights-panel.css';
 
 export interface InsightsActions {
@@ -108,6 +109,10 @@ export class InsightsPanel {
         ` ${n.baseline.message}`,
       ),
     );
+    if (n.criticalPath !== undefined) {
+      const icicle = pathIcicle(n.criticalPath, (id) => this.actions.openTrace(id));
+      if (icicle !== null) parts.push(icicle);
+    }
     if (sameTrace) {
       const rows = n.explain.filter((r) => r.ms - r.typicalMs > 0).slice(0, EXPLAIN_ROWS);
       if (rows.length > 0) parts.push(this.explainTable(rows));

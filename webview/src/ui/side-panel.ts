@@ -1,11 +1,12 @@
 /**
  * The side panel: the selected span's details (`details-panel.ts`) with the Insights section
- * (`insights-panel.ts`) below them. Maps the view state onto the two panels' calls and their
+ * (`insights-panel.ts`) and the Compare section (`compare-panel.ts`) below them. Maps the view state onto the two panels' calls and their
  * buttons onto actions.
  */
 
 import type { Action } from '../state/actions.js';
 import type { ViewState } from '../state/view-state.js';
+import { createComparePanel } from './compare-panel.js';
 import { DetailsPanel } from './details-panel.js';
 import { InsightsPanel } from './insights-panel.js';
 
@@ -28,6 +29,8 @@ export function createSidePanel(emit: (a: Action) => void): SidePanel {
   // Below the span details: with no span selected the details are one line, so the findings
   // are what the panel shows; a selected span's details stay in view.
   details.el.append(insights.el);
+  const compare = createComparePanel(emit);
+  details.el.append(compare.el);
 
   let shown:
     | { details: ViewState['details']; insights: ViewState['insights']; traceId: string | null }
@@ -50,6 +53,7 @@ export function createSidePanel(emit: (a: Action) => void): SidePanel {
         // The relevance marks are about the trace shown; a new one may make them stale.
         insights.setCurrentTrace(traceId);
       }
+      compare.render(s);
       shown = { details: d, insights: s.insights, traceId };
     },
   };

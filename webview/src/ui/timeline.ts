@@ -32,6 +32,14 @@ const TREE_LABEL = 'Spans of the trace. Arrow keys move, Enter shows details.';
 
 type ScrollEffect = Extract<Effect, { type: 'scroll' }>;
 
+/** What a row's delta is against, as its label says it ("vs typical"). */
+function againstText(s: ViewState): string {
+  const c = s.compare;
+  if (c.kind === 'off') return '';
+  if (c.against === 'trace') return `vs ${c.otherTraceId?.slice(0, 8) ?? 'the other trace'}`;
+  return `vs ${c.against}`;
+}
+
 export interface Timeline {
   readonly el: HTMLElement;
   readonly scroller: HTMLElement;
@@ -109,7 +117,8 @@ export function createTimeline(): Timeline {
         s.window !== p.window ||
         s.treeWidth !== p.treeWidth ||
         s.showCritical !== p.showCritical ||
-        s.detailsWidth !== p.detailsWidth
+        s.detailsWidth !== p.detailsWidth ||
+        s.compare !== p.compare
       );
     },
     scroll(e, s) {
@@ -176,6 +185,9 @@ export function createTimeline(): Timeline {
             window: s.window,
             treeWidth,
             showCritical: s.showCritical,
+            ...(s.compare.kind === 'shown' && s.compare.rowDelta !== undefined
+              ? { compare: { rowDelta: s.compare.rowDelta, against: againstText(s) } }
+              : {}),
           },
           theme,
           dpr,

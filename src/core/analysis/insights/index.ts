@@ -13,6 +13,7 @@ import type { Baseline } from '../baseline.js';
 import { median, quantile } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
 import { stageKey, type StageKey } from '../../../shared/stage-key.js';
+import { pathTree } from '../path-tree.js';
 import { badInstance } from './bad-instance.js';
 import { coldStart } from './cold-start.js';
 import { isInstanceKey } from './common.js';
@@ -70,6 +71,9 @@ export const DIAGNOSES: readonly Diagnosis[] = [
   computeShare,
   parallelism,
 ];
+
+/** Traces the aggregate critical path is drawn over (the latest of the scope). */
+const PATH_TREE_TRACES = 200;
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 2, warning: 1, info: 0 };
 
@@ -246,6 +250,7 @@ export function* insightsJob(input: InsightsInput): Generator<void, InsightsRepo
     whatIf: speedupWhatIf(traces).slice(0, 8),
     stageDeltas: stageDeltas(traces, input.baseline),
     parallel: parallelWhatIfs(ctx).slice(0, 5),
+    pathTree: pathTree(traces, PATH_TREE_TRACES),
   };
 }
 

@@ -3,6 +3,7 @@
  * diagnosis implements. A diagnosis is one file in this folder, registered in `index.ts`.
  */
 
+import type { PathTree } from '../path-tree.js';
 import type { Baseline } from '../baseline.js';
 import type { TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
@@ -112,6 +113,8 @@ export interface InsightsReport {
    * Sibling stages that never overlap: what running them at once would save, if they are
    * independent (the trace cannot tell; see `parallelism.ts`), largest first.
    */
+  /** Where the critical path goes across the scope's latest traces (`path-tree.ts`). */
+  pathTree: PathTree;
   parallel: Array<{
     parent: { service: string; name: string };
     first: { service: string; name: string };
