@@ -403,6 +403,14 @@ describe('insights: explain, what-ifs, statistics', () => {
     const m = explainTrace(mixed, [...peers, mixed]);
     for (const row of m.rows)
       assert.ok(row.share >= 0 && row.share <= 1, `${row.stage.name} ${row.share}`);
+    // A trace a hair above typical: jitter explains nothing, however small the excess.
+    const typical = trace(97, { load: 1.002 });
+    const j = explainTrace(typical, [...peers, typical]);
+    assert.deepEqual(
+      j.rows.filter((r) => r.share > 0).map((r) => r.stage.name),
+      [],
+      JSON.stringify(j.rows.map((r) => [r.stage.name, r.deltaMs])),
+    );
   });
 
   it('projects end-to-end p95 with a stage twice as fast', () => {

@@ -114,7 +114,7 @@ export class InsightsPanel {
       if (icicle !== null) parts.push(icicle);
     }
     if (sameTrace) {
-      const rows = n.explain.filter((r) => r.ms - r.typicalMs > 0).slice(0, EXPLAIN_ROWS);
+      const rows = n.explain.filter((r) => r.share > 0).slice(0, EXPLAIN_ROWS);
       if (rows.length > 0) parts.push(this.explainTable(rows));
     }
     const relevant = sameTrace ? currentFindings.filter((f) => f.relevant) : [];

@@ -6,13 +6,18 @@
  * time (subtree included) here and typically (the median over the peers). A row's share of the
  * excess is its increase over the trace's excess above typical, never above 100%: the positive
  * increases of the rows are the denominator when they add up to more than the excess (a stage
- * slower while another was faster).
+ * slower while another was faster). An increase under 1 ms or 2% of the typical duration is
+ * jitter and explains nothing (share 0).
  */
 
 import { median } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
 import { stage } from './common.js';
+
+/** A stage explains part of the excess from this much above its typical time (and 2% of it). */
+const MIN_DELTA_MS = 1;
+const MIN_DELTA_SHARE = 0.02;
 
 export interface ExplainRow {
   stage: { service: string; name: string };
@@ -48,9 +53,12 @@ export function explainTrace(trace: TraceFacts, peers: readonly TraceFacts[]): E
       same.length === 0 ? msHere : median(same.map((t) => t.stages.get(key)?.pathMs ?? 0));
     rows.push({ stage: stage(key), ms: msHere, typicalMs, deltaMs: msHere - typicalMs, share: 0 });
   }
-  const positive = rows.reduce((s, r) => s + Math.max(0, r.deltaMs), 0);
+  // A stage a hair above its typical time explains nothing: jitter is not a cause.
+  const min = Math.max(MIN_DELTA_MS, MIN_DELTA_SHARE * typical);
+  const counted = (r: ExplainRow) => (r.deltaMs >= min ? r.deltaMs : 0);
+  const positive = rows.reduce((s, r) => s + counted(r), 0);
   const denominator = Math.max(excess, positive);
-  for (const r of rows) r.share = denominator > 0 ? Math.max(0, r.deltaMs) / denominator : 0;
+  for (const r of rows) r.share = denominator > 0 ? counted(r) / denominator : 0;
   rows.sort((a, b) => b.deltaMs - a.deltaMs || b.ms - a.ms);
   return {
     traceId: trace.traceId,
