@@ -85,6 +85,10 @@ export interface DemoOptions {
 
 /** Warm-up requests before the scenario's own, pinned as the baseline. */
 export const DEFAULT_WARMUP = 8;
+/** A call's deadline before the warm-up measured one (a cold start's model load fits). */
+const COLD_DEADLINE_MS = 120_000;
+/** After the warm-up: this many times a normal call's median, at least 1 s. */
+const DEADLINE_MULTIPLE = 10;
 /** The baseline's label. */
 export const WARMUP_BASELINE_LABEL = 'demo warm-up';
 
@@ -293,7 +297,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
           clockOffsetMs: skewOf(workers.length),
           // Throttling starts with the scenario's load (a configure message), as a replica
           // degrades at run time: started throttled, its warm-up would be slow too, and the
-          // timeouts derived from warm-ups would stretch to minutes.
+          // deadlines set from the warm-up's calls would stretch to minutes.
           seed: seed * 100 + i,
         };
         const w = new WorkerProcess(replica, runnerEntry, cfg);
@@ -344,21 +348,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         log(`  ${stage}: ${first.device}${why === '' ? '' : ` (${why})`}`);
       }
     }
-    // Timeouts from the pool's warm-up latency (a generous multiple of its fastest replica's:
-    // a healthy replica says what a request should take); without a warm-up (cold start) a
-    // model load fits in the default. Generous enough that a scenario's slower stage (five
-    // times the reranking work) on a busy machine (twice as slow again) still answers in time:
-    // only a stalled replica, which hangs past the deadline by design, times out.
-    const timeout = (stage: ModelStage) => {
-      const warms = pools[stage].map((w) => w.ready?.warmupMs ?? 0).filter((x) => x > 0);
-      return warms.length > 0 ? Math.max(1000, 20 * Math.min(...warms)) : 120_000;
+    // Until the warm-up's normal requests say what a call takes here, deadlines are generous
+    // (a cold start's model load fits in them); then `calibrate` sets them (below).
+    const replicaPools = {
+      embedding: new ReplicaPool('embedding', pools.embedding, COLD_DEADLINE_MS),
+      reranking: new ReplicaPool('reranking', pools.reranking, COLD_DEADLINE_MS),
+      generation: new ReplicaPool('generation', pools.generation, COLD_DEADLINE_MS),
     };
     const gateway = new Gateway({
       tracer: tracing.tracer,
       scenario,
-      embedding: new ReplicaPool('embedding', pools.embedding, timeout('embedding')),
-      reranking: new ReplicaPool('reranking', pools.reranking, timeout('reranking')),
-      generation: new ReplicaPool('generation', pools.generation, timeout('generation')),
+      ...replicaPools,
       retrieval,
       seed,
     });
@@ -397,6 +397,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         }),
       );
       await pinWarmup(server, apiUrl, warmupTraceIds, log);
+      // Deadlines at a multiple of a normal call's median on this machine, now: a scenario's
+      // slower stage (several times the reranking work) still answers in time, and only a
+      // stalled replica, which hangs past its deadline by design, times out.
+      const set = (['embedding', 'reranking', 'generation'] as const).map(
+        (stage) =>
+          `${stage} ${(replicaPools[stage].calibrate(DEADLINE_MULTIPLE, 1000) / 1000).toFixed(1)} s`,
+      );
+      log(`  deadlines: ${set.join(', ')}`);
       // The warm-up's questions would be cache hits now: the run must not differ from the
       // baseline by that.
       gateway.clearCaches();

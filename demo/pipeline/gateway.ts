@@ -35,17 +35,35 @@ const CONTEXT_DOCS = 3;
 /** A pool of replicas of one model, used round-robin. */
 export class ReplicaPool {
   private next = 0;
+  /** Latencies of the calls that succeeded since the last `calibrate`, ms. */
+  private samples: number[] = [];
   constructor(
     readonly stage: string,
     readonly replicas: readonly WorkerProcess[],
-    /** Per-call timeout in ms (from the replicas' warm-up latency; generous for cold starts). */
-    readonly timeoutMs: number,
+    /** Per-call timeout in ms (generous until `calibrate` sets it from real calls). */
+    public timeoutMs: number,
   ) {}
 
   pick(): WorkerProcess {
     const r = this.replicas[this.next % this.replicas.length]!;
     this.next++;
     return r;
+  }
+
+  observe(ms: number): void {
+    if (this.samples.length < 1000) this.samples.push(ms);
+  }
+
+  /**
+   * Sets the timeout to `multiple` times the median call seen (at least `floorMs`), as a
+   * service sets its deadline from what a healthy call takes: measured on this machine, under
+   * its load, by the warm-up's normal requests. Keeps the timeout when nothing was seen.
+   */
+  calibrate(multiple: number, floorMs: number): number {
+    const s = [...this.samples].sort((a, b) => a - b);
+    this.samples = [];
+    if (s.length > 0) this.timeoutMs = Math.max(floorMs, multiple * s[Math.floor(s.length / 2)]!);
+    return this.timeoutMs;
   }
 }
 
@@ -170,10 +188,9 @@ export class Gateway {
     const replica = pool.pick();
     span.setAttributes({ replica: replica.name, 'model.device': replica.ready?.device ?? 'cpu' });
     try {
-      const r = await replica.request(
-        { ...body, headers: injectHeaders() },
-        Date.now() + pool.timeoutMs,
-      );
+      const sent = Date.now();
+      const r = await replica.request({ ...body, headers: injectHeaders() }, sent + pool.timeoutMs);
+      pool.observe(Date.now() - sent);
       modelAttributes(span, r, replica.ready?.device);
       return r;
     } catch (e) {
