@@ -178,9 +178,19 @@ describe('insights: instances and errors', () => {
     const r = computeInsights(all);
     const top = r.findings[0]!;
     assert.equal(top.kind, 'bad-instance', titles(r));
-    assert.match(
-      `${top.numbers.attribute}=${top.numbers.value}`,
-      /^(replica|service\.instance\.id)=generation-b$/,
+    // One replica, seen by the caller (`replica` on its call) and by itself (its own
+    // service.instance.id on the server span): one finding, the caller's, naming the other.
+    assert.equal(`${top.numbers.attribute}=${top.numbers.value}`, 'replica=generation-b');
+    assert.deepEqual(top.evidence?.alsoStages, [
+      'decoder/text_completion',
+      'decoder/prefill',
+      'decoder/decode',
+    ]);
+    assert.equal(
+      r.findings.filter((f) => f.kind === 'bad-instance' && f.numbers.value === 'generation-b')
+        .length,
+      1,
+      titles(r),
     );
   });
 

@@ -102,6 +102,39 @@ function promote(winner: Finding, other: Finding): void {
   if (other.score >= winner.score) winner.score = other.score + 1;
 }
 
+/** Whether `key` names a replica as its caller sees it (`replica`, `gen.replica`). */
+function isCallerReplicaKey(key: string): boolean {
+  return key === 'replica' || key.endsWith('.replica');
+}
+
+/**
+ * One replica seen from both sides is one finding: the caller's `replica=generation-b` on its
+ * call span and the worker's own `service.instance.id=generation-b` on its server span. The
+ * caller's is kept (it names the stage the user knows), the other's stage goes into its
+ * evidence. The same value of one key in two stages (a host slow for embedding and for
+ * generation) stays two findings.
+ */
+function mergeReplicaViews(findings: Finding[]): Finding[] {
+  const dropped = new Set<Finding>();
+  for (const caller of findings) {
+    if (caller.kind !== 'bad-instance') continue;
+    if (!isCallerReplicaKey(String(caller.numbers.attribute))) continue;
+    for (const worker of findings) {
+      if (worker === caller || worker.kind !== 'bad-instance' || dropped.has(worker)) continue;
+      if (worker.numbers.attribute !== 'service.instance.id') continue;
+      if (String(worker.numbers.value) !== String(caller.numbers.value)) continue;
+      dropped.add(worker);
+      promote(caller, worker);
+      const also = (caller.evidence?.alsoStages as string[] | undefined) ?? [];
+      caller.evidence = {
+        ...caller.evidence,
+        alsoStages: [...also, `${worker.stage?.service ?? ''}/${worker.stage?.name ?? ''}`],
+      };
+    }
+  }
+  return dropped.size === 0 ? findings : findings.filter((f) => !dropped.has(f));
+}
+
 /**
  * The more specific diagnosis of the same thing goes first:
  * - a slow replica over its stage's regression; a failing replica over its stage's errors when
@@ -110,8 +143,10 @@ function promote(winner: Finding, other: Finding): void {
  * - a queue over a regression that the queue wait accounts for at least half of;
  * - a cold start over the replica, regression and dominant-stage findings its first requests
  *   make.
+ * One replica seen from its caller and from itself is one finding (`mergeReplicaViews`).
  */
-export function rank(findings: Finding[]): Finding[] {
+export function rank(all: Finding[]): Finding[] {
+  const findings = mergeReplicaViews(all);
   for (const bad of findings) {
     if (bad.kind !== 'bad-instance') continue;
     const ev = bad.evidence as { slow?: boolean; failing?: boolean } | undefined;
