@@ -197,10 +197,15 @@ export function buildTraceTree(input: readonly SpanRecord[]): TraceTree {
   }
 
   // Step 4: union-find over the components of the parent forest. Attaching a root under a span
-  // of another component cannot close a cycle; under its own component it would.
+  // of another component cannot close a cycle; under its own component it would. The forest
+  // itself is a valid union-find structure (each root its own representative), so it is only
+  // copied, and `find` compresses paths as it goes: no work for spans no query reaches.
   // n + 1 entries: the array is reused below as the CSR fill pointers (bucket n is the roots).
   const uf = new Int32Array(n + 1);
-  for (let u = 0; u < n; u++) uf[u] = u;
+  for (let u = 0; u < n; u++) {
+    const p = parent[u] as number;
+    uf[u] = p < 0 ? u : p;
+  }
   const find = (x: number): number => {
     let root = x;
     while (uf[root] !== root) root = uf[root] as number;
@@ -212,10 +217,6 @@ export function buildTraceTree(input: readonly SpanRecord[]): TraceTree {
     }
     return root;
   };
-  for (let u = 0; u < n; u++) {
-    const p = parent[u] as number;
-    if (p >= 0) uf[find(u)] = find(p);
-  }
   const adoptedU = new Uint8Array(n);
   const candidates: number[] = [];
   for (let u = 0; u < n; u++) {
@@ -360,6 +361,25 @@ function preorder(n: number, offset: Int32Array, kids: Int32Array, stack: Int32A
   return order;
 }
 
+/** `out[r] = src[order[r]]` (one function per array type, so each stays monomorphic). */
+function gatherF64(src: Float64Array, order: Int32Array): Float64Array {
+  const out = new Float64Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r] as number] as number;
+  return out;
+}
+
+function gatherI32(src: Int32Array, order: Int32Array): Int32Array {
+  const out = new Int32Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r] as number] as number;
+  return out;
+}
+
+function gatherU8(src: Uint8Array, order: Int32Array): Uint8Array {
+  const out = new Uint8Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r] as number] as number;
+  return out;
+}
+
 /** The tree, with every column in row (pre-order) space. */
 class ColumnarTree implements TraceTree {
   readonly spans: readonly SpanRecord[];
@@ -410,23 +430,14 @@ class ColumnarTree implements TraceTree {
     for (let r = 0; r < n; r++) rowOf[order[r] as number] = r;
     this.rowOfNumber = rowOf;
     const spans = new Array<SpanRecord>(n);
+    for (let r = 0; r < n; r++) spans[r] = records[order[r] as number] as SpanRecord;
     this.parentRow = new Int32Array(n);
     this.declaredParentRow = new Int32Array(n);
     this.depth = new Int32Array(n);
-    this.adopted = new Uint8Array(n);
-    this.shiftMs = new Float64Array(n);
-    this.spanStartMs = new Float64Array(n);
-    this.spanEndMs = new Float64Array(n);
-    this.process = new Int32Array(n);
-    this.kind = new Int32Array(n);
-    this.hasLinks = new Uint8Array(n);
     const childCount = new Int32Array(n + 1);
     let rootCount = 0;
-    let startMs = Infinity;
-    let endMs = -Infinity;
     for (let r = 0; r < n; r++) {
       const u = order[r] as number;
-      spans[r] = records[u] as SpanRecord;
       const p = parent[u] as number;
       const pr = p < 0 ? -1 : (rowOf[p] as number);
       this.parentRow[r] = pr;
@@ -436,17 +447,23 @@ class ColumnarTree implements TraceTree {
       this.depth[r] = pr < 0 ? 0 : (this.depth[pr] as number) + 1;
       if (pr < 0) rootCount++;
       else childCount[pr + 1]!++;
-      this.adopted[r] = adopted[u] as number;
-      this.shiftMs[r] = shift[u] as number;
-      const s = start[u] as number;
-      this.spanStartMs[r] = s;
-      this.spanEndMs[r] = end[u] as number;
-      this.process[r] = process[u] as number;
-      this.kind[r] = kind[u] as number;
-      this.hasLinks[r] = hasLinks[u] as number;
+    }
+    // One column per loop: at a million spans the gathers miss the cache, and a loop with one
+    // source and one destination keeps the hardware prefetchers on them.
+    this.adopted = gatherU8(adopted, order);
+    this.shiftMs = gatherF64(shift, order);
+    this.spanStartMs = gatherF64(start, order);
+    this.spanEndMs = gatherF64(end, order);
+    this.process = gatherI32(process, order);
+    this.kind = gatherI32(kind, order);
+    this.hasLinks = gatherU8(hasLinks, order);
+    let startMs = Infinity;
+    let endMs = -Infinity;
+    for (let r = 0; r < n; r++) {
+      const s = this.spanStartMs[r] as number;
       if (s < startMs) startMs = s;
       // A span that ends before it starts (bad clock) still occupies its start instant.
-      const e = Math.max(s, end[u] as number);
+      const e = Math.max(s, this.spanEndMs[r] as number);
       if (e > endMs) endMs = e;
     }
     if (n === 0) startMs = endMs = 0;
