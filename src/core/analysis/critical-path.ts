@@ -83,15 +83,16 @@ export function computeCriticalPath(tree: TraceTree): CriticalPath {
   // Rows are pre-order, so a forward pass sees parents first (clamped starts flow down) and a
   // backward pass sees children first (effective ends flow up).
   const clampedStart = new Float64Array(n);
-  const ownEnd = new Float64Array(n);
+  // The effective end starts as the span's own end, max(clamped start, end), which `attribute`
+  // recomputes rather than keeping a third column (at 1M spans each is 8 MB for the GC).
+  const effEnd = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const pi = parentRow[i] as number;
     const s = tree.spanStartMs[i] as number;
     const start = pi < 0 ? s : Math.max(s, clampedStart[pi] as number);
     clampedStart[i] = start;
-    ownEnd[i] = Math.max(start, tree.spanEndMs[i] as number);
+    effEnd[i] = Math.max(start, tree.spanEndMs[i] as number);
   }
-  const effEnd = ownEnd.slice();
   for (let i = n - 1; i >= 0; i--) {
     const pi = parentRow[i] as number;
     if (pi >= 0 && (effEnd[i] as number) > (effEnd[pi] as number)) effEnd[pi] = effEnd[i] as number;
@@ -142,11 +143,13 @@ export function computeCriticalPath(tree: TraceTree): CriticalPath {
     depth++;
   };
 
-  // Segments are produced backwards in time, and reversed at the end. A path has about one
-  // segment per span on it, hence the initial capacity.
-  const backRow = new Int32Column(n);
-  const backStart = new Float64Column(n);
-  const backEnd = new Float64Column(n);
+  // Segments are produced backwards in time, and reversed at the end. A path has one or two
+  // segments per span on it (a parent's time before and after its child), hence the initial
+  // capacity: growing would copy, and allocate twice.
+  const capacity = n + (n >> 1);
+  const backRow = new Int32Column(capacity);
+  const backStart = new Float64Column(capacity);
+  const backEnd = new Float64Column(capacity);
   const emit = (row: number, startMs: number, endMs: number): void => {
     if (endMs > startMs) {
       backRow.push(row);
@@ -160,7 +163,7 @@ export function computeCriticalPath(tree: TraceTree): CriticalPath {
       emit(-1, lo, hi);
       return;
     }
-    const end = ownEnd[node] as number;
+    const end = Math.max(clampedStart[node] as number, tree.spanEndMs[node] as number);
     if (hi > end) emit(-1, Math.max(lo, end), hi);
     emit(node, lo, Math.min(hi, end));
   };
