@@ -84,7 +84,7 @@ export function computeCriticalPath(tree: TraceTree): CriticalPath {
   // backward pass sees children first (effective ends flow up).
   const clampedStart = new Float64Array(n);
   // The effective end starts as the span's own end, max(clamped start, end), which `attribute`
-  // recomputes rather than keeping a third column (at 1M spans each is 8 MB for the GC).
+  // recomputes rather than keeping another column (at 1M spans each is 8 MB for the GC).
   const effEnd = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const pi = parentRow[i] as number;

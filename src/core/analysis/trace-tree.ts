@@ -245,8 +245,8 @@ export function buildTraceTree(input: readonly SpanRecord[]): TraceTree {
   {
     const all: number[] = new Array<number>(n);
     for (let u = 0; u < n; u++) all[u] = u;
-    // Array#sort (TimSort) rather than a typed array's: it is adaptive, and a trace arrives
-    // mostly in runs of start order (one batch per process), which it merges in near O(n).
+    // Array#sort (TimSort) rather than a typed array's (a merge sort in V8): it is adaptive,
+    // and a trace often arrives in runs of start order (a batch per process), which it merges.
     all.sort(byStart);
     for (let i = 0; i < n; i++) sorted[i] = all[i] as number;
   }
