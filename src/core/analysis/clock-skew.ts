@@ -24,7 +24,7 @@
  * is reported, and `raw` in the span record is untouched.
  */
 
-import { SpanKind, SpanRecord, type ResourceInfo } from '../model.js';
+import { SpanKind, type ResourceInfo } from '../model.js';
 
 /** Resource attributes that identify one process, most specific first. */
 const INSTANCE_KEYS = ['service.instance.id', 'process.pid', 'host.id', 'host.name'] as const;
@@ -51,80 +51,119 @@ export function processKeyOf(resource: ResourceInfo): string {
   return key;
 }
 
-/** Whether the child's relation to its parent is asynchronous by the span kinds. */
-function isAsync(child: SpanRecord, parent: SpanRecord): boolean {
-  return child.kind === SpanKind.CONSUMER || parent.kind === SpanKind.PRODUCER;
+/**
+ * Dense process numbers for a trace's spans: equal numbers for equal {@link processKeyOf} keys.
+ * Spans of a batch share one `ResourceInfo`, so the lookup is by object first, and the key is
+ * computed (or read from its cache) once per distinct resource.
+ */
+export class ProcessNumbers {
+  private readonly byResource = new Map<ResourceInfo, number>();
+  private readonly byKey = new Map<string, number>();
+  private lastResource: ResourceInfo | undefined;
+  private lastNumber = -1;
+
+  /** How many distinct processes were numbered (numbers are 0 .. count - 1). */
+  get count(): number {
+    return this.byKey.size;
+  }
+
+  of(resource: ResourceInfo): number {
+    if (resource === this.lastResource) return this.lastNumber;
+    let n = this.byResource.get(resource);
+    if (n === undefined) {
+      const key = processKeyOf(resource);
+      n = this.byKey.get(key);
+      if (n === undefined) this.byKey.set(key, (n = this.byKey.size));
+      this.byResource.set(resource, n);
+    }
+    this.lastResource = resource;
+    this.lastNumber = n;
+    return n;
+  }
+}
+
+/** The columns of a trace that the adjustment reads; indices are the caller's span numbers. */
+export interface ClockSkewInput {
+  /** Every span once, each parent before its children (the tree's pre-order). */
+  readonly order: Int32Array;
+  /** Effective parent of each span, -1 for a root. */
+  readonly parent: Int32Array;
+  /** 1 where the effective parent is a link-adoption (follows-from). */
+  readonly adopted: Uint8Array;
+  /** `SpanKind` of each span (`kind | 0`: distinct for every uint32 the wire can carry). */
+  readonly kind: Int32Array;
+  /** Process number of each span (see {@link ProcessNumbers}). */
+  readonly process: Int32Array;
+  /** Raw (unadjusted) start and end of each span, in ms. */
+  readonly startMs: Float64Array;
+  readonly endMs: Float64Array;
+  /** Number of distinct process numbers. */
+  readonly processCount: number;
 }
 
 export interface ClockSkewResult {
-  /** The spans in the input order, shifted copies where a shift applies. */
-  readonly spans: readonly SpanRecord[];
-  /** Span id -> milliseconds added to both its start and end; only nonzero shifts are listed. */
-  readonly shifts: ReadonlyMap<string, number>;
+  /** Milliseconds added to each span's start and end; 0 where none applies. Always finite. */
+  readonly shift: Float64Array;
+  /** The spans with a nonzero shift, in the order of `order`. */
+  readonly shifted: Int32Array;
 }
 
 /**
- * Adjusts a trace's spans for clock skew. `ordered` must be in an order where every parent
- * comes before its children (the tree's pre-order); `parentOf` gives the effective parent and
- * `isAdopted` says whether that parent is a link-adoption (follows-from).
+ * Computes the clock-skew shift of every span (the rule is in the module comment). Over index
+ * columns, with no per-span allocation: it runs on every trace the tree is built for.
  */
-export function adjustClockSkew(
-  ordered: readonly SpanRecord[],
-  parentOf: (span: SpanRecord) => SpanRecord | undefined,
-  isAdopted: (spanId: string) => boolean,
-): ClockSkewResult {
-  const shift = new Map<string, number>();
-  const processShift = new Map<string, number>();
-  const adjusted = new Map<string, SpanRecord>();
-  const out: SpanRecord[] = [];
-  for (const span of ordered) {
-    const parent = parentOf(span);
-    const proc = processKeyOf(span.resource);
-    let s = 0;
-    if (parent !== undefined) {
-      const parentShift = shift.get(parent.spanId) ?? 0;
-      if (processKeyOf(parent.resource) === proc) {
-        s = parentShift;
-      } else if (isAdopted(span.spanId) || isAsync(span, parent)) {
-        s = processShift.get(proc) ?? 0;
-      } else {
-        const p = adjusted.get(parent.spanId) ?? parent;
-        s = fitShift(span, p.startMs, Math.max(p.startMs, p.endMs), processShift.get(proc));
-        if (!processShift.has(proc)) processShift.set(proc, s);
+export function computeClockShifts(input: ClockSkewInput): ClockSkewResult {
+  const { order, parent, adopted, kind, process, startMs, endMs } = input;
+  const n = order.length;
+  const shift = new Float64Array(n);
+  const shifted: number[] = [];
+  // The shift chosen for each process by its first synchronous call; `hasProcessShift` says
+  // whether one was chosen (it may be any number, even a non-finite one from broken times).
+  const processShift = new Float64Array(input.processCount);
+  const hasProcessShift = new Uint8Array(input.processCount);
+  for (let k = 0; k < n; k++) {
+    const u = order[k] as number;
+    const p = parent[u] as number;
+    if (p < 0) continue;
+    const proc = process[u] as number;
+    let s: number;
+    if (process[p] === proc) {
+      s = shift[p] as number;
+    } else if (adopted[u] === 1 || kind[u] === SpanKind.CONSUMER || kind[p] === SpanKind.PRODUCER) {
+      s = hasProcessShift[proc] === 1 ? (processShift[proc] as number) : 0;
+    } else {
+      // The parent's adjusted times (its shift was decided first: parents precede children).
+      const ps =
+        shift[p] === 0 ? (startMs[p] as number) : (startMs[p] as number) + (shift[p] as number);
+      const rawPe =
+        shift[p] === 0 ? (endMs[p] as number) : (endMs[p] as number) + (shift[p] as number);
+      const preferred = hasProcessShift[proc] === 1 ? (processShift[proc] as number) : undefined;
+      s = fitShift(startMs[u] as number, endMs[u] as number, ps, Math.max(ps, rawPe), preferred);
+      if (hasProcessShift[proc] === 0) {
+        hasProcessShift[proc] = 1;
+        processShift[proc] = s;
       }
     }
     if (s !== 0 && Number.isFinite(s)) {
-      shift.set(span.spanId, s);
-      const copy = new SpanRecord(
-        span.traceId,
-        span.spanId,
-        span.parentSpanId,
-        span.name,
-        span.kind,
-        span.startMs + s,
-        span.endMs + s,
-        span.statusCode,
-        span.links,
-        span.resource,
-        span.scope,
-        span.raw,
-      );
-      adjusted.set(span.spanId, copy);
-      out.push(copy);
-    } else {
-      out.push(span);
+      shift[u] = s;
+      shifted.push(u);
     }
   }
-  return { spans: out, shifts: shift };
+  return { shift, shifted: Int32Array.from(shifted) };
 }
 
 /**
- * The shift that puts [span.start, span.end] inside [ps, pe]: `preferred` when it fits, else the
- * fitting shift closest to zero. A span longer than the parent only stops starting before it.
+ * The shift that puts [cs, ce] inside [ps, pe]: `preferred` when it fits, else the fitting shift
+ * closest to zero. A span longer than the parent only stops starting before it.
  */
-function fitShift(span: SpanRecord, ps: number, pe: number, preferred: number | undefined): number {
-  const cs = span.startMs;
-  const ce = Math.max(cs, span.endMs);
+function fitShift(
+  cs: number,
+  rawCe: number,
+  ps: number,
+  pe: number,
+  preferred: number | undefined,
+): number {
+  const ce = Math.max(cs, rawCe);
   const lo = ps - cs; // the least shift that starts it at or after the parent's start
   const hi = pe - ce; // the most shift that still ends it at or before the parent's end
   if (lo > hi) return Math.max(0, lo);

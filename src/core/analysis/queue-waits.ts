@@ -39,7 +39,12 @@ export interface QueueWait {
   readonly overlapped: boolean;
 }
 
-type Role = 'producer' | 'consumer' | 'none';
+/** Roles as cached per row: 0 is "not classified yet". */
+const UNKNOWN = 0;
+const NONE = 1;
+const PRODUCER = 2;
+const CONSUMER = 3;
+type Role = typeof NONE | typeof PRODUCER | typeof CONSUMER;
 
 const PRODUCER_OPERATIONS = new Set(['publish', 'send', 'create']);
 const CONSUMER_OPERATIONS = new Set(['receive', 'process', 'deliver']);
@@ -54,49 +59,85 @@ const CONSUMER_OPERATIONS = new Set(['receive', 'process', 'deliver']);
  * pull-based `receive`) the role comes from `messaging.operation.type`, else
  * `messaging.operation`: publish/send/create produce, receive/process/deliver consume.
  * A getter that throws for a span counts as "no attribute".
+ *
+ * Attribute decoding is the cost here, so each span's role is decoded at most once, and only
+ * when it can matter: a span's own role is read only once one of the spans it refers to is a
+ * producer (most spans refer only to their parent, and most parents are not producers).
  */
 export function findQueueWaits(tree: TraceTree, getAttribute: AttributeGetter): QueueWait[] {
   const attr = tolerant(getAttribute);
-  const roles = new Map<SpanRecord, Role>();
-  const roleOf = (span: SpanRecord): Role => {
-    let role = roles.get(span);
-    if (role === undefined) {
-      role = classify(span, attr);
-      roles.set(span, role);
+  const spans = tree.spans;
+  const n = spans.length;
+  const { kind, declaredParentRow, hasLinks } = tree;
+  const roles = new Uint8Array(n);
+  const roleOf = (row: number): Role => {
+    let role = roles[row] as number;
+    if (role === UNKNOWN) {
+      const k = kind[row];
+      role =
+        k === SpanKind.PRODUCER
+          ? PRODUCER
+          : k === SpanKind.CONSUMER
+            ? CONSUMER
+            : k === SpanKind.SERVER
+              ? NONE
+              : roleByAttributes(spans[row] as SpanRecord, attr);
+      roles[row] = role;
     }
-    return role;
+    return role as Role;
   };
 
   const waits: QueueWait[] = [];
-  for (const consumer of tree.spans) {
+  const add = (p: number, row: number, relation: 'child' | 'link'): void => {
+    const producer = spans[p] as SpanRecord;
+    const consumer = spans[row] as SpanRecord;
+    const waitMs = Math.max(0, consumer.startMs - producer.endMs);
+    waits.push({
+      queue: queueName(producer, consumer, attr),
+      producer,
+      consumer,
+      relation,
+      waitMs,
+      maxWaitMs: Math.max(0, consumer.startMs - producer.startMs),
+      overlapped: consumer.startMs < producer.endMs,
+    });
+  };
+  // Candidate producers of one consumer (rows) and how it refers to each; reused.
+  const candidates: number[] = [];
+  const relations: ('child' | 'link')[] = [];
+  for (let row = 0; row < n; row++) {
     // Cheap checks before any attribute decoding: a consumer refers to some span of the trace.
-    if (consumer.kind === SpanKind.SERVER || consumer.kind === SpanKind.PRODUCER) continue;
-    const candidates: { producer: SpanRecord; relation: 'child' | 'link' }[] = [];
-    const parent = consumer.parentSpanId === '' ? undefined : tree.byId.get(consumer.parentSpanId);
-    if (parent !== undefined && parent !== consumer) {
-      candidates.push({ producer: parent, relation: 'child' });
+    const k = kind[row];
+    if (k === SpanKind.SERVER || k === SpanKind.PRODUCER) continue;
+    // The span `parentSpanId` names (even where a cycle was cut there), not the effective one.
+    const parent = declaredParentRow[row] as number;
+    if (hasLinks[row] === 0) {
+      // The common case, a span that refers to its parent only: no lists, no span object.
+      if (parent < 0 || parent === row) continue;
+      if (roleOf(parent) === PRODUCER && roleOf(row) === CONSUMER) add(parent, row, 'child');
+      continue;
     }
+    candidates.length = 0;
+    relations.length = 0;
+    if (parent >= 0 && parent !== row) {
+      candidates.push(parent);
+      relations.push('child');
+    }
+    const consumer = spans[row] as SpanRecord;
     for (const link of consumer.links) {
       if (link.traceId !== consumer.traceId) continue;
-      const target = tree.byId.get(link.spanId);
-      if (target === undefined || target === consumer) continue;
-      if (candidates.some((c) => c.producer === target)) continue;
-      candidates.push({ producer: target, relation: 'link' });
+      const target = tree.rowOf(link.spanId);
+      if (target < 0 || target === row) continue;
+      if (candidates.includes(target)) continue;
+      candidates.push(target);
+      relations.push('link');
     }
-    if (candidates.length === 0) continue;
-    if (roleOf(consumer) !== 'consumer') continue;
-    for (const { producer, relation } of candidates) {
-      if (roleOf(producer) !== 'producer') continue;
-      const waitMs = Math.max(0, consumer.startMs - producer.endMs);
-      waits.push({
-        queue: queueName(producer, consumer, attr),
-        producer,
-        consumer,
-        relation,
-        waitMs,
-        maxWaitMs: Math.max(0, consumer.startMs - producer.startMs),
-        overlapped: consumer.startMs < producer.endMs,
-      });
+    let anyProducer = false;
+    for (const c of candidates) if (roleOf(c) === PRODUCER) anyProducer = true;
+    if (!anyProducer || roleOf(row) !== CONSUMER) continue;
+    for (let i = 0; i < candidates.length; i++) {
+      const p = candidates[i] as number;
+      if (roleOf(p) === PRODUCER) add(p, row, relations[i] as 'child' | 'link');
     }
   }
   waits.sort(
@@ -119,22 +160,15 @@ function tolerant(getAttribute: AttributeGetter): AttributeGetter {
   };
 }
 
-function classify(span: SpanRecord, getAttribute: AttributeGetter): Role {
-  switch (span.kind) {
-    case SpanKind.PRODUCER:
-      return 'producer';
-    case SpanKind.CONSUMER:
-      return 'consumer';
-    case SpanKind.SERVER:
-      return 'none';
-  }
+/** The role of an UNSPECIFIED, INTERNAL or CLIENT span, from its messaging attributes. */
+function roleByAttributes(span: SpanRecord, getAttribute: AttributeGetter): Role {
   const op =
     getAttribute(span, 'messaging.operation.type') ?? getAttribute(span, 'messaging.operation');
-  if (typeof op !== 'string') return 'none';
+  if (typeof op !== 'string') return NONE;
   const normalized = op.toLowerCase();
-  if (PRODUCER_OPERATIONS.has(normalized)) return 'producer';
-  if (CONSUMER_OPERATIONS.has(normalized)) return 'consumer';
-  return 'none';
+  if (PRODUCER_OPERATIONS.has(normalized)) return PRODUCER;
+  if (CONSUMER_OPERATIONS.has(normalized)) return CONSUMER;
+  return NONE;
 }
 
 /** The producer's destination attributes first (it chose the queue), then the consumer's. */

@@ -15,6 +15,8 @@
 import { SpanKind, type SpanRecord } from '../model.js';
 import { processKeyOf } from './clock-skew.js';
 import type { CriticalPath } from './critical-path.js';
+import { Float64Column, Int32Column } from './growable-column.js';
+import { RowMap } from './row-map.js';
 import type { TraceTree } from './trace-tree.js';
 
 /** One synchronous call into another process, with the caller's waits around it. */
@@ -36,12 +38,22 @@ export interface RemoteCall {
 }
 
 export interface RemoteCallsResult {
+  /** The calls as objects, callers in row order, each caller's calls by start (made on access). */
   readonly calls: readonly RemoteCall[];
   /**
    * Span id -> the part of the span's own critical-path time that is waiting around remote
    * calls (so `own critical time - this` is time no span explains).
    */
   readonly waitOnPathBySpan: ReadonlyMap<string, number>;
+  /** `waitOnPathBySpan` per tree row (0 where none). */
+  readonly waitOnPathMs: Float64Array;
+  /** The calls as columns, in `calls` order: caller and callee rows, and the four waits. */
+  readonly callerRow: Int32Array;
+  readonly calleeRow: Int32Array;
+  readonly beforeMs: Float64Array;
+  readonly afterMs: Float64Array;
+  readonly beforeOnPathMs: Float64Array;
+  readonly afterOnPathMs: Float64Array;
 }
 
 /** Whether `child` is a synchronous call from `parent` into another process. */
@@ -51,102 +63,198 @@ export function isRemoteCall(tree: TraceTree, parent: SpanRecord, child: SpanRec
   return processKeyOf(child.resource) !== processKeyOf(parent.resource);
 }
 
+/** {@link isRemoteCall} on tree rows. */
+function isRemoteRow(tree: TraceTree, parent: number, child: number): boolean {
+  if (tree.adopted[child] === 1) return false;
+  if (tree.kind[child] === SpanKind.CONSUMER || tree.kind[parent] === SpanKind.PRODUCER) {
+    return false;
+  }
+  return tree.process[child] !== tree.process[parent];
+}
+
 /**
  * Finds every remote call of the trace and the waits around it. O(n log n): one sweep over each
- * span's children (already in start order) and over its critical-path segments.
+ * span's children (already in start order) and over its critical-path segments. Works on rows,
+ * with scratch arrays sized by the largest family, so nothing is allocated per span.
  */
 export function findRemoteCalls(tree: TraceTree, cp: CriticalPath): RemoteCallsResult {
-  // The critical-path segments of each span, in time order.
-  const segmentsOf = new Map<string, Array<[number, number]>>();
-  for (const seg of cp.segments) {
-    if (seg.spanId === null) continue;
-    let list = segmentsOf.get(seg.spanId);
-    if (list === undefined) segmentsOf.set(seg.spanId, (list = []));
-    list.push([seg.startMs, seg.endMs]);
+  const n = tree.spans.length;
+  const { childOffset, childRow, adopted, spanStartMs, spanEndMs } = tree;
+
+  // The critical-path segments of each row, in time order, as CSR over the segment columns.
+  const segCount = cp.segmentRow.length;
+  const segOffset = new Int32Array(n + 1);
+  for (let k = 0; k < segCount; k++) {
+    const row = cp.segmentRow[k] as number;
+    if (row >= 0) segOffset[row + 1]!++;
   }
-  const onPath = (spanId: string, lo: number, hi: number): number => {
+  for (let r = 0; r < n; r++) segOffset[r + 1]! += segOffset[r] as number;
+  const segOf = new Int32Array(segOffset[n] as number);
+  {
+    const fill = segOffset.slice(0, n);
+    for (let k = 0; k < segCount; k++) {
+      const row = cp.segmentRow[k] as number;
+      if (row >= 0) segOf[fill[row]!++] = k;
+    }
+  }
+  const onPath = (row: number, lo: number, hi: number): number => {
     let ms = 0;
-    for (const [s, e] of segmentsOf.get(spanId) ?? []) {
-      const a = Math.max(s, lo);
-      const b = Math.min(e, hi);
+    const end = segOffset[row + 1] as number;
+    for (let i = segOffset[row] as number; i < end; i++) {
+      const k = segOf[i] as number;
+      const a = Math.max(cp.segmentStartMs[k] as number, lo);
+      const b = Math.min(cp.segmentEndMs[k] as number, hi);
       if (b > a) ms += b - a;
     }
     return ms;
   };
 
-  const calls: RemoteCall[] = [];
-  const waitOnPathBySpan = new Map<string, number>();
-  for (const parent of tree.spans) {
-    const kids = tree.children(parent.spanId);
-    if (kids.length === 0) continue;
-    const ps = parent.startMs;
-    const pe = Math.max(ps, parent.endMs);
-    // Covered runs of the children, each remembering the child that starts it and the one that
-    // ends it (the latest-ending child of the run).
-    interface Run {
-      start: number;
-      end: number;
-      first: SpanRecord;
-      last: SpanRecord;
-    }
-    const runs: Run[] = [];
-    for (const child of kids) {
-      if (tree.isAdopted(child.spanId)) continue;
-      const cs = Math.max(child.startMs, ps);
-      const ce = Math.min(Math.max(child.startMs, child.endMs), pe);
+  let maxKids = 0;
+  for (let r = 0; r < n; r++) {
+    maxKids = Math.max(maxKids, (childOffset[r + 1] as number) - (childOffset[r] as number));
+  }
+  // Covered runs of one parent's children: start, end, and (as positions in its child list) the
+  // child that starts the run and the one that ends it (the latest-ending child of the run).
+  const runStart = new Float64Array(maxKids);
+  const runEnd = new Float64Array(maxKids);
+  const runFirst = new Int32Array(maxKids);
+  const runLast = new Int32Array(maxKids);
+  // Per position in the child list: the waits before and after it, and their on-path parts.
+  const before = new Float64Array(maxKids);
+  const after = new Float64Array(maxKids);
+  const beforeOn = new Float64Array(maxKids);
+  const afterOn = new Float64Array(maxKids);
+
+  const callerRow = new Int32Column(n >> 2);
+  const calleeRow = new Int32Column(n >> 2);
+  const beforeMs = new Float64Column(n >> 2);
+  const afterMs = new Float64Column(n >> 2);
+  const beforeOnPathMs = new Float64Column(n >> 2);
+  const afterOnPathMs = new Float64Column(n >> 2);
+  const waitOnPathMs = new Float64Array(n);
+  const waitRows = new Int32Column(n >> 4);
+  for (let parent = 0; parent < n; parent++) {
+    const lo0 = childOffset[parent] as number;
+    const hi0 = childOffset[parent + 1] as number;
+    if (lo0 === hi0) continue;
+    const ps = spanStartMs[parent] as number;
+    const pe = Math.max(ps, spanEndMs[parent] as number);
+    let runs = 0;
+    for (let k = lo0; k < hi0; k++) {
+      const child = childRow[k] as number;
+      if (adopted[child] === 1) continue;
+      const s = spanStartMs[child] as number;
+      const cs = Math.max(s, ps);
+      const ce = Math.min(Math.max(s, spanEndMs[child] as number), pe);
       if (ce <= cs) continue;
-      const run = runs[runs.length - 1];
-      if (run !== undefined && cs <= run.end) {
-        if (ce > run.end) {
-          run.end = ce;
-          run.last = child;
+      if (runs > 0 && cs <= (runEnd[runs - 1] as number)) {
+        if (ce > (runEnd[runs - 1] as number)) {
+          runEnd[runs - 1] = ce;
+          runLast[runs - 1] = k - lo0;
         }
       } else {
-        runs.push({ start: cs, end: ce, first: child, last: child });
+        runStart[runs] = cs;
+        runEnd[runs] = ce;
+        runFirst[runs] = k - lo0;
+        runLast[runs] = k - lo0;
+        runs++;
       }
     }
-    if (runs.length === 0) continue;
-    const waits = new Map<SpanRecord, { before: number; after: number; bp: number; ap: number }>();
-    const waitFor = (child: SpanRecord) => {
-      let w = waits.get(child);
-      if (w === undefined) waits.set(child, (w = { before: 0, after: 0, bp: 0, ap: 0 }));
-      return w;
-    };
-    for (let i = 0; i <= runs.length; i++) {
-      const prev = runs[i - 1];
-      const next = runs[i];
-      const lo = prev === undefined ? ps : prev.end;
-      const hi = next === undefined ? pe : next.start;
+    if (runs === 0) continue;
+    for (let j = 0; j < hi0 - lo0; j++) {
+      before[j] = 0;
+      after[j] = 0;
+      beforeOn[j] = 0;
+      afterOn[j] = 0;
+    }
+    for (let i = 0; i <= runs; i++) {
+      const lo = i === 0 ? ps : (runEnd[i - 1] as number);
+      const hi = i === runs ? pe : (runStart[i] as number);
       if (hi <= lo) continue;
       // A gap before a remote child is waiting for it; else a gap after one is its response.
-      if (next !== undefined && isRemoteCall(tree, parent, next.first)) {
-        const w = waitFor(next.first);
-        w.before += hi - lo;
-        w.bp += onPath(parent.spanId, lo, hi);
-      } else if (prev !== undefined && isRemoteCall(tree, parent, prev.last)) {
-        const w = waitFor(prev.last);
-        w.after += hi - lo;
-        w.ap += onPath(parent.spanId, lo, hi);
+      if (
+        i < runs &&
+        isRemoteRow(tree, parent, childRow[lo0 + (runFirst[i] as number)] as number)
+      ) {
+        const j = runFirst[i] as number;
+        before[j] = (before[j] as number) + (hi - lo);
+        beforeOn[j] = (beforeOn[j] as number) + onPath(parent, lo, hi);
+      } else if (
+        i > 0 &&
+        isRemoteRow(tree, parent, childRow[lo0 + (runLast[i - 1] as number)] as number)
+      ) {
+        const j = runLast[i - 1] as number;
+        after[j] = (after[j] as number) + (hi - lo);
+        afterOn[j] = (afterOn[j] as number) + onPath(parent, lo, hi);
       }
     }
-    for (const child of kids) {
-      if (!isRemoteCall(tree, parent, child)) continue;
-      const w = waits.get(child) ?? { before: 0, after: 0, bp: 0, ap: 0 };
-      calls.push({
-        caller: parent,
-        callee: child,
-        beforeMs: w.before,
-        afterMs: w.after,
-        beforeOnPathMs: w.bp,
-        afterOnPathMs: w.ap,
-      });
-      if (w.bp + w.ap > 0) {
-        waitOnPathBySpan.set(
-          parent.spanId,
-          (waitOnPathBySpan.get(parent.spanId) ?? 0) + w.bp + w.ap,
-        );
+    for (let k = lo0; k < hi0; k++) {
+      const child = childRow[k] as number;
+      if (!isRemoteRow(tree, parent, child)) continue;
+      const j = k - lo0;
+      const bp = beforeOn[j] as number;
+      const ap = afterOn[j] as number;
+      callerRow.push(parent);
+      calleeRow.push(child);
+      beforeMs.push(before[j] as number);
+      afterMs.push(after[j] as number);
+      beforeOnPathMs.push(bp);
+      afterOnPathMs.push(ap);
+      if (bp + ap > 0) {
+        if (waitOnPathMs[parent] === 0) waitRows.push(parent);
+        waitOnPathMs[parent] = (waitOnPathMs[parent] as number) + bp + ap;
       }
     }
   }
-  return { calls, waitOnPathBySpan };
+  return new ColumnarCalls(
+    tree,
+    waitOnPathMs,
+    waitRows.finish(),
+    callerRow.finish(),
+    calleeRow.finish(),
+    beforeMs.finish(),
+    afterMs.finish(),
+    beforeOnPathMs.finish(),
+    afterOnPathMs.finish(),
+  );
+}
+
+class ColumnarCalls implements RemoteCallsResult {
+  private callList: readonly RemoteCall[] | undefined;
+  private waitView: ReadonlyMap<string, number> | undefined;
+
+  constructor(
+    private readonly tree: TraceTree,
+    readonly waitOnPathMs: Float64Array,
+    private readonly waitRows: Int32Array,
+    readonly callerRow: Int32Array,
+    readonly calleeRow: Int32Array,
+    readonly beforeMs: Float64Array,
+    readonly afterMs: Float64Array,
+    readonly beforeOnPathMs: Float64Array,
+    readonly afterOnPathMs: Float64Array,
+  ) {}
+
+  get calls(): readonly RemoteCall[] {
+    if (this.callList === undefined) {
+      const spans = this.tree.spans;
+      const out: RemoteCall[] = [];
+      for (let k = 0; k < this.callerRow.length; k++) {
+        out.push({
+          caller: spans[this.callerRow[k] as number] as SpanRecord,
+          callee: spans[this.calleeRow[k] as number] as SpanRecord,
+          beforeMs: this.beforeMs[k] as number,
+          afterMs: this.afterMs[k] as number,
+          beforeOnPathMs: this.beforeOnPathMs[k] as number,
+          afterOnPathMs: this.afterOnPathMs[k] as number,
+        });
+      }
+      this.callList = out;
+    }
+    return this.callList;
+  }
+
+  get waitOnPathBySpan(): ReadonlyMap<string, number> {
+    return (this.waitView ??= RowMap.sparse(this.tree, this.waitOnPathMs, this.waitRows));
+  }
 }

@@ -5,19 +5,28 @@
  * Everything else in `analysis/` walks this tree instead of `parentSpanId`, so the repairs made
  * here (orphans promoted to roots, follows-from adoption through links, broken cycles, clock skew
  * between processes) are made in exactly one place.
+ *
+ * The tree is columnar: a span is a *row*, its index in `spans` (the pre-order), and the
+ * structure is a handful of typed arrays over rows (parent, depth, children as CSR, shift, times).
+ * The span id -> row map is built once, here; the analyses downstream work on rows only, so a
+ * 100,000-span trace costs no Map lookup per span per analysis and no object per span. The
+ * id-based methods (`children`, `parentOf`, ...) remain for callers that hold a span id.
  */
 
-import type { SpanRecord } from '../model.js';
-import { adjustClockSkew } from './clock-skew.js';
+import { SpanRecord } from '../model.js';
+import { computeClockShifts, ProcessNumbers } from './clock-skew.js';
+import { RowMap, type RowLookup } from './row-map.js';
+import { indexSpanIds, type SpanIdIndex } from './span-id-index.js';
 
 /** A trace's spans arranged as a forest. Built by {@link buildTraceTree}; immutable. */
-export interface TraceTree {
+export interface TraceTree extends RowLookup {
   /** The trace id of the first input span ('' for an empty trace). */
   readonly traceId: string;
   /**
    * The deduplicated spans in pre-order depth-first order: roots by start time, each followed by
    * its subtree, children by start time. A parent therefore always precedes its descendants,
-   * and iterating backwards visits every child before its parent.
+   * and iterating backwards visits every child before its parent. A span's index here is its
+   * *row*, which every column below is indexed by.
    */
   readonly spans: readonly SpanRecord[];
   /** Span id -> span (the last one received when the id was duplicated). */
@@ -53,14 +62,42 @@ export interface TraceTree {
   isAdopted(spanId: string): boolean;
   /** Distance from the span's root (roots are 0); -1 for an unknown id. */
   depthOf(spanId: string): number;
+
+  // ----- Columns, indexed by row. Read-only by contract (typed arrays cannot be frozen). -----
+
+  /** Row of the effective parent; -1 for a root. Always less than the child's row. */
+  readonly parentRow: Int32Array;
+  /**
+   * Row of the span that `parentSpanId` names, before cycles were cut and adoptions made; -1
+   * when the span names no parent or one that is not in the trace (an orphan).
+   */
+  readonly declaredParentRow: Int32Array;
+  /** Distance from the row's root (roots are 0). */
+  readonly depth: Int32Array;
+  /**
+   * Children as CSR: the children of row `r` are `childRow[childOffset[r] .. childOffset[r+1])`,
+   * by start time (the order of `children`). `childOffset` has `spans.length + 1` entries.
+   */
+  readonly childOffset: Int32Array;
+  readonly childRow: Int32Array;
+  /** Rows of the roots, by start time (the order of `roots`). */
+  readonly rootRow: Int32Array;
+  /** 1 where the row hangs under its parent through a link (see `isAdopted`). */
+  readonly adopted: Uint8Array;
+  /** Clock-skew shift of each row in ms (0 when none; always finite). */
+  readonly shiftMs: Float64Array;
+  /** Adjusted start and end of each row (the `spans[row]` record's `startMs` and `endMs`). */
+  readonly spanStartMs: Float64Array;
+  readonly spanEndMs: Float64Array;
+  /** Process number of each row: equal exactly when `processKeyOf` of the resources is. */
+  readonly process: Int32Array;
+  /** `SpanKind` of each row, as `kind | 0`. */
+  readonly kind: Int32Array;
+  /** 1 where the span has at least one link (to any trace). */
+  readonly hasLinks: Uint8Array;
 }
 
 const NO_CHILDREN: readonly SpanRecord[] = Object.freeze([]);
-
-/** Orders by start time, then span id, so that the result does not depend on arrival order. */
-function byStart(a: SpanRecord, b: SpanRecord): number {
-  return a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
-}
 
 /**
  * Builds the tree of one trace. `spans` should all belong to one trace; links are only followed
@@ -80,168 +117,483 @@ function byStart(a: SpanRecord, b: SpanRecord): number {
  *
  * Runs in O(n log n) with no recursion, so 100,000-deep chains are fine.
  */
-export function buildTraceTree(spans: readonly SpanRecord[]): TraceTree {
-  const byId = new Map<string, SpanRecord>();
-  for (const span of spans) byId.set(span.spanId, span);
-  const duplicateCount = spans.length - byId.size;
-  const unique = [...byId.values()];
-  const traceId = spans[0]?.traceId ?? '';
+export function buildTraceTree(input: readonly SpanRecord[]): TraceTree {
+  // Step 1. Spans get a number `u` in first-seen order of their id, and the record is the last
+  // one received. Everything up to the final pre-order works on these numbers; rows are
+  // assigned at the end.
+  const { index: ids, lastPosition } = indexSpanIds(input);
+  let unique: readonly SpanRecord[] = input;
+  if (ids.size !== input.length) {
+    unique = Array.from(lastPosition, (i) => input[i] as SpanRecord);
+  }
+  const n = unique.length;
+  const duplicateCount = input.length - n;
+  const traceId = input[0]?.traceId ?? '';
+
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const kind = new Int32Array(n);
+  const process = new Int32Array(n);
+  const hasLinks = new Uint8Array(n);
+  const processes = new ProcessNumbers();
+  for (let u = 0; u < n; u++) {
+    const span = unique[u] as SpanRecord;
+    start[u] = span.startMs;
+    end[u] = span.endMs;
+    kind[u] = span.kind | 0;
+    process[u] = processes.of(span.resource);
+    if (span.links.length > 0) hasLinks[u] = 1;
+  }
+  /** Start time, then span id: a total order (ids are unique), independent of arrival. */
+  const byStart = (a: number, b: number): number => {
+    const d = (start[a] as number) - (start[b] as number);
+    if (d < 0 || d > 0) return d;
+    const x = (unique[a] as SpanRecord).spanId;
+    const y = (unique[b] as SpanRecord).spanId;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
 
   // Step 2: real parents that exist.
-  const parent = new Map<string, SpanRecord>();
+  const declared = new Int32Array(n).fill(-1);
   let orphanCount = 0;
-  for (const span of unique) {
-    if (span.parentSpanId === '') continue;
-    const p = byId.get(span.parentSpanId);
-    if (p === undefined) orphanCount++;
-    else parent.set(span.spanId, p);
+  for (let u = 0; u < n; u++) {
+    const pid = (unique[u] as SpanRecord).parentSpanId;
+    if (pid === '') continue;
+    const p = ids.get(pid);
+    if (p < 0) orphanCount++;
+    else declared[u] = p;
   }
+  const parent = Int32Array.from(declared);
 
   // Step 3: each span has at most one parent, so the parent edges form a functional graph whose
   // cycles are found by walking up with three colours (0 unvisited, 1 on the current walk, 2 done).
   let brokenCycleCount = 0;
-  const colour = new Map<string, 1 | 2>();
-  for (const start of unique) {
-    if (colour.has(start.spanId)) continue;
-    const walk: SpanRecord[] = [];
-    let cur: SpanRecord | undefined = start;
-    while (cur !== undefined && !colour.has(cur.spanId)) {
-      colour.set(cur.spanId, 1);
-      walk.push(cur);
-      cur = parent.get(cur.spanId);
+  const colour = new Uint8Array(n);
+  // One scratch array of n ints serves, in turn, as this walk, the start order and the DFS
+  // stack (each is dead before the next use): at a million spans every array is 4 MB that the
+  // GC has to be asked to free.
+  const scratch = new Int32Array(n);
+  const walk = scratch;
+  for (let s = 0; s < n; s++) {
+    if (colour[s] !== 0) continue;
+    let len = 0;
+    let cur = s;
+    while (cur >= 0 && colour[cur] === 0) {
+      colour[cur] = 1;
+      walk[len++] = cur;
+      cur = parent[cur] as number;
     }
-    if (cur !== undefined && colour.get(cur.spanId) === 1) {
-      // `cur` is on this walk: the cycle is walk[indexOf(cur)..].
-      const cycle = walk.slice(walk.indexOf(cur));
-      let cut = cycle[0] as SpanRecord;
-      for (const s of cycle) if (byStart(s, cut) < 0) cut = s;
-      parent.delete(cut.spanId);
+    if (cur >= 0 && colour[cur] === 1) {
+      // `cur` is on this walk: the cycle is walk[k..len) with walk[k] = cur.
+      let k = len - 1;
+      while (walk[k] !== cur) k--;
+      let cut = cur;
+      for (let j = k; j < len; j++)
+        if (byStart(walk[j] as number, cut) < 0) cut = walk[j] as number;
+      parent[cut] = -1;
       brokenCycleCount++;
     }
-    for (const s of walk) colour.set(s.spanId, 2);
+    for (let j = 0; j < len; j++) colour[walk[j] as number] = 2;
   }
 
   // Step 4: union-find over the components of the parent forest. Attaching a root under a span
-  // of another component cannot close a cycle; under its own component it would.
-  const uf = new Map<string, string>();
-  const find = (id: string): string => {
-    let root = id;
-    for (let next = uf.get(root); next !== undefined && next !== root; next = uf.get(root)) {
-      root = next;
-    }
+  // of another component cannot close a cycle; under its own component it would. The forest
+  // itself is a valid union-find structure (each root its own representative), so it is only
+  // copied, and `find` compresses paths as it goes: no work for spans no query reaches.
+  // n + 1 entries: the array is reused below as the CSR fill pointers (bucket n is the roots).
+  const uf = new Int32Array(n + 1);
+  for (let u = 0; u < n; u++) {
+    const p = parent[u] as number;
+    uf[u] = p < 0 ? u : p;
+  }
+  const find = (x: number): number => {
+    let root = x;
+    while (uf[root] !== root) root = uf[root] as number;
     // Path compression keeps later finds near O(1).
-    for (let cur = id; cur !== root;) {
-      const next = uf.get(cur) as string;
-      uf.set(cur, root);
-      cur = next;
+    while (x !== root) {
+      const next = uf[x] as number;
+      uf[x] = root;
+      x = next;
     }
     return root;
   };
-  for (const span of unique) uf.set(span.spanId, span.spanId);
-  for (const [childId, p] of parent) uf.set(find(childId), find(p.spanId));
-
-  const adopted = new Set<string>();
-  const initialRoots = unique.filter((s) => !parent.has(s.spanId) && s.links.length > 0);
-  initialRoots.sort((a, b) => byStart(b, a));
-  for (const span of initialRoots) {
+  const adoptedU = new Uint8Array(n);
+  const candidates: number[] = [];
+  for (let u = 0; u < n; u++) {
+    if (parent[u] === -1 && hasLinks[u] === 1) candidates.push(u);
+  }
+  candidates.sort((a, b) => byStart(b, a));
+  for (const u of candidates) {
+    const span = unique[u] as SpanRecord;
     for (const link of span.links) {
       if (link.traceId !== span.traceId || link.spanId === span.spanId) continue;
-      const target = byId.get(link.spanId);
-      if (target === undefined) continue;
-      const a = find(span.spanId);
-      const b = find(target.spanId);
+      const target = ids.get(link.spanId);
+      if (target < 0) continue;
+      const a = find(u);
+      const b = find(target);
       if (a === b) continue;
-      parent.set(span.spanId, target);
-      adopted.add(span.spanId);
-      uf.set(a, b);
+      parent[u] = target;
+      adoptedU[u] = 1;
+      uf[a] = b;
       break;
     }
   }
 
-  const childMap = new Map<string, SpanRecord[]>();
-  const roots: SpanRecord[] = [];
-  const arrange = (): void => {
-    childMap.clear();
-    roots.length = 0;
-    for (const span of byId.values()) {
-      const p = parent.get(span.spanId);
-      if (p === undefined) {
-        roots.push(span);
-        continue;
-      }
-      const list = childMap.get(p.spanId);
-      if (list === undefined) childMap.set(p.spanId, [span]);
-      else list.push(span);
+  // Step 5: children as CSR, sorted by start. One sort of every span by start, then a stable
+  // bucketing by parent, instead of one sort per parent; roots are bucket `n`.
+  const sorted = scratch;
+  {
+    const all: number[] = new Array<number>(n);
+    for (let u = 0; u < n; u++) all[u] = u;
+    // Array#sort (TimSort) rather than a typed array's (a merge sort in V8): it is adaptive,
+    // and a trace often arrives in runs of start order (a batch per process), which it merges.
+    all.sort(byStart);
+    for (let i = 0; i < n; i++) sorted[i] = all[i] as number;
+  }
+  const offset = new Int32Array(n + 2);
+  for (let u = 0; u < n; u++) {
+    const p = parent[u] as number;
+    offset[(p < 0 ? n : p) + 1]!++;
+  }
+  for (let i = 0; i <= n; i++) offset[i + 1]! += offset[i] as number;
+  const kids = new Int32Array(n);
+  {
+    const fill = uf;
+    fill.set(offset.subarray(0, n + 1));
+    for (let i = 0; i < n; i++) {
+      const u = sorted[i] as number;
+      const p = parent[u] as number;
+      kids[fill[p < 0 ? n : p]!++] = u;
     }
-    roots.sort(byStart);
-    for (const list of childMap.values()) list.sort(byStart);
-  };
-  arrange();
-  let ordered = preorder(roots, childMap);
-
-  // Step 5: clock skew across processes. The adjusted copies replace the records everywhere,
-  // and since a shift can reorder siblings, the tree is arranged again.
-  const skew = adjustClockSkew(
-    ordered,
-    (s) => parent.get(s.spanId),
-    (id) => adopted.has(id),
-  );
-  if (skew.shifts.size > 0) {
-    for (const span of skew.spans) byId.set(span.spanId, span);
-    for (const [childId, p] of parent) parent.set(childId, byId.get(p.spanId) as SpanRecord);
-    arrange();
-    ordered = preorder(roots, childMap);
   }
-  const depth = new Map<string, number>();
-  for (const span of ordered) {
-    const p = parent.get(span.spanId);
-    depth.set(span.spanId, p === undefined ? 0 : (depth.get(p.spanId) ?? 0) + 1);
+  let order = preorder(n, offset, kids, scratch);
+
+  // Step 6: clock skew across processes, over the first pre-order (the rule depends on it:
+  // a process's shift is the one its first synchronous call needed). A shift can reorder
+  // siblings; only the sibling lists that hold a shifted span are sorted again.
+  const skew = computeClockShifts({
+    order,
+    parent,
+    adopted: adoptedU,
+    kind,
+    process,
+    startMs: start,
+    endMs: end,
+    processCount: processes.count,
+  });
+  let records = unique;
+  if (skew.shifted.length > 0) {
+    const copy = unique.slice();
+    const resort = new Uint8Array(n);
+    for (const u of skew.shifted) {
+      const s = skew.shift[u] as number;
+      const span = unique[u] as SpanRecord;
+      copy[u] = new SpanRecord(
+        span.traceId,
+        span.spanId,
+        span.parentSpanId,
+        span.name,
+        span.kind,
+        span.startMs + s,
+        span.endMs + s,
+        span.statusCode,
+        span.links,
+        span.resource,
+        span.scope,
+        span.raw,
+      );
+      start[u] = span.startMs + s;
+      end[u] = span.endMs + s;
+      // A shifted span always has a parent: roots are never shifted.
+      resort[parent[u] as number] = 1;
+    }
+    records = copy;
+    for (let p = 0; p < n; p++) {
+      if (resort[p] === 0) continue;
+      const lo = offset[p] as number;
+      const hi = offset[p + 1] as number;
+      const list = Array.from(kids.subarray(lo, hi)).sort(byStart);
+      kids.set(list, lo);
+    }
+    order = preorder(n, offset, kids, scratch);
   }
 
-  let startMs = Infinity;
-  let endMs = -Infinity;
-  for (const span of ordered) {
-    if (span.startMs < startMs) startMs = span.startMs;
-    // A span that ends before it starts (bad clock) still occupies its start instant.
-    const end = Math.max(span.startMs, span.endMs);
-    if (end > endMs) endMs = end;
-  }
-  if (ordered.length === 0) startMs = endMs = 0;
-
-  return {
+  return new ColumnarTree(
     traceId,
-    spans: ordered,
-    byId,
-    roots,
-    startMs,
-    endMs,
+    ids,
+    records,
+    order,
+    parent,
+    declared,
+    adoptedU,
+    skew.shift,
+    skew.shifted,
+    start,
+    end,
+    process,
+    kind,
+    hasLinks,
     duplicateCount,
     orphanCount,
     brokenCycleCount,
-    clockShifts: skew.shifts,
-    clockShiftOf: (spanId) => skew.shifts.get(spanId) ?? 0,
-    children: (spanId) => childMap.get(spanId) ?? NO_CHILDREN,
-    parentOf: (span) => parent.get(typeof span === 'string' ? span : span.spanId),
-    isAdopted: (spanId) => adopted.has(spanId),
-    depthOf: (spanId) => depth.get(spanId) ?? -1,
-  };
+  );
 }
 
-/** Pre-order DFS with an explicit stack (no recursion: 100,000-deep chains are fine). */
-function preorder(
-  roots: readonly SpanRecord[],
-  childMap: ReadonlyMap<string, readonly SpanRecord[]>,
-): SpanRecord[] {
-  const ordered: SpanRecord[] = [];
-  const stack: SpanRecord[] = [];
+/**
+ * Pre-order DFS over CSR children with an explicit stack (no recursion: 100,000-deep chains are
+ * fine). Bucket `n` of `offset`/`kids` holds the roots; `stack` has room for n entries.
+ */
+function preorder(n: number, offset: Int32Array, kids: Int32Array, stack: Int32Array): Int32Array {
+  const order = new Int32Array(n);
+  let top = 0;
+  let k = 0;
   // Children are pushed in reverse to pop in start order.
-  for (let i = roots.length - 1; i >= 0; i--) stack.push(roots[i] as SpanRecord);
-  while (stack.length > 0) {
-    const span = stack.pop() as SpanRecord;
-    ordered.push(span);
-    const kids = childMap.get(span.spanId);
-    if (kids === undefined) continue;
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as SpanRecord);
+  for (let i = (offset[n + 1] as number) - 1; i >= (offset[n] as number); i--) {
+    stack[top++] = kids[i] as number;
   }
-  return ordered;
+  while (top > 0) {
+    const u = stack[--top] as number;
+    order[k++] = u;
+    for (let i = (offset[u + 1] as number) - 1; i >= (offset[u] as number); i--) {
+      stack[top++] = kids[i] as number;
+    }
+  }
+  return order;
+}
+
+/** `out[r] = src[order[r]]` (one function per array type, so each stays monomorphic). */
+function gatherF64(src: Float64Array, order: Int32Array): Float64Array {
+  const out = new Float64Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r] as number] as number;
+  return out;
+}
+
+function gatherI32(src: Int32Array, order: Int32Array): Int32Array {
+  const out = new Int32Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r] as number] as number;
+  return out;
+}
+
+function gatherU8(src: Uint8Array, order: Int32Array): Uint8Array {
+  const out = new Uint8Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r] as number] as number;
+  return out;
+}
+
+/** The tree, with every column in row (pre-order) space. */
+class ColumnarTree implements TraceTree {
+  readonly spans: readonly SpanRecord[];
+  readonly roots: readonly SpanRecord[];
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly parentRow: Int32Array;
+  readonly declaredParentRow: Int32Array;
+  readonly depth: Int32Array;
+  readonly childOffset: Int32Array;
+  readonly childRow: Int32Array;
+  readonly rootRow: Int32Array;
+  readonly adopted: Uint8Array;
+  readonly shiftMs: Float64Array;
+  readonly spanStartMs: Float64Array;
+  readonly spanEndMs: Float64Array;
+  readonly process: Int32Array;
+  readonly kind: Int32Array;
+  readonly hasLinks: Uint8Array;
+  /** Span number (first-seen order of ids) -> row. */
+  private readonly rowOfNumber: Int32Array;
+  private readonly shiftedRows: Int32Array;
+  private byIdView: ReadonlyMap<string, SpanRecord> | undefined;
+  private shiftsView: ReadonlyMap<string, number> | undefined;
+
+  constructor(
+    readonly traceId: string,
+    private readonly ids: SpanIdIndex,
+    /** Per span number, its record. */
+    records: readonly SpanRecord[],
+    order: Int32Array,
+    parent: Int32Array,
+    declared: Int32Array,
+    adopted: Uint8Array,
+    shift: Float64Array,
+    shifted: Int32Array,
+    start: Float64Array,
+    end: Float64Array,
+    process: Int32Array,
+    kind: Int32Array,
+    hasLinks: Uint8Array,
+    readonly duplicateCount: number,
+    readonly orphanCount: number,
+    readonly brokenCycleCount: number,
+  ) {
+    const n = order.length;
+    const rowOf = new Int32Array(n);
+    for (let r = 0; r < n; r++) rowOf[order[r] as number] = r;
+    this.rowOfNumber = rowOf;
+    const spans = new Array<SpanRecord>(n);
+    for (let r = 0; r < n; r++) spans[r] = records[order[r] as number] as SpanRecord;
+    this.parentRow = new Int32Array(n);
+    this.declaredParentRow = new Int32Array(n);
+    this.depth = new Int32Array(n);
+    const childCount = new Int32Array(n + 1);
+    let rootCount = 0;
+    for (let r = 0; r < n; r++) {
+      const u = order[r] as number;
+      const p = parent[u] as number;
+      const pr = p < 0 ? -1 : (rowOf[p] as number);
+      this.parentRow[r] = pr;
+      const d = declared[u] as number;
+      this.declaredParentRow[r] = d < 0 ? -1 : (rowOf[d] as number);
+      // Pre-order: the parent's depth is already set.
+      this.depth[r] = pr < 0 ? 0 : (this.depth[pr] as number) + 1;
+      if (pr < 0) rootCount++;
+      else childCount[pr + 1]!++;
+    }
+    // One column per loop: at a million spans the gathers miss the cache, and a loop with one
+    // source and one destination keeps the hardware prefetchers on them.
+    this.adopted = gatherU8(adopted, order);
+    this.shiftMs = gatherF64(shift, order);
+    this.spanStartMs = gatherF64(start, order);
+    this.spanEndMs = gatherF64(end, order);
+    this.process = gatherI32(process, order);
+    this.kind = gatherI32(kind, order);
+    this.hasLinks = gatherU8(hasLinks, order);
+    let startMs = Infinity;
+    let endMs = -Infinity;
+    for (let r = 0; r < n; r++) {
+      const s = this.spanStartMs[r] as number;
+      if (s < startMs) startMs = s;
+      // A span that ends before it starts (bad clock) still occupies its start instant.
+      const e = Math.max(s, this.spanEndMs[r] as number);
+      if (e > endMs) endMs = e;
+    }
+    if (n === 0) startMs = endMs = 0;
+    this.spans = spans;
+    this.startMs = startMs;
+    this.endMs = endMs;
+
+    // In pre-order the children of a row come in their sibling order, so filling the buckets in
+    // row order keeps them sorted by start.
+    for (let r = 0; r < n; r++) childCount[r + 1]! += childCount[r] as number;
+    this.childOffset = childCount;
+    const fill = childCount.slice(0, n);
+    this.childRow = new Int32Array(n - rootCount);
+    this.rootRow = new Int32Array(rootCount);
+    const roots = new Array<SpanRecord>(rootCount);
+    let k = 0;
+    for (let r = 0; r < n; r++) {
+      const pr = this.parentRow[r] as number;
+      if (pr < 0) {
+        this.rootRow[k] = r;
+        roots[k++] = spans[r] as SpanRecord;
+      } else {
+        this.childRow[fill[pr]!++] = r;
+      }
+    }
+    this.roots = roots;
+    this.shiftedRows = shifted.map((u) => rowOf[u] as number);
+  }
+
+  rowOf(spanId: string): number {
+    const u = this.ids.get(spanId);
+    return u < 0 ? -1 : (this.rowOfNumber[u] as number);
+  }
+
+  spanIdAt(row: number): string {
+    return (this.spans[row] as SpanRecord).spanId;
+  }
+
+  /** The records (adjusted where shifted) in first-seen order of their ids. */
+  *inFirstSeenOrder(): Generator<SpanRecord> {
+    for (let u = 0; u < this.spans.length; u++) {
+      yield this.spans[this.rowOfNumber[u] as number] as SpanRecord;
+    }
+  }
+
+  get byId(): ReadonlyMap<string, SpanRecord> {
+    return (this.byIdView ??= new SpanById(this));
+  }
+
+  get clockShifts(): ReadonlyMap<string, number> {
+    return (this.shiftsView ??= RowMap.sparse(this, this.shiftMs, this.shiftedRows));
+  }
+
+  clockShiftOf(spanId: string): number {
+    const r = this.rowOf(spanId);
+    return r < 0 ? 0 : (this.shiftMs[r] as number);
+  }
+
+  children(spanId: string): readonly SpanRecord[] {
+    const r = this.rowOf(spanId);
+    if (r < 0) return NO_CHILDREN;
+    const lo = this.childOffset[r] as number;
+    const hi = this.childOffset[r + 1] as number;
+    if (lo === hi) return NO_CHILDREN;
+    const out = new Array<SpanRecord>(hi - lo);
+    for (let k = lo; k < hi; k++)
+      out[k - lo] = this.spans[this.childRow[k] as number] as SpanRecord;
+    return out;
+  }
+
+  parentOf(span: SpanRecord | string): SpanRecord | undefined {
+    const r = this.rowOf(typeof span === 'string' ? span : span.spanId);
+    const p = r < 0 ? -1 : (this.parentRow[r] as number);
+    return p < 0 ? undefined : this.spans[p];
+  }
+
+  isAdopted(spanId: string): boolean {
+    const r = this.rowOf(spanId);
+    return r >= 0 && this.adopted[r] === 1;
+  }
+
+  depthOf(spanId: string): number {
+    const r = this.rowOf(spanId);
+    return r < 0 ? -1 : (this.depth[r] as number);
+  }
+}
+
+/**
+ * `byId` as a view: span id -> the record at its row, iterated in first-seen order of the ids
+ * (span numbers are that order).
+ */
+class SpanById implements ReadonlyMap<string, SpanRecord> {
+  constructor(private readonly tree: ColumnarTree) {}
+
+  get size(): number {
+    return this.tree.spans.length;
+  }
+
+  get(spanId: string): SpanRecord | undefined {
+    const r = this.tree.rowOf(spanId);
+    return r < 0 ? undefined : this.tree.spans[r];
+  }
+
+  has(spanId: string): boolean {
+    return this.tree.rowOf(spanId) >= 0;
+  }
+
+  forEach(
+    fn: (value: SpanRecord, key: string, map: ReadonlyMap<string, SpanRecord>) => void,
+  ): void {
+    for (const [k, v] of this) fn(v, k, this);
+  }
+
+  *entries(): MapIterator<[string, SpanRecord]> {
+    for (const s of this.tree.inFirstSeenOrder()) yield [s.spanId, s];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const s of this.tree.inFirstSeenOrder()) yield s.spanId;
+  }
+
+  *values(): MapIterator<SpanRecord> {
+    yield* this.tree.inFirstSeenOrder();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, SpanRecord]> {
+    return this.entries();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SpanById';
+  }
 }

@@ -35,8 +35,9 @@ export const SOURCE_FILE_KEYS = ['code.file.path', 'code.filepath'] as const;
 export const SOURCE_LINE_KEYS = ['code.line.number', 'code.lineno'] as const;
 
 /**
- * The payload of one trace. O(n) over the analysis plus one attribute scan per span for the
- * source flag (attributes stay in the span's bytes; only the key bytes are compared).
+ * The payload of one trace. O(n) over the analysis's row columns (the payload's rows are the
+ * tree's rows, so no span id is looked up per row) plus, per span, a check of its bytes for
+ * the source attributes.
  */
 export function buildTracePayload(
   entry: TraceEntry,
@@ -44,56 +45,61 @@ export function buildTracePayload(
   opts: TracePayloadOptions = {},
 ): TracePayload {
   const tree = analysis.tree;
+  const cp = analysis.criticalPath;
   const spans = tree.spans;
   const n = spans.length;
-  const rows = rowIndex(analysis);
   const t0 = tree.startMs;
 
-  const parent = new Int32Array(n);
+  const parent = tree.parentRow.slice();
   const depth = new Uint16Array(n);
   const start = new Float64Array(n);
   const duration = new Float64Array(n);
-  const criticalMs = new Float64Array(n);
-  const selfMs = new Float64Array(n);
+  const criticalMs = cp.ownMs.slice();
+  const selfMs = analysis.selfMs.slice();
   const name = new Uint32Array(n);
   const service = new Uint32Array(n);
   const kind = new Uint8Array(n);
   const flags = new Uint8Array(n);
   const names = new Interner();
   const services = new Interner();
+  const { spanStartMs, spanEndMs, adopted, shiftMs, declaredParentRow } = tree;
+  // Spans of a batch share their resource: its service's id is looked up once per run of them.
+  let lastResource: SpanRecord['resource'] | undefined;
+  let lastService = 0;
 
   for (let i = 0; i < n; i++) {
     const span = spans[i] as SpanRecord;
-    const p = tree.parentOf(span);
-    parent[i] = p === undefined ? -1 : (rows.get(p.spanId) ?? -1);
     // Uint16 depth: a deeper chain (malformed or pathological) is clamped, not wrapped, so the
     // "subtree = following rows with greater depth" rule degrades gracefully.
-    depth[i] = Math.min(tree.depthOf(span.spanId), 0xffff);
-    start[i] = span.startMs - t0;
-    duration[i] = Math.max(0, span.endMs - span.startMs);
-    criticalMs[i] = analysis.criticalPath.bySpan.get(span.spanId) ?? 0;
-    selfMs[i] = analysis.selfTimes.get(span.spanId) ?? 0;
+    depth[i] = Math.min(tree.depth[i] as number, 0xffff);
+    const s = spanStartMs[i] as number;
+    const e = spanEndMs[i] as number;
+    start[i] = s - t0;
+    duration[i] = Math.max(0, e - s);
     name[i] = names.id(span.name);
-    service[i] = services.id(span.serviceName);
+    if (span.resource !== lastResource) {
+      lastResource = span.resource;
+      lastService = services.id(span.serviceName);
+    }
+    service[i] = lastService;
     kind[i] = span.kind & 0xff;
     let f = 0;
     if (span.isError) f |= SpanFlag.ERROR;
     if ((criticalMs[i] as number) > 0) f |= SpanFlag.CRITICAL;
-    if (tree.isAdopted(span.spanId)) f |= SpanFlag.ADOPTED;
-    if (span.parentSpanId !== '' && !tree.byId.has(span.parentSpanId)) f |= SpanFlag.ORPHAN;
-    if (tree.clockShiftOf(span.spanId) !== 0) f |= SpanFlag.CLOCK_ADJUSTED;
+    if (adopted[i] === 1) f |= SpanFlag.ADOPTED;
+    if (declaredParentRow[i] === -1 && span.parentSpanId !== '') f |= SpanFlag.ORPHAN;
+    if (shiftMs[i] !== 0) f |= SpanFlag.CLOCK_ADJUSTED;
     if (sourceFileOf(span) !== undefined || opts.hasSource?.(span) === true)
       f |= SpanFlag.HAS_SOURCE;
     flags[i] = f;
   }
 
-  const segs = analysis.criticalPath.segments;
-  const criticalPath = new Float64Array(segs.length * 3);
-  for (let k = 0; k < segs.length; k++) {
-    const seg = segs[k]!;
-    criticalPath[k * 3] = seg.spanId === null ? -1 : (rows.get(seg.spanId) ?? -1);
-    criticalPath[k * 3 + 1] = seg.startMs - t0;
-    criticalPath[k * 3 + 2] = seg.endMs - t0;
+  const segCount = cp.segmentRow.length;
+  const criticalPath = new Float64Array(segCount * 3);
+  for (let k = 0; k < segCount; k++) {
+    criticalPath[k * 3] = cp.segmentRow[k] as number;
+    criticalPath[k * 3 + 1] = (cp.segmentStartMs[k] as number) - t0;
+    criticalPath[k * 3 + 2] = (cp.segmentEndMs[k] as number) - t0;
   }
 
   const waits = analysis.queueWaits;
@@ -101,8 +107,8 @@ export function buildTracePayload(
   const queueNames: string[] = [];
   for (let k = 0; k < waits.length; k++) {
     const w = waits[k]!;
-    queueWaits[k * 4] = rows.get(w.producer.spanId) ?? -1;
-    queueWaits[k * 4 + 1] = rows.get(w.consumer.spanId) ?? -1;
+    queueWaits[k * 4] = tree.rowOf(w.producer.spanId);
+    queueWaits[k * 4 + 1] = tree.rowOf(w.consumer.spanId);
     // The reported (lower-bound) wait ends where the consumer starts; 0 when they overlapped.
     queueWaits[k * 4 + 2] = w.consumer.startMs - w.waitMs - t0;
     queueWaits[k * 4 + 3] = w.consumer.startMs - t0;
@@ -130,7 +136,7 @@ export function buildTracePayload(
     criticalPath,
     queueWaits,
     queueNames,
-    gapMs: analysis.criticalPath.gapMs,
+    gapMs: cp.gapMs,
   };
 }
 
@@ -154,29 +160,35 @@ export function spanAtRow(analysis: TraceAnalysis, row: number): SpanRecord | un
 
 /** The row of a span in a payload built from `analysis`, or -1 when it is not in the trace. */
 export function rowOfSpan(analysis: TraceAnalysis, spanId: string): number {
-  return rowIndex(analysis).get(spanId) ?? -1;
+  return analysis.tree.rowOf(spanId);
 }
 
-// An analysis is immutable, so its row index can be cached for as long as it lives.
-const rowIndexes = new WeakMap<TraceAnalysis, Map<string, number>>();
-
-function rowIndex(analysis: TraceAnalysis): Map<string, number> {
-  let index = rowIndexes.get(analysis);
-  if (index === undefined) {
-    index = new Map();
-    const spans = analysis.tree.spans;
-    for (let i = 0; i < spans.length; i++) index.set((spans[i] as SpanRecord).spanId, i);
-    rowIndexes.set(analysis, index);
-  }
-  return index;
-}
+/**
+ * The bytes every key of {@link SOURCE_FILE_KEYS} starts with. Protobuf stores an attribute key
+ * as its UTF-8 bytes verbatim, so a span whose bytes do not contain them has none of the keys.
+ */
+const SOURCE_KEY_PREFIX = Buffer.from(
+  SOURCE_FILE_KEYS.reduce<string>((prefix, key) => {
+    let i = 0;
+    while (i < prefix.length && i < key.length && prefix[i] === key[i]) i++;
+    return prefix.slice(0, i);
+  }, SOURCE_FILE_KEYS[0]),
+  'utf8',
+);
 
 /**
  * The source file a span's `code.*` attributes name, or undefined. Malformed span bytes read as
  * "no attribute": one bad span must not cost the trace its waterfall.
+ *
+ * Called for every span of a payload, and most spans have no `code.*` attributes: a native
+ * byte search for the keys' common prefix rules them out before any decoding (an exact
+ * pre-filter: it only skips spans that cannot have the attribute).
  */
 export function sourceFileOf(span: SpanRecord): string | undefined {
-  if (span.raw.length === 0) return undefined;
+  const raw = span.raw;
+  if (raw.length === 0) return undefined;
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  if (bytes.indexOf(SOURCE_KEY_PREFIX) < 0) return undefined;
   for (const key of SOURCE_FILE_KEYS) {
     const v = safeAttribute(span, key);
     if (typeof v === 'string' && v !== '') return v;
