@@ -20,7 +20,7 @@ import { buildTraceFacts } from '../../src/core/analysis/trace-facts.js';
 import { buildTracePayload } from '../../src/core/api/trace-payload.js';
 import { SpanKind, SpanRecord, StatusCode } from '../../src/core/model.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
-import { attributeValue, spanAttributes } from '../../src/core/otlp/span-details.js';
+import { attributeValue, forEachScalarAttribute } from '../../src/core/otlp/span-details.js';
 import { decodeTraceRequest } from '../../src/core/otlp/trace-request-decoder.js';
 import type { TraceEntry } from '../../src/core/store/trace-store.js';
 import { seededRandom } from './helpers/random.js';
@@ -292,7 +292,9 @@ function observe(a: TraceAnalysis | ReferenceAnalysis): unknown {
 
 const entry = { traceId: TRACE, version: 3 } as TraceEntry;
 const readers = {
-  attributes: (s: SpanRecord) => (s.raw.length === 0 ? [] : spanAttributes(s)),
+  scalarAttributes: (s: SpanRecord, cb: (key: string, value: string) => void) => {
+    if (s.raw.length > 0) forEachScalarAttribute(s, cb);
+  },
   errorMessage: () => undefined,
 };
 
