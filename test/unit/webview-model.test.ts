@@ -244,6 +244,11 @@ describe('search', () => {
       { kind: 'flag', flag: SpanFlag.ERROR, negate: false },
     ]);
     assert.equal(queryErrorMessage('dur>100ms'), '', 'a term that reads has no message');
+    // Words that name Object.prototype's members are text like any other.
+    assert.deepEqual(parseQuery('constructor kind:__proto__'), {
+      terms: [{ kind: 'text', field: 'any', text: 'constructor', negate: false }],
+      errors: ['kind:__proto__'],
+    });
   });
 });
 

@@ -59,6 +59,11 @@ const FLAGS: Record<string, number> = {
   'has:source': SpanFlag.HAS_SOURCE,
 };
 
+/** `table[key]`, own keys only: a search for "constructor" is text, not `Object.prototype`'s. */
+function lookup<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Splits on whitespace, keeping "quoted strings" together. */
 function tokens(input: string): string[] {
   const out: string[] = [];
@@ -96,7 +101,7 @@ function readTerm(tok: string, negate: boolean): Term | Unreadable {
   const lower = tok.toLowerCase();
   // "dur>1x: not a duration"; a term that ends in a colon names itself: "attr: needs a key".
   const said = tok.endsWith(':') ? tok : `${tok}:`;
-  const flag = FLAGS[lower];
+  const flag = lookup(FLAGS, lower);
   if (flag !== undefined) return { kind: 'flag', flag, negate };
   const flagLike = /^(?:is|has):(.*)$/.exec(lower);
   if (flagLike !== null) {
@@ -135,7 +140,7 @@ function readTerm(tok: string, negate: boolean): Term | Unreadable {
   if (kv !== null) {
     const v = kv[2] ?? '';
     if (kv[1] === 'kind') {
-      const k = KINDS[v];
+      const k = lookup(KINDS, v);
       if (k !== undefined) return { kind: 'spanKind', spanKind: k, negate };
       return {
         error: `${said} ${v === '' ? 'needs a span kind' : 'unknown span kind'} (${KIND_LIST})`,
