@@ -1,8 +1,9 @@
 /**
  * The waterfall bundle in headless Chromium (Debian's /usr/bin/chromium) through the harness
  * page: strict CSP without violations, the trace drawn, a click selects a span and fills the
- * details panel (untrusted values as text), keyboard navigation, filtering, "Go to source",
- * traces held while a span is inspected, and where the details panel scrolls to.
+ * details panel (untrusted values as text), keyboard navigation, filtering and why a search term
+ * cannot be read, "Go to source", traces held while a span is inspected, and where the details
+ * panel scrolls to.
  * Saves docs/images/waterfall.png and docs/images/span-details.png.
  */
 import assert from 'node:assert/strict';
@@ -194,6 +195,27 @@ describe(
         .waitFor();
       await field.press('Escape');
       assert.equal(await page.locator('.match-count').innerText(), '');
+      assert.deepEqual(errors, []);
+    });
+
+    it('says beside the box why a search term matches nothing', async () => {
+      const field = page.locator('vscode-text-field.search input');
+      const why = page.locator('.toolbar .query-error');
+      await field.click();
+      await field.fill('dur>1x');
+      await why.filter({ hasText: 'dur>1x: not a duration (try dur>1.5s or dur>200ms)' }).waitFor();
+      assert.equal(await why.getAttribute('role'), 'status', 'announced as the user types');
+      // The rest of the query still applies; a query that reads says nothing.
+      await field.fill('dur>1x is:error');
+      await page.locator('.match-count').filter({ hasText: '1 match' }).waitFor();
+      assert.match(await why.innerText(), /^dur>1x: not a duration/);
+      await field.fill('is:nope attr=');
+      await why.filter({ hasText: 'is:nope: unknown flag' }).waitFor();
+      assert.match(await why.innerText(), /; attr=: write attr:key=value/);
+      await field.fill('is:error');
+      await page.locator('.match-count').filter({ hasText: '1 match' }).waitFor();
+      assert.equal(await why.innerText(), '');
+      await field.press('Escape');
       assert.deepEqual(errors, []);
     });
 

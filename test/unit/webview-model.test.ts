@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { SpanFlag } from '../../src/protocol/messages.js';
 import { keyAction, moveSelection } from '../../webview/src/model/keyboard.js';
 import {
   clampWindow,
@@ -13,7 +14,12 @@ import {
   xOf,
   zoomAt,
 } from '../../webview/src/model/layout.js';
-import { matchQuery, parseQuery } from '../../webview/src/model/query.js';
+import {
+  matchQuery,
+  parseQuery,
+  queryErrorMessage,
+  type Term,
+} from '../../webview/src/model/query.js';
 import {
   collapseAll,
   collapseToDepth,
@@ -120,6 +126,129 @@ describe('search', () => {
     assert.deepEqual(rows('"b1"'), [4]);
     assert.deepEqual(rows(''), [0, 1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(parseQuery('kind:nope dur>3%').errors, ['kind:nope', 'dur>3%']);
+  });
+
+  it('reads every valid query as it did before unreadable terms were explained', () => {
+    // Recorded from the parser before the change: each query, the terms it reads.
+    const valid: [string, Term[]][] = [
+      ['reranking', [{ kind: 'text', field: 'any', text: 'reranking', negate: false }]],
+      [
+        'name:embed service:gen',
+        [
+          { kind: 'text', field: 'name', text: 'embed', negate: false },
+          { kind: 'text', field: 'service', text: 'gen', negate: false },
+        ],
+      ],
+      ['svc:retriever', [{ kind: 'text', field: 'service', text: 'retriever', negate: false }]],
+      ['-is:error', [{ kind: 'flag', flag: 1, negate: true }]],
+      [
+        'is:critical has:source',
+        [
+          { kind: 'flag', flag: 2, negate: false },
+          { kind: 'flag', flag: 4, negate: false },
+        ],
+      ],
+      [
+        'is:orphan is:adopted is:skewed',
+        [
+          { kind: 'flag', flag: 16, negate: false },
+          { kind: 'flag', flag: 8, negate: false },
+          { kind: 'flag', flag: 32, negate: false },
+        ],
+      ],
+      ['dur>100ms', [{ kind: 'number', field: 'duration', cmp: '>', value: 100, negate: false }]],
+      ['dur>=1.5s', [{ kind: 'number', field: 'duration', cmp: '>=', value: 1500, negate: false }]],
+      [
+        'duration<2m',
+        [{ kind: 'number', field: 'duration', cmp: '<', value: 120000, negate: false }],
+      ],
+      ['self>20ms', [{ kind: 'number', field: 'self', cmp: '>', value: 20, negate: false }]],
+      ['dur<=500us', [{ kind: 'number', field: 'duration', cmp: '<=', value: 0.5, negate: false }]],
+      ['dur>250µs', [{ kind: 'number', field: 'duration', cmp: '>', value: 0.25, negate: false }]],
+      ['dur>3ns', [{ kind: 'number', field: 'duration', cmp: '>', value: 3e-6, negate: false }]],
+      ['dur>5', [{ kind: 'number', field: 'duration', cmp: '>', value: 5, negate: false }]],
+      ['share>10%', [{ kind: 'number', field: 'share', cmp: '>', value: 0.1, negate: false }]],
+      ['share>0.1', [{ kind: 'number', field: 'share', cmp: '>', value: 0.1, negate: false }]],
+      ['share>=50', [{ kind: 'number', field: 'share', cmp: '>=', value: 0.5, negate: false }]],
+      ['kind:server', [{ kind: 'spanKind', spanKind: 2, negate: false }]],
+      ['kind:CLIENT', [{ kind: 'spanKind', spanKind: 3, negate: false }]],
+      ['-kind:internal', [{ kind: 'spanKind', spanKind: 1, negate: true }]],
+      [
+        'attr:model.name=bert',
+        [{ kind: 'attribute', key: 'model.name', value: 'bert', negate: false }],
+      ],
+      ['model.name=bert', [{ kind: 'attribute', key: 'model.name', value: 'bert', negate: false }]],
+      [
+        'attr:gen_ai.request.model',
+        [{ kind: 'attribute', key: 'gen_ai.request.model', negate: false }],
+      ],
+      ['batch.size=', [{ kind: 'attribute', key: 'batch.size', negate: false }]],
+      ['dur=5ms', [{ kind: 'attribute', key: 'dur', value: '5ms', negate: false }]],
+      ['"two words"', [{ kind: 'text', field: 'any', text: 'two words', negate: false }]],
+      [
+        'name:"vector search"',
+        [{ kind: 'text', field: 'name', text: 'vector search', negate: false }],
+      ],
+      ['-"x y"', [{ kind: 'text', field: 'any', text: 'x y', negate: true }]],
+      ['DUR>100MS', [{ kind: 'number', field: 'duration', cmp: '>', value: 100, negate: false }]],
+      ['a=b=c', [{ kind: 'attribute', key: 'a', value: 'b=c', negate: false }]],
+      [
+        'http.status_code=500 -is:error',
+        [
+          { kind: 'attribute', key: 'http.status_code', value: '500', negate: false },
+          { kind: 'flag', flag: 1, negate: true },
+        ],
+      ],
+      ['-', [{ kind: 'text', field: 'any', text: '-', negate: false }]],
+      ['foo:bar', [{ kind: 'text', field: 'any', text: 'foo:bar', negate: false }]],
+      ['dur>.5s', [{ kind: 'number', field: 'duration', cmp: '>', value: 500, negate: false }]],
+      ['dur>5.', [{ kind: 'number', field: 'duration', cmp: '>', value: 5, negate: false }]],
+    ];
+    for (const [q, terms] of valid) assert.deepEqual(parseQuery(q), { terms, errors: [] }, q);
+  });
+
+  it('says why a term cannot be read, in one line naming it', () => {
+    const why = (q: string): string[] => parseQuery(q).errors.map(queryErrorMessage);
+    assert.deepEqual(why('dur>1x'), ['dur>1x: not a duration (try dur>1.5s or dur>200ms)']);
+    assert.deepEqual(why('-self>fast'), ['self>fast: not a duration (try self>20ms)']);
+    assert.deepEqual(why('duration<1.2.3 dur> dur>=x'), [
+      'duration<1.2.3: not a duration (try duration>1.5s or duration>200ms)',
+      'dur>: not a duration (try dur>1.5s or dur>200ms)',
+      'dur>=x: not a duration (try dur>1.5s or dur>200ms)',
+    ]);
+    assert.deepEqual(why('dur>3%'), ['dur>3%: not a duration (try dur>1.5s or dur>200ms)']);
+    assert.deepEqual(why('share>5ms'), [
+      'share>5ms: not a share of the trace (try share>10% or share>0.1)',
+    ]);
+    assert.deepEqual(why('dur:5ms'), ['dur:5ms: compare with >, >=, < or <= (try dur>5ms)']);
+    const flags = '(is:error, is:critical, is:orphan, is:adopted, is:skewed, has:source)';
+    assert.deepEqual(why('is:slow has:logs is:'), [
+      `is:slow: unknown flag ${flags}`,
+      `has:logs: unknown flag ${flags}`,
+      `is: needs a flag ${flags}`,
+    ]);
+    const kinds = '(internal, server, client, producer, consumer)';
+    assert.deepEqual(why('kind:nope kind:'), [
+      `kind:nope: unknown span kind ${kinds}`,
+      `kind: needs a span kind ${kinds}`,
+    ]);
+    const attr = '(try attr:model.name=bert or attr:model.name)';
+    assert.deepEqual(why('attr= attr=bert attr: attr:=bert'), [
+      `attr=: write attr:key=value ${attr}`,
+      `attr=bert: write attr:key=value ${attr}`,
+      `attr: needs a key ${attr}`,
+      `attr:=bert: needs a key ${attr}`,
+    ]);
+    // Unreadable terms are left out: the rest of the query still applies.
+    assert.deepEqual(parseQuery('dur>1x is:error').terms, [
+      { kind: 'flag', flag: SpanFlag.ERROR, negate: false },
+    ]);
+    assert.equal(queryErrorMessage('dur>100ms'), '', 'a term that reads has no message');
+    // Words that name Object.prototype's members are text like any other.
+    assert.deepEqual(parseQuery('constructor kind:__proto__'), {
+      terms: [{ kind: 'text', field: 'any', text: 'constructor', negate: false }],
+      errors: ['kind:__proto__'],
+    });
   });
 });
 

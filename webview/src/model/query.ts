@@ -11,7 +11,9 @@
  *   attr:key=value    an attribute whose key contains `key` and value contains `value`; also a
  *                     bare `key=value`, or `attr:key` for the key alone. The payload holds no
  *                     attributes: the host answers these (AttributeSearchRequest).
- * A leading `-` negates a term. Text may be quoted ("two words").
+ * A leading `-` negates a term. Text may be quoted ("two words"). A term that cannot be read
+ * (`dur>1x`, `is:nope`, `attr=`) matches nothing by itself: it is left out and listed in
+ * `Query.errors`, and `queryErrorMessage` says why.
  * Everything works on the columnar payload, so a filter over 1M spans is one pass.
  */
 
@@ -57,6 +59,11 @@ const FLAGS: Record<string, number> = {
   'has:source': SpanFlag.HAS_SOURCE,
 };
 
+/** `table[key]`, own keys only: a search for "constructor" is text, not `Object.prototype`'s. */
+function lookup<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Splits on whitespace, keeping "quoted strings" together. */
 function tokens(input: string): string[] {
   const out: string[] = [];
@@ -65,6 +72,100 @@ function tokens(input: string): string[] {
     out.push(m[4] !== undefined ? `${m[1]}${m[4]}` : `${m[1]}${m[2] ?? ''}\u0000${m[3] ?? ''}`);
   }
   return out;
+}
+
+const FLAG_LIST = Object.keys(FLAGS).join(', ');
+const KIND_LIST = Object.keys(KINDS)
+  .filter((k) => k !== 'unspecified')
+  .join(', ');
+/** What each comparable field takes, for the messages: a noun and examples that read. */
+const NUMBER_HINTS: Record<string, { noun: string; examples: string }> = {
+  dur: { noun: 'a duration', examples: 'dur>1.5s or dur>200ms' },
+  duration: { noun: 'a duration', examples: 'duration>1.5s or duration>200ms' },
+  self: { noun: 'a duration', examples: 'self>20ms' },
+  share: { noun: 'a share of the trace', examples: 'share>10% or share>0.1' },
+};
+
+/** A term that could not be read: why, in one line that names the term as typed. */
+interface Unreadable {
+  error: string;
+}
+
+/**
+ * Reads one token (no leading `-`; a quoted token is handled by the caller). Invariant: a token
+ * that is not unreadable reads exactly as the grammar above says, so every query that worked
+ * before the messages existed still reads the same; only tokens that could never match (an
+ * unknown unit or flag, a comparison without a number, `attr` without a key) are unreadable.
+ */
+function readTerm(tok: string, negate: boolean): Term | Unreadable {
+  const lower = tok.toLowerCase();
+  // "dur>1x: not a duration"; a term that ends in a colon names itself: "attr: needs a key".
+  const said = tok.endsWith(':') ? tok : `${tok}:`;
+  const flag = lookup(FLAGS, lower);
+  if (flag !== undefined) return { kind: 'flag', flag, negate };
+  const flagLike = /^(?:is|has):(.*)$/.exec(lower);
+  if (flagLike !== null) {
+    const why = flagLike[1] === '' ? 'needs a flag' : 'unknown flag';
+    return { error: `${said} ${why} (${FLAG_LIST})` };
+  }
+  const cmp = /^(dur|duration|self|share)(>=|<=|>|<|:)(.*)$/.exec(lower);
+  if (cmp !== null) {
+    const name = cmp[1] as string;
+    const hint = NUMBER_HINTS[name] as { noun: string; examples: string };
+    if (cmp[2] === ':') {
+      const typed = cmp[3] === '' ? hint.examples : `${name}>${cmp[3]}`;
+      return { error: `${said} compare with >, >=, < or <= (try ${typed})` };
+    }
+    const num = /^([0-9.]+)(ns|us|µs|ms|s|m|%)?$/.exec(cmp[3] as string);
+    const value = num !== null ? Number(num[1]) : NaN;
+    const unit = num?.[2];
+    const field = name === 'self' ? 'self' : name === 'share' ? 'share' : 'duration';
+    const notA = { error: `${said} not ${hint.noun} (try ${hint.examples})` };
+    if (!Number.isFinite(value)) return notA;
+    if (field === 'share') {
+      if (unit !== undefined && unit !== '%') return notA;
+      return {
+        kind: 'number',
+        field,
+        cmp: cmp[2] as Cmp,
+        value: unit === '%' || value > 1 ? value / 100 : value,
+        negate,
+      };
+    }
+    if (unit === '%') return notA;
+    const ms = value * (UNITS[unit ?? 'ms'] ?? 1);
+    return { kind: 'number', field, cmp: cmp[2] as Cmp, value: ms, negate };
+  }
+  const kv = /^(name|service|svc|kind):(.*)$/.exec(lower);
+  if (kv !== null) {
+    const v = kv[2] ?? '';
+    if (kv[1] === 'kind') {
+      const k = lookup(KINDS, v);
+      if (k !== undefined) return { kind: 'spanKind', spanKind: k, negate };
+      return {
+        error: `${said} ${v === '' ? 'needs a span kind' : 'unknown span kind'} (${KIND_LIST})`,
+      };
+    }
+    // An empty `name:` is a term still being typed: it filters nothing.
+    if (v === '') return { kind: 'text', field: 'any', text: '', negate };
+    return { kind: 'text', field: kv[1] === 'name' ? 'name' : 'service', text: v, negate };
+  }
+  if (/^attr(=|:=|:$)/.test(lower)) {
+    return {
+      error: `${said} ${lower.startsWith('attr=') ? 'write attr:key=value' : 'needs a key'} (try attr:model.name=bert or attr:model.name)`,
+    };
+  }
+  const attr = /^(?:attr:)?([^=:\s][^=\s]*?)(?:=(.*))?$/.exec(tok);
+  if (attr !== null && (lower.startsWith('attr:') || tok.includes('='))) {
+    const value = attr[2];
+    return {
+      kind: 'attribute',
+      key: attr[1] ?? '',
+      ...(value !== undefined && value !== '' ? { value } : {}),
+      negate,
+    };
+  }
+  return { kind: 'text', field: 'any', text: lower, negate };
 }
 
 export function parseQuery(input: string): Query {
@@ -90,62 +191,21 @@ export function parseQuery(input: string): Query {
       if (text !== '') terms.push({ kind: 'text', field, text, negate });
       continue;
     }
-    const lower = tok.toLowerCase();
-    const flag = FLAGS[lower];
-    if (flag !== undefined) {
-      terms.push({ kind: 'flag', flag, negate });
-      continue;
-    }
-    const num = /^(dur|duration|self|share)(>=|<=|>|<)([0-9.]+)(ns|us|µs|ms|s|m|%)?$/.exec(lower);
-    if (num !== null) {
-      const field = num[1] === 'self' ? 'self' : num[1] === 'share' ? 'share' : 'duration';
-      let value = Number(num[3]);
-      const unit = num[4];
-      if (!Number.isFinite(value)) {
-        errors.push(tok);
-        continue;
-      }
-      if (field === 'share') {
-        if (unit === '%' || value > 1) value /= 100;
-        else if (unit !== undefined) {
-          errors.push(tok);
-          continue;
-        }
-      } else if (unit === '%') {
-        errors.push(tok);
-        continue;
-      } else {
-        value *= UNITS[unit ?? 'ms'] ?? 1;
-      }
-      terms.push({ kind: 'number', field, cmp: num[2] as Cmp, value, negate });
-      continue;
-    }
-    const kv = /^(name|service|svc|kind):(.*)$/.exec(lower);
-    if (kv !== null) {
-      const v = kv[2] ?? '';
-      if (kv[1] === 'kind') {
-        const k = KINDS[v];
-        if (k === undefined) errors.push(tok);
-        else terms.push({ kind: 'spanKind', spanKind: k, negate });
-      } else if (v !== '') {
-        terms.push({ kind: 'text', field: kv[1] === 'name' ? 'name' : 'service', text: v, negate });
-      }
-      continue;
-    }
-    const attr = /^(?:attr:)?([^=:\s][^=\s]*?)(?:=(.*))?$/.exec(tok);
-    if (attr !== null && (lower.startsWith('attr:') || tok.includes('='))) {
-      const value = attr[2];
-      terms.push({
-        kind: 'attribute',
-        key: attr[1] ?? '',
-        ...(value !== undefined && value !== '' ? { value } : {}),
-        negate,
-      });
-      continue;
-    }
-    terms.push({ kind: 'text', field: 'any', text: lower, negate });
+    const t = readTerm(tok, negate);
+    if ('error' in t) errors.push(tok);
+    else if (t.kind !== 'text' || t.text !== '') terms.push(t);
   }
   return { terms, errors };
+}
+
+/**
+ * Why `term` (one of `Query.errors`) could not be read, in one line: the term, what is wrong
+ * and an example that works, e.g. "dur>1x: not a duration (try dur>1.5s or dur>200ms)".
+ * '' for a term that reads.
+ */
+export function queryErrorMessage(term: string): string {
+  const t = readTerm(term, false);
+  return 'error' in t ? t.error : '';
 }
 
 export function isEmptyQuery(q: Query): boolean {

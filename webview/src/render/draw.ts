@@ -1,13 +1,15 @@
 /**
  * Canvas drawing of the waterfall: the rows (tree column + bars), the time axis and the
  * minimap. Everything here draws what it is given and decides nothing: which rows, which time
- * window and what is selected come from the pure model (`../model/`). Only rows on screen are
- * touched, so a frame costs the same at 100 and at 1,000,000 spans.
+ * window and what is selected come from the pure model (`../model/`), where things sit from
+ * `./row-layout.ts`, and each row state's colours from `./row-style.ts` (checked for contrast
+ * once per theme). Only rows on screen are touched, so a frame costs the same at 100 and at
+ * 1,000,000 spans.
  */
 
 import { SpanFlag } from '../../../src/protocol/messages.js';
 import { formatDelta } from '../../../src/shared/format.js';
-import { formatDuration, formatShare, ticks, xOf, type TimeWindow } from '../model/layout.js';
+import { formatDuration, ticks, xOf, type TimeWindow } from '../model/layout.js';
 import {
   criticalShare,
   hasChildren,
@@ -15,14 +17,17 @@ import {
   serviceOf,
   type TraceModel,
 } from '../model/trace-model.js';
-import type { Theme } from '../ui/theme.js';
+import type { Theme } from './theme-colors.js';
+import { parseRgba, type Rgba } from './contrast.js';
+import { rowStyles, type RowState, type RowStyle } from './row-style.js';
+import { BAR_HEIGHT, durationLabel, labelX, nameX, ROW_HEIGHT, twistyX } from './row-layout.js';
 
-export const ROW_HEIGHT = 22;
-const INDENT = 12;
-/** Indentation stops growing here so that a very deep tree keeps room for names. */
-const MAX_INDENT_LEVELS = 24;
-const BAR_HEIGHT = 12;
-const LABEL_GAP = 4;
+/** Fill opacity of a bar, or of its part, off the critical path while the path is shown. */
+const DIMMED_ALPHA = 0.3;
+const OFF_PATH_ALPHA = 0.55;
+
+// The layout is pure (./row-layout.ts); its row height and twisty are the input layer's too.
+export { ROW_HEIGHT, twistyX } from './row-layout.js';
 
 export interface RowsFrame {
   model: TraceModel;
@@ -45,12 +50,8 @@ export interface RowsFrame {
   compare?: { rowDelta: Float64Array; against: string };
 }
 
-/** Left edge of the twisty (and of the row's label) in the tree column, for a row at `depth`. */
-export function twistyX(depth: number): number {
-  return 6 + Math.min(depth, MAX_INDENT_LEVELS) * INDENT;
-}
-
-let hatch: { key: string; pattern: CanvasPattern | null } | undefined;
+/** Hatching patterns by colour and pixel ratio (a few: one per row state at most). */
+const hatches = new Map<string, CanvasPattern | null>();
 
 /** Diagonal hatching for queue waits, made once per colour. */
 function hatchPattern(
@@ -59,7 +60,9 @@ function hatchPattern(
   dpr: number,
 ): CanvasPattern | null {
   const key = `${color}@${dpr}`;
-  if (hatch?.key === key) return hatch.pattern;
+  const made = hatches.get(key);
+  if (made !== undefined) return made;
+  if (hatches.size > 16) hatches.clear();
   const size = Math.round(6 * dpr);
   const c = document.createElement('canvas');
   c.width = c.height = size;
@@ -77,12 +80,19 @@ function hatchPattern(
   g.stroke();
   const pattern = ctx.createPattern(c, 'repeat');
   pattern?.setTransform(new DOMMatrix().scale(1 / dpr));
-  hatch = { key, pattern };
+  hatches.set(key, pattern);
   return pattern;
 }
 
 export function serviceColor(theme: Theme, service: number): string {
   return theme.palette[service % theme.palette.length] as string;
+}
+
+/** A row's state, as drawn: the selection first, then a search match, then the hover. */
+function stateOf(f: RowsFrame, row: number): RowState {
+  if (row === f.selected) return 'selected';
+  if (f.matches !== null && f.matches[row] === 1) return 'match';
+  return row === f.hover ? 'hover' : 'normal';
 }
 
 /** Draws the visible rows into a canvas of `width` x `height` CSS px (already DPR-scaled). */
@@ -95,6 +105,7 @@ export function drawRows(
   dpr: number,
 ): void {
   const p = f.model.payload;
+  const styles = rowStyles(theme);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, height);
   const tx = f.treeWidth;
@@ -110,7 +121,6 @@ export function drawRows(
   const first = Math.max(0, Math.floor(f.top));
   const offset = (f.top - first) * ROW_HEIGHT;
   const count = Math.ceil(height / ROW_HEIGHT) + 1;
-  const pattern = hatchPattern(ctx, theme.gap, dpr);
 
   for (let k = 0; k < count; k++) {
     const vi = first + k;
@@ -119,28 +129,23 @@ export function drawRows(
     const y = k * ROW_HEIGHT - offset;
     const mid = y + ROW_HEIGHT / 2;
     const flags = p.flags[row] as number;
-    const selected = row === f.selected;
+    const st = styles[stateOf(f, row)];
 
-    if (selected) {
-      ctx.fillStyle = theme.selection;
-      ctx.fillRect(0, y, width, ROW_HEIGHT);
-    } else if (f.matches !== null && f.matches[row] === 1) {
-      ctx.fillStyle = theme.match;
-      ctx.fillRect(0, y, width, ROW_HEIGHT);
-    } else if (row === f.hover) {
-      ctx.fillStyle = theme.hover;
+    if (st.fill !== null) {
+      ctx.fillStyle = st.fill;
       ctx.fillRect(0, y, width, ROW_HEIGHT);
     }
-    if (selected && theme.highContrast) {
-      ctx.strokeStyle = theme.focus;
+    if (st.outline !== null) {
+      ctx.strokeStyle = st.outline.color;
+      ctx.setLineDash(st.outline.dashed ? [3, 2] : []);
       ctx.strokeRect(0.5, y + 0.5, width - 1, ROW_HEIGHT - 1);
+      ctx.setLineDash([]);
     }
 
     // ---- tree column: twisty, service colour, name, service
     let x = twistyX(p.depth[row] as number);
-    const fg = selected ? theme.selectionForeground : theme.foreground;
     if (hasChildren(f.model, row)) {
-      ctx.fillStyle = theme.muted;
+      ctx.fillStyle = st.muted;
       ctx.beginPath();
       if (f.collapsed[row] === 1) {
         ctx.moveTo(x + 2, mid - 4);
@@ -153,28 +158,28 @@ export function drawRows(
       }
       ctx.fill();
     }
-    x += 12;
-    ctx.fillStyle = serviceColor(theme, p.service[row] as number);
-    ctx.fillRect(x, mid - 4, 3, 8);
-    x += 8;
+    const color = st.bars[(p.service[row] as number) % st.bars.length] as string;
+    x = nameX(p.depth[row] as number);
+    ctx.fillStyle = color;
+    ctx.fillRect(x - 8, mid - 4, 3, 8);
 
     ctx.save();
     ctx.beginPath();
     ctx.rect(0, y, tx - 26, ROW_HEIGHT);
     ctx.clip();
     const name = nameOf(f.model, row);
-    ctx.fillStyle = fg;
+    ctx.fillStyle = st.text;
     ctx.fillText(name, x, mid);
     const nameW = ctx.measureText(name).width;
-    ctx.fillStyle = selected ? theme.selectionForeground : theme.muted;
+    ctx.fillStyle = st.muted;
     ctx.fillText(serviceOf(f.model, row), x + nameW + 6, mid);
     ctx.restore();
 
     if (flags & SpanFlag.ERROR) {
-      drawErrorMark(ctx, tx - 14, mid, theme);
+      drawErrorMark(ctx, tx - 14, mid, st);
     } else if (flags & SpanFlag.HAS_SOURCE) {
       // A small bracket: "this span maps to a source line" (G opens it).
-      ctx.fillStyle = theme.muted;
+      ctx.fillStyle = st.muted;
       ctx.fillText('‹›', tx - 20, mid);
     }
 
@@ -184,9 +189,9 @@ export function drawRows(
     let x0 = xOf(start, f.window, tx, tw);
     let x1 = xOf(start + dur, f.window, tx, tw);
     const barY = mid - BAR_HEIGHT / 2;
-    const color = serviceColor(theme, p.service[row] as number);
 
     const waits = f.model.waitsByConsumer.get(row);
+    const pattern = waits !== undefined ? hatchPattern(ctx, st.gap, dpr) : null;
     if (waits !== undefined && pattern !== null) {
       for (const wi of waits) {
         const ws = xOf(p.queueWaits[wi * 4 + 2] as number, f.window, tx, tw);
@@ -196,7 +201,7 @@ export function drawRows(
         const b = Math.min(we, width);
         ctx.fillStyle = pattern;
         ctx.fillRect(a, barY, b - a, BAR_HEIGHT);
-        ctx.strokeStyle = theme.gap;
+        ctx.strokeStyle = st.gap;
         ctx.strokeRect(a + 0.5, barY + 0.5, Math.max(0, b - a - 1), BAR_HEIGHT - 1);
       }
     }
@@ -207,10 +212,20 @@ export function drawRows(
       x1 = Math.min(x1, width);
       const w = Math.max(1, x1 - x0);
       const critical = (flags & SpanFlag.CRITICAL) !== 0;
-      ctx.globalAlpha = f.showCritical ? (critical ? 0.55 : 0.3) : 0.85;
       ctx.fillStyle = color;
-      ctx.fillRect(x0, barY, w, BAR_HEIGHT);
-      ctx.globalAlpha = 1;
+      if (f.showCritical) {
+        // Off the path, or the parts of a critical span that are not: a faint fill in a full-
+        // colour edge; the path itself in full colour, underlined.
+        ctx.globalAlpha = critical ? OFF_PATH_ALPHA : DIMMED_ALPHA;
+        ctx.fillRect(x0, barY, w, BAR_HEIGHT);
+        ctx.globalAlpha = 1;
+        if (w >= 3) {
+          ctx.strokeStyle = color;
+          ctx.strokeRect(x0 + 0.5, barY + 0.5, w - 1, BAR_HEIGHT - 1);
+        }
+      } else {
+        ctx.fillRect(x0, barY, w, BAR_HEIGHT);
+      }
       if (f.showCritical && critical) {
         const from = f.model.critOffsets[row] as number;
         const to = f.model.critOffsets[row + 1] as number;
@@ -220,34 +235,43 @@ export function drawRows(
           if (b < a) continue;
           ctx.fillStyle = color;
           ctx.fillRect(a, barY, Math.max(1, b - a), BAR_HEIGHT);
-          ctx.fillStyle = theme.critical;
+          ctx.fillStyle = st.critical;
           ctx.fillRect(a, barY + BAR_HEIGHT - 2, Math.max(1, b - a), 2);
         }
       }
       if (flags & SpanFlag.ERROR) {
-        ctx.strokeStyle = theme.error;
+        ctx.strokeStyle = st.error;
         ctx.lineWidth = 2;
         ctx.strokeRect(x0, barY, w, BAR_HEIGHT);
         ctx.lineWidth = 1;
       }
     }
 
-    const share = criticalShare(f.model, row);
     const delta = f.compare?.rowDelta[row];
     const label =
-      (share >= 0.005
-        ? `${formatDuration(dur)} · ${formatShare(share)} of path`
-        : formatDuration(dur)) +
+      durationLabel(dur, criticalShare(f.model, row)) +
       (delta !== undefined && !Number.isNaN(delta)
         ? ` · ${formatDelta(delta)} ${f.compare!.against}`
         : '');
     const lw = ctx.measureText(label).width;
-    ctx.fillStyle = fg;
-    const rx = xOf(start + dur, f.window, tx, tw);
-    const lx = xOf(start, f.window, tx, tw);
-    if (rx + LABEL_GAP + lw <= width) ctx.fillText(label, Math.max(rx, tx) + LABEL_GAP, mid);
-    else if (lx - LABEL_GAP - lw >= tx) ctx.fillText(label, lx - LABEL_GAP - lw, mid);
-    else ctx.fillText(label, Math.max(tx + 2, width - lw - 4), mid);
+    const lx = labelX(
+      xOf(start, f.window, tx, tw),
+      xOf(start + dur, f.window, tx, tw),
+      lw,
+      tx,
+      width,
+    );
+    if (visibleBar && lx < x1 && lx + lw > x0) {
+      // No room beside the bar: the label sits on it, inside a halo of the row's background.
+      ctx.strokeStyle = st.fill ?? theme.background;
+      ctx.lineWidth = 3;
+      ctx.lineJoin = 'round';
+      ctx.strokeText(label, lx, mid);
+      ctx.lineWidth = 1;
+      ctx.lineJoin = 'miter';
+    }
+    ctx.fillStyle = st.text;
+    ctx.fillText(label, lx, mid);
   }
 
   // Column divider.
@@ -255,12 +279,12 @@ export function drawRows(
   ctx.fillRect(tx - 4, 0, 1, height);
 }
 
-function drawErrorMark(ctx: CanvasRenderingContext2D, x: number, y: number, theme: Theme): void {
-  ctx.fillStyle = theme.error;
+function drawErrorMark(ctx: CanvasRenderingContext2D, x: number, y: number, st: RowStyle): void {
+  ctx.fillStyle = st.error;
   ctx.beginPath();
   ctx.arc(x, y, 5, 0, Math.PI * 2);
   ctx.fill();
-  ctx.fillStyle = theme.background;
+  ctx.fillStyle = st.errorInk;
   ctx.fillRect(x - 0.75, y - 3, 1.5, 3.5);
   ctx.fillRect(x - 0.75, y + 1.5, 1.5, 1.5);
 }
@@ -279,7 +303,8 @@ export function drawAxis(
   ctx.fillRect(0, 0, width, height);
   ctx.font = `${theme.fontSize - 1}px ${theme.font}`;
   ctx.textBaseline = 'middle';
-  ctx.fillStyle = theme.muted;
+  const muted = rowStyles(theme).normal.muted;
+  ctx.fillStyle = muted;
   ctx.fillText(title, 8, height / 2);
   const tw = Math.max(1, width - treeWidth - 8);
   const { step, times } = ticks(window, tw);
@@ -289,7 +314,7 @@ export function drawAxis(
     ctx.fillRect(x, height - 6, 1, 6);
     const label = formatDuration(t, step);
     const lw = ctx.measureText(label).width;
-    ctx.fillStyle = theme.muted;
+    ctx.fillStyle = muted;
     ctx.fillText(label, Math.min(x + 3, width - lw - 2), height / 2 - 1);
   }
   ctx.fillStyle = theme.border;
@@ -334,8 +359,9 @@ export function buildMinimap(
   }
   const rowsPerLine = Math.max(1, n / H);
   const img = g.createImageData(W, H);
-  const fg = parseColor(serviceColor(theme, 0));
-  const err = parseColor(theme.error);
+  const grey: Rgba = [128, 128, 128, 1];
+  const fg = parseRgba(serviceColor(theme, 0)) ?? grey;
+  const err = parseRgba(theme.error) ?? grey;
   for (let y = 0; y < H; y++) {
     let acc = 0;
     for (let x = 0; x < W; x++) {
@@ -393,23 +419,4 @@ export function drawMinimap(
   );
   ctx.fillStyle = theme.border;
   ctx.fillRect(0, height - 1, width, 1);
-}
-
-/** `#rgb`, `#rrggbb`, `#rrggbbaa` or `rgb(a)()` -> [r, g, b]; grey for anything else. */
-export function parseColor(c: string): [number, number, number] {
-  const hex = /^#([0-9a-f]{3,8})$/i.exec(c.trim());
-  if (hex !== null) {
-    const h = hex[1] as string;
-    if (h.length === 3 || h.length === 4) {
-      return [0, 1, 2].map((i) => parseInt((h[i] as string) + (h[i] as string), 16)) as [
-        number,
-        number,
-        number,
-      ];
-    }
-    return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number];
-  }
-  const rgb = /rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)/i.exec(c);
-  if (rgb !== null) return [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])];
-  return [128, 128, 128];
 }

@@ -1,10 +1,12 @@
 /**
- * The toolbar: search with its mode and match count, next/previous error, expand and collapse,
+ * The toolbar: search with its mode, match count and why a term cannot be read, next/previous
+ * error, expand and collapse,
  * zoom, the critical-path and follow toggles, and the recent-traces picker. It emits actions
  * and shows the state; it keeps no state of its own beyond what it last showed.
  */
 
 import { formatDuration } from '../model/layout.js';
+import { queryErrorMessage } from '../model/query.js';
 import type { Action } from '../state/actions.js';
 import { matchBadgeText } from '../state/filter.js';
 import type { ViewState } from '../state/view-state.js';
@@ -55,6 +57,10 @@ export function createToolbar(emit: (a: Action) => void): Toolbar {
   });
   const matchBadge = badge('', 'Matching spans');
   matchBadge.classList.add('match-count');
+  // Beside the box, one line: why a term matches nothing ("dur>1x: not a duration (try …)").
+  // A live region, so a screen reader hears it as the user types.
+  const queryError = el('span', 'query-error');
+  queryError.setAttribute('role', 'status');
   const errorBadge = badge('0', 'Error spans');
   errorBadge.classList.add('error-count');
   const depthList = dropdown({
@@ -90,7 +96,7 @@ export function createToolbar(emit: (a: Action) => void): Toolbar {
   const root = el(
     'header',
     'toolbar',
-    group(search.el, modeList.el, matchBadge),
+    group(search.el, modeList.el, matchBadge, queryError),
     group(
       iconButton('arrow-up', 'Previous error (Shift+E)', { type: 'gotoError', dir: -1 }),
       iconButton('arrow-down', 'Next error (E)', { type: 'gotoError', dir: 1 }),
@@ -146,7 +152,12 @@ export function createToolbar(emit: (a: Action) => void): Toolbar {
       shown = s;
       // The field is the source while the user types; it only follows a query set elsewhere.
       if (search.value !== s.query) search.value = s.query;
-      if (p?.filter !== s.filter) matchBadge.setText(matchBadgeText(s.filter));
+      if (p?.filter !== s.filter) {
+        matchBadge.setText(matchBadgeText(s.filter));
+        const why = s.filter.errors.map(queryErrorMessage).filter((m) => m !== '');
+        queryError.textContent = why.join('; ');
+        queryError.title = why.join('\n');
+      }
       if (p?.filterMode !== s.filterMode) modeList.value = s.filterMode;
       if (p?.model !== s.model) {
         errorBadge.setText((s.model?.errorRows.length ?? 0).toLocaleString());
