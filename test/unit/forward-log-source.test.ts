@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startServer } from '../../src/core/server.js';
 import { LOG_FILE_NAME, TraceEngine } from '../../src/core/engine.js';
 import type { ForwarderStatus } from '../../src/core/receiver/forwarder.js';
-import type { Logger } from '../../src/core/receiver/ports.js';
+import type { Logger } from '../../src/core/logger.js';
 import { getJson, waitFor } from './helpers/server.js';
 import {
   batchFactory,

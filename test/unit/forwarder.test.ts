@@ -17,7 +17,7 @@ import {
   type ForwarderStatus,
 } from '../../src/core/receiver/forwarder.js';
 import { MemoryForwardQueue } from '../../src/core/receiver/forward-memory-queue.js';
-import type { Logger } from '../../src/core/receiver/ports.js';
+import type { Logger } from '../../src/core/logger.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { getJson, quietLog, startTestServer, waitFor } from './helpers/server.js';
 import { batchFactory, freePort, recordingUpstream } from './helpers/forwarding.js';

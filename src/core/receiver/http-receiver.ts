@@ -23,7 +23,8 @@ import { AccessPolicy, type AccessDenial } from './access.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { OtlpJsonError } from '../otlp/otlp-json-request.js';
 import { encodeExportResponse, exportResponseJson } from '../otlp/export.js';
-import { listenWithFallback, type Logger } from './ports.js';
+import type { Logger } from '../logger.js';
+import { listenWithFallback } from './ports.js';
 
 export const TRACES_PATH = '/v1/traces';
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;

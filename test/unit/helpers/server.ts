@@ -1,7 +1,7 @@
 /** Starts a real Stagelight receiver on free loopback ports for a test, and stops it after. */
 import { after } from 'node:test';
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/core/server.js';
-import type { Logger } from '../../../src/core/receiver/ports.js';
+import type { Logger } from '../../../src/core/logger.js';
 
 export const quietLog: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
