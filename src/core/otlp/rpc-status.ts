@@ -1,9 +1,9 @@
 /**
  * `google.rpc.Status` (code = 1, message = 2), the error body OTLP/HTTP specifies for failed
- * requests.
+ * requests, and the gRPC status codes both receivers answer with.
  */
-import { WireType } from '../otlp/proto-reader.js';
-import { ProtoWriter } from '../otlp/proto-writer.js';
+import { WireType } from './proto-reader.js';
+import { ProtoWriter } from './proto-writer.js';
 
 export interface RpcStatus {
   /** A gRPC status code (3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, ...). */
