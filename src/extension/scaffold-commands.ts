@@ -6,7 +6,8 @@
  *
  * This module and the core it imports (the TypeScript compiler, tree-sitter) are the
  * dist/extension-scaffold.js bundle, loaded on the first scaffolding command
- * (`scaffold-load.ts`); activation never loads them.
+ * (`scaffold-load.ts`); activation never loads them. The decisions around each edit (transport,
+ * endpoint, names, notices, project root) are the core's (`command-choices.ts`, `project-root.ts`).
  *
  * Every command resolves with a `ScaffoldOutcome`, for the integration tests, and takes an
  * optional options object that skips its input boxes and quick picks (the same tests, and
@@ -27,7 +28,6 @@ import {
   wrapSelectionInSpan,
   type DependencyInstructions,
   type OtlpProtocol,
-  type ProjectFiles,
   type PropagationPattern,
   type ScaffoldDocument,
   type ScaffoldLanguage,
@@ -37,17 +37,16 @@ import {
 import {
   defaultServiceName,
   endpointFor,
-  findProjectRoot,
   protocolFor,
   resultNotices,
-  safeReadDir,
-  scaffoldLanguageOf,
-  snippetInsertion,
   validateServiceName,
   validateSpanName,
   type ProtocolSetting,
   type ReceiverBaseUrls,
-} from './scaffold-logic.js';
+} from '../core/scaffold/command-choices.js';
+import { scaffoldLanguage } from '../core/scaffold/languages.js';
+import { findProjectRoot, projectFiles } from '../core/scaffold/project-root.js';
+import { snippetInsertion } from '../core/scaffold/snippet-insertion.js';
 
 /** What the commands need from the extension. */
 export interface ScaffoldHost {
@@ -134,7 +133,7 @@ async function target(uri: vscode.Uri | undefined): Promise<Target | ScaffoldOut
     void vscode.window.showInformationMessage(text);
     return done('no-editor', [text]);
   }
-  const language = scaffoldLanguageOf(doc.languageId);
+  const language = scaffoldLanguage(doc.languageId);
   if (language === undefined) {
     const text = `Stagelight: instrumentation is written for Python, TypeScript, JavaScript, Go and Java, not ${doc.languageId}.`;
     void vscode.window.showWarningMessage(text);
@@ -215,23 +214,6 @@ function selectionOffsets(t: Target): { start: number; end: number } {
   const sel = t.editor?.selection;
   if (sel === undefined) return { start: 0, end: 0 };
   return { start: t.doc.offsetAt(sel.start), end: t.doc.offsetAt(sel.end) };
-}
-
-/** The root's file names and a reader for its manifests, as `detectProject` wants them. */
-function projectFiles(root: string | undefined): ProjectFiles {
-  if (root === undefined) return { files: [], read: () => undefined };
-  const files = safeReadDir(root);
-  return {
-    files,
-    read: (name) => {
-      if (!files.includes(name)) return undefined;
-      try {
-        return fs.readFileSync(path.join(root, name), 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }
 
 function protocolSetting(): ProtocolSetting {

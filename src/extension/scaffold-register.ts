@@ -2,20 +2,16 @@
  * Registration of the scaffolding commands, the "Trace this function" code action and the
  * optional "Trace" lens. This module is part of dist/extension.js, so it stays light: the
  * commands load the scaffolding bundle (`loadScaffold`) when they first run, and the code action
- * and the lens decide where to appear with the line heuristic of `scaffold-logic.ts`, never
- * with a parser.
+ * and the lens decide where to appear with the line heuristic of `core/scaffold/function-headers.ts`,
+ * never with a parser.
  */
 import * as vscode from 'vscode';
 import { receiverSettings } from './config.js';
 import type { ScaffoldHost } from './scaffold-commands.js';
 import { loadScaffold } from './scaffold-load.js';
-import {
-  SCAFFOLD_LANGUAGE_IDS,
-  functionHeaders,
-  offersTraceAt,
-  scaffoldLanguageOf,
-  type ReceiverBaseUrls,
-} from './scaffold-logic.js';
+import type { ReceiverBaseUrls } from '../core/scaffold/command-choices.js';
+import { functionHeaders, offersTraceAt } from '../core/scaffold/function-headers.js';
+import { SCAFFOLD_LANGUAGE_IDS, scaffoldLanguage } from '../core/scaffold/languages.js';
 
 /** Command ids, as contributed in package.json. */
 export const SCAFFOLD_COMMANDS = {
@@ -89,7 +85,7 @@ export class TraceCodeActions implements vscode.CodeActionProvider {
     range: vscode.Range | vscode.Selection,
     context: vscode.CodeActionContext,
   ): vscode.CodeAction[] {
-    const language = scaffoldLanguageOf(doc.languageId);
+    const language = scaffoldLanguage(doc.languageId);
     if (language === undefined) return [];
     const wants = (kind: vscode.CodeActionKind): boolean =>
       context.only === undefined || context.only.contains(kind);
@@ -134,7 +130,7 @@ export class TraceLens implements vscode.CodeLensProvider, vscode.Disposable {
     if (vscode.workspace.getConfiguration().get<boolean>(TRACE_LENS_SETTING, false) !== true) {
       return [];
     }
-    const language = scaffoldLanguageOf(doc.languageId);
+    const language = scaffoldLanguage(doc.languageId);
     if (language === undefined) return [];
     return functionHeaders(doc.getText(), language)
       .filter((h) => !h.instrumented)
