@@ -12,7 +12,7 @@ import {
   samplingLostText,
   samplingMarkdown,
 } from '../core/api/insights-payload.js';
-import { shortSha } from './insights-head.js';
+import { shortSha } from '../core/source/git-head.js';
 import type { InsightsModel } from './insights-model.js';
 import { ADD_SPAN_COMMAND, type InsightsView } from './insights-view.js';
 import type { SourceLocator } from './source-locator.js';

@@ -17,7 +17,7 @@ import type { SamplingOutcome, SamplingPolicy } from '../core/analysis/insights/
 import { insightsForTrace, NotifyGate, regressionsToNotify } from '../core/api/insights-payload.js';
 import type { InsightsNotification } from '../protocol/messages.js';
 import { stageKey } from '../shared/stage-key.js';
-import { readHeadCommit, shortSha } from './insights-head.js';
+import { readHeadCommit, shortSha } from '../core/source/git-head.js';
 import type { ReceiverController } from './receiver.js';
 
 /** A stage's regression is announced at most this often. */

@@ -2,7 +2,7 @@
  * Where a lens click goes: the slowest recent trace (end to end) that ran the stage, with the
  * stage's slowest span in it selected.
  */
-import { collectStageSamples } from '../core/source/stage-samples.js';
+import { slowestStageSpan } from '../core/source/stage-samples.js';
 import { lensSettings } from './config.js';
 import type { ReceiverController } from './receiver.js';
 
@@ -13,9 +13,6 @@ export function openStage(
 ): { traceId: string; spanId: string } | undefined {
   const engine = receiver.engine;
   if (engine === undefined) return undefined;
-  const windowMs = lensSettings().windowMinutes * 60_000;
-  let { slowest } = collectStageSamples(engine.store.all(), service, name, Date.now() - windowMs);
-  // Nothing in the window (an idle pipeline): any trace the store still holds will do.
-  slowest ??= collectStageSamples(engine.store.all(), service, name, -Infinity).slowest;
-  return slowest === undefined ? undefined : { traceId: slowest.traceId, spanId: slowest.spanId };
+  const sinceMs = Date.now() - lensSettings().windowMinutes * 60_000;
+  return slowestStageSpan(() => engine.store.all(), service, name, sinceMs);
 }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ReceiverController } from './receiver.js';
-import { forwarderNeedsAttention, forwarderTooltipLine } from './forward-status.js';
+import { forwarderNeedsAttention, forwarderTooltipLine } from '../core/api/forward-status.js';
 
 export class ReceiverStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;

@@ -1,38 +1,13 @@
 /**
  * Open Trace File and Export Trace: OTLP/JSON in and out through the engine, the same path the
- * HTTP receiver takes. A file may hold one `ExportTraceServiceRequest` (what the read API and
- * Export Trace write) or one per line (the OpenTelemetry Collector's file exporter).
+ * HTTP receiver takes. What a file may hold is `core/otlp/otlp-json-file.ts`'s to say.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { spansToOtlpJson, stringifyOtlpJson } from '../core/otlp/export.js';
+import { firstTraceId, requestBodies } from '../core/otlp/otlp-json-file.js';
 import type { ReceiverController } from './receiver.js';
-
-/** The first span's trace id in an OTLP/JSON request, when it is hex (ids may be base64). */
-function firstTraceId(request: unknown): string | undefined {
-  const rs = (
-    request as {
-      resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ traceId?: unknown }> }> }>;
-    }
-  ).resourceSpans;
-  const id = rs?.[0]?.scopeSpans?.[0]?.spans?.[0]?.traceId;
-  return typeof id === 'string' && /^[0-9a-fA-F]{32}$/.test(id) ? id.toLowerCase() : undefined;
-}
-
-/** Splits file content into OTLP/JSON request bodies: the whole file, or one per line. */
-export function requestBodies(text: string): string[] {
-  const trimmed = text.trim();
-  try {
-    JSON.parse(trimmed);
-    return [trimmed];
-  } catch {
-    return trimmed
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-  }
-}
 
 /** Asks for OTLP/JSON files and ingests them; returns the trace to show, if any. */
 export async function openTraceFile(

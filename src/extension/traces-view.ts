@@ -5,6 +5,13 @@
  */
 import * as vscode from 'vscode';
 import type { TraceSummary } from '../core/store/trace-store.js';
+import {
+  matchesTraceListFilter,
+  parseTraceListFilter,
+  sortTraceList,
+  type TraceListFilter,
+  type TraceListSort,
+} from '../core/api/trace-list-filter.js';
 import { formatDuration } from '../core/source/lens-text.js';
 import type { ReceiverController } from './receiver.js';
 
@@ -14,74 +21,20 @@ export const TRACES_VIEW_ID = 'stagelight.traces';
 const LIST_LIMIT = 500;
 const REFRESH_MS = 500;
 
-export type TraceSort = 'recent' | 'duration' | 'spans' | 'errors';
-
-const SORTS: ReadonlyArray<{ sort: TraceSort; label: string }> = [
+const SORTS: ReadonlyArray<{ sort: TraceListSort; label: string }> = [
   { sort: 'recent', label: 'Most recent first' },
   { sort: 'duration', label: 'Slowest first' },
   { sort: 'spans', label: 'Most spans first' },
   { sort: 'errors', label: 'Errors first, then most recent' },
 ];
 
-/**
- * A filter typed by the user: words matched against root name and services (all must match),
- * plus `error` (only traces with errors) and `>500ms` / `>1.5s` (minimum duration).
- */
-export interface TraceFilterSpec {
-  readonly text: string;
-  readonly words: readonly string[];
-  readonly errorsOnly: boolean;
-  readonly minDurationMs: number;
-}
-
-export function parseTraceFilter(text: string): TraceFilterSpec {
-  const words: string[] = [];
-  let errorsOnly = false;
-  let minDurationMs = 0;
-  for (const w of text.trim().toLowerCase().split(/\s+/)) {
-    if (w === '') continue;
-    if (w === 'error' || w === 'errors' || w === 'is:error') {
-      errorsOnly = true;
-      continue;
-    }
-    const m = /^>=?(\d+(?:\.\d+)?)(ms|s)?$/.exec(w);
-    if (m !== null) {
-      minDurationMs = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-      continue;
-    }
-    words.push(w);
-  }
-  return { text: text.trim(), words, errorsOnly, minDurationMs };
-}
-
-export function matchesFilter(t: TraceSummary, f: TraceFilterSpec): boolean {
-  if (f.errorsOnly && !t.hasError) return false;
-  if (t.durationMs < f.minDurationMs) return false;
-  if (f.words.length === 0) return true;
-  const hay = `${t.rootName} ${t.services.join(' ')} ${t.traceId}`.toLowerCase();
-  return f.words.every((w) => hay.includes(w));
-}
-
-export function sortTraces(list: TraceSummary[], sort: TraceSort): TraceSummary[] {
-  switch (sort) {
-    case 'duration':
-      return list.sort((a, b) => b.durationMs - a.durationMs);
-    case 'spans':
-      return list.sort((a, b) => b.spanCount - a.spanCount);
-    case 'errors':
-      return list.sort((a, b) => Number(b.hasError) - Number(a.hasError) || b.startMs - a.startMs);
-    default:
-      return list.sort((a, b) => b.startMs - a.startMs);
-  }
-}
-
 export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly view: vscode.TreeView<TraceSummary>;
   private readonly disposables: vscode.Disposable[] = [];
-  private sort: TraceSort = 'recent';
-  private filter: TraceFilterSpec = parseTraceFilter('');
+  private sort: TraceListSort = 'recent';
+  private filter: TraceListFilter = parseTraceListFilter('');
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly receiver: ReceiverController) {
@@ -152,11 +105,11 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
     });
     const shown: TraceSummary[] = [];
     for (const t of all) {
-      if (!matchesFilter(t, this.filter)) continue;
+      if (!matchesTraceListFilter(t, this.filter)) continue;
       shown.push(t);
       if (shown.length >= LIST_LIMIT) break;
     }
-    return sortTraces(shown, this.sort);
+    return sortTraceList(shown, this.sort);
   }
 
   private updateDescription(): void {
@@ -194,7 +147,7 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
   }
 
   setFilter(text: string): void {
-    this.filter = parseTraceFilter(text);
+    this.filter = parseTraceListFilter(text);
     this.refreshSoon(0);
   }
 

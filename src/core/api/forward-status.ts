@@ -1,9 +1,9 @@
 /**
- * The forwarder's line in the status bar tooltip, as pure functions of its status (no `vscode`
- * here, so it is unit-tested in plain Node): where batches go, whether the upstream keeps up,
+ * The forwarder's line in the editor's status bar tooltip, as pure functions of its status (so it
+ * is unit-tested in plain Node): where batches go, whether the upstream keeps up,
  * what is pending and what was lost.
  */
-import type { ForwarderStatus } from '../core/receiver/forwarder.js';
+import type { ForwarderStatus } from '../receiver/forwarder.js';
 
 const MIB = 1024 * 1024;
 

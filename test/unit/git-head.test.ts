@@ -1,5 +1,5 @@
 /**
- * Reading the workspace's HEAD commit from a real git repository (src/extension/insights-head.ts),
+ * Reading the workspace's HEAD commit from a real git repository (src/core/source/git-head.ts),
  * which the per-commit baselines key on.
  */
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { readHeadCommit, shortSha } from '../../src/extension/insights-head.js';
+import { readHeadCommit, shortSha } from '../../src/core/source/git-head.js';
 
 describe('HEAD of a git working tree', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'stagelight-head-'));
