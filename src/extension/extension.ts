@@ -11,17 +11,17 @@
  * skipped: VS Code activates an extension once, and a command it later runs must exist.
  */
 import * as vscode from 'vscode';
-import { receiverSettings } from './config.js';
-import { LatencyLenses } from './lenses.js';
-import { ReceiverController } from './receiver.js';
-import { registerScaffolding } from './scaffold-register.js';
-import { SourceLocator } from './source-locator.js';
-import { ReceiverStatusBar } from './status-bar.js';
-import { TracesView } from './traces-view.js';
-import { registerInsightsCommands } from './insights-commands.js';
-import { InsightsModel } from './insights-model.js';
-import { InsightsView } from './insights-view.js';
-import type { DemoRunner } from './demo.js';
+import { receiverSettings } from './shared/config.js';
+import { LatencyLenses } from './lenses/latency-lenses.js';
+import { ReceiverController } from './receiver/receiver-controller.js';
+import { registerScaffolding } from './scaffold/registration.js';
+import { SourceLocator } from './shared/source-locator.js';
+import { ReceiverStatusBar } from './receiver/status-bar.js';
+import { TracesView } from './traces-view/traces-view.js';
+import { registerInsightsCommands } from './insights/insights-commands.js';
+import { InsightsModel } from './insights/insights-model.js';
+import { InsightsView } from './insights/insights-view.js';
+import type { DemoRunner } from './demo/demo-runner.js';
 
 /** Command ids, as contributed in package.json. */
 export const COMMANDS = {
@@ -63,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
   let demo: DemoRunner | undefined;
   const getDemo = async (): Promise<DemoRunner> => {
     if (demo === undefined) {
-      const { DemoRunner } = await import('./demo.js');
+      const { DemoRunner } = await import('./demo/demo-runner.js');
       demo = new DemoRunner(
         context.extensionUri,
         context.globalStorageUri.fsPath,
@@ -96,7 +96,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
 
   const showWaterfall = async (traceId?: string, spanId?: string): Promise<void> => {
     await withReceiver(async () => {
-      const { WaterfallPanel } = await import('./waterfall-panel.js');
+      const { WaterfallPanel } = await import('./waterfall/waterfall-panel.js');
       WaterfallPanel.show(context.extensionUri, receiver, locator, {
         insights,
         ...(typeof traceId === 'string' ? { traceId } : {}),
@@ -186,13 +186,13 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
       void vscode.window.showInformationMessage('Stagelight: traces cleared.');
     }),
     cmd(COMMANDS.openTraceFile, async (uri?: vscode.Uri) => {
-      const { openTraceFile } = await import('./trace-files.js');
+      const { openTraceFile } = await import('./traces-view/trace-files.js');
       const traceId = await openTraceFile(receiver, uri instanceof vscode.Uri ? uri : undefined);
       if (traceId !== undefined) await showWaterfall(traceId);
     }),
     cmd(COMMANDS.exportTrace, async (traceId?: string) => {
-      const { exportTrace } = await import('./trace-files.js');
-      const { WaterfallPanel } = await import('./waterfall-panel.js');
+      const { exportTrace } = await import('./traces-view/trace-files.js');
+      const { WaterfallPanel } = await import('./waterfall/waterfall-panel.js');
       await exportTrace(
         receiver,
         typeof traceId === 'string' ? traceId : WaterfallPanel.currentTraceId(),
@@ -204,7 +204,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     cmd(COMMANDS.openTrace, (traceId?: string, spanId?: string) => showWaterfall(traceId, spanId)),
     cmd(COMMANDS.openStage, async (service?: string, name?: string) => {
       if (typeof service !== 'string' || typeof name !== 'string') return;
-      const { openStage } = await import('./open-stage.js');
+      const { openStage } = await import('./lenses/open-stage.js');
       const target = openStage(receiver, service, name);
       if (target === undefined) {
         void vscode.window.showInformationMessage(
@@ -219,7 +219,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     }),
     cmd(COMMANDS.stopDemo, () => demo?.stop()),
     cmd(COMMANDS.openDemoSource, async () => {
-      const { openDemoSource } = await import('./demo.js');
+      const { openDemoSource } = await import('./demo/demo-runner.js');
       await openDemoSource(context.extensionUri);
     }),
   );
@@ -241,7 +241,7 @@ export async function deactivate(): Promise<void> {
   if (r === undefined) return;
   r.demo()?.stop();
   try {
-    const { WaterfallPanel } = await import('./waterfall-panel.js');
+    const { WaterfallPanel } = await import('./waterfall/waterfall-panel.js');
     WaterfallPanel.disposeCurrent();
   } catch {
     // Nothing to close.

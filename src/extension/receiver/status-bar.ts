@@ -4,8 +4,8 @@
  * decays to 0 with no event to say so).
  */
 import * as vscode from 'vscode';
-import type { ReceiverController } from './receiver.js';
-import { forwarderNeedsAttention, forwarderTooltipLine } from '../core/api/forward-status.js';
+import type { ReceiverController } from './receiver-controller.js';
+import { forwarderNeedsAttention, forwarderTooltipLine } from '../../core/api/forward-status.js';
 
 export class ReceiverStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;

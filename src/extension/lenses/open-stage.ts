@@ -2,9 +2,9 @@
  * Where a lens click goes: the slowest recent trace (end to end) that ran the stage, with the
  * stage's slowest span in it selected.
  */
-import { slowestStageSpan } from '../core/source/stage-samples.js';
-import { lensSettings } from './config.js';
-import type { ReceiverController } from './receiver.js';
+import { slowestStageSpan } from '../../core/source/stage-samples.js';
+import { lensSettings } from '../shared/config.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 export function openStage(
   receiver: ReceiverController,

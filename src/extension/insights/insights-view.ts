@@ -7,8 +7,8 @@
  * `InsightsModel` has a new report (about once a second while traces arrive).
  */
 import * as vscode from 'vscode';
-import type { Finding, InsightsReport, WhatIf } from '../core/analysis/insights/types.js';
-import { formatDuration } from '../shared/format.js';
+import type { Finding, InsightsReport, WhatIf } from '../../core/analysis/insights/types.js';
+import { formatDuration } from '../../shared/format.js';
 import {
   findingId,
   findingNumbers,
@@ -16,9 +16,9 @@ import {
   parallelText,
   severityIcon,
   whatIfText,
-} from '../core/api/insights-payload.js';
+} from '../../core/api/insights-payload.js';
 import type { InsightsModel } from './insights-model.js';
-import type { ReceiverController } from './receiver.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 export const INSIGHTS_VIEW_ID = 'stagelight.insights';
 /** The command behind "Add a span here" (registered in insights-commands.ts). */

@@ -10,4 +10,4 @@ export {
   traceFunctionCommand,
   wrapSelectionCommand,
 } from './scaffold-commands.js';
-export { setTreeSitterWasmDir } from '../core/scaffold/index.js';
+export { setTreeSitterWasmDir } from '../../core/scaffold/index.js';

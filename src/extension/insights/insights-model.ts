@@ -11,14 +11,18 @@
  * baseline, labelled with that commit's short sha.
  */
 import * as vscode from 'vscode';
-import { parseBaseline, type Baseline } from '../core/analysis/baseline.js';
-import type { Finding, InsightsReport, StageDelta } from '../core/analysis/insights/types.js';
-import type { SamplingOutcome, SamplingPolicy } from '../core/analysis/insights/sampling.js';
-import { insightsForTrace, NotifyGate, regressionsToNotify } from '../core/api/insights-payload.js';
-import type { InsightsNotification } from '../protocol/messages.js';
-import { stageKey } from '../shared/stage-key.js';
-import { readHeadCommit, shortSha } from '../core/source/git-head.js';
-import type { ReceiverController } from './receiver.js';
+import { parseBaseline, type Baseline } from '../../core/analysis/baseline.js';
+import type { Finding, InsightsReport, StageDelta } from '../../core/analysis/insights/types.js';
+import type { SamplingOutcome, SamplingPolicy } from '../../core/analysis/insights/sampling.js';
+import {
+  insightsForTrace,
+  NotifyGate,
+  regressionsToNotify,
+} from '../../core/api/insights-payload.js';
+import type { InsightsNotification } from '../../protocol/messages.js';
+import { stageKey } from '../../shared/stage-key.js';
+import { readHeadCommit, shortSha } from '../../core/source/git-head.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 /** A stage's regression is announced at most this often. */
 const NOTIFY_INTERVAL_MS = 5 * 60_000;

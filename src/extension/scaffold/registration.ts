@@ -6,12 +6,12 @@
  * never with a parser.
  */
 import * as vscode from 'vscode';
-import { receiverSettings } from './config.js';
+import { receiverSettings } from '../shared/config.js';
 import type { ScaffoldHost } from './scaffold-commands.js';
 import { loadScaffold } from './scaffold-load.js';
-import type { ReceiverBaseUrls } from '../core/scaffold/command-choices.js';
-import { functionHeaders, offersTraceAt } from '../core/scaffold/function-headers.js';
-import { SCAFFOLD_LANGUAGE_IDS, scaffoldLanguage } from '../core/scaffold/languages.js';
+import type { ReceiverBaseUrls } from '../../core/scaffold/command-choices.js';
+import { functionHeaders, offersTraceAt } from '../../core/scaffold/function-headers.js';
+import { SCAFFOLD_LANGUAGE_IDS, scaffoldLanguage } from '../../core/scaffold/languages.js';
 
 /** Command ids, as contributed in package.json. */
 export const SCAFFOLD_COMMANDS = {

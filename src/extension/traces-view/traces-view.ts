@@ -4,16 +4,16 @@
  * coalesced changes, at most twice a second), sortable and filterable from the view title.
  */
 import * as vscode from 'vscode';
-import type { TraceSummary } from '../core/store/trace-store.js';
+import type { TraceSummary } from '../../core/store/trace-store.js';
 import {
   matchesTraceListFilter,
   parseTraceListFilter,
   sortTraceList,
   type TraceListFilter,
   type TraceListSort,
-} from '../core/api/trace-list-filter.js';
-import { formatDuration } from '../core/source/lens-text.js';
-import type { ReceiverController } from './receiver.js';
+} from '../../core/api/trace-list-filter.js';
+import { formatDuration } from '../../core/source/lens-text.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 export const TRACES_VIEW_ID = 'stagelight.traces';
 

@@ -33,7 +33,7 @@ import {
   type ScaffoldLanguage,
   type ScaffoldResult,
   type ScaffoldStatus,
-} from '../core/scaffold/index.js';
+} from '../../core/scaffold/index.js';
 import {
   defaultServiceName,
   endpointFor,
@@ -43,10 +43,10 @@ import {
   validateSpanName,
   type ProtocolSetting,
   type ReceiverBaseUrls,
-} from '../core/scaffold/command-choices.js';
-import { scaffoldLanguage } from '../core/scaffold/languages.js';
-import { findProjectRoot, projectFiles } from '../core/scaffold/project-root.js';
-import { snippetInsertion } from '../core/scaffold/snippet-insertion.js';
+} from '../../core/scaffold/command-choices.js';
+import { scaffoldLanguage } from '../../core/scaffold/languages.js';
+import { findProjectRoot, projectFiles } from '../../core/scaffold/project-root.js';
+import { snippetInsertion } from '../../core/scaffold/snippet-insertion.js';
 
 /** What the commands need from the extension. */
 export interface ScaffoldHost {

@@ -10,10 +10,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findSpanStarts } from '../core/source/span-starts.js';
-import { demoDevice } from './config.js';
-import type { ReceiverController } from './receiver.js';
-import { SCENARIO_NAMES, SCENARIOS } from '../../demo/scenarios.js';
+import { findSpanStarts } from '../../core/source/span-starts.js';
+import { demoDevice } from '../shared/config.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
+import { SCENARIO_NAMES, SCENARIOS } from '../../../demo/scenarios.js';
 
 /** The demo's scenarios, as its `--scenario` option names them. */
 /** The scenarios as the picker offers them; named and described once, in demo/scenarios.ts. */

@@ -11,9 +11,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunningServer } from '../core/server.js';
-import type { TraceEngine, EngineChange } from '../core/engine.js';
-import { receiverSettings, lensSettings } from './config.js';
+import type { RunningServer } from '../../core/server.js';
+import type { TraceEngine, EngineChange } from '../../core/engine.js';
+import { receiverSettings, lensSettings } from '../shared/config.js';
 import { loadCore } from './load-core.js';
 
 export type ReceiverState = 'stopped' | 'starting' | 'running' | 'stopping';

@@ -13,26 +13,26 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { TraceAnalysis } from '../core/analysis/analyze-trace.js';
-import type { TraceEngine, EngineChange } from '../core/engine.js';
+import type { TraceAnalysis } from '../../core/analysis/analyze-trace.js';
+import type { TraceEngine, EngineChange } from '../../core/engine.js';
 import {
   buildTracePayload,
   rowOfSpan,
   spanAtRow,
   traceSummaryPayload,
-} from '../core/api/trace-payload.js';
-import { buildSpanDetails } from '../core/api/span-details-view.js';
-import { searchAttributes } from '../core/api/attribute-search.js';
-import { answerCompare } from '../core/api/compare-payload.js';
+} from '../../core/api/trace-payload.js';
+import { buildSpanDetails } from '../../core/api/span-details-view.js';
+import { searchAttributes } from '../../core/api/attribute-search.js';
+import { answerCompare } from '../../core/api/compare-payload.js';
 import {
   isWebviewMessage,
   type HostMessage,
   type SpanDetails,
   type WebviewMessage,
-} from '../protocol/messages.js';
-import type { TraceInsightsSource } from './insights-model.js';
-import type { ReceiverController } from './receiver.js';
-import type { SourceLocator } from './source-locator.js';
+} from '../../protocol/messages.js';
+import type { TraceInsightsSource } from '../insights/insights-model.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
+import type { SourceLocator } from '../shared/source-locator.js';
 
 export const WATERFALL_VIEW_TYPE = 'stagelight.waterfall';
 

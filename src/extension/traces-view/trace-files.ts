@@ -5,9 +5,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { spansToOtlpJson, stringifyOtlpJson } from '../core/otlp/export.js';
-import { firstTraceId, requestBodies } from '../core/otlp/otlp-json-file.js';
-import type { ReceiverController } from './receiver.js';
+import { spansToOtlpJson, stringifyOtlpJson } from '../../core/otlp/export.js';
+import { firstTraceId, requestBodies } from '../../core/otlp/otlp-json-file.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 /** Asks for OTLP/JSON files and ingests them; returns the trace to show, if any. */
 export async function openTraceFile(

@@ -4,18 +4,18 @@
  * (and returns its result), so tests and other commands can run it without the prompts.
  */
 import * as vscode from 'vscode';
-import type { Baseline } from '../core/analysis/baseline.js';
-import type { SamplingOutcome, SamplingPolicy } from '../core/analysis/insights/sampling.js';
+import type { Baseline } from '../../core/analysis/baseline.js';
+import type { SamplingOutcome, SamplingPolicy } from '../../core/analysis/insights/sampling.js';
 import {
   parseRatio,
   parseThreshold,
   samplingLostText,
   samplingMarkdown,
-} from '../core/api/insights-payload.js';
-import { shortSha } from '../core/source/git-head.js';
+} from '../../core/api/insights-payload.js';
+import { shortSha } from '../../core/source/git-head.js';
 import type { InsightsModel } from './insights-model.js';
 import { ADD_SPAN_COMMAND, type InsightsView } from './insights-view.js';
-import type { SourceLocator } from './source-locator.js';
+import type { SourceLocator } from '../shared/source-locator.js';
 
 /** Command ids, as contributed in package.json. */
 export const INSIGHTS_COMMANDS = {

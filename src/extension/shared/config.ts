@@ -3,7 +3,7 @@
  * names and their defaults are written once (and match `contributes.configuration`).
  */
 import * as vscode from 'vscode';
-import { parseLensStatistics, type LensStatistic } from '../core/source/lens-text.js';
+import { parseLensStatistics, type LensStatistic } from '../../core/source/lens-text.js';
 
 export interface ReceiverSettings {
   readonly grpcPort: number;

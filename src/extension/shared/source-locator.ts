@@ -6,10 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { CodeLocationIndex, normalizePath, pathsMatch } from '../core/source/code-locations.js';
-import { attributeValue } from '../core/otlp/span-details.js';
-import type { SpanRecord } from '../core/model.js';
-import type { ReceiverController } from './receiver.js';
+import { CodeLocationIndex, normalizePath, pathsMatch } from '../../core/source/code-locations.js';
+import { attributeValue } from '../../core/otlp/span-details.js';
+import type { SpanRecord } from '../../core/model.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 function safeAttribute(span: SpanRecord, key: string): string | number | boolean | undefined {
   try {

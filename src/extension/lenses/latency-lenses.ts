@@ -10,15 +10,15 @@
  * - The time of each computation is logged (trace level), so it can be checked in the field.
  */
 import * as vscode from 'vscode';
-import type { StageStats } from '../core/analysis/stage-stats.js';
-import { languageOf } from '../core/source/lexer.js';
-import { scanDocument, type DocumentScan } from '../core/source/span-starts.js';
+import type { StageStats } from '../../core/analysis/stage-stats.js';
+import { languageOf } from '../../core/source/lexer.js';
+import { scanDocument, type DocumentScan } from '../../core/source/span-starts.js';
 import {
   indexStagesByName,
   matchStageLines,
   type StageLine,
   type StagesByName,
-} from '../core/source/stage-match.js';
+} from '../../core/source/stage-match.js';
 import {
   criticalShareText,
   formatDuration,
@@ -26,18 +26,18 @@ import {
   histogram,
   histogramText,
   lensText,
-} from '../core/source/lens-text.js';
-import { collectStageSamples } from '../core/source/stage-samples.js';
-import { lensSettings } from './config.js';
+} from '../../core/source/lens-text.js';
+import { collectStageSamples } from '../../core/source/stage-samples.js';
+import { lensSettings } from '../shared/config.js';
 import {
   baselineLensText,
   kindLabel,
   llmLensText,
   severityIcon,
-} from '../core/api/insights-payload.js';
-import type { StageInsightsSource } from './insights-model.js';
-import type { ReceiverController } from './receiver.js';
-import type { SourceLocator } from './source-locator.js';
+} from '../../core/api/insights-payload.js';
+import type { StageInsightsSource } from '../insights/insights-model.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
+import type { SourceLocator } from '../shared/source-locator.js';
 
 const REFRESH_MS = 1000;
 const EMPTY_SCAN: DocumentScan = { sites: [], literals: new Set() };
