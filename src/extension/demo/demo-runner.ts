@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findSpanStarts } from '../../core/source/span-starts.js';
+import { COMMANDS } from '../shared/commands.js';
 import { demoDevice } from '../shared/config.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../../../demo/scenarios.js';
@@ -167,7 +168,7 @@ export class DemoRunner implements vscode.Disposable {
         .showInformationMessage(`Stagelight demo (${id}) finished. ${lastLine}`, 'Open Demo Source')
         .then((p) => {
           if (p === 'Open Demo Source')
-            void vscode.commands.executeCommand('stagelight.openDemoSource');
+            void vscode.commands.executeCommand(COMMANDS.openDemoSource);
         });
     }
   }

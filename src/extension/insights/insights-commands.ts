@@ -14,22 +14,10 @@ import {
 } from '../../core/api/insights-payload.js';
 import { shortSha } from '../../core/source/git-head.js';
 import type { InsightsModel } from './insights-model.js';
-import { ADD_SPAN_COMMAND, type InsightsView } from './insights-view.js';
+import type { InsightsView } from './insights-view.js';
+import type { WithReceiver } from '../receiver/registration.js';
+import { COMMANDS } from '../shared/commands.js';
 import type { SourceLocator } from '../shared/source-locator.js';
-
-/** Command ids, as contributed in package.json. */
-export const INSIGHTS_COMMANDS = {
-  pinBaseline: 'stagelight.pinBaseline',
-  clearBaseline: 'stagelight.clearBaseline',
-  showInsights: 'stagelight.showInsights',
-  samplingWhatIf: 'stagelight.samplingWhatIf',
-  refreshInsights: 'stagelight.insights.refresh',
-  addSpan: ADD_SPAN_COMMAND,
-} as const;
-
-/** The scaffolding commands "Add a span here" hands over to. */
-const WRAP_SELECTION = 'stagelight.wrapSelectionInSpan';
-const TRACE_FUNCTION = 'stagelight.traceFunction';
 
 /** Arguments of `stagelight.samplingWhatIf`; any missing one is asked for. */
 export interface SamplingWhatIfArgs extends Partial<SamplingPolicy> {
@@ -41,30 +29,27 @@ export function registerInsightsCommands(
   model: InsightsModel,
   view: InsightsView,
   locator: SourceLocator,
-  /** Starts the receiver if needed; undefined when it could not start. */
-  withReceiver: <T>(f: () => Promise<T> | T) => Promise<T | undefined>,
+  withReceiver: WithReceiver,
 ): vscode.Disposable[] {
   const cmd = (id: string, f: (...args: never[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, f);
   return [
-    cmd(INSIGHTS_COMMANDS.pinBaseline, (label?: string) =>
-      withReceiver(() => pinBaseline(model, label)),
-    ),
-    cmd(INSIGHTS_COMMANDS.clearBaseline, () => {
+    cmd(COMMANDS.pinBaseline, (label?: string) => withReceiver(() => pinBaseline(model, label))),
+    cmd(COMMANDS.clearBaseline, () => {
       const had = model.baseline;
       model.clearBaseline();
       if (had !== undefined)
         void vscode.window.showInformationMessage(`Stagelight: baseline ${had.label} cleared.`);
     }),
-    cmd(INSIGHTS_COMMANDS.showInsights, async () => {
+    cmd(COMMANDS.showInsights, async () => {
       await view.reveal();
       return withReceiver(() => model.refreshNow());
     }),
-    cmd(INSIGHTS_COMMANDS.refreshInsights, () => model.refreshNow()),
-    cmd(INSIGHTS_COMMANDS.samplingWhatIf, (args?: SamplingWhatIfArgs) =>
+    cmd(COMMANDS.refreshInsights, () => model.refreshNow()),
+    cmd(COMMANDS.samplingWhatIf, (args?: SamplingWhatIfArgs) =>
       withReceiver(() => samplingWhatIf(model, typeof args === 'object' ? args : {})),
     ),
-    cmd(INSIGHTS_COMMANDS.addSpan, (service?: string, name?: string, how?: 'wrap' | 'function') =>
+    cmd(COMMANDS.addSpan, (service?: string, name?: string, how?: 'wrap' | 'function') =>
       typeof service === 'string' && typeof name === 'string'
         ? addSpanHere(locator, service, name, how)
         : undefined,
@@ -183,19 +168,24 @@ async function addSpanHere(
     return;
   }
   await locator.reveal(service, name);
-  let command = how === 'wrap' ? WRAP_SELECTION : how === 'function' ? TRACE_FUNCTION : undefined;
+  let command =
+    how === 'wrap'
+      ? COMMANDS.wrapSelectionInSpan
+      : how === 'function'
+        ? COMMANDS.traceFunction
+        : undefined;
   if (command === undefined) {
     const pick = await vscode.window.showQuickPick(
       [
         {
           label: '$(selection) Wrap Selection in Span',
           detail: `Select the code inside ${name} that no child span covers, then pick this`,
-          command: WRAP_SELECTION,
+          command: COMMANDS.wrapSelectionInSpan,
         },
         {
           label: '$(symbol-function) Trace This Function',
           detail: 'Put the cursor in a function that runs inside the span, then pick this',
-          command: TRACE_FUNCTION,
+          command: COMMANDS.traceFunction,
         },
       ],
       { title: `Add a span inside ${name}`, ignoreFocusOut: true },

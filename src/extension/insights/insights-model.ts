@@ -23,6 +23,7 @@ import type { InsightsNotification } from '../../protocol/messages.js';
 import { stageKey } from '../../shared/stage-key.js';
 import { readHeadCommit, shortSha } from '../../core/source/git-head.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
+import { COMMANDS } from '../shared/commands.js';
 
 /** A stage's regression is announced at most this often. */
 const NOTIFY_INTERVAL_MS = 5 * 60_000;
@@ -185,10 +186,10 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
           if (pick === open) {
             const slowest = this.slowestTrace(f.traceIds);
             void (slowest !== undefined
-              ? vscode.commands.executeCommand('stagelight.openTrace', slowest.traceId)
-              : vscode.commands.executeCommand('stagelight.openStage', stage.service, stage.name));
+              ? vscode.commands.executeCommand(COMMANDS.openTrace, slowest.traceId)
+              : vscode.commands.executeCommand(COMMANDS.openStage, stage.service, stage.name));
           } else if (pick === show) {
-            void vscode.commands.executeCommand('stagelight.showInsights');
+            void vscode.commands.executeCommand(COMMANDS.showInsights);
           }
         });
     }

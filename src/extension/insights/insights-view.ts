@@ -19,10 +19,9 @@ import {
 } from '../../core/api/insights-payload.js';
 import type { InsightsModel } from './insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
+import { COMMANDS } from '../shared/commands.js';
 
 export const INSIGHTS_VIEW_ID = 'stagelight.insights';
-/** The command behind "Add a span here" (registered in insights-commands.ts). */
-export const ADD_SPAN_COMMAND = 'stagelight.insights.addSpan';
 /** Traces listed under a finding. */
 const TRACE_ROWS = 5;
 
@@ -250,13 +249,13 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         if (slowest !== undefined) {
           item.description = `${formatDuration(slowest.durationMs)} · ${slowest.traceId.slice(0, 8)}`;
           item.command = {
-            command: 'stagelight.openTrace',
+            command: COMMANDS.openTrace,
             title: 'Open Slowest Trace',
             arguments: [slowest.traceId],
           };
         } else if (f.stage !== undefined) {
           item.command = {
-            command: 'stagelight.openStage',
+            command: COMMANDS.openStage,
             title: 'Open Slowest Trace',
             arguments: [f.stage.service, f.stage.name],
           };
@@ -271,7 +270,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.description = `inside ${stage.name}`;
         item.tooltip = `Open where ${stage.name} starts its span and scaffold a child span around the work no child span covers`;
         item.command = {
-          command: ADD_SPAN_COMMAND,
+          command: COMMANDS.addSpan,
           title: 'Add a Span Here',
           arguments: [stage.service, stage.name],
         };
@@ -299,7 +298,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           t !== undefined && t.errorCount > 0 ? 'error' : 'pulse',
         );
         item.command = {
-          command: 'stagelight.openTrace',
+          command: COMMANDS.openTrace,
           title: 'Open in Waterfall',
           arguments: [node.traceId],
         };

@@ -37,6 +37,7 @@ import {
 } from '../../core/api/insights-payload.js';
 import type { StageInsightsSource } from '../insights/insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
+import { COMMANDS } from '../shared/commands.js';
 import type { SourceLocator } from '../shared/source-locator.js';
 
 const REFRESH_MS = 1000;
@@ -187,7 +188,7 @@ export class LatencyLenses
       return new vscode.CodeLens(range, {
         title,
         tooltip: `${l.stage.service} / ${l.stage.name}: open the slowest recent trace with this span`,
-        command: 'stagelight.openStage',
+        command: COMMANDS.openStage,
         arguments: [l.stage.service, l.stage.name],
       });
     });
@@ -221,7 +222,7 @@ export class LatencyLenses
     const { samples } = collectStageSamples(engine.store.all(), stage.service, stage.name, since);
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = {
-      enabledCommands: ['stagelight.openTrace', 'stagelight.openStage', 'stagelight.showInsights'],
+      enabledCommands: [COMMANDS.openTrace, COMMANDS.openStage, COMMANDS.showInsights],
     };
     md.appendMarkdown(
       `**${escape(stage.name)}** · ${escape(stage.service)} · last ${settings.windowMinutes} min\n\n`,

@@ -4,6 +4,7 @@
  * decays to 0 with no event to say so).
  */
 import * as vscode from 'vscode';
+import { COMMANDS } from '../shared/commands.js';
 import type { ReceiverController } from './receiver-controller.js';
 import { forwarderNeedsAttention, forwarderTooltipLine } from '../../core/api/forward-status.js';
 
@@ -19,7 +20,7 @@ export class ReceiverStatusBar implements vscode.Disposable {
       50,
     );
     this.item.name = 'Stagelight Receiver';
-    this.item.command = 'stagelight.showWaterfall';
+    this.item.command = COMMANDS.showWaterfall;
     this.subscription = receiver.onDidChangeState(() => this.update());
     this.update();
     this.item.show();

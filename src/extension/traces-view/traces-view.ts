@@ -14,6 +14,7 @@ import {
 } from '../../core/api/trace-list-filter.js';
 import { formatDuration } from '../../core/source/lens-text.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
+import { COMMANDS } from '../shared/commands.js';
 
 export const TRACES_VIEW_ID = 'stagelight.traces';
 
@@ -47,9 +48,9 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
       this.emitter,
       receiver.onDidChangeState(() => this.refreshSoon(0)),
       receiver.onDidChangeTraces(() => this.refreshSoon(REFRESH_MS)),
-      vscode.commands.registerCommand('stagelight.traces.sort', () => this.pickSort()),
-      vscode.commands.registerCommand('stagelight.traces.filter', () => this.askFilter()),
-      vscode.commands.registerCommand('stagelight.traces.clearFilter', () => this.setFilter('')),
+      vscode.commands.registerCommand(COMMANDS.sortTraces, () => this.pickSort()),
+      vscode.commands.registerCommand(COMMANDS.filterTraces, () => this.askFilter()),
+      vscode.commands.registerCommand(COMMANDS.clearTraceFilter, () => this.setFilter('')),
     );
     this.updateDescription();
   }
@@ -85,7 +86,7 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
     );
     item.contextValue = t.hasError ? 'stagelight.trace.error' : 'stagelight.trace';
     item.command = {
-      command: 'stagelight.openTrace',
+      command: COMMANDS.openTrace,
       title: 'Open in Waterfall',
       arguments: [t.traceId],
     };
