@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { CodeLocationIndex, normalizePath, pathsMatch } from '../../core/source/code-locations.js';
 import { attributeValue } from '../../core/otlp/span-details.js';
 import type { SpanRecord } from '../../core/model.js';
+import { stageKey, type StageKey } from '../../shared/stage-key.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 
 function safeAttribute(span: SpanRecord, key: string): string | number | boolean | undefined {
@@ -21,8 +22,8 @@ function safeAttribute(span: SpanRecord, key: string): string | number | boolean
 
 export class SourceLocator implements vscode.Disposable {
   readonly locations = new CodeLocationIndex();
-  /** Stage key (service \0 name) -> a matched span-start line in an open document. */
-  private readonly matched = new Map<string, { file: string; line: number }>();
+  /** Stage key -> a matched span-start line in an open document. */
+  private readonly matched = new Map<StageKey, { file: string; line: number }>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -46,14 +47,14 @@ export class SourceLocator implements vscode.Disposable {
 
   /** Notes a matched span-start line (0-based) of a document, for spans without `code.*`. */
   noteMatched(service: string, name: string, file: string, line0: number): void {
-    this.matched.set(`${service}\u0000${name}`, { file, line: line0 + 1 });
+    this.matched.set(stageKey(service, name), { file, line: line0 + 1 });
   }
 
   /** A known start line (1-based) of a stage: from received `code.*`, else a matched line. */
   knownLocation(service: string, name: string): { file: string; line: number } | undefined {
     const p = this.locations.primary(service, name);
     if (p !== undefined) return { file: p.file, line: p.line };
-    return this.matched.get(`${service}\u0000${name}`);
+    return this.matched.get(stageKey(service, name));
   }
 
   /** Opens the source of a span: its own `code.*` location, else what is known of its stage. */
