@@ -13,6 +13,7 @@ import {
 } from '../../src/core/analysis/index.js';
 import { SpanKind, type SpanRecord } from '../../src/core/model.js';
 import { makeSpan, noAttributes, type SpanSpec } from './helpers/spans.js';
+import { seededRandom } from './helpers/random.js';
 
 const EPS = 1e-9;
 
@@ -426,20 +427,8 @@ describe('analyzeTrace', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32) so that a failing random case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomTrace(seed: number): SpanRecord[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const n = 1 + Math.floor(r() * 60);
   const fractional = r() < 0.5;
   const time = (x: number): number => (fractional ? x : Math.round(x));

@@ -32,6 +32,7 @@ import {
   type DecodeLimits,
   type DecodedBatch,
 } from '../../src/core/otlp/trace-request-decoder.js';
+import { cat, fixed32, fixed64, len, tagBytes, varint } from './helpers/protobuf-fields.js';
 
 const BUDGET_MS = Number(process.env['STAGELIGHT_FUZZ_MS'] ?? 10_000);
 const SEED =
@@ -117,33 +118,6 @@ class Rng {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Encoding helpers (one encoded field each).
-
-function len(field: number, content: Uint8Array | string): Buffer {
-  const w = new ProtoWriter();
-  if (typeof content === 'string') w.stringField(field, content);
-  else w.bytesField(field, content);
-  return Buffer.from(w.finish());
-}
-
-function varint(field: number, v: number | bigint): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, WireType.VARINT).uint64(v).finish());
-}
-
-function fixed64(field: number, v: bigint): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, WireType.I64).fixed64(v).finish());
-}
-
-function fixed32(field: number, v: number): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, WireType.I32).fixed32(v).finish());
-}
-
-function tagBytes(field: number, wireType: number): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, wireType).finish());
-}
-
-const cat = (...parts: Uint8Array[]): Buffer => Buffer.concat(parts);
 const UINT64_MAX = (1n << 64n) - 1n;
 
 function randomString(rng: Rng): string {

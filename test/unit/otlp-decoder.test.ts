@@ -16,7 +16,6 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { SpanKind, StatusCode, type SpanRecord } from '../../src/core/model.js';
 import { ProtoDecodeError, WireType } from '../../src/core/otlp/proto-reader.js';
-import { ProtoWriter } from '../../src/core/otlp/proto-writer.js';
 import { decodeResource, decodeSpanJson } from '../../src/core/otlp/span-details.js';
 import {
   DEFAULT_DECODE_LIMITS,
@@ -25,31 +24,8 @@ import {
   type DecodeLimits,
   type DecodedBatch,
 } from '../../src/core/otlp/trace-request-decoder.js';
+import { cat, fixed32, fixed64, len, varint } from './helpers/protobuf-fields.js';
 
-// ---------------------------------------------------------------------------------------------
-// Hand-made protobuf: each helper returns one encoded field (tag + value), so that tests can
-// concatenate fields in any order, repeat them, or cut them.
-
-function len(field: number, content: Uint8Array | string): Buffer {
-  const w = new ProtoWriter();
-  if (typeof content === 'string') w.stringField(field, content);
-  else w.bytesField(field, content);
-  return Buffer.from(w.finish());
-}
-
-function varint(field: number, v: number | bigint): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, WireType.VARINT).uint64(v).finish());
-}
-
-function fixed64(field: number, v: bigint): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, WireType.I64).fixed64(v).finish());
-}
-
-function fixed32(field: number, v: number): Buffer {
-  return Buffer.from(new ProtoWriter().tag(field, WireType.I32).fixed32(v).finish());
-}
-
-const cat = (...parts: Uint8Array[]): Buffer => Buffer.concat(parts);
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
