@@ -1,19 +1,22 @@
+/**
+ * The critical path (src/core/analysis/critical-path.ts) on hand-built trees with known answers,
+ * against the obvious recursive walk on random trees, with the invariants every tree, path and
+ * self time must keep, and under millisecond clocks.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
-  analyzeTrace,
   buildTraceTree,
   computeCriticalPath,
   selfTimes,
-  stageKey,
   type CriticalPath,
   type CriticalPathSegment,
   type TraceTree,
 } from '../../src/core/analysis/index.js';
 import { SpanKind, type SpanRecord } from '../../src/core/model.js';
-import { makeSpan, noAttributes, type SpanSpec } from './helpers/spans.js';
 import { seededRandom } from './helpers/random.js';
+import { makeSpan, PIPELINE, type SpanSpec } from './helpers/spans.js';
 
 const EPS = 1e-9;
 
@@ -21,177 +24,10 @@ function seg(spanId: string | null, startMs: number, endMs: number): CriticalPat
   return { spanId, startMs, endMs };
 }
 
-function pathOf(specs: SpanSpec[]): { tree: TraceTree; cp: CriticalPath } {
+function pathOf(specs: readonly SpanSpec[]): { tree: TraceTree; cp: CriticalPath } {
   const tree = buildTraceTree(specs.map(makeSpan));
   return { tree, cp: computeCriticalPath(tree) };
 }
-
-/**
- * gateway -> preprocessing -> embedding -> retrieve (producer) ~> consumer -> reranking ->
- * generation -> postprocessing, with a 3 ms queue wait between producer and consumer.
- */
-const PIPELINE: SpanSpec[] = [
-  {
-    spanId: 'gw',
-    name: 'POST /generate',
-    service: 'gateway',
-    start: 0,
-    end: 100,
-    kind: SpanKind.SERVER,
-  },
-  { spanId: 'pre', parent: 'gw', name: 'preprocessing', start: 2, end: 10 },
-  { spanId: 'emb', parent: 'gw', name: 'embedding', service: 'embedder', start: 10, end: 30 },
-  { spanId: 'ret', parent: 'gw', name: 'retrieve', start: 30, end: 32, kind: SpanKind.PRODUCER },
-  {
-    spanId: 'con',
-    parent: 'ret',
-    name: 'retrieval-worker',
-    service: 'retriever',
-    start: 35,
-    end: 45,
-    kind: SpanKind.CONSUMER,
-  },
-  { spanId: 'rr', parent: 'gw', name: 'reranking', start: 46, end: 60 },
-  { spanId: 'gen', parent: 'gw', name: 'generation', service: 'llm', start: 60, end: 95 },
-  { spanId: 'post', parent: 'gw', name: 'postprocessing', start: 95, end: 99 },
-];
-
-describe('buildTraceTree', () => {
-  it('orders spans pre-order, children by start, whatever the arrival order', () => {
-    const tree = buildTraceTree([...PIPELINE].reverse().map(makeSpan));
-    assert.deepEqual(
-      tree.spans.map((s) => s.spanId),
-      ['gw', 'pre', 'emb', 'ret', 'con', 'rr', 'gen', 'post'],
-    );
-    assert.deepEqual(
-      tree.roots.map((s) => s.spanId),
-      ['gw'],
-    );
-    assert.deepEqual(
-      tree.children('gw').map((s) => s.spanId),
-      ['pre', 'emb', 'ret', 'rr', 'gen', 'post'],
-    );
-    assert.equal(tree.parentOf('con')?.spanId, 'ret');
-    assert.equal(tree.depthOf('gw'), 0);
-    assert.equal(tree.depthOf('con'), 2);
-    assert.equal(tree.depthOf('nope'), -1);
-    assert.deepEqual(tree.children('nope'), []);
-    assert.equal(tree.startMs, 0);
-    assert.equal(tree.endMs, 100);
-    assert.equal(tree.traceId, 'trace-1');
-  });
-
-  it('keeps the last of duplicate span ids and counts the rest', () => {
-    const tree = buildTraceTree([
-      makeSpan({ spanId: 'r', start: 0, end: 10 }),
-      makeSpan({ spanId: 'a', parent: 'r', start: 1, end: 2 }),
-      makeSpan({ spanId: 'a', parent: 'r', start: 1, end: 5 }),
-      makeSpan({ spanId: 'r', start: 0, end: 20 }),
-    ]);
-    assert.equal(tree.duplicateCount, 2);
-    assert.equal(tree.spans.length, 2);
-    assert.equal(tree.byId.get('a')?.endMs, 5);
-    assert.equal(tree.endMs, 20);
-    assert.equal(tree.parentOf('a')?.endMs, 20);
-  });
-
-  it('makes orphans roots and counts them', () => {
-    const tree = buildTraceTree([
-      makeSpan({ spanId: 'b', parent: 'missing', start: 5, end: 8 }),
-      makeSpan({ spanId: 'a', start: 0, end: 4 }),
-      makeSpan({ spanId: 'c', parent: 'b', start: 6, end: 7 }),
-    ]);
-    assert.equal(tree.orphanCount, 1);
-    assert.deepEqual(
-      tree.roots.map((s) => s.spanId),
-      ['a', 'b'],
-    );
-    assert.equal(tree.parentOf('b'), undefined);
-    assert.equal(tree.depthOf('c'), 1);
-  });
-
-  it('adopts a parentless span under the span it links to (follows-from)', () => {
-    const tree = buildTraceTree([
-      makeSpan({
-        spanId: 'consumer',
-        start: 10,
-        end: 20,
-        kind: SpanKind.CONSUMER,
-        links: ['producer'],
-      }),
-      makeSpan({ spanId: 'root', start: 0, end: 6 }),
-      makeSpan({ spanId: 'producer', parent: 'root', start: 1, end: 5, kind: SpanKind.PRODUCER }),
-    ]);
-    assert.equal(tree.parentOf('consumer')?.spanId, 'producer');
-    assert.equal(tree.isAdopted('consumer'), true);
-    assert.equal(tree.isAdopted('producer'), false);
-    assert.equal(tree.depthOf('consumer'), 2);
-    assert.deepEqual(
-      tree.roots.map((s) => s.spanId),
-      ['root'],
-    );
-  });
-
-  it('adopts orphans too, but ignores links to other traces, missing spans and itself', () => {
-    const tree = buildTraceTree([
-      makeSpan({ spanId: 'p', start: 0, end: 1 }),
-      makeSpan({
-        spanId: 'o',
-        parent: 'gone',
-        start: 2,
-        end: 3,
-        links: [{ traceId: 'other', spanId: 'p' }, 'o', 'absent', 'p'],
-      }),
-      makeSpan({ spanId: 'x', start: 2, end: 3, links: [{ traceId: 'other', spanId: 'p' }] }),
-    ]);
-    assert.equal(tree.parentOf('o')?.spanId, 'p');
-    assert.equal(tree.parentOf('x'), undefined);
-  });
-
-  it('never adopts into a cycle: the later of two mutually linked roots goes under the earlier', () => {
-    const tree = buildTraceTree([
-      makeSpan({ spanId: 'a', start: 0, end: 5, links: ['b'] }),
-      makeSpan({ spanId: 'b', start: 10, end: 15, links: ['a'] }),
-      // c links to its own descendant: adopting would make a cycle.
-      makeSpan({ spanId: 'c', start: 20, end: 30, links: ['d'] }),
-      makeSpan({ spanId: 'd', parent: 'c', start: 21, end: 22 }),
-    ]);
-    assert.equal(tree.parentOf('b')?.spanId, 'a');
-    assert.equal(tree.parentOf('a'), undefined);
-    assert.equal(tree.parentOf('c'), undefined);
-    assert.deepEqual(
-      tree.roots.map((s) => s.spanId),
-      ['a', 'c'],
-    );
-    assert.equal(tree.spans.length, 4);
-  });
-
-  it('breaks parent cycles in malformed data at the earliest span', () => {
-    const tree = buildTraceTree([
-      makeSpan({ spanId: 'a', parent: 'c', start: 1, end: 9 }),
-      makeSpan({ spanId: 'b', parent: 'a', start: 2, end: 8 }),
-      makeSpan({ spanId: 'c', parent: 'b', start: 3, end: 7 }),
-      makeSpan({ spanId: 's', parent: 's', start: 0, end: 1 }),
-    ]);
-    assert.equal(tree.brokenCycleCount, 2);
-    assert.deepEqual(
-      tree.spans.map((s) => s.spanId),
-      ['s', 'a', 'b', 'c'],
-    );
-    assert.equal(tree.depthOf('c'), 2);
-  });
-
-  it('handles an empty trace', () => {
-    const tree = buildTraceTree([]);
-    assert.equal(tree.spans.length, 0);
-    assert.equal(tree.startMs, 0);
-    assert.equal(tree.endMs, 0);
-    const cp = computeCriticalPath(tree);
-    assert.deepEqual(cp.segments, []);
-    assert.equal(cp.durationMs, 0);
-    assert.equal(cp.shareOf('x'), 0);
-  });
-});
 
 describe('computeCriticalPath', () => {
   it('walks a sequential pipeline with a queue hop', () => {
@@ -348,82 +184,6 @@ describe('computeCriticalPath', () => {
     assert.equal(self.get('s0'), 2);
     assert.equal(self.get(`s${n - 1}`), 2);
     assert.ok(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms`);
-  });
-});
-
-describe('selfTimes', () => {
-  it('subtracts the union of children clipped to the span', () => {
-    const tree = buildTraceTree(
-      [
-        { spanId: 'r', start: 0, end: 100 },
-        { spanId: 'a', parent: 'r', start: 10, end: 30 },
-        { spanId: 'b', parent: 'r', start: 20, end: 50 },
-        { spanId: 'b1', parent: 'b', start: 25, end: 26 },
-        { spanId: 'c', parent: 'r', start: 60, end: 70 },
-        { spanId: 'd', parent: 'r', start: 90, end: 120 },
-        { spanId: 'e', parent: 'r', start: -5, end: 5 },
-      ].map(makeSpan),
-    );
-    const self = selfTimes(tree);
-    // Covered: [0,5] + [10,50] + [60,70] + [90,100] = 65.
-    assert.equal(self.get('r'), 35);
-    assert.equal(self.get('b'), 29);
-    assert.equal(self.get('d'), 30);
-  });
-
-  it('does not subtract link-adopted followers, and gives backwards spans 0', () => {
-    const tree = buildTraceTree(
-      [
-        { spanId: 'p', start: 0, end: 10, kind: SpanKind.PRODUCER },
-        { spanId: 'c', start: 5, end: 15, kind: SpanKind.CONSUMER, links: ['p'] },
-        { spanId: 'x', start: 30, end: 20 },
-      ].map(makeSpan),
-    );
-    const self = selfTimes(tree);
-    assert.equal(tree.parentOf('c')?.spanId, 'p');
-    assert.equal(self.get('p'), 10);
-    assert.equal(self.get('x'), 0);
-  });
-});
-
-describe('analyzeTrace', () => {
-  it('returns every analysis and per-stage contributions', () => {
-    const a = analyzeTrace(PIPELINE.map(makeSpan), noAttributes);
-    assert.equal(a.tree.spans.length, 8);
-    assert.equal(a.criticalPath.durationMs, 100);
-    assert.equal(a.selfTimes.get('gw'), 100 - 8 - 20 - 2 - 14 - 35 - 4);
-    assert.equal(a.queueWaits.length, 1);
-    assert.equal(a.queueWaits[0]?.waitMs, 3);
-    assert.equal(a.stages.size, 8);
-    assert.deepEqual(a.stageContributions.get(stageKey('llm', 'generation')), {
-      onPathMs: 35,
-      share: 0.35,
-      isRoot: false,
-    });
-    // A stage owns its subtree's time: the root owns the request but for the 3 ms the message
-    // waited in the queue, a gap in which no span ran.
-    assert.deepEqual(a.stageContributions.get(stageKey('gateway', 'POST /generate')), {
-      onPathMs: 97,
-      share: 0.97,
-      isRoot: true,
-    });
-  });
-
-  it('sums the contributions of several spans of one stage', () => {
-    const a = analyzeTrace(
-      [
-        { spanId: 'r', start: 0, end: 10 },
-        { spanId: 'x1', parent: 'r', name: 'chunk', start: 0, end: 4 },
-        { spanId: 'x2', parent: 'r', name: 'chunk', start: 4, end: 9 },
-      ].map(makeSpan),
-      noAttributes,
-    );
-    assert.deepEqual(a.stageContributions.get(stageKey('svc', 'chunk')), {
-      onPathMs: 9,
-      share: 0.9,
-      isRoot: false,
-    });
-    assert.equal(a.stages.size, 2);
   });
 });
 
