@@ -223,14 +223,47 @@ function protocolSetting(): ProtocolSetting {
   return v === 'grpc' || v === 'http' ? v : 'auto';
 }
 
+/**
+ * A scaffolding command: finds the target document from its arguments (or the active editor),
+ * then runs `body`; a missing or unsupported document ends it with that outcome.
+ */
+function command<T extends object>(
+  body: (
+    t: Target,
+    opts: T,
+    host: ScaffoldHost,
+    args: readonly unknown[],
+  ) => Promise<ScaffoldOutcome>,
+): (host: ScaffoldHost, ...args: unknown[]) => Promise<ScaffoldOutcome> {
+  return async (host, ...args) => {
+    const { uri, opts } = parseArgs<T>(args);
+    const t = await target(uri);
+    return isOutcome(t) ? t : body(t, opts, host, args);
+  };
+}
+
+/**
+ * A name from the command's options, else typed by the user; trimmed and checked by `validate`
+ * (an option skips the input box, not the check). The outcome that ends the command instead when
+ * the user cancels or the name is refused.
+ */
+async function askName(
+  given: string | undefined,
+  validate: (value: string) => string | undefined,
+  box: vscode.InputBoxOptions,
+): Promise<string | ScaffoldOutcome> {
+  const typed = given ?? (await vscode.window.showInputBox({ ...box, validateInput: validate }));
+  if (typed === undefined) return done('cancelled');
+  const invalid = validate(typed);
+  if (invalid !== undefined) {
+    void vscode.window.showWarningMessage(`Stagelight: ${invalid}`);
+    return done('cancelled', [invalid]);
+  }
+  return typed.trim();
+}
+
 /** `Stagelight: Add Tracing Setup`. */
-export async function addTracingSetupCommand(
-  host: ScaffoldHost,
-  ...args: unknown[]
-): Promise<ScaffoldOutcome> {
-  const { uri, opts } = parseArgs<SetupArgs>(args);
-  const t = await target(uri);
-  if (isOutcome(t)) return t;
+export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) => {
   const { doc, language } = t;
   const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
   const root =
@@ -240,23 +273,13 @@ export async function addTracingSetupCommand(
   const files = projectFiles(root);
   const project = detectProject(language, files);
 
-  let serviceName = opts.serviceName;
-  if (serviceName === undefined) {
-    serviceName = await vscode.window.showInputBox({
-      title: 'Stagelight: Add Tracing Setup',
-      prompt: `service.name of the traces (from ${project.manifest ?? 'the folder name'})`,
-      value: defaultServiceName(project.name, root, doc.fileName),
-      validateInput: validateServiceName,
-      ignoreFocusOut: true,
-    });
-    if (serviceName === undefined) return done('cancelled');
-  }
-  serviceName = serviceName.trim();
-  const invalid = validateServiceName(serviceName);
-  if (invalid !== undefined) {
-    void vscode.window.showWarningMessage(`Stagelight: ${invalid}`);
-    return done('cancelled', [invalid]);
-  }
+  const serviceName = await askName(opts.serviceName, validateServiceName, {
+    title: 'Stagelight: Add Tracing Setup',
+    prompt: `service.name of the traces (from ${project.manifest ?? 'the folder name'})`,
+    value: defaultServiceName(project.name, root, doc.fileName),
+    ignoreFocusOut: true,
+  });
+  if (typeof serviceName !== 'string') return serviceName;
 
   const protocol = opts.protocol ?? protocolFor(language, protocolSetting());
   const running = await host.receiverUrls();
@@ -287,7 +310,7 @@ export async function addTracingSetupCommand(
   );
   offerDependencies(result.dependencies, projectRoot);
   return outcome;
-}
+});
 
 /**
  * Offers the dependency command in a terminal, or the Maven/Gradle snippet to paste. Nothing is
@@ -343,15 +366,9 @@ function offerDependencies(deps: DependencyInstructions, cwd: string): void {
 }
 
 /** `Stagelight: Trace This Function` at the cursor (or at `offset`, from the lens). */
-export async function traceFunctionCommand(
-  host: ScaffoldHost,
-  ...args: unknown[]
-): Promise<ScaffoldOutcome> {
+export const traceFunctionCommand = command<TraceArgs>(async (t, opts, host, args) => {
   // The lens and the code action pass (uri, offset) positionally.
   const offsetArg = args.find((a): a is number => typeof a === 'number');
-  const { uri, opts } = parseArgs<TraceArgs>(args);
-  const t = await target(uri);
-  if (isOutcome(t)) return t;
   const offset = opts.offset ?? offsetArg;
   const at =
     offset !== undefined
@@ -366,51 +383,28 @@ export async function traceFunctionCommand(
     opts.spanName !== undefined ? { spanName: opts.spanName } : {},
   );
   return apply(t, result, host);
-}
+});
 
 /** `Stagelight: Wrap Selection in Span`. */
-export async function wrapSelectionCommand(
-  host: ScaffoldHost,
-  ...args: unknown[]
-): Promise<ScaffoldOutcome> {
-  const { uri, opts } = parseArgs<WrapArgs>(args);
-  const t = await target(uri);
-  if (isOutcome(t)) return t;
+export const wrapSelectionCommand = command<WrapArgs>(async (t, opts, host) => {
   const selection = selectionOffsets(t);
   if (selection.start === selection.end) {
     const text = 'Stagelight: select the statements to wrap in a span first.';
     void vscode.window.showInformationMessage(text);
     return done('not-found', [text]);
   }
-  let spanName = opts.spanName;
-  if (spanName === undefined) {
-    spanName = await vscode.window.showInputBox({
-      title: 'Stagelight: Wrap Selection in Span',
-      prompt: 'Name of the span (the stage it measures)',
-      placeHolder: 'tokenize',
-      validateInput: validateSpanName,
-    });
-    if (spanName === undefined) return done('cancelled');
-  }
-  const invalid = validateSpanName(spanName);
-  if (invalid !== undefined) {
-    void vscode.window.showWarningMessage(`Stagelight: ${invalid}`);
-    return done('cancelled', [invalid]);
-  }
-  const result = await wrapSelectionInSpan(t.scaffoldDoc, selection, {
-    spanName: spanName.trim(),
+  const spanName = await askName(opts.spanName, validateSpanName, {
+    title: 'Stagelight: Wrap Selection in Span',
+    prompt: 'Name of the span (the stage it measures)',
+    placeHolder: 'tokenize',
   });
+  if (typeof spanName !== 'string') return spanName;
+  const result = await wrapSelectionInSpan(t.scaffoldDoc, selection, { spanName });
   return apply(t, result, host);
-}
+});
 
 /** `Stagelight: Add Stage Attributes` to the span enclosing the cursor. */
-export async function addStageAttributesCommand(
-  host: ScaffoldHost,
-  ...args: unknown[]
-): Promise<ScaffoldOutcome> {
-  const { uri, opts } = parseArgs<AttributeArgs>(args);
-  const t = await target(uri);
-  if (isOutcome(t)) return t;
+export const addStageAttributesCommand = command<AttributeArgs>(async (t, opts, host) => {
   let keys = opts.keys;
   if (keys === undefined) {
     type Item = vscode.QuickPickItem & { key?: string };
@@ -440,16 +434,10 @@ export async function addStageAttributesCommand(
     { keys },
   );
   return apply(t, result, host);
-}
+});
 
 /** `Stagelight: Propagate Context`: a snippet, with tab stops, at the cursor's line. */
-export async function propagateContextCommand(
-  host: ScaffoldHost,
-  ...args: unknown[]
-): Promise<ScaffoldOutcome> {
-  const { uri, opts } = parseArgs<PropagateArgs>(args);
-  const t = await target(uri);
-  if (isOutcome(t)) return t;
+export const propagateContextCommand = command<PropagateArgs>(async (t, opts, host) => {
   const available = propagationSnippets(t.language);
   let pattern = opts.pattern;
   if (pattern === undefined) {
@@ -495,4 +483,4 @@ export async function propagateContextCommand(
       snippetEdit,
     ]);
   });
-}
+});
