@@ -44,3 +44,14 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
   }
   return { status: res.status, body };
 }
+
+/** POSTs an OTLP/protobuf body; resolves with the status once the response is read. */
+export async function postProtobuf(url: string, body: Uint8Array): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
