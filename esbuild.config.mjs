@@ -38,14 +38,18 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   // The extension is three bundles: the adapters (loaded at activation), the receiver core,
-  // required on first start (src/extension/load-core.ts), and the scaffolding below.
+  // required on first start (src/extension/receiver/load-core.ts), and the scaffolding below.
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { 'extension-core': 'src/extension/core-bundle.ts' }, outdir: 'dist' },
-  // The scaffolding commands (TypeScript compiler, tree-sitter): required on their first use
-  // (src/extension/scaffold-load.ts).
   {
     ...node,
-    entryPoints: { 'extension-scaffold': 'src/extension/scaffold-bundle.ts' },
+    entryPoints: { 'extension-core': 'src/extension/receiver/core-bundle.ts' },
+    outdir: 'dist',
+  },
+  // The scaffolding commands (TypeScript compiler, tree-sitter): required on their first use
+  // (src/extension/scaffold/scaffold-load.ts).
+  {
+    ...node,
+    entryPoints: { 'extension-scaffold': 'src/extension/scaffold/scaffold-bundle.ts' },
     outdir: 'dist',
   },
   { ...node, entryPoints: demoEntries, outdir: 'dist' },

@@ -16,6 +16,34 @@ export default tseslint.config(
     },
   },
   {
+    // Feature folders of the VS Code layer know each other by type only: what one needs of
+    // another at run time comes through the composition root (extension.ts) or a command id.
+    files: ['src/extension/*/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../demo/*',
+                '../insights/*',
+                '../lenses/*',
+                '../receiver/*',
+                '../scaffold/*',
+                '../traces-view/*',
+                '../waterfall/*',
+              ],
+              allowTypeImports: true,
+              message:
+                'Another feature folder: import its types only; wire values in extension.ts or run its command (shared/commands.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -12,6 +12,7 @@ import {
   SimpleSpanProcessor,
   type IdGenerator,
 } from '@opentelemetry/sdk-trace-base';
+import { seededRandom } from '../test/unit/helpers/random.js';
 
 export const SPANS_PER_BATCH = 512;
 export const SPANS_PER_TRACE = 8;
@@ -19,18 +20,6 @@ export const TEMPLATE_BATCHES = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Batches: realistic ML-inference pipeline spans from the real SDK, encoded once.
-
-/** Deterministic PRNG (mulberry32) so that every run sends the same spans. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Template {
   bytes: Buffer;
@@ -227,7 +216,7 @@ function seededIds(rnd: () => number): IdGenerator {
 }
 
 export function generateTemplates(): Template[] {
-  const rnd = prng(0x5eed);
+  const rnd = seededRandom(0x5eed);
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     idGenerator: seededIds(rnd),

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { startServer, type RunningServer } from '../src/core/server.js';
 import { TraceEngine } from '../src/core/engine.js';
-import type { Logger } from '../src/core/receiver/ports.js';
+import type { Logger } from '../src/core/logger.js';
 import { SCENARIOS, type Scenario, type ScenarioName } from './scenarios.js';
 import { defaultCacheDir, loadOrBuildModel } from './models/model-cache.js';
 import { modelSpecs, type ModelKind } from './models/transformer.js';

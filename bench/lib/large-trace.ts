@@ -10,19 +10,9 @@
  */
 import { ProtoWriter } from '../../src/core/otlp/proto-writer.js';
 import { WireType } from '../../src/core/otlp/proto-reader.js';
+import { seededRandom } from '../../test/unit/helpers/random.js';
 
 const SERVICES = ['rag-gateway', 'embedder', 'retriever', 'reranker', 'generator'];
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Span {
   id: number;
@@ -45,7 +35,7 @@ function hex(n: number, bytes: number): Buffer {
 
 /** The spans of the trace, by service. */
 function shape(spanCount: number, seed: number): Span[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const spans: Span[] = [];
   const add = (s: Omit<Span, 'id'>): number => {
     if (spans.length >= spanCount) return -1;

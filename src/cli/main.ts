@@ -11,7 +11,8 @@ import {
   LOOPBACK,
   type RunningServer,
 } from '../core/server.js';
-import { ListenError, type Logger } from '../core/receiver/ports.js';
+import type { Logger } from '../core/logger.js';
+import { ListenError } from '../core/receiver/ports.js';
 import { canonicalHost } from '../core/receiver/access.js';
 import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';

@@ -14,7 +14,7 @@ import { otlpJsonToProtobuf } from './otlp/otlp-json-request.js';
 import { spansToProtobuf } from './otlp/export.js';
 import { attributeValue, decodeSpanJson, forEachScalarAttribute } from './otlp/span-details.js';
 import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
-import type { Logger } from './receiver/ports.js';
+import type { Logger } from './logger.js';
 import { Forwarder, forwardUrl, type ForwardOptions } from './receiver/forwarder.js';
 import {
   ForwardCursorWriter,

@@ -19,7 +19,7 @@ import {
 import { AccessPolicy, generateToken, isLoopbackBindAddress } from './receiver/access.js';
 import { forwardUrl, type Forwarder, type ForwardOptions } from './receiver/forwarder.js';
 import { createReadApi } from './api/read-api.js';
-import type { Logger } from './receiver/ports.js';
+import type { Logger } from './logger.js';
 
 export const DEFAULT_GRPC_PORT = 4317;
 export const DEFAULT_HTTP_PORT = 4318;

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { startServer } from '../../src/core/server.js';
 import { LOG_FILE_NAME, TraceEngine } from '../../src/core/engine.js';
 import type { ForwarderStatus } from '../../src/core/receiver/forwarder.js';
-import type { Logger } from '../../src/core/receiver/ports.js';
-import { getJson, waitFor } from './helpers/server.js';
+import type { Logger } from '../../src/core/logger.js';
+import { getJson, postProtobuf, waitFor } from './helpers/server.js';
 import {
   batchFactory,
   freePort,
@@ -48,16 +48,6 @@ function recordingLog() {
   };
   const matching = (re: RegExp) => lines.filter((l) => re.test(l.message));
   return { log, lines, matching };
-}
-
-async function post(url: string, body: Uint8Array): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf' },
-    body,
-  });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 async function health(api: string): Promise<ForwarderStatus> {
@@ -100,7 +90,7 @@ describe('forwarding from the span log', () => {
       const t0 = performance.now();
       while (bytes < 72 * 1024 * 1024) {
         const batch = next();
-        assert.equal(await post(server.endpoints.httpTraces, batch.bytes), 200);
+        assert.equal(await postProtobuf(server.endpoints.httpTraces, batch.bytes), 200);
         sent.push(...batch.keys);
         bytes += batch.bytes.length;
         batches++;

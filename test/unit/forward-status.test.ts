@@ -1,5 +1,5 @@
 /**
- * The forwarder's line in the status bar tooltip (src/extension/forward-status.ts): each state
+ * The forwarder's line in the status bar tooltip (src/core/api/forward-status.ts): each state
  * says what is pending and where, drops and rejections show when there are any, and text from
  * the network cannot inject Markdown or theme icons.
  */
@@ -9,7 +9,7 @@ import type { ForwarderStatus } from '../../src/core/receiver/forwarder.js';
 import {
   forwarderNeedsAttention,
   forwarderTooltipLine,
-} from '../../src/extension/forward-status.js';
+} from '../../src/core/api/forward-status.js';
 
 const base: ForwarderStatus = {
   url: 'http://collector:4318/v1/traces',

@@ -17,9 +17,9 @@ import {
   type ForwarderStatus,
 } from '../../src/core/receiver/forwarder.js';
 import { MemoryForwardQueue } from '../../src/core/receiver/forward-memory-queue.js';
-import type { Logger } from '../../src/core/receiver/ports.js';
+import type { Logger } from '../../src/core/logger.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
-import { getJson, quietLog, startTestServer, waitFor } from './helpers/server.js';
+import { getJson, postProtobuf, quietLog, startTestServer, waitFor } from './helpers/server.js';
 import { batchFactory, freePort, recordingUpstream } from './helpers/forwarding.js';
 
 /** A small trace with attributes, an event and an error status, as OTLP/HTTP protobuf. */
@@ -72,16 +72,6 @@ function traceBatch(traceId: string, tag: string): Uint8Array {
       ],
     }),
   );
-}
-
-async function post(url: string, body: Uint8Array): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf' },
-    body,
-  });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 /** A logger that keeps every line. */
@@ -166,7 +156,7 @@ test('spans sent to a forwarding server arrive at the upstream intact', async ()
   assert.equal(local.forwarder?.url, `${upstream.endpoints.http}/v1/traces`);
   const ids = Array.from({ length: 5 }, () => randomBytes(16).toString('hex'));
   for (const [i, id] of ids.entries()) {
-    assert.equal(await post(local.endpoints.httpTraces, traceBatch(id, `t${i}`)), 200);
+    assert.equal(await postProtobuf(local.endpoints.httpTraces, traceBatch(id, `t${i}`)), 200);
   }
   const s = await idle(local.forwarder!);
   assert.equal(s.mode, 'memory');
@@ -197,7 +187,7 @@ test('down upstream: ingest answers at once, health says down, all arrive once i
   for (let i = 0; i < 20; i++) {
     const b = next();
     const t0 = performance.now();
-    assert.equal(await post(local.endpoints.httpTraces, b.bytes), 200);
+    assert.equal(await postProtobuf(local.endpoints.httpTraces, b.bytes), 200);
     assert.ok(performance.now() - t0 < 1000, 'local ingest does not wait for the upstream');
     sent.push(...b.keys);
   }

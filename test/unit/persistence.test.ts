@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,17 +15,15 @@ import { LOG_FILE_NAME, TraceEngine } from '../../src/core/engine.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
 import type { TraceSummary } from '../../src/core/store/trace-store.js';
-import { getJson, quietLog, waitFor } from './helpers/server.js';
+import { ROOT, runningClis, serveCli, type CliProcess } from './helpers/cli-process.js';
+import { getJson, postProtobuf, quietLog } from './helpers/server.js';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const SPANS_PER_TRACE = 4;
 /** COMPACT_MIN_BYTES in src/core/engine.ts (not exported): the log is never compacted below it. */
 const COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 
 let tmp: string;
 let dirs = 0;
-const running = new Set<ChildProcess>();
 
 before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stagelight-persistence-'));
@@ -33,7 +31,7 @@ before(() => {
 });
 
 after(() => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of runningClis) child.kill('SIGKILL');
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -87,16 +85,6 @@ function newTraceId(): string {
   return randomBytes(16).toString('hex');
 }
 
-async function postProtobuf(url: string, body: Uint8Array): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf' },
-    body,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 async function listTraces(api: string): Promise<Map<string, TraceSummary>> {
   const { status, body } = await getJson(`${api}/traces?limit=10000`);
   assert.equal(status, 200);
@@ -121,49 +109,13 @@ async function batchIndexes(api: string, traceId: string): Promise<string[]> {
 
 // --- the CLI as a child process ---------------------------------------------------------------
 
-interface Cli {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stdout(): string;
-  stderr(): string;
-}
-
-function startCli(args: string[]): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, exited, stdout: () => out, stderr: () => err };
-}
-
 /** Starts `serve --data dir` on free ports and waits for its HTTP endpoint. */
-async function serveData(dataDir: string): Promise<{ cli: Cli; http: string; api: string }> {
-  const cli = startCli(['serve', '--data', dataDir, '--grpc-port', '0', '--http-port', '0']);
-  let exited = false;
-  void cli.exited.then(() => (exited = true));
-  const http = await waitFor(
-    () => {
-      if (exited) throw new Error(`serve exited at start:\n${cli.stdout()}\n${cli.stderr()}`);
-      return /OTEL_EXPORTER_OTLP_ENDPOINT=(http:\/\/\S+)\s+\(HTTP/.exec(cli.stdout())?.[1];
-    },
-    10_000,
-    'serve to print its endpoints',
-  );
+async function serveData(dataDir: string): Promise<{ cli: CliProcess; http: string; api: string }> {
+  const { cli, http } = await serveCli(['--data', dataDir]);
   return { cli, http, api: `${http}/api` };
 }
 
-async function stopCli(cli: Cli, signal: NodeJS.Signals) {
+async function stopCli(cli: CliProcess, signal: NodeJS.Signals) {
   cli.child.kill(signal);
   return cli.exited;
 }

@@ -19,18 +19,7 @@ import {
   type TraceStoreOptions,
 } from '../../src/core/store/trace-store.js';
 import { makeSpan, type SpanSpec } from './helpers/spans.js';
-
-/** A small seeded PRNG (mulberry32), so that property tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './helpers/random.js';
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -152,7 +141,7 @@ describe('TraceStore: assembling traces', () => {
   ];
 
   it('builds one trace from spans in any order across many batches', () => {
-    const random = rng(1);
+    const random = seededRandom(1);
     for (let round = 0; round < 200; round++) {
       const store = new TraceStore();
       const order = shuffle(spans, random);
@@ -306,7 +295,7 @@ describe('TraceStore: span budget', () => {
 
   it('never holds more than maxSpans (random batches)', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const random = rng(seed);
+      const random = seededRandom(seed);
       const maxSpans = 1 + Math.floor(random() * 60);
       const store = new TraceStore({
         maxSpans,
@@ -510,7 +499,7 @@ describe('TraceStore: list, indexes, services, clear', () => {
     const names = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
     const services = ['s0', 's1', 's2', 's3'];
     for (let seed = 1; seed <= 10; seed++) {
-      const random = rng(100 + seed);
+      const random = seededRandom(100 + seed);
       const store = new TraceStore({
         maxSpans: 20 + Math.floor(random() * 40),
         slowestPerOperation: Math.floor(random() * 2),
@@ -708,7 +697,7 @@ describe('TraceStore: byte budget', () => {
 
   it('never holds more bytes than maxBytes, whatever the span sizes (random batches)', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const random = rng(500 + seed);
+      const random = seededRandom(500 + seed);
       const maxBytes = 20_000 + Math.floor(random() * 200_000);
       const store = new TraceStore({
         maxBytes,
@@ -837,7 +826,7 @@ describe('TraceStore: cost flat in store size', () => {
 
   it('lists the latest traces in about `limit` steps at 100,000 traces', () => {
     const store = new TraceStore({ maxSpans: 1_000_000 });
-    const random = rng(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 100_000; i++) {
       const service = i % 1000 === 0 ? 'rare' : `svc${i % 3}`;
       store.add(
@@ -876,7 +865,7 @@ describe('TraceStore: cost flat in store size', () => {
 
   it('answers filters exactly like a scan of every trace (random workloads)', () => {
     for (let seed = 1; seed <= 8; seed++) {
-      const random = rng(900 + seed);
+      const random = seededRandom(900 + seed);
       const store = new TraceStore({
         maxSpans: 40 + Math.floor(random() * 80),
         slowestPerOperation: Math.floor(random() * 3),

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { SpanDetails, WebviewMessage } from '../../src/protocol/messages.js';
+import type { WebviewMessage } from '../../src/protocol/messages.js';
 import { createEffectRunner, type EffectTarget } from '../../webview/src/effects.js';
 import { HostClient } from '../../webview/src/host/host-client.js';
 import { createStore } from '../../webview/src/state/store.js';
 import { initialViewState } from '../../webview/src/state/view-state.js';
-import { tinyTrace } from './helpers/webview-trace.js';
+import { spanDetailsOf, tinyTrace } from './helpers/webview-trace.js';
 
 function setup() {
   const sent: WebviewMessage[] = [];
@@ -30,29 +30,6 @@ function setup() {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function details(row: number, name: string): SpanDetails {
-  return {
-    row,
-    traceId: 'ab'.repeat(16),
-    spanId: String(row).padStart(16, '0'),
-    parentSpanId: '',
-    name,
-    service: 's',
-    kind: 1,
-    startMs: 0,
-    durationMs: 1,
-    selfMs: 1,
-    criticalMs: 0,
-    criticalShare: 0,
-    status: { code: 0, message: '' },
-    attributes: [],
-    resource: [],
-    scope: { name: '', version: '' },
-    events: [],
-    links: [],
-  };
-}
-
 describe('effect runner', () => {
   it('shows the details of the latest selection, whatever order the answers come in', async () => {
     const { sent, host, store, dom } = setup();
@@ -69,12 +46,12 @@ describe('effect runner', () => {
     host.receive({
       type: 'spanDetailsResponse',
       requestId: asks[1]!.requestId,
-      details: details(3, 'b'),
+      details: spanDetailsOf(3, 'b'),
     });
     host.receive({
       type: 'spanDetailsResponse',
       requestId: asks[0]!.requestId,
-      details: details(1, 'a'),
+      details: spanDetailsOf(1, 'a'),
     });
     await tick();
     const d = store.getState().details;

@@ -25,7 +25,7 @@ import {
   type Effect,
   type ViewState,
 } from '../../webview/src/state/view-state.js';
-import { payloadOf, tinyTrace, type SpanRow } from './helpers/webview-trace.js';
+import { payloadOf, spanDetailsOf, tinyTrace, type SpanRow } from './helpers/webview-trace.js';
 
 const run = (s: ViewState, ...actions: Action[]): ViewState => actions.reduce(reduce, s);
 const host = (message: HostNotification): Action => ({ type: 'host', message });
@@ -43,29 +43,6 @@ const ID_B = 'b'.repeat(32);
 /** A tiny trace shown, nothing selected. */
 function shown(trace = tinyTrace()): ViewState {
   return run(initialViewState(), open(trace));
-}
-
-function detailsOf(row: number, name: string): SpanDetails {
-  return {
-    row,
-    traceId: 'ab'.repeat(16),
-    spanId: String(row).padStart(16, '0'),
-    parentSpanId: '',
-    name,
-    service: 'gateway',
-    kind: 1,
-    startMs: 0,
-    durationMs: 1,
-    selfMs: 1,
-    criticalMs: 0,
-    criticalShare: 0,
-    status: { code: 0, message: '' },
-    attributes: [],
-    resource: [],
-    scope: { name: '', version: '' },
-    events: [],
-    links: [],
-  };
 }
 
 describe('view state: traces from the host', () => {
@@ -329,15 +306,19 @@ describe('view state: selection and details', () => {
       },
     });
     const next = run(s, { type: 'select', row: 5, details: true });
-    assert.equal(run(next, answer(ask!.key, detailsOf(3, 'b'))).details, next.details, 'dropped');
+    assert.equal(
+      run(next, answer(ask!.key, spanDetailsOf(3, 'b'))).details,
+      next.details,
+      'dropped',
+    );
     const five = effectsOf(next, 'requestDetails')[0]!;
-    const done = run(next, answer(five.key, detailsOf(5, 'b2')));
+    const done = run(next, answer(five.key, spanDetailsOf(5, 'b2')));
     assert.equal(done.details.kind, 'shown');
     assert.equal(done.details.kind === 'shown' ? done.details.details.name : '', 'b2');
     assert.deepEqual(run(next, answer(five.key, null)).details, { kind: 'empty', text: 'gone' });
     // Deselected meanwhile: a late answer does not bring the details back.
     const closed = run(next, { type: 'clearSelection' });
-    assert.equal(run(closed, answer(five.key, detailsOf(5, 'b2'))).details, closed.details);
+    assert.equal(run(closed, answer(five.key, spanDetailsOf(5, 'b2'))).details, closed.details);
   });
 
   it('reveals a row under a collapsed ancestor, and zooms to it when asked', () => {

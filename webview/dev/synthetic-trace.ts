@@ -10,6 +10,7 @@
  */
 
 import { SpanFlag, type SpanDetails, type TracePayload } from '../../src/protocol/messages.js';
+import { seededRandom } from '../../test/unit/helpers/random.js';
 
 const NAMES = [
   'batch_inference',
@@ -27,18 +28,6 @@ const NAMES = [
 const SERVICES = ['rag-gateway', 'embedder', 'retriever', 'reranker', 'generator'];
 const N = Object.fromEntries(NAMES.map((n, i) => [n, i])) as Record<string, number>;
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run draws the same trace. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SyntheticOptions {
   traceId?: string;
   seed?: number;
@@ -49,7 +38,7 @@ export interface SyntheticOptions {
 /** A payload of exactly `spanCount` spans (at least 1). */
 export function syntheticTrace(spanCount: number, opts: SyntheticOptions = {}): TracePayload {
   const n = Math.max(1, Math.floor(spanCount));
-  const rnd = random(opts.seed ?? 7);
+  const rnd = seededRandom(opts.seed ?? 7);
   const parent = new Int32Array(n);
   const depth = new Uint16Array(n);
   const start = new Float64Array(n);

@@ -16,7 +16,7 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../receiver/ports.js';
+import type { Logger } from '../logger.js';
 import type { TraceEntry, TraceStore } from '../store/trace-store.js';
 import { analyzeTrace, type TraceAnalysis } from './analyze-trace.js';
 import { makeBaseline, parseBaseline, type Baseline, type BaselineSource } from './baseline.js';

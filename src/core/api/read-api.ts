@@ -25,7 +25,8 @@ import type { TraceFilter } from '../store/trace-store.js';
 import type { SamplingPolicy } from '../analysis/insights/sampling.js';
 import type { BaselineSource } from '../analysis/baseline.js';
 import { spansToOtlpJson, stringifyOtlpJson } from '../otlp/export.js';
-import { sendError, sendJson, type RouteHandler } from '../receiver/http-receiver.js';
+import { mediaType, sendError, sendJson } from '../http/responses.js';
+import type { RouteHandler } from '../http/route-handler.js';
 
 const TRACE_ID = /^[0-9a-fA-F]{32}$/;
 
@@ -170,8 +171,7 @@ async function baselineRoute(engine: TraceEngine, req: IncomingMessage, res: Ser
     sendError(res, 405, `method ${req.method} not allowed on /api/baseline`);
     return;
   }
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') {
+  if (mediaType(req) !== 'application/json') {
     req.resume();
     sendError(res, 415, 'POST /api/baseline takes Content-Type: application/json');
     return;

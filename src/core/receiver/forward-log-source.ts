@@ -24,7 +24,7 @@ import { readLogRecords } from '../store/span-log-reader.js';
 import type { RewriteOptions, RewriteResult, SpanLog } from '../store/span-log.js';
 import type { ForwardCursorWriter, ResumeAt } from './forward-cursor.js';
 import type { ForwardChunk, ForwardSource } from './forwarder.js';
-import type { Logger } from './ports.js';
+import type { Logger } from '../logger.js';
 
 export class SpanLogForwardSource implements ForwardSource {
   readonly mode = 'log' as const;

@@ -36,7 +36,7 @@
  *   flushed until `shutdownMs` passes (at once if the upstream is failing); what remains is
  *   counted as dropped and logged.
  */
-import type { Logger } from './ports.js';
+import type { Logger } from '../logger.js';
 import { postBatch, type ForwardOutcome } from './forward-request.js';
 import { backoffDelay } from './forward-retry.js';
 

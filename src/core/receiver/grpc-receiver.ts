@@ -12,10 +12,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
 import type { IngestSink } from './ingest.js';
-import { GrpcCode } from './rpc-status.js';
+import { GrpcCode } from '../otlp/rpc-status.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { encodeExportResponse } from '../otlp/export.js';
-import { listenWithFallback, probeListen, type Logger } from './ports.js';
+import type { Logger } from '../logger.js';
+import { listenWithFallback, probeListen } from './ports.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-receiver.js';
 import type { AccessPolicy } from './access.js';
 

@@ -18,22 +18,18 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HttpError, readBody } from './body.js';
 import type { IngestOutcome, IngestSink } from './ingest.js';
-import { encodeRpcStatus, grpcCodeForHttp } from './rpc-status.js';
+import { grpcCodeForHttp } from '../otlp/rpc-status.js';
+import { mediaType, sendError, sendJson, type BodyKind } from '../http/responses.js';
+import type { RouteHandler } from '../http/route-handler.js';
 import { AccessPolicy, type AccessDenial } from './access.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { OtlpJsonError } from '../otlp/otlp-json-request.js';
 import { encodeExportResponse, exportResponseJson } from '../otlp/export.js';
-import { listenWithFallback, type Logger } from './ports.js';
+import type { Logger } from '../logger.js';
+import { listenWithFallback } from './ports.js';
 
 export const TRACES_PATH = '/v1/traces';
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-/** Handles read-API requests; resolves true when it answered the request. */
-export type RouteHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-) => boolean | Promise<boolean>;
 
 /** Bounds on the HTTP port's sockets. */
 export interface HttpSocketLimits {
@@ -81,36 +77,10 @@ export interface RunningHttpReceiver {
   close(): Promise<void>;
 }
 
-type BodyKind = 'protobuf' | 'json';
-
-function mediaType(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
 function bodyKind(type: string): BodyKind | undefined {
   if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
   if (type === 'application/json') return 'json';
   return undefined;
-}
-
-export function sendError(res: ServerResponse, status: number, message: string, kind?: BodyKind) {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const code = grpcCodeForHttp(status);
-  if (kind === 'protobuf') {
-    res.writeHead(status, { 'content-type': 'application/x-protobuf' });
-    res.end(encodeRpcStatus({ code, message }));
-  } else {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code, message }));
-  }
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }
 
 function corsOrigin(req: IncomingMessage, allowed: readonly string[]): string | undefined {

@@ -4,12 +4,7 @@
  * does not have, or a name that does not resolve, is said in one line too (`ListenError`).
  */
 import net from 'node:net';
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+import type { Logger } from '../logger.js';
 
 /** A listener could not be started; the message says why and what to do. */
 export class ListenError extends Error {

@@ -26,7 +26,7 @@ import {
   type ProjectInfo,
 } from './project.js';
 import { tsAddAttributes, tsSetup, tsTraceFunction, tsWrapSelection } from './typescript.js';
-import type { OffsetRange, ScaffoldDocument, ScaffoldLanguage, ScaffoldResult } from './types.js';
+import type { OffsetRange, ScaffoldDocument, ScaffoldResult } from './types.js';
 
 export type * from './types.js';
 export type * from './options.js';
@@ -58,26 +58,7 @@ export {
 export { SNIPPET_FILES, buildSnippets, snippetFileText } from './snippets.js';
 export { applyEdits, offsetAt, positionAt } from './text.js';
 export { setTreeSitterWasmDir } from './parsers.js';
-
-/** Maps a VS Code language id to a scaffold language; undefined when not supported. */
-export function scaffoldLanguage(languageId: string): ScaffoldLanguage | undefined {
-  switch (languageId) {
-    case 'python':
-      return 'python';
-    case 'typescript':
-    case 'typescriptreact':
-      return 'typescript';
-    case 'javascript':
-    case 'javascriptreact':
-      return 'javascript';
-    case 'go':
-      return 'go';
-    case 'java':
-      return 'java';
-    default:
-      return undefined;
-  }
-}
+export { SCAFFOLD_LANGUAGE_IDS, scaffoldLanguage } from './languages.js';
 
 /** `Add Tracing Setup` result: the edits plus how to add the dependencies. */
 export interface TracingSetupResult extends ScaffoldResult {

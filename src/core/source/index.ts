@@ -38,6 +38,7 @@ export {
 export {
   collectStageSamples,
   endToEndP95,
+  slowestStageSpan,
   type StageSample,
   type StageSamples,
 } from './stage-samples.js';

@@ -70,6 +70,22 @@ export function collectStageSamples(
 }
 
 /**
+ * Where a lens click goes: the stage's span in the slowest trace (end to end) updated since
+ * `sinceMs`; when the window holds none (an idle pipeline), in the slowest trace still held.
+ */
+export function slowestStageSpan(
+  traces: () => Iterable<TraceEntry>,
+  service: string,
+  name: string,
+  sinceMs: number,
+): { traceId: string; spanId: string } | undefined {
+  const slowest =
+    collectStageSamples(traces(), service, name, sinceMs).slowest ??
+    collectStageSamples(traces(), service, name, -Infinity).slowest;
+  return slowest === undefined ? undefined : { traceId: slowest.traceId, spanId: slowest.spanId };
+}
+
+/**
  * p95 of the end-to-end duration of the traces updated since `sinceMs` that run each span name
  * in `names`, keyed by service and then name. Exact (the durations are sorted), linear in the
  * spans of the traces that contain one of the names.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { StagelightApi } from '../../../src/extension/extension';
-import type { ScaffoldOutcome } from '../../../src/extension/scaffold-commands';
+import type { ScaffoldOutcome } from '../../../src/extension/scaffold/scaffold-commands';
 import { lineOf, openFixture, startReceiver, stagelightLenses, waitFor } from '../helpers';
 
 /** The repository root: this file runs as out/integration/suite/scaffold.test.js. */

@@ -1,4 +1,10 @@
-/** Deterministic PRNG (mulberry32) so that a failing random case can be replayed from its seed. */
+/**
+ * The seeded pseudo-random generator of the tests, benchmarks and the webview harness
+ * (mulberry32): the same seed draws the same sequence on every machine, so a random workload or
+ * a failing property case can be replayed. Not for anything that must be unpredictable.
+ */
+
+/** Uniform numbers in [0, 1), from a 32-bit seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,7 +1,7 @@
 /** Starts a real Stagelight receiver on free loopback ports for a test, and stops it after. */
 import { after } from 'node:test';
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/core/server.js';
-import type { Logger } from '../../../src/core/receiver/ports.js';
+import type { Logger } from '../../../src/core/logger.js';
 
 export const quietLog: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -43,4 +43,15 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
     // not JSON: keep the text
   }
   return { status: res.status, body };
+}
+
+/** POSTs an OTLP/protobuf body; resolves with the status once the response is read. */
+export async function postProtobuf(url: string, body: Uint8Array): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
 }

@@ -94,3 +94,33 @@ export function attributesFrom(
 }
 
 export const noAttributes: AttributeGetter = () => undefined;
+
+/**
+ * gateway -> preprocessing -> embedding -> retrieve (producer) ~> consumer -> reranking ->
+ * generation -> postprocessing, with a 3 ms queue wait between producer and consumer.
+ */
+export const PIPELINE: readonly SpanSpec[] = [
+  {
+    spanId: 'gw',
+    name: 'POST /generate',
+    service: 'gateway',
+    start: 0,
+    end: 100,
+    kind: SpanKind.SERVER,
+  },
+  { spanId: 'pre', parent: 'gw', name: 'preprocessing', start: 2, end: 10 },
+  { spanId: 'emb', parent: 'gw', name: 'embedding', service: 'embedder', start: 10, end: 30 },
+  { spanId: 'ret', parent: 'gw', name: 'retrieve', start: 30, end: 32, kind: SpanKind.PRODUCER },
+  {
+    spanId: 'con',
+    parent: 'ret',
+    name: 'retrieval-worker',
+    service: 'retriever',
+    start: 35,
+    end: 45,
+    kind: SpanKind.CONSUMER,
+  },
+  { spanId: 'rr', parent: 'gw', name: 'reranking', start: 46, end: 60 },
+  { spanId: 'gen', parent: 'gw', name: 'generation', service: 'llm', start: 60, end: 95 },
+  { spanId: 'post', parent: 'gw', name: 'postprocessing', start: 95, end: 99 },
+];

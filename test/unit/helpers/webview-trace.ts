@@ -1,6 +1,9 @@
-/** Small hand-built `TracePayload`s for the webview's unit tests (model, state). */
+/**
+ * Small hand-built `TracePayload`s and span details for the webview's unit tests (model, state,
+ * effects).
+ */
 
-import { SpanFlag, type TracePayload } from '../../../src/protocol/messages.js';
+import { SpanFlag, type SpanDetails, type TracePayload } from '../../../src/protocol/messages.js';
 
 export interface SpanRow {
   name: string;
@@ -105,5 +108,29 @@ export function tinyTrace(): TracePayload {
     queueWaits: Float64Array.from([1, 6, 20, 40]),
     queueNames: ['q'],
     gapMs: 0,
+  };
+}
+
+/** The details of the span at `row`, with nothing but its name set (for request answers). */
+export function spanDetailsOf(row: number, name: string): SpanDetails {
+  return {
+    row,
+    traceId: 'ab'.repeat(16),
+    spanId: String(row).padStart(16, '0'),
+    parentSpanId: '',
+    name,
+    service: 'gateway',
+    kind: 1,
+    startMs: 0,
+    durationMs: 1,
+    selfMs: 1,
+    criticalMs: 0,
+    criticalShare: 0,
+    status: { code: 0, message: '' },
+    attributes: [],
+    resource: [],
+    scope: { name: '', version: '' },
+    events: [],
+    links: [],
   };
 }

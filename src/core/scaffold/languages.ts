@@ -1,0 +1,37 @@
+/**
+ * The editor languages the scaffolding writes code for, and the language each is written in.
+ * Light on purpose (no imports): the extension's activation bundle uses it to decide where the
+ * commands, the code action and the lens apply, without loading the scaffolding itself.
+ */
+import type { ScaffoldLanguage } from './types.js';
+
+/** VS Code language ids the scaffolding commands accept (the `when` clauses list the same). */
+export const SCAFFOLD_LANGUAGE_IDS: readonly string[] = [
+  'python',
+  'typescript',
+  'typescriptreact',
+  'javascript',
+  'javascriptreact',
+  'go',
+  'java',
+];
+
+/** Maps a VS Code language id to a scaffold language; undefined when not supported. */
+export function scaffoldLanguage(languageId: string): ScaffoldLanguage | undefined {
+  switch (languageId) {
+    case 'python':
+      return 'python';
+    case 'typescript':
+    case 'typescriptreact':
+      return 'typescript';
+    case 'javascript':
+    case 'javascriptreact':
+      return 'javascript';
+    case 'go':
+      return 'go';
+    case 'java':
+      return 'java';
+    default:
+      return undefined;
+  }
+}

@@ -1,6 +1,0 @@
-/**
- * Entry of the second extension bundle (dist/extension-core.js): the receiver with grpc-js and
- * the statistics, loaded on first start by `loadCore` so that activation does not parse them.
- */
-export { startServer } from '../core/server.js';
-export { forwardUrl } from '../core/receiver/forwarder.js';

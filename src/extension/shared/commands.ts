@@ -1,0 +1,43 @@
+/**
+ * The ids of every command the extension contributes (`contributes.commands` in package.json),
+ * spelled once: each feature registers its own and refers to the others' by these names, so no
+ * feature imports another to run its command. No `vscode` here, so a unit test checks the list
+ * against package.json.
+ */
+export const COMMANDS = {
+  // receiver/
+  startReceiver: 'stagelight.startReceiver',
+  stopReceiver: 'stagelight.stopReceiver',
+  copyEndpoint: 'stagelight.copyEndpoint',
+  clearTraces: 'stagelight.clearTraces',
+  // traces-view/
+  openTraceFile: 'stagelight.openTraceFile',
+  exportTrace: 'stagelight.exportTrace',
+  sortTraces: 'stagelight.traces.sort',
+  filterTraces: 'stagelight.traces.filter',
+  clearTraceFilter: 'stagelight.traces.clearFilter',
+  // waterfall/
+  showWaterfall: 'stagelight.showWaterfall',
+  openTrace: 'stagelight.openTrace',
+  // lenses/
+  openStage: 'stagelight.openStage',
+  // demo/
+  runDemo: 'stagelight.runDemo',
+  stopDemo: 'stagelight.stopDemo',
+  openDemoSource: 'stagelight.openDemoSource',
+  // insights/
+  pinBaseline: 'stagelight.pinBaseline',
+  clearBaseline: 'stagelight.clearBaseline',
+  showInsights: 'stagelight.showInsights',
+  samplingWhatIf: 'stagelight.samplingWhatIf',
+  refreshInsights: 'stagelight.insights.refresh',
+  addSpan: 'stagelight.insights.addSpan',
+  // scaffold/
+  addTracingSetup: 'stagelight.addTracingSetup',
+  traceFunction: 'stagelight.traceFunction',
+  wrapSelectionInSpan: 'stagelight.wrapSelectionInSpan',
+  addStageAttributes: 'stagelight.addStageAttributes',
+  propagateContext: 'stagelight.propagateContext',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

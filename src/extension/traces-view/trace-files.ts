@@ -1,0 +1,103 @@
+/**
+ * Open Trace File and Export Trace: OTLP/JSON in and out through the engine, the same path the
+ * HTTP receiver takes. What a file may hold is `core/otlp/otlp-json-file.ts`'s to say.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { spansToOtlpJson, stringifyOtlpJson } from '../../core/otlp/export.js';
+import { firstTraceId, requestBodies } from '../../core/otlp/otlp-json-file.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
+
+/** Asks for OTLP/JSON files and ingests them; returns the trace to show, if any. */
+export async function openTraceFile(
+  receiver: ReceiverController,
+  uri?: vscode.Uri,
+): Promise<string | undefined> {
+  const uris =
+    uri !== undefined
+      ? [uri]
+      : await vscode.window.showOpenDialog({
+          canSelectMany: true,
+          filters: { 'OTLP JSON': ['json', 'jsonl'], 'All files': ['*'] },
+          openLabel: 'Open Trace',
+          title: 'Open OTLP/JSON trace file',
+        });
+  if (uris === undefined || uris.length === 0) return undefined;
+  const server = await receiver.start();
+  let accepted = 0;
+  let rejected = 0;
+  let traceId: string | undefined;
+  const problems: string[] = [];
+  for (const u of uris) {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(u)).toString('utf8');
+    for (const body of requestBodies(text)) {
+      try {
+        const outcome = server.engine.ingestJson(Buffer.from(body, 'utf8'), 'http');
+        accepted += outcome.accepted;
+        rejected += outcome.rejected;
+        if (outcome.errorMessage !== '') problems.push(outcome.errorMessage);
+        if (traceId === undefined && outcome.accepted > 0) {
+          try {
+            traceId = firstTraceId(JSON.parse(body));
+          } catch {
+            // Not parseable by JSON.parse but accepted by the decoder: no id to jump to.
+          }
+        }
+      } catch (e) {
+        problems.push(`${vscode.workspace.asRelativePath(u)}: ${(e as Error).message}`);
+      }
+    }
+  }
+  server.engine.store.flush();
+  if (accepted === 0) {
+    void vscode.window.showErrorMessage(
+      `Stagelight: no spans read. ${problems.slice(0, 3).join(' ') || 'The file holds no OTLP/JSON spans.'}`,
+    );
+    return undefined;
+  }
+  const note = rejected > 0 ? ` (${rejected} rejected: ${problems[0] ?? ''})` : '';
+  void vscode.window.showInformationMessage(`Stagelight: ${accepted} spans read${note}.`);
+  return traceId ?? server.engine.store.list({ limit: 1 })[0]?.traceId;
+}
+
+/** Writes a trace as OTLP/JSON; asks which one when `traceId` is not given. */
+export async function exportTrace(receiver: ReceiverController, traceId?: string): Promise<void> {
+  const engine = receiver.engine;
+  if (engine === undefined || engine.store.traceCount === 0) {
+    void vscode.window.showInformationMessage('Stagelight: there is no trace to export.');
+    return;
+  }
+  let id = traceId;
+  if (id === undefined || engine.store.get(id) === undefined) {
+    const pick = await vscode.window.showQuickPick(
+      engine.store.list({ limit: 200 }).map((t) => ({
+        label: t.rootName || '(no root)',
+        description: `${t.rootService} · ${t.spanCount} spans · ${new Date(t.startMs).toLocaleTimeString()}`,
+        detail: t.traceId,
+        traceId: t.traceId,
+      })),
+      { title: 'Export which trace?', matchOnDetail: true },
+    );
+    if (pick === undefined) return;
+    id = pick.traceId;
+  }
+  const entry = engine.store.get(id);
+  if (entry === undefined) return;
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(
+      path.join(
+        vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
+        `trace-${entry.traceId}.json`,
+      ),
+    ),
+    filters: { 'OTLP JSON': ['json'] },
+    title: 'Export trace as OTLP/JSON',
+  });
+  if (target === undefined) return;
+  const text = stringifyOtlpJson(spansToOtlpJson(entry.spans));
+  await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+  void vscode.window.showInformationMessage(
+    `Stagelight: exported ${entry.spans.length} spans to ${target.fsPath}.`,
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * The waterfall feature: Show Trace Waterfall and Open Trace in Waterfall. The webview host
+ * (`waterfall-panel.ts`) loads on the first of them, not at activation.
+ */
+import * as vscode from 'vscode';
+import type { TraceInsightsSource } from '../insights/insights-model.js';
+import type { ReceiverController } from '../receiver/receiver-controller.js';
+import type { WithReceiver } from '../receiver/registration.js';
+import { COMMANDS } from '../shared/commands.js';
+import type { SourceLocator } from '../shared/source-locator.js';
+
+/** Opens the waterfall on a trace (the latest when none is named), starting the receiver. */
+export type ShowWaterfall = (traceId?: string, spanId?: string) => Promise<void>;
+
+export interface WaterfallRegistration {
+  extensionUri: vscode.Uri;
+  receiver: ReceiverController;
+  locator: SourceLocator;
+  insights: TraceInsightsSource;
+  withReceiver: WithReceiver;
+}
+
+export interface Waterfall {
+  readonly show: ShowWaterfall;
+  /** The trace the open panel shows, if any (for Export Trace). */
+  currentTraceId(): Promise<string | undefined>;
+  /** Closes the panel, if one was opened. */
+  close(): Promise<void>;
+  readonly disposables: vscode.Disposable[];
+}
+
+export function registerWaterfall(r: WaterfallRegistration): Waterfall {
+  let loaded: typeof import('./waterfall-panel.js') | undefined;
+  const load = async () => (loaded ??= await import('./waterfall-panel.js'));
+  const show: ShowWaterfall = async (traceId, spanId) => {
+    await r.withReceiver(async () => {
+      const { WaterfallPanel } = await load();
+      WaterfallPanel.show(r.extensionUri, r.receiver, r.locator, {
+        insights: r.insights,
+        ...(typeof traceId === 'string' ? { traceId } : {}),
+        ...(typeof spanId === 'string' ? { spanId } : {}),
+      });
+    });
+  };
+  const open = (traceId?: string, spanId?: string) => show(traceId, spanId);
+  return {
+    show,
+    currentTraceId: async () =>
+      loaded === undefined ? undefined : loaded.WaterfallPanel.currentTraceId(),
+    close: async () => loaded?.WaterfallPanel.disposeCurrent(),
+    disposables: [
+      vscode.commands.registerCommand(COMMANDS.showWaterfall, open),
+      vscode.commands.registerCommand(COMMANDS.openTrace, open),
+    ],
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The extension's command ids (src/extension/shared/commands.ts) are exactly the commands
+ * package.json contributes: a command renamed on one side only would register nothing, or
+ * leave a palette entry that fails.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { COMMANDS } from '../../src/extension/shared/commands.js';
+
+test('COMMANDS matches contributes.commands', () => {
+  const pkg = JSON.parse(
+    readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+  ) as {
+    contributes: { commands: Array<{ command: string }> };
+  };
+  const contributed = pkg.contributes.commands.map((c) => c.command).sort();
+  assert.deepEqual(Object.values(COMMANDS).sort(), contributed);
+});
