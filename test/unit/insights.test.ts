@@ -39,6 +39,21 @@ describe('insights: no false alarms', () => {
     );
   });
 
+  it('does not call the long answers of normal traffic a shift of the critical path', () => {
+    // One request in four asks for a long answer: the slowest traces are those, where
+    // generation holds more of the path (about two thirds) than over all requests (about a
+    // third). Against the same mix in the baseline that is no change.
+    const mix = (i: number) => ({ generationMs: i % 4 === 0 ? 3000 : 100 });
+    const baseline = makeBaseline(traces(80, mix), 'warm-up', 'warm-up', 0);
+    const r = computeInsights(traces(80, mix, 100), { baseline });
+    assert.deepEqual(
+      alarms(r).map((f) => f.title),
+      [],
+    );
+    const dom = r.findings.find((f) => f.kind === 'dominant-stage');
+    assert.ok(dom !== undefined && dom.stage.name === 'generation', titles(r));
+  });
+
   it('does not blame one stage when the whole machine slowed down', () => {
     const baseline = makeBaseline(traces(20), 'b', 'pinned', 0);
     const r = computeInsights(
@@ -248,6 +263,40 @@ describe('insights: instances and errors', () => {
     assert.equal(top.numbers.value, 'generation-b');
     const errs = r.findings.find((f) => f.kind === 'errors')!;
     assert.match(String(errs.numbers.cause), /=generation-b$/, titles(r));
+  });
+
+  it('puts a slow replica above the regression, and above the timeouts under it', () => {
+    // Generation is 2x slower everywhere than in the baseline (a busy machine) and generation-b
+    // 2x slower again; two of its 8 requests ran into their deadline, too few to name a cause
+    // for the errors. The timeouts go under the regression, the regression under the replica.
+    const baseline = makeBaseline(
+      traces(12, (i) => ({ replica: REPLICAS[i % 3], generationMs: 800 })),
+      'b',
+      'pinned',
+      0,
+    );
+    const all = traces(
+      24,
+      (i) => {
+        const replica = REPLICAS[i % 3]!;
+        if (replica !== 'generation-b') return { replica, generationMs: 1600 + (i % 4) * 20 };
+        return {
+          replica,
+          generationMs: 3400 + (i % 4) * 20,
+          generationError: i % 12 === 1 ? 'DeadlineExceededError: deadline exceeded' : undefined,
+        };
+      },
+      100,
+    );
+    const r = computeInsights(all, { baseline });
+    for (const kind of ['stage-regression', 'errors'])
+      assert.ok(
+        r.findings.some((f) => f.kind === kind),
+        `${kind} is found too: ${titles(r)}`,
+      );
+    const top = r.findings[0]!;
+    assert.equal(top.kind, 'bad-instance', titles(r));
+    assert.equal(top.numbers.value, 'generation-b');
   });
 
   it('puts a slowdown above the timeouts it causes', () => {

@@ -90,10 +90,19 @@ export const dominantStage: Diagnosis = {
       let severity: Finding['severity'] = 'info';
       let baselineShare: number | undefined;
       if (ctx.baseline !== undefined) {
+        // Like with like: the share in the baseline's slowest traces, as many as looked at
+        // here. The slowest normal requests are those with the longest answers, so the share of
+        // generation in them is higher than over all of them; against all of them, normal
+        // traffic read as a shift.
         const rows = baselineRows(ctx.baseline, op);
-        const d = rows.durations.reduce((s, x) => s + x, 0);
-        if (rows.durations.length > 0 && d > 0) {
-          baselineShare = rows.pathOf(key).reduce((s, x) => s + x, 0) / d;
+        const path = rows.pathOf(key);
+        const pick = rows.durations
+          .map((_, i) => i)
+          .sort((a, b) => rows.durations[b]! - rows.durations[a]!)
+          .slice(0, slowest.length);
+        const d = pick.reduce((s, i) => s + rows.durations[i]!, 0);
+        if (pick.length > 0 && d > 0) {
+          baselineShare = pick.reduce((s, i) => s + path[i]!, 0) / d;
           if (share >= baselineShare + 0.2 && share >= 1.5 * baselineShare) severity = 'warning';
         }
       }

@@ -147,6 +147,21 @@ function mergeReplicaViews(findings: Finding[]): Finding[] {
  */
 export function rank(all: Finding[]): Finding[] {
   const findings = mergeReplicaViews(all);
+  // Timeouts in a stage that got slower are the slowness's consequence: the regression first.
+  // Settled before the replicas below, so that a slow replica that explains the regression
+  // also ends above the timeouts the regression was just put above.
+  for (const r of findings) {
+    if (r.kind !== 'stage-regression') continue;
+    for (const e of findings) {
+      if (e.kind !== 'errors' || !sameStage(r, e)) continue;
+      const messages = Object.keys((e.evidence?.exceptions ?? {}) as Record<string, number>);
+      const timeouts =
+        messages.length > 0 && messages.every((m) => /deadline|time(d)? ?out/i.test(m));
+      const byInstance =
+        typeof e.numbers.cause === 'string' && isInstanceKey(e.numbers.cause.split('=')[0] ?? '');
+      if (timeouts && !byInstance) promote(r, e);
+    }
+  }
   for (const bad of findings) {
     if (bad.kind !== 'bad-instance') continue;
     const ev = bad.evidence as { slow?: boolean; failing?: boolean } | undefined;
@@ -178,20 +193,6 @@ export function rank(all: Finding[]): Finding[] {
       if (other.kind === 'stage-regression' && wait >= 0.5 * Number(other.numbers.deltaMs)) {
         promote(q, other);
       }
-    }
-  }
-  // Timeouts in a stage that got slower are the slowness's consequence: the regression first
-  // (unless a replica explains them: that was settled above).
-  for (const r of findings) {
-    if (r.kind !== 'stage-regression') continue;
-    for (const e of findings) {
-      if (e.kind !== 'errors' || !sameStage(r, e)) continue;
-      const messages = Object.keys((e.evidence?.exceptions ?? {}) as Record<string, number>);
-      const timeouts =
-        messages.length > 0 && messages.every((m) => /deadline|time(d)? ?out/i.test(m));
-      const byInstance =
-        typeof e.numbers.cause === 'string' && isInstanceKey(e.numbers.cause.split('=')[0] ?? '');
-      if (timeouts && !byInstance) promote(r, e);
     }
   }
   for (const c of findings) {
