@@ -1,0 +1,192 @@
+/**
+ * Interop with the OpenTelemetry SDKs of the other languages users write (Python, Go), each
+ * through its own OTLP exporter, configured from the OTEL_EXPORTER_OTLP_* variables as in a
+ * user's program: over gRPC and over HTTP protobuf, gzip on and off. One trace per run carries
+ * every attribute type (strings with escapes, bools, ints up to 2^62, doubles, arrays of each),
+ * span kinds, events, links with attributes, error and ok status, resource and scope with
+ * version and schema URL. What the read API returns (GET /api/traces/{id}, OTLP JSON) must be
+ * each field exactly as the SDK encoded it: the programs write their SDK's own wire encoding
+ * (protobuf's JSON mapping of the messages the exporter sent), and the test compares with that,
+ * not with expectations written by hand. The programs are test/interop/{python,go}; their
+ * toolchains are installed by helpers/sdk-toolchains.ts.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../src/core/server.js';
+import { getJson, startTestServer } from './helpers/server.js';
+import { goInteropProgram, pythonWithOtel, type Toolchain } from './helpers/sdk-toolchains.js';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'stagelight-sdk-interop-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const KINDS: Record<string, number> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+const CODES: Record<string, number> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
+const ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
+/** The value of an AnyValue is data, kept even when it is a default (false, 0, ""). */
+const VALUE_KEYS = new Set(['stringValue', 'boolValue', 'intValue', 'doubleValue']);
+
+/** Ids as lowercase hex (protobuf's JSON mapping writes bytes as base64, OTLP JSON as hex). */
+function hexId(v: string): string {
+  return /^[0-9a-f]*$/.test(v) && (v.length === 32 || v.length === 16)
+    ? v
+    : Buffer.from(v, 'base64').toString('hex');
+}
+
+/**
+ * One form for both sides: ids in hex, enums as numbers, and fields at their default value
+ * left out (proto3's JSON mapping omits them; OTLP JSON may write them), except an AnyValue's.
+ */
+function canonical(v: Json, key = ''): Json | undefined {
+  if (Array.isArray(v)) {
+    const list = v.map((x) => canonical(x)).filter((x) => x !== undefined) as Json[];
+    return list.length === 0 ? undefined : list;
+  }
+  if (v !== null && typeof v === 'object') {
+    const out: { [k: string]: Json } = {};
+    for (const [k, x] of Object.entries(v)) {
+      let c: Json | undefined;
+      if (ID_KEYS.has(k) && typeof x === 'string') c = x === '' ? undefined : hexId(x);
+      else if (k === 'kind' && typeof x === 'string') c = KINDS[x] ?? x;
+      else if (k === 'code' && key === 'status' && typeof x === 'string') c = CODES[x] ?? x;
+      else if (VALUE_KEYS.has(k)) c = x;
+      else c = canonical(x, k);
+      // Numbers as JSON numbers or strings (int64 fields): compared as text.
+      if (typeof c === 'number' && !VALUE_KEYS.has(k)) c = c === 0 ? undefined : String(c);
+      if (c !== undefined) out[k] = c;
+    }
+    return Object.keys(out).length === 0 && !VALUE_KEYS.has(key) ? undefined : out;
+  }
+  if (v === '' || v === false || v === 0) return undefined;
+  return v;
+}
+
+interface Flat {
+  resource: Json | undefined;
+  resourceSchemaUrl: Json | undefined;
+  scope: Json | undefined;
+  scopeSchemaUrl: Json | undefined;
+  span: Json | undefined;
+}
+
+/** Every span with its resource and scope, in span-id order, in the canonical form. */
+function flatten(requests: Json[]): Flat[] {
+  const out: Array<Flat & { id: string }> = [];
+  for (const req of requests as Array<{ resourceSpans?: Json[] }>) {
+    for (const rs of (req.resourceSpans ?? []) as Array<Record<string, Json>>) {
+      for (const ss of (rs.scopeSpans ?? []) as Array<Record<string, Json>>) {
+        for (const span of (ss.spans ?? []) as Array<Record<string, Json>>) {
+          out.push({
+            id: hexId(String(span.spanId)),
+            resource: canonical(rs.resource ?? null),
+            resourceSchemaUrl: canonical(rs.schemaUrl ?? ''),
+            scope: canonical(ss.scope ?? null),
+            scopeSchemaUrl: canonical(ss.schemaUrl ?? ''),
+            span: canonical(span),
+          });
+        }
+      }
+    }
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id)).map(({ id: _id, ...f }) => f);
+}
+
+interface Run {
+  readonly language: string;
+  readonly toolchain: () => Toolchain;
+  readonly command: (tool: string, out: string) => [string, string[]];
+}
+
+const RUNS: readonly Run[] = [
+  {
+    language: 'Python',
+    toolchain: pythonWithOtel,
+    command: (python, out) => [python, [path.join(ROOT, 'test/interop/python/export_all.py'), out]],
+  },
+  { language: 'Go', toolchain: goInteropProgram, command: (bin, out) => [bin, [out]] },
+];
+
+const TRANSPORTS = [
+  { protocol: 'grpc', endpoint: (s: RunningServer) => s.endpoints.grpc },
+  { protocol: 'http/protobuf', endpoint: (s: RunningServer) => s.endpoints.http },
+] as const;
+
+/** Runs the program with the OTEL_* variables a user would set; resolves with its output. */
+function runProgram(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`${command} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+for (const run of RUNS) {
+  describe(`the ${run.language} SDK's OTLP exporters`, { timeout: 1_200_000 }, () => {
+    let tool: Toolchain;
+    let server: RunningServer;
+
+    before(async () => {
+      tool = run.toolchain();
+      server = await startTestServer({}, false);
+    });
+    after(() => server?.close());
+
+    for (const transport of TRANSPORTS) {
+      for (const compression of ['gzip', 'none'] as const) {
+        it(`over ${transport.protocol}, compression ${compression}: every field as the SDK encoded it`, async (t) => {
+          if (!tool.ok) return t.skip(tool.reason);
+          const out = path.join(
+            tmp,
+            `${run.language}-${transport.protocol.replace('/', '-')}-${compression}.json`,
+          );
+          const [command, args] = run.command(tool.path, out);
+          const env: NodeJS.ProcessEnv = {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            OTEL_EXPORTER_OTLP_PROTOCOL: transport.protocol,
+            OTEL_EXPORTER_OTLP_ENDPOINT: transport.endpoint(server),
+            OTEL_EXPORTER_OTLP_TIMEOUT: '10000',
+            // Unset is the SDKs' default, uncompressed (Python's gRPC exporter refuses "none").
+            ...(compression === 'gzip' ? { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } : {}),
+          };
+          const output = await runProgram(command, args, env);
+          const sent = JSON.parse(readFileSync(out, 'utf8')) as {
+            traceId: string;
+            requests: Json[];
+          };
+          const expected = flatten(sent.requests);
+          assert.equal(expected.length, 6, 'the program encoded six spans');
+          const { status, body } = await getJson(`${server.endpoints.api}/traces/${sent.traceId}`);
+          assert.equal(status, 200, `the trace arrived (${output.trim() || 'no output'})`);
+          const stored = flatten([body as Json]);
+          assert.deepEqual(stored, expected);
+        });
+      }
+    }
+  });
+}
