@@ -11,7 +11,7 @@ import type {
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { hostPort } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import { descendants, enclosing, selectedStatements, withTree, type Node } from './parsers.js';
 import {
   edited,
@@ -580,6 +580,7 @@ export async function goSetup(text: string, opts: SetupOptions): Promise<Scaffol
       { path: 'go.opentelemetry.io/otel/propagation' },
       { path: 'go.opentelemetry.io/otel/sdk/resource' },
       { path: 'go.opentelemetry.io/otel/sdk/trace', alias: 'sdktrace' },
+      { path: 'os' },
     ];
     const main = named(root).find(
       (n) => n.type === 'function_declaration' && n.childForFieldName('name')?.text === 'main',
@@ -588,10 +589,17 @@ export async function goSetup(text: string, opts: SetupOptions): Promise<Scaffol
     const fnText = [
       '',
       '',
-      `// setupTracing sends spans to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}) in batches. Call`,
-      '// the returned function before the program exits to flush the last batch.',
+      `// setupTracing sends spans in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight:`,
+      `// Run with Tracing sets it), else to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}), the receiver when`,
+      '// this was written. Call the returned function before the program exits to flush the last',
+      '// batch.',
       'func setupTracing(ctx context.Context) (func(context.Context) error, error) {',
-      `\texporter, err := ${exp}.New(ctx, ${exp}.WithEndpoint(${quoted(hostPort(opts.endpoint))}), ${exp}.WithInsecure())`,
+      `\tvar options []${exp}.Option`,
+      `\tif os.Getenv(${quoted(OTLP_ENDPOINT_ENV)}) == "" {`,
+      '\t\t// Otherwise the exporter reads the variable itself (an http:// URL means no TLS).',
+      `\t\toptions = append(options, ${exp}.WithEndpointURL(${quoted(opts.protocol === 'grpc' ? grpcUrl(opts.endpoint) : httpTracesUrl(opts.endpoint))}))`,
+      '\t}',
+      `\texporter, err := ${exp}.New(ctx, options...)`,
       '\tif err != nil {',
       '\t\treturn nil, err',
       '\t}',

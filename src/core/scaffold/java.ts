@@ -15,7 +15,7 @@ import type {
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import { descendants, enclosing, selectedStatements, withTree, type Node } from './parsers.js';
 import {
   detectIndentUnit,
@@ -425,11 +425,20 @@ export async function javaSetup(text: string, opts: SetupOptions): Promise<Scaff
     const method = [
       '',
       `${i}/**`,
-      `${i} * Sends spans to ${opts.endpoint} (OTLP/${grpc ? 'gRPC' : 'HTTP'}) in batches and registers the SDK as the`,
-      `${i} * global OpenTelemetry; a shutdown hook flushes the last batch. Call it first in main.`,
+      `${i} * Sends spans in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight: Run with`,
+      `${i} * Tracing sets it), else to ${opts.endpoint} (OTLP/${grpc ? 'gRPC' : 'HTTP'}), the receiver when this was`,
+      `${i} * written, and registers the SDK as the global OpenTelemetry; a shutdown hook flushes the`,
+      `${i} * last batch. Call it first in main.`,
       `${i} */`,
       `${i}static OpenTelemetrySdk setupTracing() {`,
-      `${j}${exporter} exporter = ${exporter}.builder().setEndpoint(${quoted(url)}).build();`,
+      // The SDK's builders read no environment (only the autoconfigure module does): read it here.
+      `${j}String endpoint = System.getenv(${quoted(OTLP_ENDPOINT_ENV)});`,
+      `${j}endpoint = endpoint == null || endpoint.isBlank()`,
+      `${j}${unit}${unit}? ${quoted(url)}`,
+      grpc
+        ? `${j}${unit}${unit}: endpoint;`
+        : `${j}${unit}${unit}: endpoint.replaceAll("/+$", "") + "/v1/traces";`,
+      `${j}${exporter} exporter = ${exporter}.builder().setEndpoint(endpoint).build();`,
       `${j}Resource resource = Resource.getDefault()`,
       `${j}${unit}${unit}.merge(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), ${quoted(opts.serviceName)})));`,
       `${j}SdkTracerProvider tracerProvider = SdkTracerProvider.builder()`,

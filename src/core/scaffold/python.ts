@@ -11,7 +11,7 @@ import type {
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import {
   descendants,
   enclosing,
@@ -63,6 +63,15 @@ function hasFromImport(root: Node, module: string, name: string): boolean {
         const alias = c?.type === 'aliased_import' ? c.childForFieldName('alias')?.text : undefined;
         return base?.text === name && (alias === undefined || alias === name);
       }),
+  );
+}
+
+/** True when the module already has a top-level `import <module>` (unaliased). */
+function hasImport(root: Node, module: string): boolean {
+  return named(root).some(
+    (n) =>
+      n.type === 'import_statement' &&
+      n.childrenForFieldName('name').some((c) => c?.type === 'dotted_name' && c.text === module),
   );
 }
 
@@ -182,19 +191,29 @@ export async function pythonSetup(text: string, opts: SetupOptions): Promise<Sca
       ['opentelemetry.sdk.trace', 'TracerProvider'],
       ['opentelemetry.sdk.trace.export', 'BatchSpanProcessor'],
     ];
-    const imports = wanted
-      .filter(([m, n]) => !hasFromImport(root, m, n))
-      .map(([m, n]) => `from ${m} import ${n}`);
-    const exporter =
+    const imports = [
+      ...(hasImport(root, 'os') ? [] : ['import os']),
+      ...wanted
+        .filter(([m, n]) => !hasFromImport(root, m, n))
+        .map(([m, n]) => `from ${m} import ${n}`),
+    ];
+    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself when it gets no endpoint (and
+    // appends /v1/traces for HTTP); the receiver's current port is only the fallback.
+    const fallback =
       opts.protocol === 'grpc'
         ? `OTLPSpanExporter(endpoint=${quoted(grpcUrl(opts.endpoint))}, insecure=True)`
         : `OTLPSpanExporter(endpoint=${quoted(httpTracesUrl(opts.endpoint))})`;
     const block = [
-      `# Tracing setup: spans go to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}) in batches;`,
-      '# the provider flushes them when the process exits.',
+      `# Tracing setup: spans go in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight:`,
+      `# Run with Tracing sets it), else to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}), the receiver`,
+      '# when this was written. The provider flushes them when the process exits.',
       `_tracer_provider = TracerProvider(resource=Resource.create({"service.name": ${quoted(opts.serviceName)}}))`,
       `_tracer_provider.add_span_processor(`,
-      `    BatchSpanProcessor(${exporter})`,
+      `    BatchSpanProcessor(`,
+      `        OTLPSpanExporter()`,
+      `        if os.environ.get(${quoted(OTLP_ENDPOINT_ENV)})`,
+      `        else ${fallback}`,
+      `    )`,
       `)`,
       'trace.set_tracer_provider(_tracer_provider)',
     ].join('\n');

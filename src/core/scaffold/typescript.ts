@@ -13,7 +13,7 @@ import type {
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import {
   detectIndentUnit,
   edited,
@@ -496,11 +496,17 @@ export async function tsSetup(
     importLine(f, ['OTLPTraceExporter'], exporterPkg),
   ].filter((l) => !text.includes(l));
   const block = [
-    `// Tracing setup: spans go to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}) in batches.`,
+    `// Tracing setup: spans go in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight: Run`,
+    `// with Tracing sets it; the exporter reads it itself), else to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}),`,
+    '// the receiver when this was written.',
     'const tracerProvider = new NodeTracerProvider({',
     `  resource: resourceFromAttributes({ 'service.name': ${singleQuoted(opts.serviceName)} }),`,
     '  spanProcessors: [',
-    `    new BatchSpanProcessor(new OTLPTraceExporter({ url: ${singleQuoted(url)} })),`,
+    '    new BatchSpanProcessor(',
+    '      new OTLPTraceExporter(',
+    `        process.env.${OTLP_ENDPOINT_ENV} ? {} : { url: ${singleQuoted(url)} },`,
+    '      ),',
+    '    ),',
     '  ],',
     '});',
     'tracerProvider.register();',
