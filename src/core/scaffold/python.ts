@@ -4,7 +4,13 @@
  * exception, set the error status and re-raise (the SDK's `record_exception` and
  * `set_status_on_exception` default to true), and the decorator works on `async def` too.
  */
-import { placeholderValue, stageAttribute } from './attributes.js';
+import {
+  TODO_MARK,
+  attributeValue,
+  stageAttribute,
+  todoValue,
+  type ScopeName,
+} from './attributes.js';
 import type {
   SetupOptions,
   StageAttributeOptions,
@@ -377,6 +383,55 @@ function spanInScope(node: Node): { variable?: string; scope: Node } | undefined
   return undefined;
 }
 
+/**
+ * The names the code at `at` can read, innermost first: locals assigned before `before`, then
+ * the parameters of each enclosing function, then in a method the `self.` fields its class
+ * assigns anywhere.
+ */
+function pythonScopeNames(at: Node, before: number): ScopeName[] {
+  const out: ScopeName[] = [];
+  for (let fn: Node | null = at; fn; fn = fn.parent) {
+    if (fn.type !== 'function_definition') continue;
+    const body = fn.childForFieldName('body');
+    const locals: ScopeName[] = [];
+    if (body) {
+      for (const n of descendants(body, (c) =>
+        ['function_definition', 'class_definition', 'lambda'].includes(c.type),
+      )) {
+        if (n.type !== 'assignment' || n.endIndex > before) continue;
+        const left = n.childForFieldName('left');
+        if (left?.type !== 'identifier') continue;
+        locals.push({ expr: left.text, name: left.text, type: n.childForFieldName('type')?.text });
+      }
+    }
+    out.push(...locals.reverse());
+    const params = named(fn.childForFieldName('parameters') ?? fn).filter(
+      (p) => p.type !== 'comment',
+    );
+    for (const p of params) {
+      const id =
+        p.type === 'identifier'
+          ? p
+          : p.type === 'typed_parameter'
+            ? named(p).find((c) => c.type === 'identifier')
+            : p.childForFieldName('name');
+      if (id?.type !== 'identifier') continue;
+      out.push({ expr: id.text, name: id.text, type: p.childForFieldName('type')?.text });
+    }
+    const first = params[0];
+    const cls = fn.parent?.parent?.type === 'class_definition' ? fn.parent.parent : undefined;
+    const clsOf =
+      cls ?? (fn.parent?.type === 'decorated_definition' ? fn.parent.parent?.parent : undefined);
+    if (first?.text === 'self' && clsOf?.type === 'class_definition') {
+      for (const m of clsOf.text.matchAll(/\bself\.(\w+)\s*(?::\s*([^=\n]+?))?\s*=[^=]/g)) {
+        if (!out.some((o) => o.expr === `self.${m[1]}`))
+          out.push({ expr: `self.${m[1]}`, name: m[1]!, type: m[2]?.trim() });
+      }
+    }
+  }
+  return out;
+}
+
 export async function pythonAddAttributes(
   text: string,
   sel: OffsetRange,
@@ -406,8 +461,12 @@ export async function pythonAddAttributes(
     const indent = indentAt(text, anchor.startIndex);
     const lines: string[] = [];
     const edits: TextEdit[] = [];
+    const names = pythonScopeNames(anchor, lineStart(text, anchor.startIndex));
+    const values = keys.map((k) => opts.values?.[k] ?? attributeValue(k, names));
     let variable = span.variable;
-    if (!variable) {
+    // Without a value to send, no `current_span` line either: the commented-out lines name the
+    // current span themselves.
+    if (!variable && values.some((v) => v !== undefined)) {
       variable = freshName('current_span', span.scope.text);
       lines.push(`${variable} = trace.get_current_span()`);
       if (!hasFromImport(root, 'opentelemetry', 'trace')) {
@@ -415,10 +474,14 @@ export async function pythonAddAttributes(
         if (h) edits.push(h);
       }
     }
-    for (const k of keys) {
-      const value = opts.values?.[k] ?? placeholderValue(stageAttribute(k).type, 'python');
-      lines.push(`${variable}.set_attribute(${quoted(k)}, ${value})`);
-    }
+    keys.forEach((k, i) => {
+      const value = values[i];
+      if (value !== undefined) lines.push(`${variable}.set_attribute(${quoted(k)}, ${value})`);
+      else
+        lines.push(
+          `# ${TODO_MARK} ${variable ?? 'trace.get_current_span()'}.set_attribute(${quoted(k)}, ${todoValue(stageAttribute(k).type, 'python')})`,
+        );
+    });
     const insertAt = lineStart(text, anchor.startIndex);
     edits.push({
       start: insertAt,

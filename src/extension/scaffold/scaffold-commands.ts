@@ -24,6 +24,7 @@ import {
   detectProject,
   insertPropagation,
   propagationSnippets,
+  stageAttributesRefusal,
   traceFunction,
   wrapSelectionInSpan,
   type DependencyInstructions,
@@ -417,6 +418,11 @@ export const wrapSelectionCommand = command<WrapArgs>(async (t, opts, host) => {
 
 /** `Stagelight: Add Stage Attributes` to the span enclosing the cursor. */
 export const addStageAttributesCommand = command<AttributeArgs>(async (t, opts, host) => {
+  const at = selectionOffsets(t);
+  const cursor = { start: at.start, end: at.start };
+  // Before asking which attributes: without a span at the cursor there is nothing to add to.
+  const refusal = await stageAttributesRefusal(t.scaffoldDoc, cursor);
+  if (refusal !== undefined) return done(refusal.status, notify(refusal));
   let keys = opts.keys;
   if (keys === undefined) {
     type Item = vscode.QuickPickItem & { key?: string };
@@ -439,12 +445,7 @@ export const addStageAttributesCommand = command<AttributeArgs>(async (t, opts, 
     if (picked === undefined || picked.length === 0) return done('cancelled');
     keys = picked.flatMap((p) => (p.key === undefined ? [] : [p.key]));
   }
-  const at = selectionOffsets(t);
-  const result = await addStageAttributes(
-    t.scaffoldDoc,
-    { start: at.start, end: at.start },
-    { keys },
-  );
+  const result = await addStageAttributes(t.scaffoldDoc, cursor, { keys });
   return apply(t, result, host);
 });
 
