@@ -73,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
       context,
       log,
       receiverUrls: async () => (await withReceiver(() => receiver.start()))?.endpoints,
+      runningUrls: () => receiver.endpoints,
     }),
     ...demo.disposables,
   );

@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,12 +87,26 @@ function apply(doc: ScaffoldDocument, r: ScaffoldResult): ScaffoldDocument {
   return { ...doc, text: applyEdits(doc.text, r.edits) };
 }
 
-/** Runs a file with Node (tsx for TS) so that its imports resolve from this repository. */
-function runNode(file: string): Promise<{ code: number | null; out: string }> {
+/**
+ * The environment of a generated program: this one's without the OTLP variables the generated
+ * setup reads (so the test's own environment cannot redirect its spans), plus `extra`.
+ */
+function programEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
+  return { ...env, ...extra };
+}
+
+/** Runs a program, with its output and exit code; killed after 20 s. */
+function runProgram(
+  cmd: string,
+  args: string[],
+  extraEnv: Record<string, string>,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const child = spawn(cmd, args, {
       cwd: ROOT,
-      env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
+      env: programEnv(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -105,6 +119,27 @@ function runNode(file: string): Promise<{ code: number | null; out: string }> {
       resolve({ code, out });
     });
   });
+}
+
+/** Runs a file with Node (tsx for TS) so that its imports resolve from this repository. */
+function runNode(file: string, env: Record<string, string> = {}) {
+  return runProgram(process.execPath, ['--import', 'tsx', file], {
+    NODE_PATH: path.join(ROOT, 'node_modules'),
+    ...env,
+  });
+}
+
+/**
+ * A Python with the OpenTelemetry SDK and both OTLP exporters (`STAGELIGHT_TEST_PYTHON`, else
+ * `python3`); undefined when there is none, and the Python cases skip.
+ */
+function otelPython(): string | undefined {
+  const python = process.env.STAGELIGHT_TEST_PYTHON ?? 'python3';
+  const probe = spawnSync(python, [
+    '-c',
+    'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http',
+  ]);
+  return probe.status === 0 ? python : undefined;
 }
 
 function attrs(kvs: readonly KeyValueJson[]): Record<string, unknown> {
@@ -245,3 +280,83 @@ test('generated CommonJS JavaScript sends its span over OTLP/gRPC', async () => 
   assert.deepEqual(attrs(embed!.span.attributes), { 'input.size': 2 });
   assert.equal(embed!.resource['service.name'], 'scaffold-js');
 });
+
+test('OTEL_EXPORTER_OTLP_ENDPOINT redirects a generated TypeScript setup to another port', async () => {
+  // The setup was written while the receiver listened on `written`; the next session's receiver
+  // is on another port, which Run with Tracing passes in the variable.
+  const written = await startTestServer();
+  const current = await startTestServer();
+  let doc: ScaffoldDocument = {
+    text: JS_APP.replace("'use strict';\n", ''),
+    language: 'typescript',
+    fileName: path.join(tmp, 'moved.ts'),
+  };
+  doc = apply(
+    doc,
+    await addTracingSetup(
+      doc,
+      { files: [], read: () => undefined },
+      { serviceName: 'scaffold-moved', endpoint: written.endpoints.http, protocol: 'http' },
+    ),
+  );
+  doc = apply(doc, await traceFunction(doc, at(doc.text, 'await sleep(1)')));
+  writeFileSync(doc.fileName!, doc.text);
+  const run = await runNode(doc.fileName!, { OTEL_EXPORTER_OTLP_ENDPOINT: current.endpoints.http });
+  assert.equal(run.code, 0, run.out);
+  const [embed] = await spansOf(current.endpoints.api, 'scaffold-moved', 1);
+  assert.equal(embed!.span.name, 'embed');
+  const old = await getJson(`${written.endpoints.api}/traces`);
+  assert.deepEqual((old.body as { traces: unknown[] }).traces, [], 'nothing at the written port');
+});
+
+const PY_APP = `import time
+
+
+def embed(texts):
+    time.sleep(0.001)
+    return [len(t) for t in texts]
+
+
+print(embed(["ab", "c"]))
+`;
+
+for (const protocol of ['grpc', 'http'] as const) {
+  test(`generated Python (OTLP/${protocol}) follows OTEL_EXPORTER_OTLP_ENDPOINT, else the written port`, async (t) => {
+    const python = otelPython();
+    if (python === undefined) {
+      t.skip('no Python with the OpenTelemetry SDK (set STAGELIGHT_TEST_PYTHON)');
+      return;
+    }
+    const written = await startTestServer();
+    const current = await startTestServer();
+    let doc: ScaffoldDocument = {
+      text: PY_APP,
+      language: 'python',
+      fileName: path.join(tmp, `embed_${protocol}.py`),
+    };
+    doc = apply(
+      doc,
+      await addTracingSetup(
+        doc,
+        { files: [], read: () => undefined },
+        { serviceName: `scaffold-py-${protocol}`, endpoint: written.endpoints[protocol], protocol },
+      ),
+    );
+    doc = apply(doc, await traceFunction(doc, at(doc.text, 'time.sleep')));
+    writeFileSync(doc.fileName!, doc.text);
+    const service = `scaffold-py-${protocol}`;
+    // Without the variable: the port written into the setup.
+    const plain = await runProgram(python, [doc.fileName!], {});
+    assert.equal(plain.code, 0, plain.out);
+    const [first] = await spansOf(written.endpoints.api, service, 1);
+    assert.equal(first!.span.name, 'embed');
+    // With it: the receiver it names.
+    const moved = await runProgram(python, [doc.fileName!], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: current.endpoints[protocol],
+    });
+    assert.equal(moved.code, 0, moved.out);
+    const [second] = await spansOf(current.endpoints.api, service, 1);
+    assert.equal(second!.span.name, 'embed');
+    assert.equal(second!.resource['service.name'], service);
+  });
+}

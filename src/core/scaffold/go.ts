@@ -4,14 +4,20 @@
  * records a returned error (the error result is named for that) or a panic (re-panicked) and sets
  * the error status. The output is gofmt-clean: tabs, and imports sorted inside their group.
  */
-import { placeholderValue, stageAttribute } from './attributes.js';
+import {
+  TODO_MARK,
+  attributeValue,
+  stageAttribute,
+  todoValue,
+  type ScopeName,
+} from './attributes.js';
 import type {
   SetupOptions,
   StageAttributeOptions,
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { hostPort } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import { descendants, enclosing, selectedStatements, withTree, type Node } from './parsers.js';
 import {
   edited,
@@ -505,6 +511,40 @@ function rawStrings(root: Node): { start: number; end: number }[] {
     .map((n) => ({ start: n.startIndex, end: n.endIndex }));
 }
 
+/**
+ * The names the code at `at` can read, innermost first: variables declared before `before`
+ * (`:=`, `var`) in each enclosing function or func literal, then its parameters.
+ */
+function goScopeNames(at: Node, before: number, spanVar: string): ScopeName[] {
+  const out: ScopeName[] = [];
+  const push = (id: Node | null | undefined, type?: string) => {
+    if (id?.type === 'identifier' && id.text !== '_' && id.text !== spanVar && id.text !== 'ctx')
+      out.push({ expr: id.text, name: id.text, type });
+  };
+  for (let fn: Node | null = at; fn; fn = fn.parent) {
+    if (!['function_declaration', 'method_declaration', 'func_literal'].includes(fn.type)) continue;
+    const body = fn.childForFieldName('body');
+    const locals: [Node, string | undefined][] = [];
+    if (body) {
+      for (const n of descendants(body, (c) => c.type === 'func_literal')) {
+        if (n.endIndex > before) continue;
+        if (n.type === 'short_var_declaration')
+          for (const id of named(n.childForFieldName('left') ?? n)) locals.push([id, undefined]);
+        if (n.type === 'var_spec')
+          for (const id of n.childrenForFieldName('name'))
+            if (id) locals.push([id, n.childForFieldName('type')?.text]);
+      }
+    }
+    for (const [id, type] of locals.reverse()) push(id, type);
+    for (const p of named(fn.childForFieldName('parameters') ?? fn)) {
+      if (p.type !== 'parameter_declaration') continue;
+      const type = p.childForFieldName('type')?.text;
+      for (const id of p.childrenForFieldName('name')) push(id, type);
+    }
+  }
+  return out;
+}
+
 export async function goAddAttributes(
   text: string,
   sel: OffsetRange,
@@ -551,12 +591,31 @@ export async function goAddAttributes(
     const indent = anchor
       ? indentAt(text, anchor.startIndex)
       : `${indentAt(text, list.startIndex)}`;
-    const args = keys.map((k) => {
+    const before = anchor ? anchor.startIndex : sel.start;
+    const names = goScopeNames(root.descendantForIndex(before, before) ?? list, before, spanVar);
+    const args: string[] = [];
+    const todos: string[] = [];
+    for (const k of keys) {
       const a = stageAttribute(k);
-      return `${indent}\tattribute.${ctor[a.type]}(${quoted(k)}, ${opts.values?.[k] ?? placeholderValue(a.type, 'go')}),`;
-    });
-    const stmt = `${indent}${spanVar}.SetAttributes(\n${args.join('\n')}\n${indent})\n`;
+      const value = opts.values?.[k] ?? attributeValue(k, names);
+      if (value !== undefined) args.push(`attribute.${ctor[a.type]}(${quoted(k)}, ${value}),`);
+      else
+        todos.push(
+          `// ${TODO_MARK} attribute.${ctor[a.type]}(${quoted(k)}, ${todoValue(a.type, 'go')}),`,
+        );
+    }
     const at = anchor ? lineStart(text, anchor.startIndex) : lineEnd(text, list.endIndex) + 1;
+    // Without a value to send, only the commented-out lines: no call, and no `attribute`
+    // import that nothing would use (Go refuses unused imports).
+    if (args.length === 0) {
+      const lines = todos.map(
+        (t) =>
+          `${indent}${t.replace(`${TODO_MARK} `, `${TODO_MARK} ${spanVar}.SetAttributes(`).replace(/,$/, ')')}\n`,
+      );
+      return edited([{ start: at, end: at, newText: lines.join('') }]);
+    }
+    const inner = [...args, ...todos].map((l) => `${indent}\t${l}`);
+    const stmt = `${indent}${spanVar}.SetAttributes(\n${inner.join('\n')}\n${indent})\n`;
     return edited([
       ...importEdits(root, text, [{ path: ATTRIBUTE }]),
       { start: at, end: at, newText: stmt },
@@ -580,6 +639,7 @@ export async function goSetup(text: string, opts: SetupOptions): Promise<Scaffol
       { path: 'go.opentelemetry.io/otel/propagation' },
       { path: 'go.opentelemetry.io/otel/sdk/resource' },
       { path: 'go.opentelemetry.io/otel/sdk/trace', alias: 'sdktrace' },
+      { path: 'os' },
     ];
     const main = named(root).find(
       (n) => n.type === 'function_declaration' && n.childForFieldName('name')?.text === 'main',
@@ -588,10 +648,17 @@ export async function goSetup(text: string, opts: SetupOptions): Promise<Scaffol
     const fnText = [
       '',
       '',
-      `// setupTracing sends spans to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}) in batches. Call`,
-      '// the returned function before the program exits to flush the last batch.',
+      `// setupTracing sends spans in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight:`,
+      `// Run with Tracing sets it), else to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}), the receiver when`,
+      '// this was written. Call the returned function before the program exits to flush the last',
+      '// batch.',
       'func setupTracing(ctx context.Context) (func(context.Context) error, error) {',
-      `\texporter, err := ${exp}.New(ctx, ${exp}.WithEndpoint(${quoted(hostPort(opts.endpoint))}), ${exp}.WithInsecure())`,
+      `\tvar options []${exp}.Option`,
+      `\tif os.Getenv(${quoted(OTLP_ENDPOINT_ENV)}) == "" {`,
+      '\t\t// Otherwise the exporter reads the variable itself (an http:// URL means no TLS).',
+      `\t\toptions = append(options, ${exp}.WithEndpointURL(${quoted(opts.protocol === 'grpc' ? grpcUrl(opts.endpoint) : httpTracesUrl(opts.endpoint))}))`,
+      '\t}',
+      `\texporter, err := ${exp}.New(ctx, options...)`,
       '\tif err != nil {',
       '\t\treturn nil, err',
       '\t}',

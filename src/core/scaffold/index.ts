@@ -140,7 +140,24 @@ export async function wrapSelectionInSpan(
   }
 }
 
-/** `Stagelight: Add Stage Attributes` on the span enclosing the cursor. */
+/**
+ * Why `Add Stage Attributes` cannot run at the cursor (no span encloses it), before the user
+ * picks any attribute; undefined when there is a span. Each language's command looks for the
+ * span before it looks at the keys, so with no keys it stops right after that check.
+ */
+export async function stageAttributesRefusal(
+  doc: ScaffoldDocument,
+  at: OffsetRange,
+): Promise<ScaffoldResult | undefined> {
+  const r = await addStageAttributes(doc, at, { keys: [] });
+  return r.status === 'not-found' || r.status === 'unsupported' ? r : undefined;
+}
+
+/**
+ * `Stagelight: Add Stage Attributes` on the span enclosing the cursor. Each value is a name in
+ * scope that carries it (`max_tokens`, `self.model_name`) or the one in `values`; an attribute
+ * with neither gets a commented-out `TODO(stagelight):` line, so no made-up value is sent.
+ */
 export async function addStageAttributes(
   doc: ScaffoldDocument,
   at: OffsetRange,

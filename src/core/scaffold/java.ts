@@ -8,14 +8,20 @@
  * class loads would call `GlobalOpenTelemetry.get()` before `main` registers the SDK, and the
  * registration would then fail.
  */
-import { placeholderValue, stageAttribute } from './attributes.js';
+import {
+  TODO_MARK,
+  attributeValue,
+  stageAttribute,
+  todoValue,
+  type ScopeName,
+} from './attributes.js';
 import type {
   SetupOptions,
   StageAttributeOptions,
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import { descendants, enclosing, selectedStatements, withTree, type Node } from './parsers.js';
 import {
   detectIndentUnit,
@@ -340,6 +346,50 @@ export async function javaWrapSelection(
   });
 }
 
+/**
+ * The names the code at `at` can read, innermost first: locals declared before `before` in
+ * each enclosing method or lambda, then its parameters, then the enclosing classes' fields.
+ */
+function javaScopeNames(at: Node, before: number, spanVar: string): ScopeName[] {
+  const out: ScopeName[] = [];
+  const push = (id: Node | null | undefined, type: string | undefined, expr?: string) => {
+    if (id?.type === 'identifier' && id.text !== spanVar)
+      out.push({ expr: expr ?? id.text, name: id.text, type });
+  };
+  for (let n: Node | null = at; n; n = n.parent) {
+    if (n.type === 'method_declaration' || n.type === 'lambda_expression') {
+      const body = n.childForFieldName('body');
+      const locals: [Node | null, string | undefined][] = [];
+      if (body) {
+        for (const d of descendants(
+          body,
+          (c) => c.type === 'lambda_expression' || c.type === 'class_body',
+        )) {
+          if (d.type !== 'local_variable_declaration' || d.endIndex > before) continue;
+          const type = d.childForFieldName('type')?.text;
+          for (const v of d.childrenForFieldName('declarator'))
+            locals.push([v?.childForFieldName('name') ?? null, type]);
+        }
+      }
+      for (const [id, type] of locals.reverse()) push(id, type);
+      const params = n.childForFieldName('parameters');
+      if (params?.type === 'identifier') push(params, undefined);
+      for (const p of params ? named(params) : [])
+        if (p.type === 'formal_parameter' || p.type === 'spread_parameter')
+          push(p.childForFieldName('name'), p.childForFieldName('type')?.text);
+    }
+    if (n.type === 'class_body') {
+      for (const f of named(n)) {
+        if (f.type !== 'field_declaration') continue;
+        const type = f.childForFieldName('type')?.text;
+        for (const v of f.childrenForFieldName('declarator'))
+          push(v?.childForFieldName('name'), type);
+      }
+    }
+  }
+  return out;
+}
+
 export async function javaAddAttributes(
   text: string,
   sel: OffsetRange,
@@ -390,10 +440,13 @@ export async function javaAddAttributes(
     const indent = anchor
       ? indentAt(text, anchor.startIndex)
       : indentAt(text, tryStmt.startIndex) + unit;
-    const lines = keys.map(
-      (k) =>
-        `${indent}${spanVar}.setAttribute(${quoted(k)}, ${opts.values?.[k] ?? placeholderValue(stageAttribute(k).type, 'java')});\n`,
-    );
+    const before = anchor ? anchor.startIndex : sel.start;
+    const names = javaScopeNames(root.descendantForIndex(before, before) ?? block, before, spanVar);
+    const lines = keys.map((k) => {
+      const value = opts.values?.[k] ?? attributeValue(k, names);
+      const call = `${spanVar}.setAttribute(${quoted(k)}, ${value ?? todoValue(stageAttribute(k).type, 'java')});`;
+      return `${indent}${value === undefined ? `// ${TODO_MARK} ` : ''}${call}\n`;
+    });
     const at = anchor ? lineStart(text, anchor.startIndex) : lineEnd(text, block.startIndex) + 1;
     return edited([{ start: at, end: at, newText: lines.join('') }]);
   });
@@ -425,11 +478,20 @@ export async function javaSetup(text: string, opts: SetupOptions): Promise<Scaff
     const method = [
       '',
       `${i}/**`,
-      `${i} * Sends spans to ${opts.endpoint} (OTLP/${grpc ? 'gRPC' : 'HTTP'}) in batches and registers the SDK as the`,
-      `${i} * global OpenTelemetry; a shutdown hook flushes the last batch. Call it first in main.`,
+      `${i} * Sends spans in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight: Run with`,
+      `${i} * Tracing sets it), else to ${opts.endpoint} (OTLP/${grpc ? 'gRPC' : 'HTTP'}), the receiver when this was`,
+      `${i} * written, and registers the SDK as the global OpenTelemetry; a shutdown hook flushes the`,
+      `${i} * last batch. Call it first in main.`,
       `${i} */`,
       `${i}static OpenTelemetrySdk setupTracing() {`,
-      `${j}${exporter} exporter = ${exporter}.builder().setEndpoint(${quoted(url)}).build();`,
+      // The SDK's builders read no environment (only the autoconfigure module does): read it here.
+      `${j}String endpoint = System.getenv(${quoted(OTLP_ENDPOINT_ENV)});`,
+      `${j}endpoint = endpoint == null || endpoint.isBlank()`,
+      `${j}${unit}${unit}? ${quoted(url)}`,
+      grpc
+        ? `${j}${unit}${unit}: endpoint;`
+        : `${j}${unit}${unit}: endpoint.replaceAll("/+$", "") + "/v1/traces";`,
+      `${j}${exporter} exporter = ${exporter}.builder().setEndpoint(endpoint).build();`,
       `${j}Resource resource = Resource.getDefault()`,
       `${j}${unit}${unit}.merge(Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), ${quoted(opts.serviceName)})));`,
       `${j}SdkTracerProvider tracerProvider = SdkTracerProvider.builder()`,

@@ -38,11 +38,12 @@ export interface StageAttributeOptions {
   values?: Readonly<Record<string, string>>;
 }
 
-/** host:port of an endpoint URL (Go's exporters take no scheme). */
-export function hostPort(endpoint: string): string {
-  const u = new URL(endpoint);
-  return u.host;
-}
+/**
+ * The variable every OpenTelemetry SDK reads for the OTLP base URL. A generated setup lets it
+ * win over the endpoint written in (the receiver's port when the setup was written, which may
+ * differ the next time), and `Run with Tracing` sets it to the running receiver.
+ */
+export const OTLP_ENDPOINT_ENV = 'OTEL_EXPORTER_OTLP_ENDPOINT';
 
 /** The full OTLP/HTTP traces URL: the base URL plus `/v1/traces` unless a path is given. */
 export function httpTracesUrl(endpoint: string): string {

@@ -4,14 +4,20 @@
  * exception, set the error status and re-raise (the SDK's `record_exception` and
  * `set_status_on_exception` default to true), and the decorator works on `async def` too.
  */
-import { placeholderValue, stageAttribute } from './attributes.js';
+import {
+  TODO_MARK,
+  attributeValue,
+  stageAttribute,
+  todoValue,
+  type ScopeName,
+} from './attributes.js';
 import type {
   SetupOptions,
   StageAttributeOptions,
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import {
   descendants,
   enclosing,
@@ -63,6 +69,15 @@ function hasFromImport(root: Node, module: string, name: string): boolean {
         const alias = c?.type === 'aliased_import' ? c.childForFieldName('alias')?.text : undefined;
         return base?.text === name && (alias === undefined || alias === name);
       }),
+  );
+}
+
+/** True when the module already has a top-level `import <module>` (unaliased). */
+function hasImport(root: Node, module: string): boolean {
+  return named(root).some(
+    (n) =>
+      n.type === 'import_statement' &&
+      n.childrenForFieldName('name').some((c) => c?.type === 'dotted_name' && c.text === module),
   );
 }
 
@@ -182,19 +197,29 @@ export async function pythonSetup(text: string, opts: SetupOptions): Promise<Sca
       ['opentelemetry.sdk.trace', 'TracerProvider'],
       ['opentelemetry.sdk.trace.export', 'BatchSpanProcessor'],
     ];
-    const imports = wanted
-      .filter(([m, n]) => !hasFromImport(root, m, n))
-      .map(([m, n]) => `from ${m} import ${n}`);
-    const exporter =
+    const imports = [
+      ...(hasImport(root, 'os') ? [] : ['import os']),
+      ...wanted
+        .filter(([m, n]) => !hasFromImport(root, m, n))
+        .map(([m, n]) => `from ${m} import ${n}`),
+    ];
+    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself when it gets no endpoint (and
+    // appends /v1/traces for HTTP); the receiver's current port is only the fallback.
+    const fallback =
       opts.protocol === 'grpc'
         ? `OTLPSpanExporter(endpoint=${quoted(grpcUrl(opts.endpoint))}, insecure=True)`
         : `OTLPSpanExporter(endpoint=${quoted(httpTracesUrl(opts.endpoint))})`;
     const block = [
-      `# Tracing setup: spans go to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}) in batches;`,
-      '# the provider flushes them when the process exits.',
+      `# Tracing setup: spans go in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight:`,
+      `# Run with Tracing sets it), else to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}), the receiver`,
+      '# when this was written. The provider flushes them when the process exits.',
       `_tracer_provider = TracerProvider(resource=Resource.create({"service.name": ${quoted(opts.serviceName)}}))`,
       `_tracer_provider.add_span_processor(`,
-      `    BatchSpanProcessor(${exporter})`,
+      `    BatchSpanProcessor(`,
+      `        OTLPSpanExporter()`,
+      `        if os.environ.get(${quoted(OTLP_ENDPOINT_ENV)})`,
+      `        else ${fallback}`,
+      `    )`,
       `)`,
       'trace.set_tracer_provider(_tracer_provider)',
     ].join('\n');
@@ -358,6 +383,55 @@ function spanInScope(node: Node): { variable?: string; scope: Node } | undefined
   return undefined;
 }
 
+/**
+ * The names the code at `at` can read, innermost first: locals assigned before `before`, then
+ * the parameters of each enclosing function, then in a method the `self.` fields its class
+ * assigns anywhere.
+ */
+function pythonScopeNames(at: Node, before: number): ScopeName[] {
+  const out: ScopeName[] = [];
+  for (let fn: Node | null = at; fn; fn = fn.parent) {
+    if (fn.type !== 'function_definition') continue;
+    const body = fn.childForFieldName('body');
+    const locals: ScopeName[] = [];
+    if (body) {
+      for (const n of descendants(body, (c) =>
+        ['function_definition', 'class_definition', 'lambda'].includes(c.type),
+      )) {
+        if (n.type !== 'assignment' || n.endIndex > before) continue;
+        const left = n.childForFieldName('left');
+        if (left?.type !== 'identifier') continue;
+        locals.push({ expr: left.text, name: left.text, type: n.childForFieldName('type')?.text });
+      }
+    }
+    out.push(...locals.reverse());
+    const params = named(fn.childForFieldName('parameters') ?? fn).filter(
+      (p) => p.type !== 'comment',
+    );
+    for (const p of params) {
+      const id =
+        p.type === 'identifier'
+          ? p
+          : p.type === 'typed_parameter'
+            ? named(p).find((c) => c.type === 'identifier')
+            : p.childForFieldName('name');
+      if (id?.type !== 'identifier') continue;
+      out.push({ expr: id.text, name: id.text, type: p.childForFieldName('type')?.text });
+    }
+    const first = params[0];
+    const cls = fn.parent?.parent?.type === 'class_definition' ? fn.parent.parent : undefined;
+    const clsOf =
+      cls ?? (fn.parent?.type === 'decorated_definition' ? fn.parent.parent?.parent : undefined);
+    if (first?.text === 'self' && clsOf?.type === 'class_definition') {
+      for (const m of clsOf.text.matchAll(/\bself\.(\w+)\s*(?::\s*([^=\n]+?))?\s*=[^=]/g)) {
+        if (!out.some((o) => o.expr === `self.${m[1]}`))
+          out.push({ expr: `self.${m[1]}`, name: m[1]!, type: m[2]?.trim() });
+      }
+    }
+  }
+  return out;
+}
+
 export async function pythonAddAttributes(
   text: string,
   sel: OffsetRange,
@@ -387,8 +461,12 @@ export async function pythonAddAttributes(
     const indent = indentAt(text, anchor.startIndex);
     const lines: string[] = [];
     const edits: TextEdit[] = [];
+    const names = pythonScopeNames(anchor, lineStart(text, anchor.startIndex));
+    const values = keys.map((k) => opts.values?.[k] ?? attributeValue(k, names));
     let variable = span.variable;
-    if (!variable) {
+    // Without a value to send, no `current_span` line either: the commented-out lines name the
+    // current span themselves.
+    if (!variable && values.some((v) => v !== undefined)) {
       variable = freshName('current_span', span.scope.text);
       lines.push(`${variable} = trace.get_current_span()`);
       if (!hasFromImport(root, 'opentelemetry', 'trace')) {
@@ -396,10 +474,14 @@ export async function pythonAddAttributes(
         if (h) edits.push(h);
       }
     }
-    for (const k of keys) {
-      const value = opts.values?.[k] ?? placeholderValue(stageAttribute(k).type, 'python');
-      lines.push(`${variable}.set_attribute(${quoted(k)}, ${value})`);
-    }
+    keys.forEach((k, i) => {
+      const value = values[i];
+      if (value !== undefined) lines.push(`${variable}.set_attribute(${quoted(k)}, ${value})`);
+      else
+        lines.push(
+          `# ${TODO_MARK} ${variable ?? 'trace.get_current_span()'}.set_attribute(${quoted(k)}, ${todoValue(stageAttribute(k).type, 'python')})`,
+        );
+    });
     const insertAt = lineStart(text, anchor.startIndex);
     edits.push({
       start: insertAt,

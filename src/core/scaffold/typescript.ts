@@ -6,14 +6,20 @@
  */
 import path from 'node:path';
 import ts from 'typescript';
-import { placeholderValue, stageAttribute } from './attributes.js';
+import {
+  TODO_MARK,
+  attributeValue,
+  stageAttribute,
+  todoValue,
+  type ScopeName,
+} from './attributes.js';
 import type {
   SetupOptions,
   StageAttributeOptions,
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
 import {
   detectIndentUnit,
   edited,
@@ -496,11 +502,17 @@ export async function tsSetup(
     importLine(f, ['OTLPTraceExporter'], exporterPkg),
   ].filter((l) => !text.includes(l));
   const block = [
-    `// Tracing setup: spans go to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}) in batches.`,
+    `// Tracing setup: spans go in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight: Run`,
+    `// with Tracing sets it; the exporter reads it itself), else to ${opts.endpoint} (OTLP/${opts.protocol === 'grpc' ? 'gRPC' : 'HTTP'}),`,
+    '// the receiver when this was written.',
     'const tracerProvider = new NodeTracerProvider({',
     `  resource: resourceFromAttributes({ 'service.name': ${singleQuoted(opts.serviceName)} }),`,
     '  spanProcessors: [',
-    `    new BatchSpanProcessor(new OTLPTraceExporter({ url: ${singleQuoted(url)} })),`,
+    '    new BatchSpanProcessor(',
+    '      new OTLPTraceExporter(',
+    `        process.env.${OTLP_ENDPOINT_ENV} ? {} : { url: ${singleQuoted(url)} },`,
+    '      ),',
+    '    ),',
     '  ],',
     '});',
     'tracerProvider.register();',
@@ -797,13 +809,82 @@ export async function tsAddAttributes(
     ? indentAt(text, anchor.getStart(sf))
     : indentAt(text, block.getStart(sf)) + unit;
   const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : singleQuoted(k));
-  const entries = keys.map(
-    (k) =>
-      `${indent}${unit}${key(k)}: ${opts.values?.[k] ?? placeholderValue(stageAttribute(k).type, 'ts')},`,
-  );
-  const stmt = `${indent}${cb.span}.setAttributes({\n${entries.join('\n')}\n${indent}});\n`;
+  const names = tsScopeNames(sf, sel.start, anchor ? anchor.getStart(sf) : sel.start, cb.span);
+  const entries: string[] = [];
+  const todos: string[] = [];
+  for (const k of keys) {
+    const value = opts.values?.[k] ?? attributeValue(k, names);
+    const type = todoValue(stageAttribute(k).type, 'ts');
+    if (value !== undefined) entries.push(`${indent}${unit}${key(k)}: ${value},`);
+    else todos.push(`// ${TODO_MARK} ${key(k)}: ${type},`);
+  }
+  // Attributes without a value in scope stay commented out: inside the call when it sends
+  // others, else as lines of their own.
+  const stmt =
+    entries.length > 0
+      ? `${indent}${cb.span}.setAttributes({\n${[...entries, ...todos.map((t) => `${indent}${unit}${t}`)].join('\n')}\n${indent}});\n`
+      : todos
+          .map(
+            (t) =>
+              `${indent}${t.replace(/,$/, '').replace(`${TODO_MARK} `, `${TODO_MARK} ${cb.span}.setAttributes({ `)} });\n`,
+          )
+          .join('');
   const at = anchor ? lineStart(text, anchor.getStart(sf)) : lineEnd(text, block.getStart(sf)) + 1;
   return edited([{ start: at, end: at, newText: stmt }]);
+}
+
+/**
+ * The names the code at `at` can read, innermost first: variables declared before `before` in
+ * each enclosing block, the parameters of each enclosing function (not the span callback's
+ * `span`), and in an instance method the class's properties as `this.x`.
+ */
+function tsScopeNames(sf: ts.SourceFile, at: number, before: number, spanVar: string): ScopeName[] {
+  const path: ts.Node[] = [];
+  const visit = (n: ts.Node): void => {
+    if (n.getStart(sf) > at || n.getEnd() < at) return;
+    path.push(n);
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(sf, visit);
+  const out: ScopeName[] = [];
+  const add = (
+    name: ts.BindingName | ts.PropertyName,
+    type: ts.TypeNode | undefined,
+    expr?: string,
+  ) => {
+    if (!ts.isIdentifier(name) || name.text === spanVar) return;
+    out.push({ expr: expr ?? name.text, name: name.text, type: type?.getText(sf) });
+  };
+  let inInstanceMethod = false;
+  for (const n of [...path].reverse()) {
+    if (ts.isBlock(n) || ts.isSourceFile(n)) {
+      const locals: ScopeName[] = [];
+      for (const st of n.statements) {
+        if (st.getEnd() > before || !ts.isVariableStatement(st)) continue;
+        for (const d of st.declarationList.declarations)
+          if (ts.isIdentifier(d.name) && d.name.text !== spanVar)
+            locals.push({ expr: d.name.text, name: d.name.text, type: d.type?.getText(sf) });
+      }
+      out.push(...locals.reverse());
+    }
+    if (isFunctionLike(n)) {
+      for (const p of n.parameters) add(p.name, p.type);
+      if (ts.isMethodDeclaration(n) || ts.isGetAccessorDeclaration(n))
+        inInstanceMethod ||= !n.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+    }
+    if (ts.isClassLike(n) && inInstanceMethod) {
+      for (const m of n.members) {
+        if (ts.isPropertyDeclaration(m) && ts.isIdentifier(m.name))
+          add(m.name, m.type, `this.${m.name.text}`);
+        if (ts.isConstructorDeclaration(m))
+          for (const p of m.parameters)
+            if (p.modifiers?.length && ts.isIdentifier(p.name))
+              add(p.name, p.type, `this.${p.name.text}`);
+      }
+      break;
+    }
+  }
+  return out;
 }
 
 /** Edits importing `names` from each module (extending an existing named import). */

@@ -1,8 +1,10 @@
 /**
  * The scaffolding feature: the five instrumentation commands, the "Trace this function" code
- * action and the optional "Trace" lens. This module is part of dist/extension.js, so it stays
- * light: the commands load the scaffolding bundle (`loadScaffold`: the TypeScript compiler and
- * tree-sitter) when one first runs; the code action and the lens use the line heuristic only.
+ * action, the optional "Trace" lens, and Run with Tracing with its debug configuration
+ * provider. This module is part of dist/extension.js, so it stays light: the commands load the
+ * scaffolding bundle (`loadScaffold`: the TypeScript compiler and tree-sitter) when one first
+ * runs; the code action and the lens use the line heuristic only; Run with Tracing needs
+ * neither.
  */
 import * as vscode from 'vscode';
 import type { ReceiverBaseUrls } from '../../core/scaffold/command-choices.js';
@@ -11,6 +13,7 @@ import { COMMANDS, type CommandId } from '../shared/commands.js';
 import { receiverSettings } from '../shared/config.js';
 import type * as ScaffoldBundle from './scaffold-bundle.js';
 import type { ScaffoldHost } from './scaffold-commands.js';
+import { registerRunWithTracing } from './run-with-tracing.js';
 import { loadScaffold } from './scaffold-load.js';
 import { TraceCodeActions } from './trace-code-actions.js';
 import { TraceLens } from './trace-lens.js';
@@ -32,6 +35,8 @@ export interface ScaffoldRegistration {
   log: vscode.LogOutputChannel;
   /** Starts the receiver if needed (telling the user when it cannot) and gives its URLs. */
   receiverUrls(): Promise<ReceiverBaseUrls | undefined>;
+  /** The running receiver's URLs, without starting it (debug sessions). */
+  runningUrls(): ReceiverBaseUrls | undefined;
 }
 
 /** Registers everything; the caller pushes the disposables into `context.subscriptions`. */
@@ -56,5 +61,9 @@ export function registerScaffolding(r: ScaffoldRegistration): vscode.Disposable[
     }),
     lens,
     vscode.languages.registerCodeLensProvider(selector, lens),
+    ...registerRunWithTracing(
+      { log: r.log, receiverUrls: r.receiverUrls, runningUrls: r.runningUrls },
+      COMMANDS.runWithTracing,
+    ),
   ];
 }

@@ -24,6 +24,7 @@ import {
   detectProject,
   insertPropagation,
   propagationSnippets,
+  stageAttributesRefusal,
   traceFunction,
   wrapSelectionInSpan,
   type DependencyInstructions,
@@ -46,7 +47,9 @@ import {
 } from '../../core/scaffold/command-choices.js';
 import { scaffoldLanguage } from '../../core/scaffold/languages.js';
 import { findProjectRoot, projectFiles } from '../../core/scaffold/project-root.js';
+import { withInterpreter } from '../../core/scaffold/python-interpreter.js';
 import { snippetInsertion } from '../../core/scaffold/snippet-insertion.js';
+import { pythonInterpreter, terminalShell } from './python-interpreter.js';
 
 /** What the commands need from the extension. */
 export interface ScaffoldHost {
@@ -297,20 +300,30 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
   for (const text of extra) void vscode.window.showInformationMessage(text);
   outcome.messages.push(...extra);
   const projectRoot = root ?? path.dirname(doc.fileName);
-  outcome.setup = {
-    serviceName,
-    endpoint,
-    protocol,
-    projectRoot,
-    dependencies: result.dependencies,
-  };
+  const dependencies = dependenciesFor(result.dependencies, language, doc.uri, projectRoot);
+  outcome.setup = { serviceName, endpoint, protocol, projectRoot, dependencies };
   host.log.info(
     `Tracing setup written to ${doc.fileName}: service.name ${serviceName}, OTLP/${protocol} ${endpoint}` +
-      (result.dependencies.command ? `; dependencies: ${result.dependencies.command}` : ''),
+      (dependencies.command ? `; dependencies: ${dependencies.command}` : ''),
   );
-  offerDependencies(result.dependencies, projectRoot);
+  offerDependencies(dependencies, projectRoot);
   return outcome;
 });
+
+/**
+ * The pip command run by the project's Python (the Python extension's selection, the workspace's
+ * virtual environment), not whichever `python` is first on PATH.
+ */
+function dependenciesFor(
+  deps: DependencyInstructions,
+  language: ScaffoldLanguage,
+  uri: vscode.Uri,
+  projectRoot: string,
+): DependencyInstructions {
+  if (language !== 'python' || deps.command === undefined) return deps;
+  const python = pythonInterpreter(uri, projectRoot).command;
+  return { ...deps, command: withInterpreter(deps.command, python, terminalShell()) };
+}
 
 /**
  * Offers the dependency command in a terminal, or the Maven/Gradle snippet to paste. Nothing is
@@ -405,6 +418,11 @@ export const wrapSelectionCommand = command<WrapArgs>(async (t, opts, host) => {
 
 /** `Stagelight: Add Stage Attributes` to the span enclosing the cursor. */
 export const addStageAttributesCommand = command<AttributeArgs>(async (t, opts, host) => {
+  const at = selectionOffsets(t);
+  const cursor = { start: at.start, end: at.start };
+  // Before asking which attributes: without a span at the cursor there is nothing to add to.
+  const refusal = await stageAttributesRefusal(t.scaffoldDoc, cursor);
+  if (refusal !== undefined) return done(refusal.status, notify(refusal));
   let keys = opts.keys;
   if (keys === undefined) {
     type Item = vscode.QuickPickItem & { key?: string };
@@ -427,12 +445,7 @@ export const addStageAttributesCommand = command<AttributeArgs>(async (t, opts, 
     if (picked === undefined || picked.length === 0) return done('cancelled');
     keys = picked.flatMap((p) => (p.key === undefined ? [] : [p.key]));
   }
-  const at = selectionOffsets(t);
-  const result = await addStageAttributes(
-    t.scaffoldDoc,
-    { start: at.start, end: at.start },
-    { keys },
-  );
+  const result = await addStageAttributes(t.scaffoldDoc, cursor, { keys });
   return apply(t, result, host);
 });
 

@@ -38,6 +38,7 @@ export const COMMANDS = {
   wrapSelectionInSpan: 'stagelight.wrapSelectionInSpan',
   addStageAttributes: 'stagelight.addStageAttributes',
   propagateContext: 'stagelight.propagateContext',
+  runWithTracing: 'stagelight.runWithTracing',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

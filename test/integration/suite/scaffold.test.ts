@@ -102,7 +102,10 @@ describe('scaffolding', () => {
     const text = doc.getText();
     assert.ok(text.includes(`OTLPSpanExporter(endpoint="${grpc}"`), text);
     assert.ok(text.includes('"service.name": "fixture-py"'), text);
-    assert.match(outcome.setup?.dependencies.command ?? '', /^python -m pip install /);
+    // pip runs with the project's interpreter (here no venv, no Python extension: python3).
+    assert.match(outcome.setup?.dependencies.command ?? '', /^\S*python3?\S* -m pip install /);
+    if (process.platform !== 'win32')
+      assert.doesNotMatch(outcome.setup?.dependencies.command ?? '', /^python -m/);
     const again = await scaffold('stagelight.addTracingSetup', { serviceName: 'fixture-py' });
     assert.notEqual(again.status, 'edited', 'a second setup was written');
     assert.equal(doc.getText(), text);
