@@ -4,7 +4,7 @@
  */
 
 import type { StageStats } from '../analysis/stage-stats.js';
-import { formatDuration, formatPercent } from '../../shared/format.js';
+import { formatCount, formatDuration, formatPercent } from '../../shared/format.js';
 
 /** Statistics a lens can show, in the order they are shown. */
 export const LENS_STATISTICS = [
@@ -100,7 +100,7 @@ export function lensText(stats: StageStats, opts: LensTextOptions = {}): string 
         break;
       case 'errors':
         if (stats.errorCount > 0) {
-          parts.push(`${stats.errorCount} ${stats.errorCount === 1 ? 'error' : 'errors'}`);
+          parts.push(formatCount(stats.errorCount, 'error'));
         }
         break;
     }

@@ -39,6 +39,7 @@ import type { StageInsightsSource } from '../insights/insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
 import type { SourceLocator } from '../shared/source-locator.js';
+import { formatCount } from '../../shared/format.js';
 
 const REFRESH_MS = 1000;
 const EMPTY_SCAN: DocumentScan = { sites: [], literals: new Set() };
@@ -249,7 +250,7 @@ export class LatencyLenses
     );
     const bins = histogram(samples.map((s) => s.durationMs));
     if (bins.length > 0) {
-      md.appendMarkdown(`Latency of the ${samples.length} spans held:\n`);
+      md.appendMarkdown(`Latency of the ${formatCount(samples.length, 'span')} held:\n`);
       md.appendCodeblock(histogramText(bins).join('\n'), 'text');
     }
     if (samples.length > 0) {

@@ -15,6 +15,7 @@ import type { RunningServer } from '../../core/server.js';
 import type { TraceEngine, EngineChange } from '../../core/engine.js';
 import { receiverSettings, lensSettings } from '../shared/config.js';
 import { loadCore } from './load-core.js';
+import { formatCount } from '../../shared/format.js';
 
 export type ReceiverState = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -117,7 +118,9 @@ export class ReceiverController implements vscode.Disposable {
       this.log.info(
         `Receiver started in ${Math.round(performance.now() - t0)} ms: OTLP/gRPC ${server.endpoints.grpc}, ` +
           `OTLP/HTTP ${server.endpoints.httpTraces}, read API ${server.endpoints.api}` +
-          (replay !== undefined ? `; ${server.engine.store.spanCount} spans restored` : ''),
+          (replay !== undefined
+            ? `; ${formatCount(server.engine.store.spanCount, 'span')} restored`
+            : ''),
       );
       this.setState('running');
       this.reportMovedPorts(settings.grpcPort, settings.httpPort);

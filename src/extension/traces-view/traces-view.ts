@@ -15,6 +15,7 @@ import {
 import { formatDuration } from '../../core/source/lens-text.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
+import { formatCount } from '../../shared/format.js';
 
 export const TRACES_VIEW_ID = 'stagelight.traces';
 
@@ -73,13 +74,13 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
       vscode.TreeItemCollapsibleState.None,
     );
     item.id = t.traceId;
-    item.description = `${t.rootService} · ${formatDuration(t.durationMs)} · ${t.spanCount} ${t.spanCount === 1 ? 'span' : 'spans'}${t.hasError ? ` · ${t.errorCount} ${t.errorCount === 1 ? 'error' : 'errors'}` : ''}`;
+    item.description = `${t.rootService} · ${formatDuration(t.durationMs)} · ${formatCount(t.spanCount, 'span')}${t.hasError ? ` · ${formatCount(t.errorCount, 'error')}` : ''}`;
     item.iconPath = t.hasError
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
       : new vscode.ThemeIcon(t.hasRoot ? 'pass' : 'loading~spin');
     item.tooltip = new vscode.MarkdownString(
       `**${escapeMarkdown(t.rootName)}** (${escapeMarkdown(t.rootService)})\n\n` +
-        `- duration ${formatDuration(t.durationMs)}, ${t.spanCount} spans, ${t.errorCount} errors\n` +
+        `- duration ${formatDuration(t.durationMs)}, ${formatCount(t.spanCount, 'span')}, ${formatCount(t.errorCount, 'error')}\n` +
         `- services: ${t.services.map(escapeMarkdown).join(', ')}\n` +
         `- started ${new Date(t.startMs).toLocaleTimeString()}\n` +
         `- trace id \`${t.traceId}\``,
@@ -118,7 +119,7 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
     const parts: string[] = [];
     if (this.filter.text !== '') parts.push(`filter: ${this.filter.text}`);
     if (this.sort !== 'recent') parts.push(SORTS.find((s) => s.sort === this.sort)?.label ?? '');
-    if (engine !== undefined) parts.push(`${engine.store.traceCount} traces`);
+    if (engine !== undefined) parts.push(formatCount(engine.store.traceCount, 'trace'));
     this.view.description = parts.join(' · ');
     void vscode.commands.executeCommand(
       'setContext',
