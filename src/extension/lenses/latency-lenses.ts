@@ -26,6 +26,7 @@ import {
   histogram,
   histogramText,
   lensText,
+  lensTooltip,
 } from '../../core/source/lens-text.js';
 import { collectStageSamples } from '../../core/source/stage-samples.js';
 import { lensSettings } from '../shared/config.js';
@@ -188,7 +189,10 @@ export class LatencyLenses
           : base;
       return new vscode.CodeLens(range, {
         title,
-        tooltip: `${l.stage.service} / ${l.stage.name}: open the slowest recent trace with this span`,
+        tooltip: lensTooltip(l.stage, {
+          statistics: settings.statistics,
+          windowMinutes: settings.windowMinutes,
+        }),
         command: COMMANDS.openStage,
         arguments: [l.stage.service, l.stage.name],
       });
