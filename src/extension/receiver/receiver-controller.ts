@@ -14,6 +14,7 @@ import * as vscode from 'vscode';
 import type { RunningServer } from '../../core/server.js';
 import type { TraceEngine, EngineChange } from '../../core/engine.js';
 import { receiverSettings, lensSettings } from '../shared/config.js';
+import { copyEndpoint } from './copy-endpoint.js';
 import { loadCore } from './load-core.js';
 import { formatCount } from '../../shared/format.js';
 
@@ -159,13 +160,12 @@ export class ReceiverController implements vscode.Disposable {
     if (moved.length === 0) return;
     const text =
       `Stagelight: ${moved.join('; ')}. Point your exporter at ${s.endpoints.grpc} (gRPC) ` +
-      `or ${s.endpoints.httpTraces} (HTTP).`;
+      `or ${s.endpoints.http} (HTTP).`;
     void vscode.window
       .showWarningMessage(text, 'Copy gRPC Endpoint', 'Copy HTTP Endpoint')
       .then((pick) => {
-        if (pick === 'Copy gRPC Endpoint') void vscode.env.clipboard.writeText(s.endpoints.grpc);
-        if (pick === 'Copy HTTP Endpoint')
-          void vscode.env.clipboard.writeText(s.endpoints.httpTraces);
+        if (pick === 'Copy gRPC Endpoint') void copyEndpoint('grpc', s.endpoints);
+        if (pick === 'Copy HTTP Endpoint') void copyEndpoint('http', s.endpoints);
       });
   }
 
