@@ -13,6 +13,7 @@ import {
   type TraceListSort,
 } from '../../core/api/trace-list-filter.js';
 import { formatDuration } from '../../core/source/lens-text.js';
+import { tracesViewMessage } from '../../core/api/traces-view-message.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
 import { formatCount } from '../../shared/format.js';
@@ -97,7 +98,10 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
   getChildren(element?: TraceSummary): TraceSummary[] {
     if (element !== undefined) return [];
     const engine = this.receiver.engine;
-    if (engine === undefined) return [];
+    if (engine === undefined) {
+      this.setMessage(0, 0);
+      return [];
+    }
     // `list` returns the most recently started first; filter, then sort the window shown.
     const f = this.filter;
     const all = engine.store.list({
@@ -111,7 +115,19 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
       shown.push(t);
       if (shown.length >= LIST_LIMIT) break;
     }
+    this.setMessage(engine.store.traceCount, shown.length);
     return sortTraceList(shown, this.sort);
+  }
+
+  /** The line above the list (see `core/api/traces-view-message.ts`); set only when it changes. */
+  private setMessage(held: number, shown: number): void {
+    const message = tracesViewMessage({
+      endpoints: this.receiver.endpoints,
+      held,
+      shown,
+      filterText: this.filter.text,
+    });
+    if (message !== this.view.message) this.view.message = message;
   }
 
   private updateDescription(): void {
