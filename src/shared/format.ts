@@ -65,5 +65,10 @@ export function formatRate(perSecond: number): string {
  * an "s" (`match`/`matches`).
  */
 export function formatCount(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${n.toLocaleString('en-US')} ${nounFor(n, one, many)}`;
+}
+
+/** The noun alone, for a count that is spelled apart: `2 slow and 1 failed traces`. */
+export function nounFor(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { formatCount } from '../../src/shared/format.js';
+import { formatCount, nounFor } from '../../src/shared/format.js';
 
 describe('formatCount', () => {
   it('agrees the noun with the count', () => {
@@ -12,6 +12,12 @@ describe('formatCount', () => {
     assert.equal(formatCount(2, 'span'), '2 spans');
     assert.equal(formatCount(1, 'match', 'matches'), '1 match');
     assert.equal(formatCount(3, 'match', 'matches'), '3 matches');
+  });
+
+  it('gives the noun alone for a count spelled apart', () => {
+    assert.equal(nounFor(1, 'trace'), 'trace');
+    assert.equal(nounFor(3, 'trace'), 'traces');
+    assert.equal(nounFor(0, 'process', 'processes'), 'processes');
   });
 
   it('groups thousands', () => {
