@@ -18,6 +18,7 @@ import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
 import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
+import { formatCount } from '../shared/format.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
 const VERSION = typeof STAGELIGHT_VERSION === 'string' ? STAGELIGHT_VERSION : '0.0.0-dev';
@@ -250,7 +251,7 @@ async function serve(argv: string[]): Promise<number> {
   const replay = engine.replayReport;
   if (replay !== undefined) {
     log.info(
-      `Replayed ${engine.store.spanCount} spans (${replay.records} batches) from ${values.data}`,
+      `Replayed ${formatCount(engine.store.spanCount, 'span')} (${formatCount(replay.records, 'batch', 'batches')}) from ${values.data}`,
     );
   }
   // The signal handlers go in before the endpoints are printed: whoever reads them may stop the
@@ -264,9 +265,9 @@ async function serve(argv: string[]): Promise<number> {
       log.info(reason);
       const c = engine.counters;
       log.info(
-        `Received ${c.receivedSpans} spans (${c.acceptedSpans} accepted, ${c.rejectedSpans} rejected, ` +
-          `${c.duplicateSpans} duplicates); holding ${engine.store.spanCount} spans in ` +
-          `${engine.store.traceCount} traces.`,
+        `Received ${formatCount(c.receivedSpans, 'span')} (${c.acceptedSpans} accepted, ${c.rejectedSpans} rejected, ` +
+          `${formatCount(c.duplicateSpans, 'duplicate')}); holding ${formatCount(engine.store.spanCount, 'span')} in ` +
+          `${formatCount(engine.store.traceCount, 'trace')}.`,
       );
       await server.close();
       resolve(0);

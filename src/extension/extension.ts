@@ -6,12 +6,15 @@
  * server when the receiver starts, the webview host when the waterfall opens, the demo runner,
  * the trace file code and the scaffolding when their commands run.
  *
- * Activation events are the Stagelight commands and views, plus `onStartupFinished`, which only
- * matters when `stagelight.receiver.startOnStartup` is on: otherwise activation after startup
- * registers the (cheap) commands and providers and starts nothing. The registrations cannot be
+ * Activation events are the Stagelight commands and views, `onWebviewPanel:stagelight.waterfall`
+ * (a waterfall left open comes back after a reload), plus `onStartupFinished`, which starts the
+ * receiver when it ran before the window reloaded (`core/receiver/run-memory.ts`) or
+ * `stagelight.receiver.startOnStartup` is on: otherwise activation after startup registers the
+ * (cheap) commands and providers and starts nothing. The registrations cannot be
  * skipped: VS Code activates an extension once, and a command it later runs must exist.
  */
 import * as vscode from 'vscode';
+import { ReceiverRunMemory } from '../core/receiver/run-memory.js';
 import { registerDemo } from './demo/registration.js';
 import { InsightsModel } from './insights/insights-model.js';
 import { registerInsights } from './insights/registration.js';
@@ -41,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
   const log = vscode.window.createOutputChannel('Stagelight', { log: true });
   const receiver = new ReceiverController(context.globalStorageUri.fsPath, log);
   const withReceiver = receiverStarter(receiver);
+  const runMemory = new ReceiverRunMemory(context.workspaceState);
   const locator = new SourceLocator(receiver, context.extensionUri);
   const insights = new InsightsModel(receiver, context.workspaceState, log);
 
@@ -64,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
       withReceiver,
       beforeStop: demo.stop,
       afterClear: () => locator.locations.clear(),
+      memory: runMemory,
     }),
     ...waterfall.disposables,
     ...registerTracesView({ receiver, waterfall }),
@@ -78,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     ...demo.disposables,
   );
 
-  startIfConfigured(receiver);
+  startIfConfigured(receiver, runMemory);
   const activationMs = performance.now() - t0;
   log.info(`Stagelight activated in ${activationMs.toFixed(1)} ms`);
   return { receiver, insights, activationMs };

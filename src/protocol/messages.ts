@@ -287,6 +287,16 @@ export interface ClearedNotification {
   type: 'cleared';
 }
 
+/**
+ * Where the receiver listens, from the ports actually bound (a taken port moves it), or null
+ * while it is stopped: the empty state tells the user where to send spans. Posted after `ready`
+ * and on every start and stop.
+ */
+export interface ReceiverNotification {
+  type: 'receiver';
+  endpoints: { grpc: string; http: string } | null;
+}
+
 /** One insights finding as the side panel shows it; every text is formatted by the host. */
 export interface InsightFindingPayload {
   /** `FindingKind` of the core (`stage-regression`, `queueing`, `bad-instance`, ...). */
@@ -373,6 +383,7 @@ export type HostNotification =
   | TraceListNotification
   | FollowNotification
   | ClearedNotification
+  | ReceiverNotification
   | InsightsNotification;
 
 export type HostMessage = HostResponse | HostNotification;
@@ -386,6 +397,36 @@ export interface WebviewRequestResponses {
   spanDetails: SpanDetailsResponse;
   attributeSearch: AttributeSearchResponse;
   compare: CompareResponse;
+}
+
+// ----- what the webview remembers ---------------------------------------------------------
+
+/**
+ * What the webview keeps with `setState` (VS Code holds it while the panel lives, and across a
+ * window reload): its layout and which trace it showed, never trace data. The host reads it back
+ * when VS Code restores the panel after a reload (`WebviewPanelSerializer`), to show the same
+ * trace again; the webview reads it when its page reloads.
+ */
+export interface WaterfallMemory {
+  /** Width of the side panel, CSS px (clamped to the window when applied). */
+  readonly detailsWidth?: number;
+  /** The trace shown. */
+  readonly traceId?: string;
+  /** Whether it followed new traces live (then the latest trace is shown, not `traceId`). */
+  readonly follow?: boolean;
+}
+
+/** Reads a `WaterfallMemory` defensively: it may come from an older version of the webview. */
+export function readWaterfallMemory(raw: unknown): WaterfallMemory {
+  if (!isRecord(raw)) return {};
+  const w = raw.detailsWidth;
+  return {
+    ...(typeof w === 'number' && Number.isFinite(w) && w > 0 ? { detailsWidth: w } : {}),
+    ...(typeof raw.traceId === 'string' && TRACE_ID.test(raw.traceId)
+      ? { traceId: raw.traceId }
+      : {}),
+    ...(typeof raw.follow === 'boolean' ? { follow: raw.follow } : {}),
+  };
 }
 
 // ----- guards ----------------------------------------------------------------------------
@@ -488,6 +529,13 @@ export function isHostMessage(m: unknown): m is HostMessage {
       return typeof m.follow === 'boolean';
     case 'cleared':
       return true;
+    case 'receiver':
+      return (
+        m.endpoints === null ||
+        (isRecord(m.endpoints) &&
+          typeof m.endpoints.grpc === 'string' &&
+          typeof m.endpoints.http === 'string')
+      );
     case 'insights':
       return (
         (m.traceId === null || typeof m.traceId === 'string') &&

@@ -58,3 +58,17 @@ export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return '–';
   return perSecond >= 10 ? String(Math.round(perSecond)) : perSecond.toFixed(1);
 }
+
+/**
+ * A count and its noun, in agreement: `1 trace`, `0 traces`, `1,204 spans`. The one place a
+ * count meets a noun, so that no text says "1 traces". `many` is for nouns that do not just take
+ * an "s" (`match`/`matches`).
+ */
+export function formatCount(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${nounFor(n, one, many)}`;
+}
+
+/** The noun alone, for a count that is spelled apart: `2 slow and 1 failed traces`. */
+export function nounFor(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
+}

@@ -290,7 +290,7 @@ describe('stagelight serve', () => {
       const exit = await stop(cli, 'SIGINT');
       assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
       assert.match(cli.stdout(), /Stopping \(SIGINT\)/);
-      assert.match(cli.stdout(), /Received 1 spans \(1 accepted, 0 rejected, 0 duplicates\)/);
+      assert.match(cli.stdout(), /Received 1 span \(1 accepted, 0 rejected, 0 duplicates\)/);
     } finally {
       cli.child.kill('SIGKILL');
     }
@@ -363,7 +363,7 @@ describe('stagelight serve', () => {
       const exit = await withTimeout(cli.exited, 10_000, 'the idle exit');
       assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
       assert.match(cli.stdout(), /No spans for 1 s; exiting\./);
-      assert.match(cli.stdout(), /Received 1 spans \(1 accepted.*holding 1 spans in 1 traces\./);
+      assert.match(cli.stdout(), /Received 1 span \(1 accepted.*holding 1 span in 1 trace\./);
     } finally {
       cli.child.kill('SIGKILL');
     }
@@ -465,7 +465,7 @@ describe('stagelight serve', () => {
       // Ingest does not need it unless --token-ingest.
       await sendSpanOverGrpc(ep.grpc, 'cli-test-token');
       assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
-      assert.match(cli.stdout(), /Received 1 spans \(1 accepted/);
+      assert.match(cli.stdout(), /Received 1 span \(1 accepted/);
     } finally {
       cli.child.kill('SIGKILL');
     }

@@ -8,6 +8,7 @@ import {
   histogram,
   histogramText,
   lensText,
+  lensTooltip,
   parseLensStatistics,
 } from '../../src/core/source/index.js';
 
@@ -122,5 +123,39 @@ describe('histogram', () => {
     );
     assert.equal(lines[0], '1.00 s – 1.10 s  ████████ 8');
     assert.equal(lines[1], '1.10 s – 1.20 s  ██       2');
+  });
+});
+
+describe('lensTooltip', () => {
+  it('says what each figure of the title is, over how many spans and traces', () => {
+    const text = lensTooltip(stats(), { windowMinutes: 5 });
+    assert.equal(
+      text,
+      [
+        'ranker / reranking, the last 5 min:',
+        'p50 1.21 s: median duration of the 120 spans in 100 traces',
+        'p95 1.40 s: 95th percentile duration of the 120 spans in 100 traces',
+        '52% of the critical path: its mean share of the critical path (the time the request ' +
+          'waited on it) over the 100 traces',
+        'n=120: spans of the stage in the window',
+        '2 errors: spans with an error status',
+        'Click to open the slowest recent trace with this span.',
+      ].join('\n'),
+    );
+  });
+
+  it('follows the statistics setting, and leaves out what the title leaves out', () => {
+    const text = lensTooltip(stats({ errorCount: 0, count: 1, traceCount: 1, rootTraceCount: 1 }), {
+      windowMinutes: 10,
+      statistics: ['p99', 'critical', 'share', 'errors'],
+    });
+    assert.equal(
+      text,
+      [
+        'ranker / reranking, the last 10 min:',
+        'p99 1.48 s: 99th percentile duration of the 1 span in 1 trace',
+        'Click to open the slowest recent trace with this span.',
+      ].join('\n'),
+    );
   });
 });

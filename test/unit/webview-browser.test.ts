@@ -255,7 +255,9 @@ describe('waterfall webview in Chromium', { skip: SKIP_BROWSER }, () => {
         .acquireVsCodeApi()
         .getState(),
     );
-    assert.deepEqual(saved, { detailsWidth: dragged - 48 });
+    // The layout, and the trace shown and whether it follows: the host reads those back when
+    // VS Code restores the panel after a window reload.
+    assert.deepEqual(saved, { detailsWidth: dragged - 48, follow: true, traceId: 'c'.repeat(32) });
 
     await page.reload();
     await page.waitForFunction(

@@ -16,7 +16,7 @@ import {
 import type { KeyAction } from '../../webview/src/model/keyboard.js';
 import type { Action } from '../../webview/src/state/actions.js';
 import { matchBadgeText } from '../../webview/src/state/filter.js';
-import { persistedOf, readPersisted } from '../../webview/src/state/persisted.js';
+import { persistedChanged, persistedOf, readPersisted } from '../../webview/src/state/persisted.js';
 import { reduce } from '../../webview/src/state/reduce.js';
 import { createStore } from '../../webview/src/state/store.js';
 import {
@@ -462,7 +462,41 @@ describe('view state: what the webview remembers', () => {
     assert.deepEqual(readPersisted({ detailsWidth: -3 }), {});
     assert.deepEqual(readPersisted(null), {});
     const wider = run(shown(), { type: 'resizeDetails', px: 500, windowWidth: 1400 });
-    assert.deepEqual(persistedOf(wider), { detailsWidth: 500 });
+    assert.deepEqual(persistedOf(wider), {
+      detailsWidth: 500,
+      follow: true,
+      traceId: 'ab'.repeat(16),
+    });
+  });
+
+  it('remembers the trace shown and whether it followed live, for a window reload', () => {
+    const held = run(shown(), { type: 'setFollow', follow: false });
+    assert.deepEqual(persistedOf(held), {
+      detailsWidth: 380,
+      follow: false,
+      traceId: 'ab'.repeat(16),
+    });
+    assert.ok(persistedChanged(held, shown()), 'following stopped: saved again');
+    assert.ok(persistedChanged(shown(), initialViewState()), 'a trace shown: saved again');
+    assert.ok(!persistedChanged(run(shown(), { type: 'hover', row: 2 }), shown()));
+    // What the host reads back when VS Code restores the panel.
+    assert.deepEqual(readPersisted({ traceId: ID_A, follow: false, detailsWidth: 400 }), {
+      traceId: ID_A,
+      follow: false,
+      detailsWidth: 400,
+    });
+    assert.deepEqual(readPersisted({ traceId: 'not an id', follow: 'yes' }), {});
+  });
+});
+
+describe('view state: where the receiver listens', () => {
+  it('keeps the endpoints the host names, for the empty state', () => {
+    const endpoints = { grpc: 'http://127.0.0.1:4319', http: 'http://127.0.0.1:4320' };
+    const s = run(initialViewState(), host({ type: 'receiver', endpoints }));
+    assert.deepEqual(s.receiver, endpoints);
+    assert.equal(run(s, host({ type: 'receiver', endpoints: null })).receiver, null);
+    // A clear keeps it: the receiver still listens there.
+    assert.deepEqual(run(s, host({ type: 'cleared' })).receiver, endpoints);
   });
 });
 

@@ -17,14 +17,14 @@ import { bindWheel } from './input/wheel.js';
 import { createFrameScheduler, type FrameScheduler } from './render/frame-scheduler.js';
 import { ROW_HEIGHT } from './render/draw.js';
 import { createStore, type Store } from './state/store.js';
-import { persistedOf, type PersistedState } from './state/persisted.js';
+import { persistedChanged, persistedOf, type PersistedState } from './state/persisted.js';
 import { initialViewState } from './state/view-state.js';
 import { readTheme, watchTheme } from './ui/theme.js';
 import { createView, type View } from './ui/view.js';
 
 export { PAINTED_EVENT, type PaintedDetail } from './ui/timeline.js';
 
-/** Where the webview's layout is remembered across reloads (`vscode.getState`/`setState`). */
+/** Where the webview's layout and trace are remembered across reloads (`getState`/`setState`). */
 export interface AppMemory {
   readonly saved: PersistedState;
   save(state: PersistedState): void;
@@ -53,7 +53,7 @@ export class App {
       if (timeline.changed(s, previous)) frames.invalidate();
     });
     store.subscribe((s, previous) => {
-      if (s.detailsWidth !== previous.detailsWidth) memory?.save(persistedOf(s));
+      if (persistedChanged(s, previous)) memory?.save(persistedOf(s));
     });
     host.onNotification((message) => store.dispatch({ type: 'host', message }));
 

@@ -35,6 +35,7 @@ import type { AttributeGetter } from './queue-waits.js';
 import { RunTracker } from './runs.js';
 import type { StageStatsWindow, StatsTicket } from './stage-stats.js';
 import { buildTraceFacts, factsBytes, type FactsReaders, type TraceFacts } from './trace-facts.js';
+import { formatCount } from '../../shared/format.js';
 
 export interface AnalysisServiceOptions {
   store: TraceStore;
@@ -509,7 +510,7 @@ export class AnalysisService {
         this.baselineIds = new Set(b.traceIds);
         this.saveBaseline();
         this.opts.log?.info(
-          `insights: the run of ${when} UTC (${traces.length} traces, no findings) is the baseline now`,
+          `insights: the run of ${when} UTC (${formatCount(traces.length, 'trace')}, no findings) is the baseline now`,
         );
       }
     }
@@ -535,7 +536,7 @@ export class AnalysisService {
     this.pending = undefined;
     if (found.length === 0) {
       this.opts.log?.warn(
-        `baseline "${p.label}": none of its ${p.ids.size} traces arrived; keeping the previous baseline`,
+        `baseline "${p.label}": none of its ${formatCount(p.ids.size, 'trace')} arrived; keeping the previous baseline`,
       );
       return;
     }

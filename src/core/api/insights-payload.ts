@@ -27,6 +27,7 @@ import type {
 import type { TraceFacts } from '../analysis/trace-facts.js';
 import {
   formatChange,
+  nounFor,
   formatDelta,
   formatDuration,
   formatPercent,
@@ -547,7 +548,7 @@ export function samplingLostText(outcome: SamplingOutcome): string {
   const slow = outcome.tail.lostSlow;
   const failed = outcome.tail.lostErrors;
   if (slow === 0 && failed === 0) return 'no slow or failed trace lost';
-  return `${slow} slow and ${failed} failed trace${slow + failed === 1 ? '' : 's'} lost`;
+  return `${slow} slow and ${failed} failed ${nounFor(slow + failed, 'trace')} lost`;
 }
 
 /** The sampling what-if as a Markdown report. */

@@ -29,11 +29,13 @@ export {
   histogram,
   histogramText,
   lensText,
+  lensTooltip,
   LENS_STATISTICS,
   parseLensStatistics,
   type HistogramBin,
   type LensStatistic,
   type LensTextOptions,
+  type LensTooltipOptions,
 } from './lens-text.js';
 export {
   collectStageSamples,

@@ -4,7 +4,7 @@
  */
 
 import type { StageStats } from '../analysis/stage-stats.js';
-import { formatDuration, formatPercent } from '../../shared/format.js';
+import { formatCount, formatDuration, formatPercent } from '../../shared/format.js';
 
 /** Statistics a lens can show, in the order they are shown. */
 export const LENS_STATISTICS = [
@@ -100,12 +100,76 @@ export function lensText(stats: StageStats, opts: LensTextOptions = {}): string 
         break;
       case 'errors':
         if (stats.errorCount > 0) {
-          parts.push(`${stats.errorCount} ${stats.errorCount === 1 ? 'error' : 'errors'}`);
+          parts.push(formatCount(stats.errorCount, 'error'));
         }
         break;
     }
   }
   return parts.length === 0 ? stats.name : `${stats.name}  ${parts.join(' · ')}`;
+}
+
+export interface LensTooltipOptions extends LensTextOptions {
+  /** The statistics window, minutes (`stagelight.lenses.windowMinutes`). */
+  readonly windowMinutes: number;
+}
+
+/**
+ * The lens's hover text (`Command.tooltip`, plain text): what each figure in its title is, over
+ * which spans and traces, and what a click does. One line per statistic the title shows, in
+ * the same order, left out where the title leaves it out.
+ */
+export function lensTooltip(stats: StageStats, opts: LensTooltipOptions): string {
+  const over = `${formatCount(stats.count, 'span')} in ${formatCount(stats.traceCount, 'trace')}`;
+  const lines = [`${stats.service} / ${stats.name}, the last ${opts.windowMinutes} min:`];
+  const quantile = (label: string, what: string, ms: number) =>
+    lines.push(`${label} ${formatDuration(ms)}: ${what} duration of the ${over}`);
+  for (const s of opts.statistics ?? DEFAULT_LENS_STATISTICS) {
+    switch (s) {
+      case 'p50':
+        quantile('p50', 'median', stats.p50Ms);
+        break;
+      case 'p95':
+        quantile('p95', '95th percentile', stats.p95Ms);
+        break;
+      case 'p99':
+        quantile('p99', '99th percentile', stats.p99Ms);
+        break;
+      case 'mean':
+        quantile('mean', 'mean', stats.meanMs);
+        break;
+      case 'max':
+        quantile('max', 'longest', stats.maxMs);
+        break;
+      case 'critical':
+        if (stats.traceCount > 0 && !isRootStage(stats)) {
+          lines.push(
+            `critical in ${formatPercent(stats.criticalInPct)}: share of the ` +
+              `${formatCount(stats.traceCount, 'trace')} in which it is on the critical path`,
+          );
+        }
+        break;
+      case 'share': {
+        const text = criticalShareText(stats);
+        if (text !== undefined) {
+          lines.push(
+            `${text}: its mean share of the critical path (the time the request waited on it) ` +
+              `over the ${formatCount(stats.traceCount, 'trace')}`,
+          );
+        }
+        break;
+      }
+      case 'count':
+        lines.push(`n=${stats.count}: spans of the stage in the window`);
+        break;
+      case 'errors':
+        if (stats.errorCount > 0) {
+          lines.push(`${formatCount(stats.errorCount, 'error')}: spans with an error status`);
+        }
+        break;
+    }
+  }
+  lines.push('Click to open the slowest recent trace with this span.');
+  return lines.join('\n');
 }
 
 /** One bin of a latency histogram: [loMs, hiMs). */

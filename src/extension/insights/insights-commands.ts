@@ -18,6 +18,7 @@ import type { InsightsView } from './insights-view.js';
 import type { WithReceiver } from '../receiver/registration.js';
 import { COMMANDS } from '../shared/commands.js';
 import type { SourceLocator } from '../shared/source-locator.js';
+import { formatCount } from '../../shared/format.js';
 
 /** Arguments of `stagelight.samplingWhatIf`; any missing one is asked for. */
 export interface SamplingWhatIfArgs extends Partial<SamplingPolicy> {
@@ -79,7 +80,7 @@ async function pinBaseline(model: InsightsModel, label?: string): Promise<Baseli
     return b;
   }
   void vscode.window.showInformationMessage(
-    `Stagelight: pinned the latest run's ${b.rows.length} traces (${b.stages.length} stages) as baseline ${b.label}.`,
+    `Stagelight: pinned the latest run's ${formatCount(b.rows.length, 'trace')} (${formatCount(b.stages.length, 'stage')}) as baseline ${b.label}.`,
   );
   return b;
 }
@@ -134,7 +135,7 @@ async function samplingWhatIf(
   if (outcome === undefined) return undefined;
   if (args.show !== false) await showReport(samplingMarkdown(outcome, policy));
   void vscode.window.showInformationMessage(
-    `Stagelight: with that sampling, ${outcome.tail.kept} of ${outcome.traces} traces kept; ` +
+    `Stagelight: with that sampling, ${outcome.tail.kept} of ${formatCount(outcome.traces, 'trace')} kept; ` +
       `${samplingLostText(outcome)}.`,
   );
   return { policy, outcome };

@@ -24,6 +24,7 @@ import { stageKey } from '../../shared/stage-key.js';
 import { readHeadCommit, shortSha } from '../../core/source/git-head.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
+import { formatCount } from '../../shared/format.js';
 
 /** A stage's regression is announced at most this often. */
 const NOTIFY_INTERVAL_MS = 5 * 60_000;
@@ -115,7 +116,7 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     this.restoreBaseline();
     this.reportSub = engine.analysis.onReport((r) => {
       this.log.trace(
-        `insights: ${r.findings.length} findings over ${r.traces} traces (run ${r.scope.runId})`,
+        `insights: ${formatCount(r.findings.length, 'finding')} over ${formatCount(r.traces, 'trace')} (run ${r.scope.runId})`,
       );
       this.setReport(r);
       this.notify(r);
@@ -324,10 +325,12 @@ export class InsightsModel implements StageInsightsSource, TraceInsightsSource, 
     if (previous === undefined || !insightsSettings().baselinePerCommit) return;
     const b = this.pin(shortSha(previous), 'commit', MIN_BASELINE_TRACES);
     if (b === undefined) return;
-    this.log.info(`insights: pinned ${b.rows.length} traces of ${b.label} as the baseline`);
+    this.log.info(
+      `insights: pinned ${formatCount(b.rows.length, 'trace')} of ${b.label} as the baseline`,
+    );
     this.headDisposables.push(
       vscode.window.setStatusBarMessage(
-        `$(pin) Stagelight: baseline ${b.label} pinned (${b.rows.length} traces); new runs show their change against it`,
+        `$(pin) Stagelight: baseline ${b.label} pinned (${formatCount(b.rows.length, 'trace')}); new runs show their change against it`,
         10_000,
       ),
     );

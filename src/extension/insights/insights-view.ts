@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { Finding, InsightsReport, WhatIf } from '../../core/analysis/insights/types.js';
-import { formatDuration } from '../../shared/format.js';
+import { formatCount, formatDuration } from '../../shared/format.js';
 import {
   findingId,
   findingNumbers,
@@ -78,7 +78,9 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     const parts: string[] = [];
     if (r !== undefined) {
       const serious = r.findings.filter((f) => f.severity !== 'info').length;
-      parts.push(`${serious} of ${r.findings.length} need attention · ${r.traces} traces`);
+      parts.push(
+        `${serious} of ${r.findings.length} need attention · ${formatCount(r.traces, 'trace')}`,
+      );
       parts.push(
         r.baseline.state === 'set' ? `vs ${r.baseline.label ?? 'baseline'}` : 'no baseline',
       );
@@ -87,7 +89,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     const count = r?.findings.filter((f) => f.severity !== 'info').length ?? 0;
     this.view.badge =
       count > 0
-        ? { value: count, tooltip: `${count} Stagelight finding${count === 1 ? '' : 's'}` }
+        ? { value: count, tooltip: `${formatCount(count, 'Stagelight finding')}` }
         : undefined;
   }
 
@@ -129,8 +131,8 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           r.traces === 0
             ? 'No traces in the latest run yet'
             : r.baseline.state === 'set'
-              ? `No findings: the latest run (${r.traces} traces) looks like the baseline`
-              : `No findings within the latest run (${r.traces} traces), and no baseline to compare it with`,
+              ? `No findings: the latest run (${formatCount(r.traces, 'trace')}) looks like the baseline`
+              : `No findings within the latest run (${formatCount(r.traces, 'trace')}), and no baseline to compare it with`,
       });
     }
     out.push(...this.findingNodes(r.findings, true));
@@ -190,7 +192,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         );
         item.id = 'baseline';
         item.description = set
-          ? `${b.source} · ${b.rows.length} traces · ${new Date(b.pinnedAt).toLocaleString()}`
+          ? `${b.source} · ${formatCount(b.rows.length, 'trace')} · ${new Date(b.pinnedAt).toLocaleString()}`
           : 'findings only compare within the latest run';
         item.iconPath = new vscode.ThemeIcon(set ? 'pinned' : 'circle-slash');
         item.tooltip = set
@@ -293,7 +295,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.description =
           t === undefined
             ? 'no longer held'
-            : `${formatDuration(t.durationMs)}${t.errorCount > 0 ? ` · ${t.errorCount} errors` : ''}`;
+            : `${formatDuration(t.durationMs)}${t.errorCount > 0 ? ` · ${formatCount(t.errorCount, 'error')}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(
           t !== undefined && t.errorCount > 0 ? 'error' : 'pulse',
         );

@@ -26,6 +26,7 @@ import {
   histogram,
   histogramText,
   lensText,
+  lensTooltip,
 } from '../../core/source/lens-text.js';
 import { collectStageSamples } from '../../core/source/stage-samples.js';
 import { lensSettings } from '../shared/config.js';
@@ -39,6 +40,7 @@ import type { StageInsightsSource } from '../insights/insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
 import type { SourceLocator } from '../shared/source-locator.js';
+import { formatCount } from '../../shared/format.js';
 
 const REFRESH_MS = 1000;
 const EMPTY_SCAN: DocumentScan = { sites: [], literals: new Set() };
@@ -187,7 +189,10 @@ export class LatencyLenses
           : base;
       return new vscode.CodeLens(range, {
         title,
-        tooltip: `${l.stage.service} / ${l.stage.name}: open the slowest recent trace with this span`,
+        tooltip: lensTooltip(l.stage, {
+          statistics: settings.statistics,
+          windowMinutes: settings.windowMinutes,
+        }),
         command: COMMANDS.openStage,
         arguments: [l.stage.service, l.stage.name],
       });
@@ -249,7 +254,7 @@ export class LatencyLenses
     );
     const bins = histogram(samples.map((s) => s.durationMs));
     if (bins.length > 0) {
-      md.appendMarkdown(`Latency of the ${samples.length} spans held:\n`);
+      md.appendMarkdown(`Latency of the ${formatCount(samples.length, 'span')} held:\n`);
       md.appendCodeblock(histogramText(bins).join('\n'), 'text');
     }
     if (samples.length > 0) {

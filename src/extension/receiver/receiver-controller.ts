@@ -14,7 +14,9 @@ import * as vscode from 'vscode';
 import type { RunningServer } from '../../core/server.js';
 import type { TraceEngine, EngineChange } from '../../core/engine.js';
 import { receiverSettings, lensSettings } from '../shared/config.js';
+import { copyEndpoint } from './copy-endpoint.js';
 import { loadCore } from './load-core.js';
+import { formatCount } from '../../shared/format.js';
 
 export type ReceiverState = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -117,7 +119,9 @@ export class ReceiverController implements vscode.Disposable {
       this.log.info(
         `Receiver started in ${Math.round(performance.now() - t0)} ms: OTLP/gRPC ${server.endpoints.grpc}, ` +
           `OTLP/HTTP ${server.endpoints.httpTraces}, read API ${server.endpoints.api}` +
-          (replay !== undefined ? `; ${server.engine.store.spanCount} spans restored` : ''),
+          (replay !== undefined
+            ? `; ${formatCount(server.engine.store.spanCount, 'span')} restored`
+            : ''),
       );
       this.setState('running');
       this.reportMovedPorts(settings.grpcPort, settings.httpPort);
@@ -156,13 +160,12 @@ export class ReceiverController implements vscode.Disposable {
     if (moved.length === 0) return;
     const text =
       `Stagelight: ${moved.join('; ')}. Point your exporter at ${s.endpoints.grpc} (gRPC) ` +
-      `or ${s.endpoints.httpTraces} (HTTP).`;
+      `or ${s.endpoints.http} (HTTP).`;
     void vscode.window
       .showWarningMessage(text, 'Copy gRPC Endpoint', 'Copy HTTP Endpoint')
       .then((pick) => {
-        if (pick === 'Copy gRPC Endpoint') void vscode.env.clipboard.writeText(s.endpoints.grpc);
-        if (pick === 'Copy HTTP Endpoint')
-          void vscode.env.clipboard.writeText(s.endpoints.httpTraces);
+        if (pick === 'Copy gRPC Endpoint') void copyEndpoint('grpc', s.endpoints);
+        if (pick === 'Copy HTTP Endpoint') void copyEndpoint('http', s.endpoints);
       });
   }
 

@@ -5,8 +5,12 @@
  * loads on the first start (`load-core.ts`).
  */
 import * as vscode from 'vscode';
+import type { ReceiverRunMemory } from '../../core/receiver/run-memory.js';
 import { COMMANDS } from '../shared/commands.js';
 import { receiverSettings } from '../shared/config.js';
+import { formatCount } from '../../shared/format.js';
+import { copiedEndpointText, endpointsText } from '../../shared/receiver-text.js';
+import { copyEndpoint } from './copy-endpoint.js';
 import type { ReceiverController } from './receiver-controller.js';
 import { ReceiverStatusBar } from './status-bar.js';
 
@@ -39,6 +43,8 @@ export interface ReceiverRegistration {
   beforeStop(): void;
   /** Runs after Clear Traces emptied the engine. */
   afterClear(): void;
+  /** Whether it ran before this window reloaded (`workspaceState`). */
+  memory: ReceiverRunMemory;
 }
 
 export function registerReceiver(r: ReceiverRegistration): vscode.Disposable[] {
@@ -53,6 +59,7 @@ export function registerReceiver(r: ReceiverRegistration): vscode.Disposable[] {
         'stagelight.receiverRunning',
         s === 'running',
       );
+      if (s === 'running') void r.memory.noteRunning();
     }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       // The statistics window and the receiver settings are the engine's: they apply at start.
@@ -76,41 +83,63 @@ export function registerReceiver(r: ReceiverRegistration): vscode.Disposable[] {
       if (server === undefined) return;
       void vscode.window
         .showInformationMessage(
-          `Stagelight receiver: OTLP/gRPC ${server.endpoints.grpc}, OTLP/HTTP ${server.endpoints.httpTraces}`,
+          `Stagelight receiver: ${endpointsText(server.endpoints)}`,
           'Copy gRPC Endpoint',
+          'Copy HTTP Endpoint',
         )
         .then((p) => {
-          if (p !== undefined) void vscode.env.clipboard.writeText(server.endpoints.grpc);
+          if (p === 'Copy gRPC Endpoint') void copyEndpoint('grpc', server.endpoints);
+          if (p === 'Copy HTTP Endpoint') void copyEndpoint('http', server.endpoints);
         });
     }),
     cmd(COMMANDS.stopReceiver, async () => {
       r.beforeStop();
       await receiver.stop();
+      await r.memory.noteStoppedByUser();
     }),
     cmd(COMMANDS.copyEndpoint, async () => {
       const server = await withReceiver(() => receiver.start());
       if (server === undefined) return;
       await vscode.env.clipboard.writeText(server.endpoints.grpc);
       const pick = await vscode.window.showInformationMessage(
-        `Stagelight: copied the OTLP/gRPC endpoint ${server.endpoints.grpc}. OTLP/HTTP: ${server.endpoints.httpTraces}`,
+        copiedEndpointText('grpc', server.endpoints),
         'Copy HTTP Endpoint',
       );
-      if (pick === 'Copy HTTP Endpoint')
-        await vscode.env.clipboard.writeText(server.endpoints.httpTraces);
+      if (pick === 'Copy HTTP Endpoint') await copyEndpoint('http', server.endpoints);
     }),
-    cmd(COMMANDS.clearTraces, () => {
+    cmd(COMMANDS.clearTraces, async (opts?: { confirm?: boolean }) => {
       const engine = receiver.engine;
       if (engine === undefined) return;
+      const held = engine.store.traceCount;
+      // A command run by code (`{ confirm: false }`, the test suites) clears without asking.
+      if (held > 0 && opts?.confirm !== false) {
+        const pick = await vscode.window.showWarningMessage(
+          `Clear ${formatCount(held, 'trace')}?`,
+          {
+            modal: true,
+            detail:
+              'They are removed from the Traces view, the waterfall, the lenses and the span log. ' +
+              'Spans already forwarded upstream stay there.',
+          },
+          'Clear Traces',
+        );
+        if (pick !== 'Clear Traces') return;
+      }
       engine.clear();
       r.afterClear();
-      void vscode.window.showInformationMessage('Stagelight: traces cleared.');
+      void vscode.window.showInformationMessage(
+        `Stagelight: ${formatCount(held, 'trace')} cleared.`,
+      );
     }),
   ];
 }
 
-/** With `stagelight.receiver.startOnStartup`, starts the receiver now (not awaited). */
-export function startIfConfigured(receiver: ReceiverController): void {
-  if (!receiverSettings().startOnStartup) return;
+/**
+ * Starts the receiver now (not awaited) when it ran before the window reloaded, or with
+ * `stagelight.receiver.startOnStartup`.
+ */
+export function startIfConfigured(receiver: ReceiverController, memory: ReceiverRunMemory): void {
+  if (!memory.startOnActivation(receiverSettings().startOnStartup)) return;
   void receiver.start().catch((e: Error) => {
     void vscode.window.showErrorMessage(`Stagelight: the receiver could not start: ${e.message}`);
   });

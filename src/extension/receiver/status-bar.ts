@@ -4,6 +4,7 @@
  * decays to 0 with no event to say so).
  */
 import * as vscode from 'vscode';
+import { formatCount } from '../../shared/format.js';
 import { COMMANDS } from '../shared/commands.js';
 import type { ReceiverController } from './receiver-controller.js';
 import { forwarderNeedsAttention, forwarderTooltipLine } from '../../core/api/forward-status.js';
@@ -35,12 +36,12 @@ export class ReceiverStatusBar implements vscode.Disposable {
       const held = engine.store.spanCount;
       const forward = engine.forwarder?.status();
       const memory = engine.memory();
-      this.item.text = `$(pulse) Stagelight :${ports.grpc}/:${ports.http} · ${formatRate(rate)} spans/s · ${held.toLocaleString('en-US')} spans`;
+      this.item.text = `$(pulse) Stagelight :${ports.grpc}/:${ports.http} · ${formatRate(rate)} spans/s · ${formatCount(held, 'span')}`;
       const tip = new vscode.MarkdownString(
         `**Stagelight receiver** running\n\n` +
           `- OTLP/gRPC: \`${r.endpoints?.grpc ?? ''}\`\n` +
           `- OTLP/HTTP: \`${r.endpoints?.httpTraces ?? ''}\`\n` +
-          `- ${held.toLocaleString('en-US')} spans in ${engine.store.traceCount.toLocaleString('en-US')} traces held (budget ${engine.store.maxSpans.toLocaleString('en-US')})\n` +
+          `- ${formatCount(held, 'span')} in ${formatCount(engine.store.traceCount, 'trace')} held (budget ${engine.store.maxSpans.toLocaleString('en-US')})\n` +
           `- ${mib(memory.total)} of the ${mib(memory.budget)} memory budget held\n` +
           (forward === undefined ? '' : `${forwarderTooltipLine(forward)}\n`) +
           `\nClick to open the trace waterfall.`,

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { spansToOtlpJson, stringifyOtlpJson } from '../../core/otlp/export.js';
 import { firstTraceId, requestBodies } from '../../core/otlp/otlp-json-file.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
+import { formatCount } from '../../shared/format.js';
 
 /** Asks for OTLP/JSON files and ingests them; returns the trace to show, if any. */
 export async function openTraceFile(
@@ -57,7 +58,9 @@ export async function openTraceFile(
     return undefined;
   }
   const note = rejected > 0 ? ` (${rejected} rejected: ${problems[0] ?? ''})` : '';
-  void vscode.window.showInformationMessage(`Stagelight: ${accepted} spans read${note}.`);
+  void vscode.window.showInformationMessage(
+    `Stagelight: ${formatCount(accepted, 'span')} read${note}.`,
+  );
   return traceId ?? server.engine.store.list({ limit: 1 })[0]?.traceId;
 }
 
@@ -73,7 +76,7 @@ export async function exportTrace(receiver: ReceiverController, traceId?: string
     const pick = await vscode.window.showQuickPick(
       engine.store.list({ limit: 200 }).map((t) => ({
         label: t.rootName || '(no root)',
-        description: `${t.rootService} · ${t.spanCount} spans · ${new Date(t.startMs).toLocaleTimeString()}`,
+        description: `${t.rootService} · ${formatCount(t.spanCount, 'span')} · ${new Date(t.startMs).toLocaleTimeString()}`,
         detail: t.traceId,
         traceId: t.traceId,
       })),
@@ -98,6 +101,6 @@ export async function exportTrace(receiver: ReceiverController, traceId?: string
   const text = stringifyOtlpJson(spansToOtlpJson(entry.spans));
   await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
   void vscode.window.showInformationMessage(
-    `Stagelight: exported ${entry.spans.length} spans to ${target.fsPath}.`,
+    `Stagelight: exported ${formatCount(entry.spans.length, 'span')} to ${target.fsPath}.`,
   );
 }

@@ -13,8 +13,10 @@ import {
   type TraceListSort,
 } from '../../core/api/trace-list-filter.js';
 import { formatDuration } from '../../core/source/lens-text.js';
+import { tracesViewMessage } from '../../core/api/traces-view-message.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
+import { formatCount } from '../../shared/format.js';
 
 export const TRACES_VIEW_ID = 'stagelight.traces';
 
@@ -73,13 +75,13 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
       vscode.TreeItemCollapsibleState.None,
     );
     item.id = t.traceId;
-    item.description = `${t.rootService} · ${formatDuration(t.durationMs)} · ${t.spanCount} ${t.spanCount === 1 ? 'span' : 'spans'}${t.hasError ? ` · ${t.errorCount} ${t.errorCount === 1 ? 'error' : 'errors'}` : ''}`;
+    item.description = `${t.rootService} · ${formatDuration(t.durationMs)} · ${formatCount(t.spanCount, 'span')}${t.hasError ? ` · ${formatCount(t.errorCount, 'error')}` : ''}`;
     item.iconPath = t.hasError
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
       : new vscode.ThemeIcon(t.hasRoot ? 'pass' : 'loading~spin');
     item.tooltip = new vscode.MarkdownString(
       `**${escapeMarkdown(t.rootName)}** (${escapeMarkdown(t.rootService)})\n\n` +
-        `- duration ${formatDuration(t.durationMs)}, ${t.spanCount} spans, ${t.errorCount} errors\n` +
+        `- duration ${formatDuration(t.durationMs)}, ${formatCount(t.spanCount, 'span')}, ${formatCount(t.errorCount, 'error')}\n` +
         `- services: ${t.services.map(escapeMarkdown).join(', ')}\n` +
         `- started ${new Date(t.startMs).toLocaleTimeString()}\n` +
         `- trace id \`${t.traceId}\``,
@@ -96,7 +98,10 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
   getChildren(element?: TraceSummary): TraceSummary[] {
     if (element !== undefined) return [];
     const engine = this.receiver.engine;
-    if (engine === undefined) return [];
+    if (engine === undefined) {
+      this.setMessage(0, 0);
+      return [];
+    }
     // `list` returns the most recently started first; filter, then sort the window shown.
     const f = this.filter;
     const all = engine.store.list({
@@ -110,7 +115,19 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
       shown.push(t);
       if (shown.length >= LIST_LIMIT) break;
     }
+    this.setMessage(engine.store.traceCount, shown.length);
     return sortTraceList(shown, this.sort);
+  }
+
+  /** The line above the list (see `core/api/traces-view-message.ts`); set only when it changes. */
+  private setMessage(held: number, shown: number): void {
+    const message = tracesViewMessage({
+      endpoints: this.receiver.endpoints,
+      held,
+      shown,
+      filterText: this.filter.text,
+    });
+    if (message !== this.view.message) this.view.message = message;
   }
 
   private updateDescription(): void {
@@ -118,7 +135,7 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
     const parts: string[] = [];
     if (this.filter.text !== '') parts.push(`filter: ${this.filter.text}`);
     if (this.sort !== 'recent') parts.push(SORTS.find((s) => s.sort === this.sort)?.label ?? '');
-    if (engine !== undefined) parts.push(`${engine.store.traceCount} traces`);
+    if (engine !== undefined) parts.push(formatCount(engine.store.traceCount, 'trace'));
     this.view.description = parts.join(' · ');
     void vscode.commands.executeCommand(
       'setContext',

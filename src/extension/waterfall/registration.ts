@@ -1,13 +1,16 @@
 /**
- * The waterfall feature: Show Trace Waterfall and Open Trace in Waterfall. The webview host
- * (`waterfall-panel.ts`) loads on the first of them, not at activation.
+ * The waterfall feature: Show Trace Waterfall and Open Trace in Waterfall, and the serializer
+ * that brings an open panel back after a window reload. The webview host (`waterfall-panel.ts`)
+ * loads on the first of them, not at activation.
  */
 import * as vscode from 'vscode';
 import type { TraceInsightsSource } from '../insights/insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import type { WithReceiver } from '../receiver/registration.js';
+import { readWaterfallMemory } from '../../protocol/messages.js';
 import { COMMANDS } from '../shared/commands.js';
 import type { SourceLocator } from '../shared/source-locator.js';
+import { WATERFALL_VIEW_TYPE } from './view-type.js';
 
 /** Opens the waterfall on a trace (the latest when none is named), starting the receiver. */
 export type ShowWaterfall = (traceId?: string, spanId?: string) => Promise<void>;
@@ -51,6 +54,26 @@ export function registerWaterfall(r: WaterfallRegistration): Waterfall {
     disposables: [
       vscode.commands.registerCommand(COMMANDS.showWaterfall, open),
       vscode.commands.registerCommand(COMMANDS.openTrace, open),
+      // A panel left open comes back after a window reload (activation `onWebviewPanel:`), on
+      // the trace the webview remembered; the receiver starts for it, as for Show Waterfall.
+      vscode.window.registerWebviewPanelSerializer(WATERFALL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const revived = await r.withReceiver(async () => {
+            const { WaterfallPanel } = await load();
+            WaterfallPanel.revive(
+              panel,
+              r.extensionUri,
+              r.receiver,
+              r.locator,
+              readWaterfallMemory(state),
+              r.insights,
+            );
+            return true;
+          });
+          // Without a receiver there is nothing to show: close the restored tab.
+          if (revived === undefined) panel.dispose();
+        },
+      }),
     ],
   };
 }

@@ -7,6 +7,9 @@
  * - Nothing is posted before the webview's `ready` (a message posted earlier would be lost);
  *   `ready` may come again after the webview reloads, and gets the full state again.
  * - Every incoming message goes through `isWebviewMessage`; anything else is dropped.
+ * - After a window reload VS Code restores an open panel through the serializer
+ *   (`registration.ts`); `revive` adopts it and shows the trace the webview remembered
+ *   (`WaterfallMemory`, from its `setState`).
  * - A details or go-to-source request names the trace version it was made against. The host
  *   keeps the analyses of the last payloads it posted, so a request about rows the webview
  *   shows is answered from exactly those rows even if the trace has grown since.
@@ -28,13 +31,13 @@ import {
   isWebviewMessage,
   type HostMessage,
   type SpanDetails,
+  type WaterfallMemory,
   type WebviewMessage,
 } from '../../protocol/messages.js';
 import type { TraceInsightsSource } from '../insights/insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import type { SourceLocator } from '../shared/source-locator.js';
-
-export const WATERFALL_VIEW_TYPE = 'stagelight.waterfall';
+import { WATERFALL_VIEW_TYPE } from './view-type.js';
 
 /** Updates of the shown trace are sent at most this often (a growing trace changes constantly). */
 const UPDATE_INTERVAL_MS = 50;
@@ -98,6 +101,34 @@ export class WaterfallPanel implements vscode.Disposable {
     return p;
   }
 
+  /**
+   * Takes over a panel VS Code restored after a window reload (`WebviewPanelSerializer`), and
+   * shows what it showed: the trace in `memory` when it is still held and was not followed live,
+   * else the latest.
+   */
+  static revive(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    receiver: ReceiverController,
+    locator: SourceLocator,
+    memory: WaterfallMemory,
+    insights?: TraceInsightsSource,
+  ): WaterfallPanel {
+    WaterfallPanel.current?.dispose();
+    const p = new WaterfallPanel(extensionUri, receiver, locator, panel);
+    WaterfallPanel.current = p;
+    if (insights !== undefined) p.setInsights(insights);
+    const held =
+      memory.traceId !== undefined && receiver.engine?.store.get(memory.traceId) !== undefined;
+    if (memory.follow === false && held && memory.traceId !== undefined) {
+      p.setFollow(false);
+      p.open(memory.traceId);
+    } else {
+      p.openLatest();
+    }
+    return p;
+  }
+
   /** The trace shown in the open panel, if any (for Export Trace). */
   static currentTraceId(): string | undefined {
     return WaterfallPanel.current?.traceId;
@@ -107,24 +138,34 @@ export class WaterfallPanel implements vscode.Disposable {
     WaterfallPanel.current?.dispose();
   }
 
+  /** Creates the panel, or adopts `restored` (a panel VS Code brought back after a reload). */
   private constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly receiver: ReceiverController,
     private readonly locator: SourceLocator,
+    restored?: vscode.WebviewPanel,
   ) {
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel(
-      WATERFALL_VIEW_TYPE,
-      'Trace Waterfall',
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      {
-        enableScripts: true,
-        // The webview keeps a large trace's arrays; rebuilding them on every tab switch would
-        // cost more than the memory.
-        retainContextWhenHidden: true,
-        localResourceRoots: [root, ...fontRoots(extensionUri)],
-      },
-    );
+    const webviewOptions: vscode.WebviewOptions = {
+      enableScripts: true,
+      localResourceRoots: [root, ...fontRoots(extensionUri)],
+    };
+    if (restored !== undefined) {
+      this.panel = restored;
+      this.panel.webview.options = webviewOptions;
+    } else {
+      this.panel = vscode.window.createWebviewPanel(
+        WATERFALL_VIEW_TYPE,
+        'Trace Waterfall',
+        { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+        {
+          ...webviewOptions,
+          // The webview keeps a large trace's arrays; rebuilding them on every tab switch would
+          // cost more than the memory.
+          retainContextWhenHidden: true,
+        },
+      );
+    }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'stagelight.svg');
     this.panel.webview.html = this.html(root);
     this.disposables.push(
@@ -136,6 +177,7 @@ export class WaterfallPanel implements vscode.Disposable {
           this.traceId = undefined;
           this.post({ type: 'cleared' });
         }
+        if (s === 'running' || s === 'stopped') this.postReceiver();
       }),
     );
   }
@@ -185,6 +227,7 @@ export class WaterfallPanel implements vscode.Disposable {
         this.ready = true;
         this.posted.length = 0;
         this.post({ type: 'follow', follow: this.follow });
+        this.postReceiver();
         this.postList();
         if (this.traceId !== undefined) this.postTrace('open', this.pendingSelectSpan);
         else this.openLatest();
@@ -378,6 +421,15 @@ export class WaterfallPanel implements vscode.Disposable {
       this.listTimer = undefined;
       this.postList();
     }, LIST_INTERVAL_MS);
+  }
+
+  /** Where the receiver listens, for the empty state: the bound ports, or null while stopped. */
+  private postReceiver(): void {
+    const e = this.receiver.endpoints;
+    this.post({
+      type: 'receiver',
+      endpoints: e === undefined ? null : { grpc: e.grpc, http: e.http },
+    });
   }
 
   private postList(): void {

@@ -37,7 +37,7 @@ describe('latency CodeLenses', () => {
     await sendPipelineTraces(grpc, 'codelens-spec', 4);
   });
   after(async () => {
-    await vscode.commands.executeCommand('stagelight.clearTraces');
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     await vscode.commands.executeCommand('stagelight.stopReceiver');
   });
 

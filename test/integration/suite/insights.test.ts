@@ -66,7 +66,7 @@ describe('insights', () => {
 
   before(async () => {
     const { api, grpc } = await startReceiver();
-    await vscode.commands.executeCommand('stagelight.clearTraces');
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     slowIds = await sendNormalThenSlow(grpc);
     await waitFor('all traces in the store', () => {
       const n = api.receiver.engine?.store.list().filter((t) => t.rootService === SERVICE).length;
@@ -75,7 +75,7 @@ describe('insights', () => {
   });
   after(async () => {
     await vscode.commands.executeCommand('stagelight.clearBaseline');
-    await vscode.commands.executeCommand('stagelight.clearTraces');
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     await vscode.commands.executeCommand('stagelight.stopReceiver');
   });
 

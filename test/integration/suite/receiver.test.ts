@@ -47,7 +47,7 @@ describe('receiver', () => {
   });
 
   it('Clear Traces empties the store', async () => {
-    await vscode.commands.executeCommand('stagelight.clearTraces');
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     assert.equal(api.receiver.engine?.store.list().length, 0);
   });
 

@@ -54,7 +54,7 @@ describe('scaffolding', () => {
         await vscode.commands.executeCommand('workbench.action.files.revert');
       }
     }
-    await vscode.commands.executeCommand('stagelight.clearTraces');
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     await vscode.commands.executeCommand('stagelight.stopReceiver');
   });
 

@@ -38,7 +38,7 @@ describe('settings', () => {
     await lenses().update('enabled', undefined, G);
     await lenses().update('statistics', undefined, G);
     await receiver().update('grpcPort', 0, G);
-    await vscode.commands.executeCommand('stagelight.clearTraces');
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     await vscode.commands.executeCommand('stagelight.stopReceiver');
   });
 

@@ -14,6 +14,7 @@ import {
   type FilterResult,
   type ViewState,
 } from './view-state.js';
+import { formatCount } from '../../../src/shared/format.js';
 
 /** `s` with `visible` recomputed from its model, collapsed rows and filter. */
 export function withVisible(s: ViewState): ViewState {
@@ -96,5 +97,5 @@ export function matchBadgeText(f: FilterResult): string {
   const unread = f.errors.length > 0 ? `? ${f.errors.join(' ')}` : '';
   if (!f.active) return unread;
   if (f.searching) return 'searching attributes…';
-  return `${f.count.toLocaleString()} match${f.count === 1 ? '' : 'es'}${unread !== '' ? ` · ${unread}` : ''}`;
+  return `${formatCount(f.count, 'match', 'matches')}${unread !== '' ? ` · ${unread}` : ''}`;
 }

@@ -1,22 +1,31 @@
 /**
- * What the webview remembers across reloads of its page (VS Code's `getState`/`setState`, kept
- * by the editor while the panel lives): layout only, never trace data, which the host sends
- * again after `ready`. Read defensively: it may come from an older version of the webview.
+ * What the webview remembers across reloads of its page and of the window (VS Code's
+ * `getState`/`setState`): the layout and which trace it showed, never trace data, which the
+ * host sends again after `ready`. The shape is the protocol's (`WaterfallMemory`): the host reads
+ * it too, when VS Code restores the panel after a window reload.
  */
 
+import { readWaterfallMemory, type WaterfallMemory } from '../../../src/protocol/messages.js';
 import type { ViewState } from './view-state.js';
 
-export interface PersistedState {
-  /** Width of the side panel, CSS px (clamped to the window when applied). */
-  readonly detailsWidth?: number;
-}
+export type PersistedState = WaterfallMemory;
 
-export function readPersisted(raw: unknown): PersistedState {
-  if (typeof raw !== 'object' || raw === null) return {};
-  const w = (raw as Record<string, unknown>).detailsWidth;
-  return typeof w === 'number' && Number.isFinite(w) && w > 0 ? { detailsWidth: w } : {};
-}
+export const readPersisted: (raw: unknown) => PersistedState = readWaterfallMemory;
 
 export function persistedOf(s: ViewState): PersistedState {
-  return { detailsWidth: s.detailsWidth };
+  const traceId = s.model?.payload.traceId;
+  return {
+    detailsWidth: s.detailsWidth,
+    follow: s.follow,
+    ...(traceId !== undefined ? { traceId } : {}),
+  };
+}
+
+/** Whether `s` would be remembered differently from `previous`. */
+export function persistedChanged(s: ViewState, previous: ViewState): boolean {
+  return (
+    s.detailsWidth !== previous.detailsWidth ||
+    s.follow !== previous.follow ||
+    s.model?.payload.traceId !== previous.model?.payload.traceId
+  );
 }

@@ -35,6 +35,8 @@ export function onHostNotification(s: ViewState, m: HostNotification): ViewState
       return { ...s, follow: m.follow };
     case 'insights':
       return { ...s, insights: m };
+    case 'receiver':
+      return { ...s, receiver: m.endpoints };
     case 'cleared':
       return {
         ...s,

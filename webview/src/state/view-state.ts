@@ -16,6 +16,7 @@
 import type {
   AttributeTerm,
   InsightsNotification,
+  ReceiverNotification,
   SpanDetails,
   TraceNotification,
   TraceSummaryPayload,
@@ -105,6 +106,8 @@ export interface ViewState {
   readonly follow: boolean;
   /** The host's latest insights; null before the first, 'cleared' after `cleared`. */
   readonly insights: InsightsNotification | 'cleared' | null;
+  /** Where the receiver listens (the empty state says so); null while stopped or not yet told. */
+  readonly receiver: ReceiverNotification['endpoints'];
 
   readonly collapsed: Uint8Array;
   readonly query: string;
@@ -154,6 +157,7 @@ export function initialViewState(saved: PersistedState = {}): ViewState {
     traces: [],
     follow: true,
     insights: null,
+    receiver: null,
     collapsed: new Uint8Array(0),
     query: '',
     filterMode: 'filter',

@@ -7,7 +7,7 @@
  */
 
 import type { CompareRowPayload, ComparisonPayload } from '../../../src/protocol/messages.js';
-import { formatDelta } from '../../../src/shared/format.js';
+import { formatCount, formatDelta } from '../../../src/shared/format.js';
 import { formatDuration } from '../model/layout.js';
 import { nameOf, serviceOf, type TraceModel } from '../model/trace-model.js';
 import type { Action } from '../state/actions.js';
@@ -140,9 +140,7 @@ export function createComparePanel(emit: (a: Action) => void): ComparePanel {
     parts.push(t);
     const rest = c.rows.length - Math.min(rows.length, TABLE_ROWS);
     if (rest > 0) {
-      parts.push(
-        el('p', 'compare-more', `${rest} more stage${rest === 1 ? '' : 's'} changed less.`),
-      );
+      parts.push(el('p', 'compare-more', `${formatCount(rest, 'more stage')} changed less.`));
     }
     return parts;
   };

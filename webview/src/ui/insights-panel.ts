@@ -19,6 +19,7 @@ import { badge, icon } from './components.js';
 import { el } from './dom.js';
 import { pathIcicle } from './path-icicle.js';
 import './insights-panel.css';
+import { formatCount } from '../../../src/shared/format.js';
 
 export interface InsightsActions {
   /** Open a trace in the waterfall (`SelectTraceCommand`). */
@@ -93,7 +94,7 @@ export class InsightsPanel {
     // trace (a newer one arrived), present every finding as a finding of the latest run.
     const sameTrace = n.traceId !== null && n.traceId === this.currentTraceId;
     const parts: Node[] = [];
-    const meta = `${currentFindings.length} finding${currentFindings.length === 1 ? '' : 's'} over ${n.traces} trace${n.traces === 1 ? '' : 's'} of the latest run`;
+    const meta = `${formatCount(currentFindings.length, 'finding')} over ${formatCount(n.traces, 'trace')} of the latest run`;
     parts.push(el('div', 'insights-meta', meta));
     parts.push(
       el(

@@ -11,6 +11,7 @@
 import type { PathTreePayload } from '../../../src/protocol/messages.js';
 import { formatDuration, formatShare } from '../model/layout.js';
 import { el } from './dom.js';
+import { formatCount } from '../../../src/shared/format.js';
 
 /** Levels drawn (the operation, then four levels of stages). */
 const MAX_DEPTH = 5;
@@ -57,7 +58,7 @@ export function pathIcicle(
     const what =
       `${n.service} / ${n.name}: ${formatDuration(n.ms)} of the critical path per request ` +
       `(${formatShare(share)}), ${formatDuration(n.selfMs)} of it its own; in ${n.traces} of ` +
-      `${tree.traces} traces. Opens the slowest (${formatDuration(n.slowestMs)} here).`;
+      `${formatCount(tree.traces, 'trace')}. Opens the slowest (${formatDuration(n.slowestMs)} here).`;
     b.title = what;
     b.setAttribute('aria-label', what);
     b.dataset.stage = n.name;
@@ -78,7 +79,7 @@ export function pathIcicle(
     el(
       'h3',
       'insights-heading',
-      `Where the critical path goes (${tree.traces} trace${tree.traces === 1 ? '' : 's'}, ` +
+      `Where the critical path goes (${formatCount(tree.traces, 'trace')}, ` +
         `mean critical path ${formatDuration(tree.meanMs)})`,
     ),
     box,

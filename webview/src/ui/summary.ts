@@ -8,6 +8,7 @@ import { formatDuration, formatShare } from '../model/layout.js';
 import { nameOf, serviceOf } from '../model/trace-model.js';
 import type { ViewState } from '../state/view-state.js';
 import { el } from './dom.js';
+import { formatCount } from '../../../src/shared/format.js';
 
 export interface Summary {
   readonly el: HTMLElement;
@@ -40,11 +41,11 @@ export function createSummary(): Summary {
         el('span', 'summary-name', hasRoot ? nameOf(model, 0) : '(empty trace)'),
         el('span', 'summary-item', hasRoot ? serviceOf(model, 0) : ''),
         el('span', 'summary-item', formatDuration(p.durationMs)),
-        el('span', 'summary-item', `${p.spanCount.toLocaleString()} spans`),
+        el('span', 'summary-item', formatCount(p.spanCount, 'span')),
         el(
           'span',
           `summary-item${errors > 0 ? ' summary-error' : ''}`,
-          `${errors.toLocaleString()} error${errors === 1 ? '' : 's'}`,
+          formatCount(errors, 'error'),
         ),
         el(
           'span',

@@ -12,6 +12,7 @@ import { matchBadgeText } from '../state/filter.js';
 import type { ViewState } from '../state/view-state.js';
 import { badge, button, checkbox, dropdown, icon, textField } from './components.js';
 import { el } from './dom.js';
+import { formatCount } from '../../../src/shared/format.js';
 
 export interface Toolbar {
   readonly el: HTMLElement;
@@ -121,14 +122,14 @@ export function createToolbar(emit: (a: Action) => void): Toolbar {
   const renderTraceList = (s: ViewState): void => {
     const opts = s.traces.slice(0, PICKER_TRACES).map((t) => ({
       value: t.traceId,
-      label: `${t.errorCount > 0 ? '⚠ ' : ''}${t.rootName} · ${t.rootService} · ${formatDuration(t.durationMs)} · ${t.spanCount} ${t.spanCount === 1 ? 'span' : 'spans'}`,
+      label: `${t.errorCount > 0 ? '⚠ ' : ''}${t.rootName} · ${t.rootService} · ${formatDuration(t.durationMs)} · ${formatCount(t.spanCount, 'span')}`,
     }));
     const current = s.model?.payload;
     // A trace opened from a link may be older than the listed ones: list it too.
     if (current !== undefined && !opts.some((o) => o.value === current.traceId)) {
       opts.unshift({
         value: current.traceId,
-        label: `${current.traceId.slice(0, 8)} · ${formatDuration(current.durationMs)} · ${current.spanCount} ${current.spanCount === 1 ? 'span' : 'spans'}`,
+        label: `${current.traceId.slice(0, 8)} · ${formatDuration(current.durationMs)} · ${formatCount(current.spanCount, 'span')}`,
       });
     }
     traceList.setOptions(opts.length > 0 ? opts : [{ value: '', label: 'No traces yet' }]);

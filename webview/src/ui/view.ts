@@ -41,7 +41,7 @@ export function createView(container: HTMLElement, emit: (a: Action) => void): V
   splitter.setAttribute('aria-label', 'Width of the details panel (Left and Right arrows)');
   splitter.tabIndex = 0;
   const main = el('div', 'main', timeline.el, splitter, side.el);
-  const root = el('div', 'app', toolbar.el, summary.el, breadcrumb.el, banner.el, main, empty);
+  const root = el('div', 'app', toolbar.el, summary.el, breadcrumb.el, banner.el, main, empty.el);
   container.replaceChildren(root);
 
   let detailsWidth = -1;
@@ -58,7 +58,8 @@ export function createView(container: HTMLElement, emit: (a: Action) => void): V
       else side.focus();
     },
     render(s) {
-      empty.hidden = s.model !== null;
+      empty.el.hidden = s.model !== null;
+      empty.render(s);
       root.classList.toggle('has-trace', s.model !== null);
       if (s.detailsWidth !== detailsWidth) {
         detailsWidth = s.detailsWidth;

@@ -14,6 +14,7 @@ import { fisherGreaterP, mannWhitneyZSorted, median, quantileSorted } from '../s
 import { isInstanceKey, isOutcomeKey, ms, pct, stage } from './common.js';
 import type { Diagnosis, Finding } from './types.js';
 import type { StageKey } from '../../../shared/stage-key.js';
+import { formatCount } from '../../../shared/format.js';
 
 const MAX_GROUPS = 8;
 export const MIN_GROUP = 5;
@@ -220,7 +221,7 @@ export const badInstance: Diagnosis = {
             score,
             title:
               `${st.name} on ${attr}=${value}: p95 ${ms(p95)}, ${pct(err)} errors ` +
-              `vs ${ms(restP95)}, ${pct(restErr)} elsewhere (${size} vs ${restCount} spans)`,
+              `vs ${ms(restP95)}, ${pct(restErr)} elsewhere (${size} vs ${formatCount(restCount, 'span')})`,
             stage: st,
             numbers: {
               attribute: attr,

@@ -15,6 +15,7 @@
 import { processKeyOf } from '../clock-skew.js';
 import { median } from '../statistics.js';
 import type { StageKey } from '../../../shared/stage-key.js';
+import { formatCount } from '../../../shared/format.js';
 import { ms, stage } from './common.js';
 import type { Diagnosis, Finding } from './types.js';
 
@@ -116,9 +117,8 @@ export const coldStart: Diagnosis = {
         severity: firstDur >= 1.3 * restDur || loadMs >= 0.25 * restDur ? 'warning' : 'info',
         score: (firstDur - restDur) * 1.2,
         title:
-          `Cold start: the first request to each of ${occ.length} ` +
-          `${occ.length === 1 ? 'process' : 'processes'} waits for ${name} ` +
-          `(${ms(loadMs)} on the critical path); those ${firsts} ${firsts === 1 ? 'request takes' : 'requests take'} ` +
+          `Cold start: the first request to each of ${formatCount(occ.length, 'process', 'processes')} waits for ${name} ` +
+          `(${ms(loadMs)} on the critical path); those ${formatCount(firsts, 'request takes', 'requests take')} ` +
           `${ms(firstDur)} against ${ms(restDur)} for the other ${rest.length}`,
         stage: stage(key),
         numbers: {
@@ -162,7 +162,7 @@ export const coldStart: Diagnosis = {
         severity: 'warning',
         score: extraMs,
         title:
-          `Cold start: in ${slowFirsts} of ${ratios.length} processes the first ${st.name} takes ` +
+          `Cold start: in ${slowFirsts} of ${formatCount(ratios.length, 'process', 'processes')} the first ${st.name} takes ` +
           `${median(ratios).toFixed(1)}x the later ones (+${ms(extraMs)}); no span names the ` +
           `work: add one around the loading`,
         stage: st,

@@ -16,6 +16,7 @@ import type { StageKey } from '../../../shared/stage-key.js';
 import { ms, pct, stage } from './common.js';
 import { movedAttributes } from './regression.js';
 import type { Diagnosis, Finding } from './types.js';
+import { formatCount } from '../../../shared/format.js';
 
 /** Slowest traces looked at per operation. */
 const SLOWEST = 20;
@@ -118,7 +119,7 @@ export const dominantStage: Diagnosis = {
         score: typicalMs * (severity === 'info' ? share : 1),
         title:
           `${st.name}: ${ms(typicalMs)}, ${pct(share)} of the critical path of the slowest ` +
-          `${slowest.length} ${slowest.length === 1 ? 'trace' : 'traces'}` +
+          formatCount(slowest.length, 'trace') +
           (baselineShare !== undefined ? ` (baseline ${pct(baselineShare)})` : '') +
           (parts.length > 0 ? `; ${parts.join('; ')}` : ''),
         stage: st,

@@ -55,6 +55,7 @@ export {
   type SamplingPolicy,
   type SamplingTally,
 } from './sampling.js';
+import { formatCount } from '../../../shared/format.js';
 
 /** Every diagnosis, in no particular order (the ranking orders their findings). */
 export const DIAGNOSES: readonly Diagnosis[] = [
@@ -349,7 +350,7 @@ export function baselineStatus(
     source: baseline.source,
     traces: baseline.rows.length,
     pinnedAt: baseline.pinnedAt,
-    message: `Compared with the baseline "${baseline.label}" (${baseline.rows.length} traces, ${when} UTC)`,
+    message: `Compared with the baseline "${baseline.label}" (${formatCount(baseline.rows.length, 'trace')}, ${when} UTC)`,
   };
 }
 

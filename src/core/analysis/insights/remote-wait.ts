@@ -15,6 +15,7 @@ import type { CallFact, TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
 import { ms, pct, stage } from './common.js';
 import type { Diagnosis, Finding } from './types.js';
+import { formatCount } from '../../../shared/format.js';
 
 const MIN_TRACES = 3;
 
@@ -122,10 +123,10 @@ export const remoteWait: Diagnosis = {
       const caller = stage(acc.caller);
       const workers =
         acc.instances.size > 0
-          ? ` (${acc.instances.size} ${acc.instances.size === 1 ? 'worker' : 'workers'}: ${[...acc.instances].slice(0, 3).join(', ')})`
+          ? ` (${formatCount(acc.instances.size, 'worker')}: ${[...acc.instances].slice(0, 3).join(', ')})`
           : '';
       const why = isBusy
-        ? `the worker was busy with other requests during the wait in ${busyTraces} of ${acc.traces.length} traces`
+        ? `the worker was busy with other requests during the wait in ${busyTraces} of ${formatCount(acc.traces.length, 'trace')}`
         : before >= after
           ? 'in transit or queued before the worker started it'
           : 'the response took that long to come back';
