@@ -3,6 +3,7 @@
 // can land on its own. `node esbuild.config.mjs` builds once; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyDemoTypes } from './scripts/lib/demo-types.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -116,5 +117,6 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyTreeSitterWasm();
+  copyDemoTypes('node_modules', 'dist/demo-types');
   if (production) copyNativeRuntime();
 }

@@ -22,6 +22,11 @@ export const SpanFlag = {
   ORPHAN: 16,
   /** Its times were shifted by the clock-skew adjustment (details give the raw ones). */
   CLOCK_ADJUSTED: 32,
+  /**
+   * Not a span: the stand-in for a parent that spans of the trace name but that has not been
+   * received (yet), with its orphans as children. Its name says so; it has no details.
+   */
+  PLACEHOLDER: 64,
 } as const;
 
 /**
@@ -38,8 +43,12 @@ export interface TracePayload {
   /** Epoch ms of the trace start; span times below are relative to it. */
   startMs: number;
   durationMs: number;
+  /** Rows: the spans, plus one `PLACEHOLDER` row per parent not received yet. */
   spanCount: number;
-  /** Row of the parent span, -1 for a root (or an orphan). */
+  /**
+   * Row of the parent span, -1 for a root. Orphans hang under a `PLACEHOLDER` row for their
+   * missing parent; a placeholder's own parent is -1.
+   */
   parent: Int32Array;
   depth: Uint16Array;
   /** Start relative to `startMs`, in ms. */

@@ -1,12 +1,14 @@
 /**
  * The demo, end to end, as a user meets Stagelight: run the demo pipeline from the palette, read
  * the waterfall, inspect a span, open the demo source and read the latency lenses, then switch on
- * the slow-reranker incident and watch the reranking lens change. Screenshots go to docs/images/.
+ * the slow-reranker incident and watch the reranking lens change. The demo source opens without a
+ * false type error. Screenshots go to docs/images/.
  * (What the Insights view says about each incident is test/e2e/insights.test.ts.)
  */
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import ts from 'typescript';
 import {
   installedStagelight,
   lensFor,
@@ -24,6 +26,21 @@ import {
   waterfallWithTrace,
   type AnnouncedRow,
 } from './helpers/waterfall.js';
+
+/** Errors of `file` under the tsconfig.json in `dir`, as the editor's TypeScript would see them. */
+function typeCheck(dir: string, file: string): string[] {
+  const read = ts.readConfigFile(join(dir, 'tsconfig.json'), (f) => ts.sys.readFile(f));
+  if (read.error !== undefined)
+    return [ts.flattenDiagnosticMessageText(read.error.messageText, '\n')];
+  const config = ts.parseJsonConfigFileContent(read.config, ts.sys, dir);
+  const program = ts.createProgram({ rootNames: [file], options: config.options });
+  const source = program.getSourceFile(file);
+  if (source === undefined) return [`${file} not found`];
+  return [
+    ...program.getSyntacticDiagnostics(source),
+    ...program.getSemanticDiagnostics(source),
+  ].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+}
 
 const STAGES = [
   'preprocessing',
@@ -120,6 +137,12 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
         `the ${stage} lens gives its share of the critical path`,
       );
     }
+    // No false red: the installed source type-checks with what the VSIX ships beside it, and
+    // the editor (whose TypeScript server has answered by the time the lenses show) marks no
+    // error in it.
+    const diagnostics = typeCheck(join(installedStagelight(wb), 'demo'), demoSource());
+    assert.deepEqual(diagnostics, [], 'the installed demo source type-checks');
+    assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0);
     await screenshot(page, 'demo-lenses');
   });
 

@@ -17,7 +17,12 @@ import { describe, it } from 'node:test';
 import { analyzeTrace, type TraceAnalysis } from '../../src/core/analysis/analyze-trace.js';
 import type { AttributeGetter } from '../../src/core/analysis/queue-waits.js';
 import { buildTraceFacts } from '../../src/core/analysis/trace-facts.js';
-import { buildTracePayload } from '../../src/core/api/trace-payload.js';
+import {
+  buildTracePayload,
+  payloadRows,
+  type PayloadRows,
+} from '../../src/core/api/trace-payload.js';
+import type { TracePayload } from '../../src/protocol/messages.js';
 import { SpanKind, SpanRecord, StatusCode } from '../../src/core/model.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { attributeValue, forEachScalarAttribute } from '../../src/core/otlp/span-details.js';
@@ -290,6 +295,46 @@ function observe(a: TraceAnalysis | ReferenceAnalysis): unknown {
   };
 }
 
+/**
+ * A payload in the tree's row order, without the placeholder rows for missing parents, names and
+ * services as strings: the reference predates the placeholders (trace-payload.test.ts tests
+ * them), and moving a group of orphans under one changes the interning order, not the spans.
+ * `rows` maps the payload to the tree; without it the payload is already in tree order.
+ */
+function inTreeOrder(p: TracePayload, rows?: PayloadRows) {
+  const toTree = (r: number): number => (r < 0 || rows === undefined ? r : rows.treeRow[r]!);
+  const out = [];
+  const n = rows === undefined ? p.spanCount : rows.payloadRow.length;
+  for (let t = 0; t < n; t++) {
+    const r = rows === undefined ? t : rows.payloadRow[t]!;
+    out.push({
+      parent: toTree(p.parent[r]!),
+      depth: p.depth[r]! - (rows?.lifted[r] ?? 0),
+      start: p.start[r],
+      duration: p.duration[r],
+      criticalMs: p.criticalMs[r],
+      selfMs: p.selfMs[r],
+      name: p.names[p.name[r]!],
+      service: p.services[p.service[r]!],
+      kind: p.kind[r],
+      flags: p.flags[r],
+    });
+  }
+  const mapped = (xs: Float64Array, width: number, rowsAt: number[]) =>
+    Array.from(xs, (x, i) => (rowsAt.includes(i % width) ? toTree(x) : x));
+  return {
+    traceId: p.traceId,
+    version: p.version,
+    startMs: p.startMs,
+    durationMs: p.durationMs,
+    rows: out,
+    criticalPath: mapped(p.criticalPath, 3, [0]),
+    queueWaits: mapped(p.queueWaits, 4, [0, 1]),
+    queueNames: p.queueNames,
+    gapMs: p.gapMs,
+  };
+}
+
 const entry = { traceId: TRACE, version: 3 } as TraceEntry;
 const readers = {
   scalarAttributes: (s: SpanRecord, cb: (key: string, value: string) => void) => {
@@ -304,8 +349,8 @@ function check(spans: readonly SpanRecord[], getter: AttributeGetter, msg: strin
   assert.deepStrictEqual(observe(a), observe(ref), msg);
   // The payload the webview gets, and the facts the diagnoses read.
   assert.deepStrictEqual(
-    buildTracePayload(entry, a),
-    referencePayload(entry, ref as unknown as Parameters<typeof referencePayload>[1]),
+    inTreeOrder(buildTracePayload(entry, a), payloadRows(a.tree)),
+    inTreeOrder(referencePayload(entry, ref as unknown as Parameters<typeof referencePayload>[1])),
     `${msg}: payload`,
   );
   const facts = (x: TraceAnalysis) => {

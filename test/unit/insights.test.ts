@@ -51,7 +51,7 @@ describe('insights: no false alarms', () => {
       [],
     );
     const dom = r.findings.find((f) => f.kind === 'dominant-stage');
-    assert.ok(dom !== undefined && dom.stage.name === 'generation', titles(r));
+    assert.ok(dom?.stage?.name === 'generation', titles(r));
   });
 
   it('does not blame one stage when the whole machine slowed down', () => {

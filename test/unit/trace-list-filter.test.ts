@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import {
   matchesTraceListFilter,
   parseTraceListFilter,
+  slowestTrace,
   sortTraceList,
 } from '../../src/core/api/trace-list-filter.js';
 import type { TraceSummary } from '../../src/core/store/trace-store.js';
@@ -61,5 +62,17 @@ describe('trace list filter', () => {
     assert.equal(ids(sortTraceList([...list], 'duration')), 'acb');
     assert.equal(ids(sortTraceList([...list], 'spans')), 'acb');
     assert.equal(ids(sortTraceList([...list], 'errors')), 'bca');
+  });
+});
+
+describe('slowestTrace', () => {
+  const t = (traceId: string, durationMs: number, hasRoot = true) =>
+    ({ traceId, durationMs, hasRoot }) as TraceSummary;
+
+  it('picks the slowest complete trace over a longer partial one; none for no traces', () => {
+    assert.equal(slowestTrace([t('a', 10), t('b', 30), t('c', 20)])?.traceId, 'b');
+    assert.equal(slowestTrace([t('p', 99, false), t('a', 10), t('b', 30)])?.traceId, 'b');
+    assert.equal(slowestTrace([t('p', 5, false), t('q', 9, false)])?.traceId, 'q');
+    assert.equal(slowestTrace([]), undefined);
   });
 });

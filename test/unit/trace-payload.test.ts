@@ -15,7 +15,7 @@ import { attributeValue } from '../../src/core/otlp/span-details.js';
 import { decodeTraceRequest } from '../../src/core/otlp/trace-request-decoder.js';
 import { summarize, TraceStore } from '../../src/core/store/trace-store.js';
 import { SpanFlag } from '../../src/protocol/messages.js';
-import { makeSpan } from './helpers/spans.js';
+import { makeSpan, noAttributes, PIPELINE } from './helpers/spans.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const T0 = 1_700_000_000_000; // epoch ms
@@ -152,24 +152,26 @@ describe('buildTracePayload', () => {
     const p = buildTracePayload(entry, analysis);
     assert.equal(p.traceId, TRACE);
     assert.equal(p.version, entry.version);
-    assert.equal(p.spanCount, 5);
+    // Five spans and a placeholder row for the orphan's parent, which never arrived.
+    assert.equal(p.spanCount, 6);
     assert.equal(p.startMs, T0);
     assert.equal(p.durationMs, 100);
     const names = [...p.name].map((i) => p.names[i]);
-    // Roots by start: the request (0), then the orphan (30); the consumer is adopted under its
-    // producer through its link.
+    // Roots by start: the request (0), then the orphan (30) under the placeholder of its missing
+    // parent; the consumer is adopted under its producer through its link.
     assert.deepEqual(names, [
       'inference_request',
       'embedding',
       'enqueue',
       'reranking',
+      `${id(99)} (not received yet)`,
       'lost-child',
     ]);
-    assert.deepEqual([...p.parent], [-1, 0, 0, 2, -1]);
-    assert.deepEqual([...p.depth], [0, 1, 1, 2, 0]);
-    assert.deepEqual(us(p.start), [0, 5, 26, 40, 30]);
-    assert.deepEqual(us(p.duration), [100, 20, 2, 50, 5]);
-    assert.deepEqual(p.services, ['rag-api']);
+    assert.deepEqual([...p.parent], [-1, 0, 0, 2, -1, 4]);
+    assert.deepEqual([...p.depth], [0, 1, 1, 2, 0, 1]);
+    assert.deepEqual(us(p.start), [0, 5, 26, 40, 30, 30]);
+    assert.deepEqual(us(p.duration), [100, 20, 2, 50, 5, 5]);
+    assert.deepEqual(p.services, ['rag-api', '']);
     assert.equal(p.kind[0], SpanKind.SERVER);
 
     const f = (row: number): number => p.flags[row]!;
@@ -178,11 +180,12 @@ describe('buildTracePayload', () => {
     assert.equal(f(0) & SpanFlag.HAS_SOURCE, 0);
     assert.ok(f(3) & SpanFlag.ERROR);
     assert.ok(f(3) & SpanFlag.ADOPTED);
-    assert.ok(f(4) & SpanFlag.ORPHAN);
+    assert.equal(f(4), SpanFlag.PLACEHOLDER);
+    assert.ok(f(5) & SpanFlag.ORPHAN);
     assert.equal(f(0) & (SpanFlag.ERROR | SpanFlag.ORPHAN | SpanFlag.ADOPTED), 0);
     assert.ok(f(0) & SpanFlag.CRITICAL);
     assert.ok(f(1) & SpanFlag.CRITICAL, 'embedding gates the producer');
-    assert.equal(f(4) & SpanFlag.CRITICAL, 0, 'the orphan runs beside the path');
+    assert.equal(f(5) & SpanFlag.CRITICAL, 0, 'the orphan runs beside the path');
   });
 
   it('carries the critical path as (row, start, end) triples and queue waits', () => {
@@ -220,7 +223,9 @@ describe('buildTracePayload', () => {
     assert.equal(p.version, 7);
     assert.ok(p.flags[0]! & SpanFlag.HAS_SOURCE);
     assert.equal(spanAtRow(analysis, 3)?.name, 'reranking');
-    assert.equal(spanAtRow(analysis, 5), undefined);
+    assert.equal(spanAtRow(analysis, 4), undefined, 'a placeholder is no span');
+    assert.equal(spanAtRow(analysis, 5)?.name, 'lost-child');
+    assert.equal(spanAtRow(analysis, 6), undefined);
     assert.equal(spanAtRow(analysis, -1), undefined);
     assert.equal(rowOfSpan(analysis, id(4)), 3);
     assert.equal(rowOfSpan(analysis, 'nope'), -1);
@@ -324,5 +329,113 @@ describe('buildSpanDetails', () => {
     assert.deepEqual(d.attributes, []);
     assert.deepEqual(d.links, [{ traceId: 'trace-1', spanId: 'zz', row: -1, attributes: [] }]);
     assert.equal(d.criticalShare, 1);
+  });
+});
+
+describe('a trace still arriving (its root not received yet)', () => {
+  /** The pipeline as it stands before its gateway span arrives: every stage an orphan. */
+  const live = () => {
+    const spans = PIPELINE.filter((s) => s.spanId !== 'gw').map(makeSpan);
+    const store = new TraceStore();
+    store.add(spans);
+    const entry = store.get('trace-1')!;
+    return { entry, analysis: analyzeTrace(entry.spans, noAttributes) };
+  };
+
+  it('is one tree under a placeholder for the missing parent, not a forest of stages', () => {
+    const { entry, analysis } = live();
+    // The tree keeps what arrived: each orphan a root, so the analyses see only real spans.
+    assert.equal(analysis.tree.roots.length, 6);
+    const p = buildTracePayload(entry, analysis);
+    assert.equal(p.spanCount, 8, 'seven spans and one placeholder');
+    const names = [...p.name].map((i) => p.names[i]);
+    assert.deepEqual(names, [
+      'gw (not received yet)',
+      'preprocessing',
+      'embedding',
+      'retrieve',
+      'retrieval-worker',
+      'reranking',
+      'generation',
+      'postprocessing',
+    ]);
+    assert.deepEqual([...p.parent], [-1, 0, 0, 0, 3, 0, 0, 0]);
+    assert.deepEqual([...p.depth], [0, 1, 1, 1, 2, 1, 1, 1]);
+    assert.equal(p.flags[0], SpanFlag.PLACEHOLDER);
+    for (let r = 1; r < 8; r++) assert.equal(p.flags[r]! & SpanFlag.PLACEHOLDER, 0);
+    assert.ok(p.flags[1]! & SpanFlag.ORPHAN);
+    // The placeholder covers its orphans' extent and does no work of its own.
+    assert.deepEqual(us([p.start[0]!, p.duration[0]!]), [0, p.durationMs]);
+    assert.equal(p.criticalMs[0], 0);
+    assert.equal(p.selfMs[0], 0);
+    assert.equal(p.services[p.service[0]!], '');
+    // The rows map to spans and back; the placeholder maps to none.
+    assert.equal(spanAtRow(analysis, 0), undefined);
+    for (let r = 1; r < 8; r++)
+      assert.equal(rowOfSpan(analysis, spanAtRow(analysis, r)!.spanId), r);
+  });
+
+  it('keeps the analysis sane: the path tiles the trace and no time goes to the placeholder', () => {
+    const { entry, analysis } = live();
+    const p = buildTracePayload(entry, analysis);
+    let sum = 0;
+    for (const c of p.criticalMs) sum += c;
+    assert.ok(Math.abs(sum + p.gapMs - p.durationMs) < 1e-6);
+    let at = 0;
+    for (let k = 0; k < p.criticalPath.length; k += 3) {
+      assert.notEqual(p.criticalPath[k], 0, 'no segment on the placeholder row');
+      assert.ok(Math.abs(p.criticalPath[k + 1]! - at) < 1e-9, 'segments tile the trace');
+      at = p.criticalPath[k + 2]!;
+    }
+    assert.ok(Math.abs(at - p.durationMs) < 1e-9);
+    // The queue wait still names the producer and consumer rows.
+    assert.deepEqual([p.queueWaits[0], p.queueWaits[1]], [3, 4]);
+    assert.ok(Number.isFinite(analysis.criticalPath.durationMs));
+  });
+
+  it('keeps groups contiguous when two missing parents interleave in time with a real root', () => {
+    const spans = [
+      makeSpan({ spanId: 'a1', parent: 'A', start: 0, end: 5 }),
+      makeSpan({ spanId: 'b1', parent: 'B', start: 1, end: 3 }),
+      makeSpan({ spanId: 'r', start: 2, end: 4 }),
+      makeSpan({ spanId: 'r1', parent: 'r', start: 2.5, end: 3.5 }),
+      makeSpan({ spanId: 'a2', parent: 'A', start: 6, end: 8 }),
+      makeSpan({ spanId: 'a2c', parent: 'a2', start: 6.5, end: 7 }),
+      makeSpan({ spanId: 'b2', parent: 'B', start: 9, end: 12 }),
+    ];
+    const store = new TraceStore();
+    store.add(spans);
+    const entry = store.get('trace-1')!;
+    const analysis = analyzeTrace(entry.spans, noAttributes);
+    const p = buildTracePayload(entry, analysis);
+    const names = [...p.name].map((i) => p.names[i]);
+    assert.deepEqual(names, [
+      'A (not received yet)',
+      'a1',
+      'a2',
+      'a2c',
+      'B (not received yet)',
+      'b1',
+      'b2',
+      'r',
+      'r1',
+    ]);
+    assert.deepEqual([...p.parent], [-1, 0, 0, 2, -1, 4, 4, -1, 7]);
+    assert.deepEqual([...p.depth], [0, 1, 1, 2, 0, 1, 1, 0, 1]);
+    assert.deepEqual(us([p.start[4]!, p.start[4]! + p.duration[4]!]), [1, 12]);
+    // Each row maps back to its span; a placeholder to none.
+    assert.deepEqual(
+      [...Array(9).keys()].map((r) => spanAtRow(analysis, r)?.spanId ?? null),
+      [null, 'a1', 'a2', 'a2c', null, 'b1', 'b2', 'r', 'r1'],
+    );
+  });
+
+  it('names the trace as partial in the list and the picker until its root arrives', () => {
+    const { entry } = live();
+    const s = traceSummaryPayload(summarize(entry));
+    assert.equal(s.rootName, 'partial trace, from preprocessing');
+    const store = new TraceStore();
+    store.add(PIPELINE.map(makeSpan));
+    assert.equal(traceSummaryPayload(summarize(store.get('trace-1')!)).rootName, 'POST /generate');
   });
 });

@@ -5,7 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { buildTraceTree, computeCriticalPath } from '../../src/core/analysis/index.js';
+import {
+  buildTraceTree,
+  computeCriticalPath,
+  missingParents,
+} from '../../src/core/analysis/index.js';
 import { SpanKind } from '../../src/core/model.js';
 import { makeSpan, PIPELINE } from './helpers/spans.js';
 
@@ -143,5 +147,34 @@ describe('buildTraceTree', () => {
     assert.deepEqual(cp.segments, []);
     assert.equal(cp.durationMs, 0);
     assert.equal(cp.shareOf('x'), 0);
+  });
+});
+
+describe('missingParents', () => {
+  it('groups the orphan roots by the parent they name, in the order of their first orphan', () => {
+    const tree = buildTraceTree([
+      makeSpan({ spanId: 'b1', parent: 'B', start: 1, end: 3 }),
+      makeSpan({ spanId: 'a1', parent: 'A', start: 0, end: 2 }),
+      makeSpan({ spanId: 'a2', parent: 'A', start: 5, end: 6 }),
+      makeSpan({ spanId: 'a2c', parent: 'a2', start: 5.5, end: 9 }),
+      makeSpan({ spanId: 'root', start: 4, end: 5 }),
+      // Adopted under a1 through its link: no longer waiting for its parent's place.
+      makeSpan({ spanId: 'c', parent: 'C', start: 7, end: 8, links: ['a1'] }),
+    ]);
+    const missing = missingParents(tree);
+    assert.deepEqual(
+      missing.map((m) => ({
+        spanId: m.spanId,
+        roots: [...m.rootRows].map((r) => tree.spans[r]!.spanId),
+        startMs: m.startMs,
+        endMs: m.endMs,
+      })),
+      [
+        { spanId: 'A', roots: ['a1', 'a2'], startMs: 0, endMs: 9 },
+        { spanId: 'B', roots: ['b1'], startMs: 1, endMs: 3 },
+      ],
+    );
+    assert.equal(tree.orphanCount, 4);
+    assert.deepEqual(missingParents(buildTraceTree(PIPELINE.map(makeSpan))), []);
   });
 });

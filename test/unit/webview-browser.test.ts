@@ -4,13 +4,18 @@
  * details panel (untrusted values as text), keyboard navigation, filtering and why a search term
  * cannot be read, "Go to source", traces held while a span is inspected, and where the details
  * panel scrolls to.
- * Saves docs/images/waterfall.png and docs/images/span-details.png.
+ * A trace whose root has not arrived shows under a placeholder row.
+ * Saves docs/images/waterfall.png, docs/images/span-details.png and
+ * docs/images/waterfall-partial-trace.png.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { analyzeTrace } from '../../src/core/analysis/index.js';
+import { buildTracePayload } from '../../src/core/api/trace-payload.js';
+import { TraceStore } from '../../src/core/store/trace-store.js';
 import type { WebviewMessage } from '../../src/protocol/messages.js';
 import {
   openHarness,
@@ -18,6 +23,7 @@ import {
   type HarnessPage,
   type HarnessWindow as Win,
 } from './helpers/harness-browser.js';
+import { makeSpan, noAttributes, PIPELINE } from './helpers/spans.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const IMAGES = path.join(ROOT, 'docs', 'images');
@@ -264,6 +270,39 @@ describe('waterfall webview in Chromium', { skip: SKIP_BROWSER }, () => {
       () => (globalThis as unknown as Win).stagelightHarness?.drawMs.length > 0,
     );
     assert.equal(await width(), dragged - 48);
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows a trace whose root has not arrived as one tree under a placeholder', async () => {
+    // The pipeline before its gateway span arrives, through the core's payload builder.
+    const store = new TraceStore();
+    store.add(PIPELINE.filter((s) => s.spanId !== 'gw').map(makeSpan));
+    const entry = store.get('trace-1')!;
+    const trace = buildTracePayload(entry, analyzeTrace(entry.spans, noAttributes));
+    await h.post({ type: 'trace', trace, reason: 'open', requested: true });
+    await page.locator('.summary').filter({ hasText: 'Partial trace' }).waitFor();
+    assert.match(
+      await page.locator('.summary').innerText(),
+      /Partial trace[\s\S]*root span not received yet[\s\S]*7 spans/,
+    );
+    const before = (await sent()).filter((m) => m.type === 'spanDetails').length;
+    await clickRow(0);
+    const details = page.locator('.details');
+    await details.filter({ hasText: 'has not arrived' }).waitFor();
+    assert.match(await details.innerText(), /Span gw \(not received yet\)/);
+    // No details are asked of the host for it: there is no span behind the row.
+    assert.equal((await sent()).filter((m) => m.type === 'spanDetails').length, before);
+    // Its orphans are real spans, one level below it.
+    await clickRow(1);
+    await details.locator('.details-title').filter({ hasText: 'preprocessing' }).waitFor();
+    const req = (await sent()).filter((m) => m.type === 'spanDetails').at(-1);
+    assert.equal(req?.type === 'spanDetails' ? req.row : -1, 1);
+    assert.match(
+      await page.locator('.breadcrumb').innerText(),
+      /gw \(not received yet\)[\s\S]*preprocessing/,
+    );
+    mkdirSync(IMAGES, { recursive: true });
+    await page.screenshot({ path: path.join(IMAGES, 'waterfall-partial-trace.png') });
     assert.deepEqual(errors, []);
   });
 });

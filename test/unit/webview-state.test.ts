@@ -279,6 +279,38 @@ describe('view state: filter', () => {
 });
 
 describe('view state: selection and details', () => {
+  it('asks nothing of the host for a placeholder row: it says the span has not arrived', () => {
+    const trace = payloadOf([
+      {
+        name: 'f00d (not received yet)',
+        service: '',
+        parent: -1,
+        start: 0,
+        duration: 10,
+        flags: SpanFlag.PLACEHOLDER,
+      },
+      {
+        name: 'preprocessing',
+        service: 'api',
+        parent: 0,
+        start: 0,
+        duration: 4,
+        flags: SpanFlag.ORPHAN,
+      },
+    ]);
+    const s = run(shown(trace), { type: 'select', row: 0, details: true });
+    assert.equal(s.selected, 0);
+    assert.deepEqual(effectsOf(s, 'requestDetails'), []);
+    assert.equal(s.details.kind, 'empty');
+    assert.match(s.details.kind === 'empty' ? s.details.text : '', /f00d .*has not arrived/);
+    assert.equal(s.model?.placeholderRows, 1);
+    // Its orphan is a span like any other.
+    assert.equal(
+      effectsOf(run(s, { type: 'select', row: 1, details: true }), 'requestDetails').length,
+      1,
+    );
+  });
+
   it('asks for details and shows the answer to the latest request only', () => {
     const s = run(shown(), { type: 'select', row: 3, details: true });
     assert.deepEqual(s.details, {

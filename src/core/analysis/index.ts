@@ -22,4 +22,9 @@ export {
   type StageStats,
   type StageStatsOptions,
 } from './stage-stats.js';
-export { buildTraceTree, type TraceTree } from './trace-tree.js';
+export {
+  buildTraceTree,
+  missingParents,
+  type MissingParent,
+  type TraceTree,
+} from './trace-tree.js';

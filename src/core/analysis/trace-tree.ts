@@ -597,3 +597,58 @@ class SpanById implements ReadonlyMap<string, SpanRecord> {
     return 'SpanById';
   }
 }
+
+/**
+ * A span that the trace's spans name as their parent but that has not been received (yet): while
+ * a trace is still arriving, children end, and are exported, before their parent does.
+ */
+export interface MissingParent {
+  /** The span id the orphans name as `parentSpanId`. */
+  readonly spanId: string;
+  /** Rows of the roots that name it, by start time (a subsequence of `rootRow`). */
+  readonly rootRows: Int32Array;
+  /** Earliest start and latest end (adjusted) over those roots and their subtrees. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/**
+ * The missing parents of a tree, in the order of their first orphan among the roots. Only roots
+ * count: an orphan adopted under a span it links to is no longer waiting for its parent's place.
+ * O(n) over the rows; the tree itself keeps the orphans as roots, so the analyses see only spans
+ * that arrived, and a consumer that wants one row per missing parent (the waterfall) groups them
+ * with this.
+ */
+export function missingParents(tree: TraceTree): MissingParent[] {
+  const groups = new Map<string, { rows: number[]; startMs: number; endMs: number }>();
+  const roots = tree.rootRow;
+  const n = tree.spans.length;
+  for (let k = 0; k < roots.length; k++) {
+    const r = roots[k] as number;
+    const pid = (tree.spans[r] as SpanRecord).parentSpanId;
+    if (pid === '' || tree.declaredParentRow[r] !== -1) continue;
+    // A root's subtree is the run of rows up to the next root (pre-order).
+    const last = k + 1 < roots.length ? (roots[k + 1] as number) : n;
+    let startMs = tree.spanStartMs[r] as number;
+    let endMs = Math.max(startMs, tree.spanEndMs[r] as number);
+    for (let i = r; i < last; i++) {
+      const s = tree.spanStartMs[i] as number;
+      if (s < startMs) startMs = s;
+      const e = Math.max(s, tree.spanEndMs[i] as number);
+      if (e > endMs) endMs = e;
+    }
+    const g = groups.get(pid);
+    if (g === undefined) groups.set(pid, { rows: [r], startMs, endMs });
+    else {
+      g.rows.push(r);
+      if (startMs < g.startMs) g.startMs = startMs;
+      if (endMs > g.endMs) g.endMs = endMs;
+    }
+  }
+  return Array.from(groups, ([spanId, g]) => ({
+    spanId,
+    rootRows: Int32Array.from(g.rows),
+    startMs: g.startMs,
+    endMs: g.endMs,
+  }));
+}

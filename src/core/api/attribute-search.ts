@@ -6,6 +6,7 @@
 import type { AnyValueJson, KeyValueJson, SpanRecord } from '../model.js';
 import type { TraceAnalysis } from '../analysis/analyze-trace.js';
 import { spanAttributes } from '../otlp/span-details.js';
+import { payloadRows } from './trace-payload.js';
 import type { AttributeTerm } from '../../protocol/messages.js';
 
 /** An attribute value as the search compares it: lower-case text. */
@@ -32,7 +33,7 @@ function matches(attrs: readonly KeyValueJson[], term: AttributeTerm): boolean {
 }
 
 /**
- * The rows (indices into `analysis.tree.spans`, the payload's row order) whose span or resource
+ * The payload rows (see `payloadRows`), ascending, whose span or resource
  * attributes match every term: the key contains `term.key`, the value contains `term.value`
  * (case-insensitive; a term without a value only needs the key). A negated term must not match.
  * Spans whose bytes cannot be decoded match nothing.
@@ -43,6 +44,7 @@ export function searchAttributes(
 ): number[] {
   const rows: number[] = [];
   const spans = analysis.tree.spans;
+  const toPayload = payloadRows(analysis.tree).payloadRow;
   for (let row = 0; row < spans.length; row++) {
     const span = spans[row] as SpanRecord;
     let attrs: KeyValueJson[];
@@ -51,7 +53,8 @@ export function searchAttributes(
     } catch {
       continue;
     }
-    if (terms.every((t) => matches(attrs, t) !== t.negate)) rows.push(row);
+    if (terms.every((t) => matches(attrs, t) !== t.negate)) rows.push(toPayload[row] as number);
   }
-  return rows;
+  // Placeholders move whole subtrees: the payload's order is not the tree's.
+  return rows.sort((a, b) => a - b);
 }

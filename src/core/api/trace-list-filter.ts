@@ -57,3 +57,21 @@ export function sortTraceList(list: TraceSummary[], sort: TraceListSort): TraceS
       return list.sort((a, b) => b.startMs - a.startMs);
   }
 }
+
+/**
+ * The slowest of `list` (the walkthrough's "open the slowest request"): complete traces first,
+ * since a trace whose root has not arrived is still growing; undefined for an empty list.
+ */
+export function slowestTrace(list: readonly TraceSummary[]): TraceSummary | undefined {
+  let best: TraceSummary | undefined;
+  for (const t of list) {
+    if (
+      best === undefined ||
+      (t.hasRoot && !best.hasRoot) ||
+      (t.hasRoot === best.hasRoot && t.durationMs > best.durationMs)
+    ) {
+      best = t;
+    }
+  }
+  return best;
+}

@@ -2,17 +2,23 @@
  * Builds the waterfall's columnar `TracePayload` from a stored trace and its analysis, and maps
  * payload rows back to spans for the host's details and go-to-source requests.
  *
- * Invariant shared with the webview: row `i` of a payload is `analysis.tree.spans[i]`, i.e. the
- * tree's pre-order DFS (roots by start time, children by start time). A span's subtree is
- * therefore the contiguous run of rows after it with a greater depth, and the host needs no
- * row table of its own: the analysis it built the payload from is the table.
+ * Invariant shared with the webview: the rows are in pre-order DFS (roots by start time,
+ * children by start time), so a span's subtree is the contiguous run of rows after it with a
+ * greater depth. The rows are the tree's rows, except that the orphans naming the same missing
+ * parent (a parent not received yet: a trace still arriving) hang under one placeholder row for
+ * that parent, placed where its first orphan was: the trace reads as one tree, not as a forest
+ * of its stages. `payloadRows` is the map between the two orders; it is derived from the tree
+ * alone, so the host needs no row table of its own: the analysis it built the payload from is
+ * the table.
  *
  * Pure and plain Node: no `vscode`, no I/O.
  */
 
 import type { TraceAnalysis } from '../analysis/analyze-trace.js';
+import { missingParents, type MissingParent, type TraceTree } from '../analysis/trace-tree.js';
 import type { SpanRecord } from '../model.js';
 import { attributeValue } from '../otlp/span-details.js';
+import { traceListItemText } from './trace-list-item.js';
 import type { TraceEntry, TraceSummary } from '../store/trace-store.js';
 import { SpanFlag, type TracePayload, type TraceSummaryPayload } from '../../protocol/messages.js';
 
@@ -47,15 +53,17 @@ export function buildTracePayload(
   const tree = analysis.tree;
   const cp = analysis.criticalPath;
   const spans = tree.spans;
-  const n = spans.length;
+  const layout = payloadRows(tree);
+  const { treeRow, payloadRow } = layout;
+  const n = treeRow.length;
   const t0 = tree.startMs;
 
-  const parent = tree.parentRow.slice();
+  const parent = new Int32Array(n);
   const depth = new Uint16Array(n);
   const start = new Float64Array(n);
   const duration = new Float64Array(n);
-  const criticalMs = cp.ownMs.slice();
-  const selfMs = analysis.selfMs.slice();
+  const criticalMs = new Float64Array(n);
+  const selfMs = new Float64Array(n);
   const name = new Uint32Array(n);
   const service = new Uint32Array(n);
   const kind = new Uint8Array(n);
@@ -68,14 +76,31 @@ export function buildTracePayload(
   let lastService = 0;
 
   for (let i = 0; i < n; i++) {
-    const span = spans[i] as SpanRecord;
+    const t = treeRow[i] as number;
+    if (t < 0) {
+      const missing = layout.placeholders.get(i) as MissingParent;
+      parent[i] = -1;
+      start[i] = missing.startMs - t0;
+      duration[i] = Math.max(0, missing.endMs - missing.startMs);
+      name[i] = names.id(placeholderName(missing.spanId));
+      service[i] = services.id('');
+      flags[i] = SpanFlag.PLACEHOLDER;
+      continue;
+    }
+    const span = spans[t] as SpanRecord;
+    const lift = layout.lifted[i] as number;
+    const tp = tree.parentRow[t] as number;
+    parent[i] =
+      tp >= 0 ? (payloadRow[tp] as number) : lift === 1 ? (layout.rootParent.get(i) ?? -1) : -1;
     // Uint16 depth: a deeper chain (malformed or pathological) is clamped, not wrapped, so the
     // "subtree = following rows with greater depth" rule degrades gracefully.
-    depth[i] = Math.min(tree.depth[i] as number, 0xffff);
-    const s = spanStartMs[i] as number;
-    const e = spanEndMs[i] as number;
+    depth[i] = Math.min((tree.depth[t] as number) + lift, 0xffff);
+    const s = spanStartMs[t] as number;
+    const e = spanEndMs[t] as number;
     start[i] = s - t0;
     duration[i] = Math.max(0, e - s);
+    criticalMs[i] = cp.ownMs[t] as number;
+    selfMs[i] = analysis.selfMs[t] as number;
     name[i] = names.id(span.name);
     if (span.resource !== lastResource) {
       lastResource = span.resource;
@@ -86,18 +111,20 @@ export function buildTracePayload(
     let f = 0;
     if (span.isError) f |= SpanFlag.ERROR;
     if ((criticalMs[i] as number) > 0) f |= SpanFlag.CRITICAL;
-    if (adopted[i] === 1) f |= SpanFlag.ADOPTED;
-    if (declaredParentRow[i] === -1 && span.parentSpanId !== '') f |= SpanFlag.ORPHAN;
-    if (shiftMs[i] !== 0) f |= SpanFlag.CLOCK_ADJUSTED;
+    if (adopted[t] === 1) f |= SpanFlag.ADOPTED;
+    if (declaredParentRow[t] === -1 && span.parentSpanId !== '') f |= SpanFlag.ORPHAN;
+    if (shiftMs[t] !== 0) f |= SpanFlag.CLOCK_ADJUSTED;
     if (sourceFileOf(span) !== undefined || opts.hasSource?.(span) === true)
       f |= SpanFlag.HAS_SOURCE;
     flags[i] = f;
   }
 
+  // A placeholder does no work of its own: time between its orphans stays a gap of the path.
   const segCount = cp.segmentRow.length;
   const criticalPath = new Float64Array(segCount * 3);
   for (let k = 0; k < segCount; k++) {
-    criticalPath[k * 3] = cp.segmentRow[k] as number;
+    const r = cp.segmentRow[k] as number;
+    criticalPath[k * 3] = r < 0 ? -1 : (payloadRow[r] as number);
     criticalPath[k * 3 + 1] = (cp.segmentStartMs[k] as number) - t0;
     criticalPath[k * 3 + 2] = (cp.segmentEndMs[k] as number) - t0;
   }
@@ -107,8 +134,8 @@ export function buildTracePayload(
   const queueNames: string[] = [];
   for (let k = 0; k < waits.length; k++) {
     const w = waits[k]!;
-    queueWaits[k * 4] = tree.rowOf(w.producer.spanId);
-    queueWaits[k * 4 + 1] = tree.rowOf(w.consumer.spanId);
+    queueWaits[k * 4] = rowOfSpan(analysis, w.producer.spanId);
+    queueWaits[k * 4 + 1] = rowOfSpan(analysis, w.consumer.spanId);
     // The reported (lower-bound) wait ends where the consumer starts; 0 when they overlapped.
     queueWaits[k * 4 + 2] = w.consumer.startMs - w.waitMs - t0;
     queueWaits[k * 4 + 3] = w.consumer.startMs - t0;
@@ -145,7 +172,8 @@ export function traceSummaryPayload(summary: TraceSummary): TraceSummaryPayload 
   return {
     traceId: summary.traceId,
     rootService: summary.rootService,
-    rootName: summary.rootName,
+    // The picker names a trace as the Traces view does: a partial one says so.
+    rootName: traceListItemText(summary).label,
     startMs: summary.startMs,
     durationMs: summary.durationMs,
     spanCount: summary.spanCount,
@@ -153,14 +181,101 @@ export function traceSummaryPayload(summary: TraceSummary): TraceSummaryPayload 
   };
 }
 
-/** The span shown at `row` of a payload built from `analysis`; undefined when out of range. */
+/**
+ * The span shown at `row` of a payload built from `analysis`; undefined when out of range or
+ * when the row is a placeholder for a parent not received yet.
+ */
 export function spanAtRow(analysis: TraceAnalysis, row: number): SpanRecord | undefined {
-  return Number.isInteger(row) && row >= 0 ? analysis.tree.spans[row] : undefined;
+  if (!Number.isInteger(row) || row < 0) return undefined;
+  const t = payloadRows(analysis.tree).treeRow[row];
+  return t === undefined || t < 0 ? undefined : analysis.tree.spans[t];
 }
 
 /** The row of a span in a payload built from `analysis`, or -1 when it is not in the trace. */
 export function rowOfSpan(analysis: TraceAnalysis, spanId: string): number {
-  return analysis.tree.rowOf(spanId);
+  const t = analysis.tree.rowOf(spanId);
+  return t < 0 ? -1 : (payloadRows(analysis.tree).payloadRow[t] as number);
+}
+
+/** The name a placeholder row shows: the missing span's id, and that it has not arrived. */
+export function placeholderName(spanId: string): string {
+  return `${spanId} (not received yet)`;
+}
+
+/** How a payload's rows map onto its tree's (see the module comment). */
+export interface PayloadRows {
+  /** Payload row -> tree row; -1 for a placeholder. */
+  readonly treeRow: Int32Array;
+  /** Tree row -> payload row. */
+  readonly payloadRow: Int32Array;
+  /** Placeholder row -> the missing parent it stands for. */
+  readonly placeholders: ReadonlyMap<number, MissingParent>;
+  /** 1 where the row is one level deeper than in the tree (under a placeholder). */
+  readonly lifted: Uint8Array;
+  /** Payload row of an orphan root -> the payload row of its placeholder. */
+  readonly rootParent: ReadonlyMap<number, number>;
+}
+
+const rowsOfTree = new WeakMap<TraceTree, PayloadRows>();
+
+/**
+ * The payload's row order for a tree: the tree's pre-order, with one placeholder row per missing
+ * parent put where its first orphan root was, followed by every orphan that names it (each with
+ * its subtree, one level deeper), by start time. Every other root keeps its place, so a trace
+ * without orphans maps row for row. Computed once per tree (the tree is immutable).
+ */
+export function payloadRows(tree: TraceTree): PayloadRows {
+  const cached = rowsOfTree.get(tree);
+  if (cached !== undefined) return cached;
+  const n = tree.spans.length;
+  const missing = missingParents(tree);
+  const treeRow = new Int32Array(n + missing.length);
+  const payloadRow = new Int32Array(n);
+  const lifted = new Uint8Array(n + missing.length);
+  const placeholders = new Map<number, MissingParent>();
+  const rootParent = new Map<number, number>();
+  const roots = tree.rootRow;
+  /** Root row -> its index in `rootRow`, for the orphans' roots only. */
+  const rootIndex = new Map<number, number>();
+  const groupOf = new Map<number, number>();
+  for (let g = 0; g < missing.length; g++) {
+    for (const r of (missing[g] as MissingParent).rootRows) groupOf.set(r, g);
+  }
+  if (groupOf.size > 0) {
+    for (let k = 0; k < roots.length; k++) rootIndex.set(roots[k] as number, k);
+  }
+  let out = 0;
+  /** Appends root `k`'s subtree (the rows up to the next root). */
+  const emitSubtree = (k: number, lift: 0 | 1): void => {
+    const first = roots[k] as number;
+    const last = k + 1 < roots.length ? (roots[k + 1] as number) : n;
+    for (let r = first; r < last; r++) {
+      treeRow[out] = r;
+      payloadRow[r] = out;
+      lifted[out] = lift;
+      out++;
+    }
+  };
+  for (let k = 0; k < roots.length; k++) {
+    const g = groupOf.get(roots[k] as number);
+    if (g === undefined) {
+      emitSubtree(k, 0);
+      continue;
+    }
+    const group = missing[g] as MissingParent;
+    // Only the group's first root places it; the later ones were emitted with it.
+    if (group.rootRows[0] !== roots[k]) continue;
+    const at = out++;
+    treeRow[at] = -1;
+    placeholders.set(at, group);
+    for (const r of group.rootRows) {
+      rootParent.set(out, at);
+      emitSubtree(rootIndex.get(r) as number, 1);
+    }
+  }
+  const rows: PayloadRows = { treeRow, payloadRow, placeholders, lifted, rootParent };
+  rowsOfTree.set(tree, rows);
+  return rows;
 }
 
 /**

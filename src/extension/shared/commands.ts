@@ -19,6 +19,7 @@ export const COMMANDS = {
   // waterfall/
   showWaterfall: 'stagelight.showWaterfall',
   openTrace: 'stagelight.openTrace',
+  openSlowestTrace: 'stagelight.openSlowestTrace',
   // lenses/
   openStage: 'stagelight.openStage',
   // demo/

@@ -12,6 +12,7 @@ import {
   type TraceListFilter,
   type TraceListSort,
 } from '../../core/api/trace-list-filter.js';
+import { traceListItemText } from '../../core/api/trace-list-item.js';
 import { formatDuration } from '../../core/source/lens-text.js';
 import { tracesViewMessage } from '../../core/api/traces-view-message.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
@@ -70,17 +71,15 @@ export class TracesView implements vscode.TreeDataProvider<TraceSummary>, vscode
   }
 
   getTreeItem(t: TraceSummary): vscode.TreeItem {
-    const item = new vscode.TreeItem(
-      t.rootName || '(no root yet)',
-      vscode.TreeItemCollapsibleState.None,
-    );
+    const text = traceListItemText(t);
+    const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.None);
     item.id = t.traceId;
-    item.description = `${t.rootService} · ${formatDuration(t.durationMs)} · ${formatCount(t.spanCount, 'span')}${t.hasError ? ` · ${formatCount(t.errorCount, 'error')}` : ''}`;
+    item.description = text.description;
     item.iconPath = t.hasError
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
-      : new vscode.ThemeIcon(t.hasRoot ? 'pass' : 'loading~spin');
+      : new vscode.ThemeIcon(text.partial ? 'loading~spin' : 'pass');
     item.tooltip = new vscode.MarkdownString(
-      `**${escapeMarkdown(t.rootName)}** (${escapeMarkdown(t.rootService)})\n\n` +
+      `**${escapeMarkdown(text.title)}**\n\n` +
         `- duration ${formatDuration(t.durationMs)}, ${formatCount(t.spanCount, 'span')}, ${formatCount(t.errorCount, 'error')}\n` +
         `- services: ${t.services.map(escapeMarkdown).join(', ')}\n` +
         `- started ${new Date(t.startMs).toLocaleTimeString()}\n` +

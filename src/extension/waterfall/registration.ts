@@ -1,9 +1,10 @@
 /**
- * The waterfall feature: Show Trace Waterfall and Open Trace in Waterfall, and the serializer
- * that brings an open panel back after a window reload. The webview host (`waterfall-panel.ts`)
- * loads on the first of them, not at activation.
+ * The waterfall feature: Show Trace Waterfall, Open Trace in Waterfall and Open Slowest Trace,
+ * and the serializer that brings an open panel back after a window reload. The webview host
+ * (`waterfall-panel.ts`) loads on the first of them, not at activation.
  */
 import * as vscode from 'vscode';
+import { slowestTrace } from '../../core/api/trace-list-filter.js';
 import type { TraceInsightsSource } from '../insights/insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import type { WithReceiver } from '../receiver/registration.js';
@@ -46,6 +47,17 @@ export function registerWaterfall(r: WaterfallRegistration): Waterfall {
     });
   };
   const open = (traceId?: string, spanId?: string) => show(traceId, spanId);
+  /** The slowest of the recent traces (those the Traces view lists). */
+  const openSlowest = async (): Promise<void> => {
+    const slowest = slowestTrace(r.receiver.engine?.store.list({ limit: 500 }) ?? []);
+    if (slowest === undefined) {
+      void vscode.window.showInformationMessage(
+        'Stagelight: no traces yet. Run the demo pipeline, or point an exporter at the receiver.',
+      );
+      return;
+    }
+    await show(slowest.traceId);
+  };
   return {
     show,
     currentTraceId: async () =>
@@ -54,6 +66,7 @@ export function registerWaterfall(r: WaterfallRegistration): Waterfall {
     disposables: [
       vscode.commands.registerCommand(COMMANDS.showWaterfall, open),
       vscode.commands.registerCommand(COMMANDS.openTrace, open),
+      vscode.commands.registerCommand(COMMANDS.openSlowestTrace, openSlowest),
       // A panel left open comes back after a window reload (activation `onWebviewPanel:`), on
       // the trace the webview remembered; the receiver starts for it, as for Show Waterfall.
       vscode.window.registerWebviewPanelSerializer(WATERFALL_VIEW_TYPE, {

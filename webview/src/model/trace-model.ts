@@ -14,6 +14,8 @@ export interface TraceModel {
   readonly rowCount: number;
   /** Exclusive end of each row's subtree: rows [i + 1, subtreeEnd[i]) are its descendants. */
   readonly subtreeEnd: Int32Array;
+  /** Rows with the PLACEHOLDER flag (parents not received yet): rows that are not spans. */
+  readonly placeholderRows: number;
   /** Rows with the ERROR flag, ascending. */
   readonly errorRows: Int32Array;
   /**
@@ -52,7 +54,12 @@ export function buildTraceModel(payload: TracePayload): TraceModel {
   while (top > 0) subtreeEnd[stack[--top] as number] = n;
 
   let errors = 0;
-  for (let i = 0; i < n; i++) if ((payload.flags[i] as number) & SpanFlag.ERROR) errors++;
+  let placeholderRows = 0;
+  for (let i = 0; i < n; i++) {
+    const f = payload.flags[i] as number;
+    if (f & SpanFlag.ERROR) errors++;
+    if (f & SpanFlag.PLACEHOLDER) placeholderRows++;
+  }
   const errorRows = new Int32Array(errors);
   for (let i = 0, k = 0; i < n; i++) {
     if ((payload.flags[i] as number) & SpanFlag.ERROR) errorRows[k++] = i;
@@ -90,6 +97,7 @@ export function buildTraceModel(payload: TracePayload): TraceModel {
     payload,
     rowCount: n,
     subtreeEnd,
+    placeholderRows,
     errorRows,
     critOffsets,
     critSegs,

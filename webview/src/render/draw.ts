@@ -159,16 +159,21 @@ export function drawRows(
       ctx.fill();
     }
     const color = st.bars[(p.service[row] as number) % st.bars.length] as string;
+    // A placeholder (a parent not received yet) is no span: no service colour, muted name, and
+    // an empty dashed bar over its orphans' extent.
+    const placeholder = (flags & SpanFlag.PLACEHOLDER) !== 0;
     x = nameX(p.depth[row] as number);
-    ctx.fillStyle = color;
-    ctx.fillRect(x - 8, mid - 4, 3, 8);
+    if (!placeholder) {
+      ctx.fillStyle = color;
+      ctx.fillRect(x - 8, mid - 4, 3, 8);
+    }
 
     ctx.save();
     ctx.beginPath();
     ctx.rect(0, y, tx - 26, ROW_HEIGHT);
     ctx.clip();
     const name = nameOf(f.model, row);
-    ctx.fillStyle = st.text;
+    ctx.fillStyle = placeholder ? st.muted : st.text;
     ctx.fillText(name, x, mid);
     const nameW = ctx.measureText(name).width;
     ctx.fillStyle = st.muted;
@@ -207,7 +212,14 @@ export function drawRows(
     }
 
     const visibleBar = x1 >= tx && x0 <= width;
-    if (visibleBar) {
+    if (visibleBar && placeholder) {
+      x0 = Math.max(x0, tx);
+      x1 = Math.min(x1, width);
+      ctx.strokeStyle = st.muted;
+      ctx.setLineDash([4, 3]);
+      ctx.strokeRect(x0 + 0.5, barY + 0.5, Math.max(1, x1 - x0 - 1), BAR_HEIGHT - 1);
+      ctx.setLineDash([]);
+    } else if (visibleBar) {
       x0 = Math.max(x0, tx);
       x1 = Math.min(x1, width);
       const w = Math.max(1, x1 - x0);

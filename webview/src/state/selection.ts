@@ -45,11 +45,23 @@ export function requestDetails(s: ViewState, row: number): ViewState {
   const model = s.model;
   if (model === null) return s;
   const { traceId, version } = model.payload;
+  if (((model.payload.flags[row] as number) & SpanFlag.PLACEHOLDER) !== 0) {
+    // Nothing to ask the host: the span behind this row has not been received.
+    return { ...s, details: { kind: 'empty', text: placeholderText(nameOf(model, row)) } };
+  }
   // The key names the span in this trace version: an answer for another one is not shown.
   const key = `${traceId}/${version}/${row}`;
   return withEffect(
     { ...s, details: { kind: 'loading', key, row, name: nameOf(model, row) } },
     { type: 'requestDetails', key, traceId, version, row },
+  );
+}
+
+/** What the details panel says for a placeholder row named `name` (its span id and status). */
+export function placeholderText(name: string): string {
+  return (
+    `Span ${name}: the spans below name it as their parent, but it has not arrived. ` +
+    'A trace still arriving sends its children first; the span takes this row when it comes.'
   );
 }
 

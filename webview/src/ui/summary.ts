@@ -4,6 +4,7 @@
  * text only.
  */
 
+import { SpanFlag } from '../../../src/protocol/messages.js';
 import { formatDuration, formatShare } from '../model/layout.js';
 import { nameOf, serviceOf } from '../model/trace-model.js';
 import type { ViewState } from '../state/view-state.js';
@@ -35,13 +36,24 @@ export function createSummary(): Summary {
       }
       const p = model.payload;
       const hasRoot = p.spanCount > 0;
+      // Row 0 is a placeholder while the root span has not arrived: the trace is partial.
+      const partial = hasRoot && ((p.flags[0] as number) & SpanFlag.PLACEHOLDER) !== 0;
+      const spans = p.spanCount - model.placeholderRows;
       const errors = model.errorRows.length;
       const spansOnPath = p.durationMs > 0 ? 1 - p.gapMs / p.durationMs : 0;
       root.replaceChildren(
-        el('span', 'summary-name', hasRoot ? nameOf(model, 0) : '(empty trace)'),
-        el('span', 'summary-item', hasRoot ? serviceOf(model, 0) : ''),
+        el(
+          'span',
+          'summary-name',
+          partial ? 'Partial trace' : hasRoot ? nameOf(model, 0) : '(empty trace)',
+        ),
+        el(
+          'span',
+          'summary-item',
+          partial ? 'root span not received yet' : hasRoot ? serviceOf(model, 0) : '',
+        ),
         el('span', 'summary-item', formatDuration(p.durationMs)),
-        el('span', 'summary-item', formatCount(p.spanCount, 'span')),
+        el('span', 'summary-item', formatCount(spans, 'span')),
         el(
           'span',
           `summary-item${errors > 0 ? ' summary-error' : ''}`,

@@ -127,9 +127,11 @@ export function createToolbar(emit: (a: Action) => void): Toolbar {
     const current = s.model?.payload;
     // A trace opened from a link may be older than the listed ones: list it too.
     if (current !== undefined && !opts.some((o) => o.value === current.traceId)) {
+      // Placeholder rows (parents not received yet) are not spans.
+      const spans = current.spanCount - (s.model?.placeholderRows ?? 0);
       opts.unshift({
         value: current.traceId,
-        label: `${current.traceId.slice(0, 8)} · ${formatDuration(current.durationMs)} · ${formatCount(current.spanCount, 'span')}`,
+        label: `${current.traceId.slice(0, 8)} · ${formatDuration(current.durationMs)} · ${formatCount(spans, 'span')}`,
       });
     }
     traceList.setOptions(opts.length > 0 ? opts : [{ value: '', label: 'No traces yet' }]);
