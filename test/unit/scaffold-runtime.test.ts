@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import {
   type ScaffoldResult,
 } from '../../src/core/scaffold/index.js';
 import { getJson, startTestServer, waitFor } from './helpers/server.js';
+import { pythonWithOtel } from './helpers/sdk-toolchains.js';
 import type { KeyValueJson, SpanJson } from '../../src/core/model.js';
 import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
 
@@ -130,16 +131,15 @@ function runNode(file: string, env: Record<string, string> = {}) {
 }
 
 /**
- * A Python with the OpenTelemetry SDK and both OTLP exporters (`STAGELIGHT_TEST_PYTHON`, else
- * `python3`); undefined when there is none, and the Python cases skip.
+ * A Python with the OpenTelemetry SDK and both OTLP exporters: `STAGELIGHT_TEST_PYTHON`, else
+ * the virtual environment helpers/sdk-toolchains.ts installs under .cache; the reason when this
+ * machine has no Python (the Python cases then skip).
  */
-function otelPython(): string | undefined {
-  const python = process.env.STAGELIGHT_TEST_PYTHON ?? 'python3';
-  const probe = spawnSync(python, [
-    '-c',
-    'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http',
-  ]);
-  return probe.status === 0 ? python : undefined;
+function otelPython(): { python?: string; reason?: string } {
+  const env = process.env.STAGELIGHT_TEST_PYTHON;
+  if (env !== undefined) return { python: env };
+  const tool = pythonWithOtel();
+  return tool.ok ? { python: tool.path } : { reason: tool.reason };
 }
 
 function attrs(kvs: readonly KeyValueJson[]): Record<string, unknown> {
@@ -322,9 +322,9 @@ print(embed(["ab", "c"]))
 
 for (const protocol of ['grpc', 'http'] as const) {
   test(`generated Python (OTLP/${protocol}) follows OTEL_EXPORTER_OTLP_ENDPOINT, else the written port`, async (t) => {
-    const python = otelPython();
+    const { python, reason } = otelPython();
     if (python === undefined) {
-      t.skip('no Python with the OpenTelemetry SDK (set STAGELIGHT_TEST_PYTHON)');
+      t.skip(reason);
       return;
     }
     const written = await startTestServer();
