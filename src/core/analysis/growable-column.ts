@@ -4,18 +4,23 @@
  * in the GC heap; these double a typed array instead, and `finish` copies out the used part.
  */
 
-/** Int32 values; `get` and `set` address positions below `length`. */
-export class Int32Column {
-  private data: Int32Array;
+type Storage = Int32Array | Float64Array;
+
+/** Values in a typed array of kind `T`; `get` and `set` address positions below `length`. */
+class TypedColumn<T extends Storage> {
+  private data: T;
   length = 0;
 
-  constructor(capacity: number) {
-    this.data = new Int32Array(Math.max(16, capacity));
+  constructor(
+    private readonly allocate: (size: number) => T,
+    capacity: number,
+  ) {
+    this.data = allocate(Math.max(16, capacity));
   }
 
   push(value: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = this.allocate(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -31,49 +36,26 @@ export class Int32Column {
   }
 
   /** A copy of the values pushed. */
-  finish(): Int32Array {
-    return this.data.slice(0, this.length);
+  finish(): T {
+    return this.data.slice(0, this.length) as T;
   }
 
   /** The values pushed, as a view of the column's storage (no copy; valid until the next push). */
-  view(): Int32Array {
-    return this.data.subarray(0, this.length);
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
   }
 }
 
-/** Float64 values; `get` and `set` address positions below `length`. */
-export class Float64Column {
-  private data: Float64Array;
-  length = 0;
-
+/** Int32 values. */
+export class Int32Column extends TypedColumn<Int32Array> {
   constructor(capacity: number) {
-    this.data = new Float64Array(Math.max(16, capacity));
+    super((size) => new Int32Array(size), capacity);
   }
+}
 
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = value;
-  }
-
-  get(i: number): number {
-    return this.data[i] as number;
-  }
-
-  set(i: number, value: number): void {
-    this.data[i] = value;
-  }
-
-  /** A copy of the values pushed. */
-  finish(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-
-  /** The values pushed, as a view of the column's storage (no copy; valid until the next push). */
-  view(): Float64Array {
-    return this.data.subarray(0, this.length);
+/** Float64 values. */
+export class Float64Column extends TypedColumn<Float64Array> {
+  constructor(capacity: number) {
+    super((size) => new Float64Array(size), capacity);
   }
 }
