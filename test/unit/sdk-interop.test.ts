@@ -1,5 +1,5 @@
 /**
- * Interop with the OpenTelemetry SDKs of the other languages users write (Python, Go), each
+ * Interop with the OpenTelemetry SDKs of the other languages users write (Python, Go, Java), each
  * through its own OTLP exporter, configured from the OTEL_EXPORTER_OTLP_* variables as in a
  * user's program: over gRPC and over HTTP protobuf, gzip on and off. One trace per run carries
  * every attribute type (strings with escapes, bools, ints up to 2^62, doubles, arrays of each),
@@ -7,7 +7,7 @@
  * version and schema URL. What the read API returns (GET /api/traces/{id}, OTLP JSON) must be
  * each field exactly as the SDK encoded it: the programs write their SDK's own wire encoding
  * (protobuf's JSON mapping of the messages the exporter sent), and the test compares with that,
- * not with expectations written by hand. The programs are test/interop/{python,go}; their
+ * not with expectations written by hand. The programs are test/interop/{python,go,java}; their
  * toolchains are installed by helpers/sdk-toolchains.ts.
  */
 import assert from 'node:assert/strict';
@@ -18,9 +18,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/core/server.js';
 import { getJson, startTestServer } from './helpers/server.js';
-import { goInteropProgram, pythonWithOtel, type Toolchain } from './helpers/sdk-toolchains.js';
+import {
+  goInteropProgram,
+  javaInteropProgram,
+  pythonInteropProgram,
+  type Program,
+} from './helpers/sdk-toolchains.js';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stagelight-sdk-interop-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -108,19 +112,10 @@ function flatten(requests: Json[]): Flat[] {
   return out.sort((a, b) => a.id.localeCompare(b.id)).map(({ id: _id, ...f }) => f);
 }
 
-interface Run {
-  readonly language: string;
-  readonly toolchain: () => Toolchain;
-  readonly command: (tool: string, out: string) => [string, string[]];
-}
-
-const RUNS: readonly Run[] = [
-  {
-    language: 'Python',
-    toolchain: pythonWithOtel,
-    command: (python, out) => [python, [path.join(ROOT, 'test/interop/python/export_all.py'), out]],
-  },
-  { language: 'Go', toolchain: goInteropProgram, command: (bin, out) => [bin, [out]] },
+const RUNS: ReadonlyArray<{ language: string; program: () => Program }> = [
+  { language: 'Python', program: pythonInteropProgram },
+  { language: 'Go', program: goInteropProgram },
+  { language: 'Java', program: javaInteropProgram },
 ];
 
 const TRANSPORTS = [
@@ -147,11 +142,11 @@ function runProgram(command: string, args: string[], env: NodeJS.ProcessEnv): Pr
 
 for (const run of RUNS) {
   describe(`the ${run.language} SDK's OTLP exporters`, { timeout: 1_200_000 }, () => {
-    let tool: Toolchain;
+    let program: Program;
     let server: RunningServer;
 
     before(async () => {
-      tool = run.toolchain();
+      program = run.program();
       server = await startTestServer({}, false);
     });
     after(() => server?.close());
@@ -159,12 +154,11 @@ for (const run of RUNS) {
     for (const transport of TRANSPORTS) {
       for (const compression of ['gzip', 'none'] as const) {
         it(`over ${transport.protocol}, compression ${compression}: every field as the SDK encoded it`, async (t) => {
-          if (!tool.ok) return t.skip(tool.reason);
+          if (!program.ok) return t.skip(program.reason);
           const out = path.join(
             tmp,
             `${run.language}-${transport.protocol.replace('/', '-')}-${compression}.json`,
           );
-          const [command, args] = run.command(tool.path, out);
           const env: NodeJS.ProcessEnv = {
             PATH: process.env.PATH,
             HOME: process.env.HOME,
@@ -174,7 +168,7 @@ for (const run of RUNS) {
             // Unset is the SDKs' default, uncompressed (Python's gRPC exporter refuses "none").
             ...(compression === 'gzip' ? { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } : {}),
           };
-          const output = await runProgram(command, args, env);
+          const output = await runProgram(program.command, [...program.args, out], env);
           const sent = JSON.parse(readFileSync(out, 'utf8')) as {
             traceId: string;
             requests: Json[];

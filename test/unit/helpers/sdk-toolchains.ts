@@ -4,9 +4,12 @@
  * - Python: a virtual environment under .cache/py-otel with test/interop/python/requirements.txt
  *   (pip from PyPI; never the system Python's site-packages), rebuilt when the file changes;
  * - Go: test/interop/go built with the machine's Go (modules from the Go module proxy), the
- *   binary cached under .cache/interop, named by a hash of its sources.
- * Each returns the reason instead when the toolchain itself is missing (`python3`, `go`), so
- * that a machine without it skips with that reason; an install that fails is an error.
+ *   binary cached under .cache/interop, named by a hash of its sources;
+ * - Java: test/interop/java's dependencies resolved by Maven (Maven Central, into ~/.m2), its
+ *   class compiled with the machine's javac under .cache/interop, named by a hash of its sources.
+ * Each returns the reason instead when the toolchain itself is missing (`python3`, `go`, `mvn`
+ * and `javac`), so that a machine without it skips with that reason; an install that fails is
+ * an error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,6 +21,8 @@ const CACHE = path.join(ROOT, '.cache');
 const INTEROP = path.join(ROOT, 'test', 'interop');
 
 export type Toolchain = { ok: true; path: string } | { ok: false; reason: string };
+/** A program to run: the command and its first arguments. */
+export type Program = { ok: true; command: string; args: string[] } | { ok: false; reason: string };
 
 function onPath(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
@@ -45,13 +50,38 @@ export function pythonWithOtel(): Toolchain {
   return { ok: true, path: python };
 }
 
+/** A hash of the files below `dir` (names and contents), for naming what is built from them. */
+function sourceHash(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const f of readdirSync(d, { withFileTypes: true }).sort((x, y) =>
+      x.name.localeCompare(y.name),
+    )) {
+      const p = path.join(d, f.name);
+      if (f.isDirectory()) walk(p);
+      else hash.update(path.relative(dir, p)).update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** test/interop/python/export_all.py with the venv's python. */
+export function pythonInteropProgram(): Program {
+  const tool = pythonWithOtel();
+  if (!tool.ok) return tool;
+  return {
+    ok: true,
+    command: tool.path,
+    args: [path.join(INTEROP, 'python', 'export_all.py')],
+  };
+}
+
 /** The Go exporter program of test/interop/go, built once per version of its sources. */
-export function goInteropProgram(): Toolchain {
+export function goInteropProgram(): Program {
   if (!onPath('go', ['version'])) return { ok: false, reason: 'go is not installed' };
   const dir = path.join(INTEROP, 'go');
-  const hash = createHash('sha256');
-  for (const f of readdirSync(dir).sort()) hash.update(f).update(readFileSync(path.join(dir, f)));
-  const out = path.join(CACHE, 'interop', `go-export-${hash.digest('hex').slice(0, 16)}`);
+  const out = path.join(CACHE, 'interop', `go-export-${sourceHash(dir)}`);
   if (!existsSync(out)) {
     mkdirSync(path.dirname(out), { recursive: true });
     execFileSync('go', ['build', '-o', out, '.'], {
@@ -62,5 +92,32 @@ export function goInteropProgram(): Toolchain {
       env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
     });
   }
-  return { ok: true, path: out };
+  return { ok: true, command: out, args: [] };
+}
+
+/** The Java exporter program of test/interop/java, compiled once per version of its sources. */
+export function javaInteropProgram(): Program {
+  if (!onPath('mvn', ['-v'])) return { ok: false, reason: 'mvn is not installed' };
+  if (!onPath('javac', ['-version'])) return { ok: false, reason: 'javac is not installed' };
+  const dir = path.join(INTEROP, 'java');
+  const out = path.join(CACHE, 'interop', `java-export-${sourceHash(dir)}`);
+  const classes = path.join(out, 'classes');
+  const cpFile = path.join(out, 'classpath.txt');
+  if (!existsSync(path.join(out, 'done'))) {
+    mkdirSync(classes, { recursive: true });
+    execFileSync('mvn', ['-q', '-B', 'dependency:build-classpath', `-Dmdep.outputFile=${cpFile}`], {
+      cwd: dir,
+      stdio: 'inherit',
+      timeout: 900_000,
+    });
+    const source = path.join(dir, 'src/main/java/dev/stagelight/interop/ExportAll.java');
+    const cp = readFileSync(cpFile, 'utf8').trim();
+    execFileSync('javac', ['-d', classes, '-cp', cp, source], {
+      stdio: 'inherit',
+      timeout: 600_000,
+    });
+    writeFileSync(path.join(out, 'done'), '');
+  }
+  const cp = `${readFileSync(cpFile, 'utf8').trim()}${path.delimiter}${classes}`;
+  return { ok: true, command: 'java', args: ['-cp', cp, 'dev.stagelight.interop.ExportAll'] };
 }
