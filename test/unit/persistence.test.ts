@@ -174,7 +174,7 @@ describe('persistence', () => {
       try {
         if (round > 0) {
           // Recovery: the process came up (a torn tail is reported, not fatal) ...
-          assert.match(cli.stdout(), /Replayed \d+ spans \(\d+ batches\) from /);
+          assert.match(cli.stdout(), /Replayed [\d,]+ spans \([\d,]+ batches\) from /);
           for (const line of cli
             .stderr()
             .split('\n')
