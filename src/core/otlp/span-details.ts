@@ -112,32 +112,26 @@ export function readAnyValue(r: ProtoReader, depth: number): AnyValueJson {
   return value;
 }
 
-/** Reads an ArrayValue message; its elements are at nesting level `depth`. */
-function readArrayValue(r: ProtoReader, depth: number): AnyValueJson[] {
-  const values: AnyValueJson[] = [];
+/** Reads the messages of repeated field 1 (`name`) of the message at the reader with `readOne`. */
+function readRepeated<T>(r: ProtoReader, name: string, readOne: (r: ProtoReader) => T): T[] {
+  const values: T[] = [];
   while (r.pos < r.end) {
     const tag = r.tag();
-    if (tag === t(1, LEN)) {
-      values.push(nested(r, (r) => readAnyValue(r, depth)));
-    } else if (fieldOf(tag) === 1) {
-      r.expect(tag, LEN, 'ArrayValue.values');
-    } else r.skip(tag & 7);
+    if (tag === t(1, LEN)) values.push(nested(r, readOne));
+    else if (fieldOf(tag) === 1) r.expect(tag, LEN, name);
+    else r.skip(tag & 7);
   }
   return values;
 }
 
+/** Reads an ArrayValue message; its elements are at nesting level `depth`. */
+function readArrayValue(r: ProtoReader, depth: number): AnyValueJson[] {
+  return readRepeated(r, 'ArrayValue.values', (r) => readAnyValue(r, depth));
+}
+
 /** Reads a KeyValueList message; its values are at nesting level `depth`. */
 function readKeyValueList(r: ProtoReader, depth: number): KeyValueJson[] {
-  const values: KeyValueJson[] = [];
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag === t(1, LEN)) {
-      values.push(nested(r, (r) => readKeyValue(r, depth)));
-    } else if (fieldOf(tag) === 1) {
-      r.expect(tag, LEN, 'KeyValueList.values');
-    } else r.skip(tag & 7);
-  }
-  return values;
+  return readRepeated(r, 'KeyValueList.values', (r) => readKeyValue(r, depth));
 }
 
 /**
@@ -194,6 +188,63 @@ export function decodeKeyValues(raw: Uint8Array, field = 1): KeyValueJson[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Messages read by field tables
+//
+// The details path (one span's details on demand, the read API's OTLP JSON) reads each message
+// through a table from field number to its wire type, its name for errors and how it is stored,
+// instead of a switch per message. Unknown field numbers are skipped; a known field number with
+// another wire type is refused with its name. The ingest decoder (trace-request-decoder.ts)
+// keeps its hand-written switches: it is the measured hot path.
+
+interface FieldSpec<T> {
+  readonly wire: number;
+  readonly name: string;
+  readonly read: (r: ProtoReader, into: T) => void;
+}
+
+type FieldTable<T> = ReadonlyArray<FieldSpec<T> | undefined>;
+
+function fields<T>(
+  message: string,
+  specs: Record<number, [wire: number, field: string, read: FieldSpec<T>['read']]>,
+): FieldTable<T> {
+  const table: Array<FieldSpec<T> | undefined> = [];
+  for (const [n, [wire, field, read]] of Object.entries(specs)) {
+    table[Number(n)] = { wire, name: `${message}.${field}`, read };
+  }
+  return table;
+}
+
+/** Reads the message spanning [r.pos, r.end) into `into`, field by field. */
+function readMessage<T>(r: ProtoReader, into: T, table: FieldTable<T>): T {
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    const spec = table[fieldOf(tag)];
+    if (spec === undefined) {
+      r.skip(tag & 7);
+      continue;
+    }
+    r.expect(tag, spec.wire, spec.name);
+    spec.read(r, into);
+  }
+  return into;
+}
+
+/** Sets an optional numeric field, or removes it for the proto3 default 0. */
+function setCount<K extends string>(obj: { [P in K]?: number }, key: K, v: number): void {
+  if (v !== 0) obj[key] = v;
+  else delete obj[key];
+}
+
+/** Sets an optional string field, or removes it for the proto3 default "". */
+function setText<K extends string>(obj: { [P in K]?: string }, key: K, v: string): void {
+  if (v !== '') obj[key] = v;
+  else delete obj[key];
+}
+
+const { VARINT, I32, I64 } = WireType;
+
+// ---------------------------------------------------------------------------------------------
 // Resource and InstrumentationScope
 
 export interface ResourceDetails {
@@ -208,68 +259,91 @@ export interface ScopeDetails {
   droppedAttributesCount: number;
 }
 
+const RESOURCE = fields<ResourceDetails>('Resource', {
+  1: [LEN, 'attributes', (r, o) => pushKeyValue(r, o.attributes)],
+  2: [VARINT, 'dropped_attributes_count', (r, o) => (o.droppedAttributesCount = r.uint32())],
+});
+
+const SCOPE = fields<ScopeDetails>('InstrumentationScope', {
+  1: [LEN, 'name', (r, o) => (o.name = r.string())],
+  2: [LEN, 'version', (r, o) => (o.version = r.string())],
+  3: [LEN, 'attributes', (r, o) => pushKeyValue(r, o.attributes)],
+  4: [VARINT, 'dropped_attributes_count', (r, o) => (o.droppedAttributesCount = r.uint32())],
+});
+
 /** Decodes a `Resource` message (empty bytes: an absent resource, no attributes). */
 export function decodeResource(raw: Uint8Array): ResourceDetails {
-  const r = new ProtoReader(raw);
-  const attributes: KeyValueJson[] = [];
-  let droppedAttributesCount = 0;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 1:
-        r.expect(tag, LEN, 'Resource.attributes');
-        pushKeyValue(r, attributes);
-        break;
-      case 2:
-        r.expect(tag, WireType.VARINT, 'Resource.dropped_attributes_count');
-        droppedAttributesCount = r.uint32();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return { attributes, droppedAttributesCount };
+  return readMessage(new ProtoReader(raw), { attributes: [], droppedAttributesCount: 0 }, RESOURCE);
 }
 
 /** Decodes an `InstrumentationScope` message (empty bytes: an absent scope). */
 export function decodeScope(raw: Uint8Array): ScopeDetails {
-  const r = new ProtoReader(raw);
-  let name = '';
-  let version = '';
-  const attributes: KeyValueJson[] = [];
-  let droppedAttributesCount = 0;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 1:
-        r.expect(tag, LEN, 'InstrumentationScope.name');
-        name = r.string();
-        break;
-      case 2:
-        r.expect(tag, LEN, 'InstrumentationScope.version');
-        version = r.string();
-        break;
-      case 3:
-        r.expect(tag, LEN, 'InstrumentationScope.attributes');
-        pushKeyValue(r, attributes);
-        break;
-      case 4:
-        r.expect(tag, WireType.VARINT, 'InstrumentationScope.dropped_attributes_count');
-        droppedAttributesCount = r.uint32();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return { name, version, attributes, droppedAttributesCount };
+  const scope: ScopeDetails = { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
+  return readMessage(new ProtoReader(raw), scope, SCOPE);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Span
 
+/** Field 1 of Status is the long-deprecated code: skipped. */
+const STATUS = fields<SpanJson['status']>('Status', {
+  2: [LEN, 'message', (r, o) => setText(o, 'message', r.string())],
+  3: [VARINT, 'code', (r, o) => setCount(o, 'code', r.uint32() | 0)],
+});
+
+const EVENT = fields<EventJson>('Span.Event', {
+  1: [I64, 'time_unix_nano', (r, o) => (o.timeUnixNano = r.fixed64String())],
+  2: [LEN, 'name', (r, o) => (o.name = r.string())],
+  3: [LEN, 'attributes', (r, o) => pushKeyValue(r, o.attributes)],
+  4: [
+    VARINT,
+    'dropped_attributes_count',
+    (r, o) => setCount(o, 'droppedAttributesCount', r.uint32()),
+  ],
+});
+
+const LINK = fields<LinkJson>('Span.Link', {
+  1: [LEN, 'trace_id', (r, o) => (o.traceId = r.hex())],
+  2: [LEN, 'span_id', (r, o) => (o.spanId = r.hex())],
+  3: [LEN, 'trace_state', (r, o) => setText(o, 'traceState', r.string())],
+  4: [LEN, 'attributes', (r, o) => pushKeyValue(r, o.attributes)],
+  5: [
+    VARINT,
+    'dropped_attributes_count',
+    (r, o) => setCount(o, 'droppedAttributesCount', r.uint32()),
+  ],
+  6: [I32, 'flags', (r, o) => setCount(o, 'flags', r.fixed32())],
+});
+
+const SPAN = fields<SpanJson>('Span', {
+  1: [LEN, 'trace_id', (r, o) => (o.traceId = r.hex())],
+  2: [LEN, 'span_id', (r, o) => (o.spanId = r.hex())],
+  3: [LEN, 'trace_state', (r, o) => setText(o, 'traceState', r.string())],
+  4: [LEN, 'parent_span_id', (r, o) => setText(o, 'parentSpanId', r.hex())],
+  5: [LEN, 'name', (r, o) => (o.name = r.string())],
+  // An int32 enum: negative values arrive sign-extended; keep them negative.
+  6: [VARINT, 'kind', (r, o) => (o.kind = r.uint32() | 0)],
+  7: [I64, 'start_time_unix_nano', (r, o) => (o.startTimeUnixNano = r.fixed64String())],
+  8: [I64, 'end_time_unix_nano', (r, o) => (o.endTimeUnixNano = r.fixed64String())],
+  9: [LEN, 'attributes', (r, o) => pushKeyValue(r, o.attributes)],
+  10: [
+    VARINT,
+    'dropped_attributes_count',
+    (r, o) => setCount(o, 'droppedAttributesCount', r.uint32()),
+  ],
+  11: [LEN, 'events', (r, o) => o.events.push(nested(r, (r) => readMessage(r, newEvent(), EVENT)))],
+  12: [VARINT, 'dropped_events_count', (r, o) => setCount(o, 'droppedEventsCount', r.uint32())],
+  13: [LEN, 'links', (r, o) => o.links.push(nested(r, (r) => readMessage(r, newLink(), LINK)))],
+  14: [VARINT, 'dropped_links_count', (r, o) => setCount(o, 'droppedLinksCount', r.uint32())],
+  15: [LEN, 'status', (r, o) => nested(r, (r) => readMessage(r, o.status, STATUS))],
+  16: [I32, 'flags', (r, o) => setCount(o, 'flags', r.fixed32())],
+});
+
+const newEvent = (): EventJson => ({ timeUnixNano: '0', name: '', attributes: [] });
+const newLink = (): LinkJson => ({ traceId: '', spanId: '', attributes: [] });
+
 /** Decodes a `Span` message in full. */
 export function decodeSpanJson(raw: Uint8Array): SpanJson {
-  const r = new ProtoReader(raw);
   const span: SpanJson = {
     traceId: '',
     spanId: '',
@@ -282,180 +356,7 @@ export function decodeSpanJson(raw: Uint8Array): SpanJson {
     links: [],
     status: {},
   };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 1:
-        r.expect(tag, LEN, 'Span.trace_id');
-        span.traceId = r.hex();
-        break;
-      case 2:
-        r.expect(tag, LEN, 'Span.span_id');
-        span.spanId = r.hex();
-        break;
-      case 3: {
-        r.expect(tag, LEN, 'Span.trace_state');
-        const s = r.string();
-        if (s !== '') span.traceState = s;
-        else delete span.traceState;
-        break;
-      }
-      case 4: {
-        r.expect(tag, LEN, 'Span.parent_span_id');
-        const s = r.hex();
-        if (s !== '') span.parentSpanId = s;
-        else delete span.parentSpanId;
-        break;
-      }
-      case 5:
-        r.expect(tag, LEN, 'Span.name');
-        span.name = r.string();
-        break;
-      case 6:
-        r.expect(tag, WireType.VARINT, 'Span.kind');
-        // An int32 enum: negative values arrive sign-extended; keep them negative.
-        span.kind = r.uint32() | 0;
-        break;
-      case 7:
-        r.expect(tag, WireType.I64, 'Span.start_time_unix_nano');
-        span.startTimeUnixNano = r.fixed64String();
-        break;
-      case 8:
-        r.expect(tag, WireType.I64, 'Span.end_time_unix_nano');
-        span.endTimeUnixNano = r.fixed64String();
-        break;
-      case 9:
-        r.expect(tag, LEN, 'Span.attributes');
-        pushKeyValue(r, span.attributes);
-        break;
-      case 10:
-        r.expect(tag, WireType.VARINT, 'Span.dropped_attributes_count');
-        setCount(span, 'droppedAttributesCount', r.uint32());
-        break;
-      case 11:
-        r.expect(tag, LEN, 'Span.events');
-        span.events.push(nested(r, readEvent));
-        break;
-      case 12:
-        r.expect(tag, WireType.VARINT, 'Span.dropped_events_count');
-        setCount(span, 'droppedEventsCount', r.uint32());
-        break;
-      case 13:
-        r.expect(tag, LEN, 'Span.links');
-        span.links.push(nested(r, readLink));
-        break;
-      case 14:
-        r.expect(tag, WireType.VARINT, 'Span.dropped_links_count');
-        setCount(span, 'droppedLinksCount', r.uint32());
-        break;
-      case 15:
-        r.expect(tag, LEN, 'Span.status');
-        nested(r, (r) => readStatus(r, span.status));
-        break;
-      case 16:
-        r.expect(tag, WireType.I32, 'Span.flags');
-        setCount(span, 'flags', r.fixed32());
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return span;
-}
-
-/** Sets an optional numeric field, or removes it for the proto3 default 0. */
-function setCount<K extends string>(obj: { [P in K]?: number }, key: K, v: number): void {
-  if (v !== 0) obj[key] = v;
-  else delete obj[key];
-}
-
-function readEvent(r: ProtoReader): EventJson {
-  const event: EventJson = { timeUnixNano: '0', name: '', attributes: [] };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 1:
-        r.expect(tag, WireType.I64, 'Span.Event.time_unix_nano');
-        event.timeUnixNano = r.fixed64String();
-        break;
-      case 2:
-        r.expect(tag, LEN, 'Span.Event.name');
-        event.name = r.string();
-        break;
-      case 3:
-        r.expect(tag, LEN, 'Span.Event.attributes');
-        pushKeyValue(r, event.attributes);
-        break;
-      case 4:
-        r.expect(tag, WireType.VARINT, 'Span.Event.dropped_attributes_count');
-        setCount(event, 'droppedAttributesCount', r.uint32());
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return event;
-}
-
-function readLink(r: ProtoReader): LinkJson {
-  const link: LinkJson = { traceId: '', spanId: '', attributes: [] };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 1:
-        r.expect(tag, LEN, 'Span.Link.trace_id');
-        link.traceId = r.hex();
-        break;
-      case 2:
-        r.expect(tag, LEN, 'Span.Link.span_id');
-        link.spanId = r.hex();
-        break;
-      case 3: {
-        r.expect(tag, LEN, 'Span.Link.trace_state');
-        const s = r.string();
-        if (s !== '') link.traceState = s;
-        else delete link.traceState;
-        break;
-      }
-      case 4:
-        r.expect(tag, LEN, 'Span.Link.attributes');
-        pushKeyValue(r, link.attributes);
-        break;
-      case 5:
-        r.expect(tag, WireType.VARINT, 'Span.Link.dropped_attributes_count');
-        setCount(link, 'droppedAttributesCount', r.uint32());
-        break;
-      case 6:
-        r.expect(tag, WireType.I32, 'Span.Link.flags');
-        setCount(link, 'flags', r.fixed32());
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return link;
-}
-
-/** Merges a `Status` message into `status` (field 1 is the long-deprecated code: skipped). */
-function readStatus(r: ProtoReader, status: SpanJson['status']): void {
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 2: {
-        r.expect(tag, LEN, 'Status.message');
-        const s = r.string();
-        if (s !== '') status.message = s;
-        else delete status.message;
-        break;
-      }
-      case 3:
-        r.expect(tag, WireType.VARINT, 'Status.code');
-        setCount(status, 'code', r.uint32() | 0);
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
+  return readMessage(new ProtoReader(raw), span, SPAN);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,48 +378,20 @@ export function attributeValue(
   span: SpanRecord,
   key: string,
 ): string | number | boolean | undefined {
-  const r = new ProtoReader(span.raw);
   const keyBytes = Buffer.from(key, 'utf8');
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag !== t(9, LEN)) {
-      if (fieldOf(tag) === 9) r.expect(tag, LEN, 'Span.attributes');
-      r.skip(tag & 7);
-      continue;
-    }
-    const kvEnd = r.lengthDelimitedEnd();
-    const saved = r.end;
-    r.end = kvEnd;
-    // Key and value may come in any order; remember where the value is and compare the key
-    // bytes in place, so non-matching attributes cost no string allocation.
-    let keyMatches = false;
-    let valueStart = -1;
-    let valueEnd = -1;
-    while (r.pos < r.end) {
-      const kt = r.tag();
-      if (kt === t(1, LEN)) {
-        const end = r.lengthDelimitedEnd();
-        keyMatches = end - r.pos === keyBytes.length && keyBytes.equals(r.buf.subarray(r.pos, end));
-        r.pos = end;
-      } else if (kt === t(2, LEN)) {
-        valueEnd = r.lengthDelimitedEnd();
-        valueStart = r.pos;
-        r.pos = valueEnd;
-      } else {
-        if (fieldOf(kt) === 1) r.expect(kt, LEN, 'KeyValue.key');
-        if (fieldOf(kt) === 2) r.expect(kt, LEN, 'KeyValue.value');
-        r.skip(kt & 7);
-      }
-    }
-    if (keyMatches) {
-      if (valueStart < 0) return undefined;
+  let found: string | number | boolean | undefined;
+  // Compares the key bytes in place, so non-matching attributes cost no string allocation.
+  scanAttributes(span, (r, keyStart, keyEnd, valueStart, valueEnd) => {
+    if (keyEnd - keyStart !== keyBytes.length || keyStart < 0) return false;
+    if (!keyBytes.equals(r.buf.subarray(keyStart, keyEnd))) return false;
+    if (valueStart >= 0) {
       r.pos = valueStart;
       r.end = valueEnd;
-      return readScalar(r);
+      found = readScalar(r);
     }
-    r.end = saved;
-  }
-  return undefined;
+    return true;
+  });
+  return found;
 }
 
 /**
@@ -531,6 +404,32 @@ export function forEachScalarAttribute(
   span: SpanRecord,
   cb: (key: string, value: string) => void,
 ): void {
+  scanAttributes(span, (r, keyStart, keyEnd, valueStart, valueEnd) => {
+    if (keyStart < 0 || valueStart < 0) return false;
+    r.pos = valueStart;
+    r.end = valueEnd;
+    const value = readScalarText(r);
+    if (value !== undefined) cb(r.buf.toString('utf8', keyStart, keyEnd), value);
+    return false;
+  });
+}
+
+/**
+ * Walks a span's attributes (`Span.attributes`, field 9) in its stored bytes, calling `visit`
+ * with each KeyValue's key and value byte ranges (the last of each when repeated; -1 when
+ * absent), until `visit` returns true. `visit` may move the reader within the value; the walk
+ * puts it back. No allocation per attribute: this is the analysis's hot path.
+ */
+function scanAttributes(
+  span: SpanRecord,
+  visit: (
+    r: ProtoReader,
+    keyStart: number,
+    keyEnd: number,
+    valueStart: number,
+    valueEnd: number,
+  ) => boolean,
+): void {
   const r = new ProtoReader(span.raw);
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -542,54 +441,30 @@ export function forEachScalarAttribute(
     const kvEnd = r.lengthDelimitedEnd();
     const saved = r.end;
     r.end = kvEnd;
-    let key: string | undefined;
-    let value: string | undefined;
+    let keyStart = -1;
+    let keyEnd = -1;
+    let valueStart = -1;
+    let valueEnd = -1;
     while (r.pos < r.end) {
       const kt = r.tag();
-      if (kt === t(1, LEN)) key = r.string();
-      else if (kt === t(2, LEN)) {
-        const end = r.lengthDelimitedEnd();
-        const outer = r.end;
-        r.end = end;
-        value = readScalarText(r);
-        r.pos = end;
-        r.end = outer;
+      if (kt === t(1, LEN)) {
+        keyEnd = r.lengthDelimitedEnd();
+        keyStart = r.pos;
+        r.pos = keyEnd;
+      } else if (kt === t(2, LEN)) {
+        valueEnd = r.lengthDelimitedEnd();
+        valueStart = r.pos;
+        r.pos = valueEnd;
       } else {
         if (fieldOf(kt) === 1) r.expect(kt, LEN, 'KeyValue.key');
         if (fieldOf(kt) === 2) r.expect(kt, LEN, 'KeyValue.value');
         r.skip(kt & 7);
       }
     }
+    if (visit(r, keyStart, keyEnd, valueStart, valueEnd)) return;
+    r.pos = kvEnd;
     r.end = saved;
-    if (key !== undefined && value !== undefined) cb(key, value);
   }
-}
-
-/** An AnyValue spanning [r.pos, r.end) as text if it is a string, int or bool. */
-function readScalarText(r: ProtoReader): string | undefined {
-  let value: string | undefined;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (fieldOf(tag)) {
-      case 1:
-        r.expect(tag, LEN, 'AnyValue.string_value');
-        value = r.string();
-        break;
-      case 2:
-        r.expect(tag, WireType.VARINT, 'AnyValue.bool_value');
-        value = r.bool() ? 'true' : 'false';
-        break;
-      case 3:
-        r.expect(tag, WireType.VARINT, 'AnyValue.int_value');
-        value = r.int64String();
-        break;
-      default:
-        // Doubles and the non-scalar members: not a category to group by.
-        r.skip(tag & 7);
-        value = undefined;
-    }
-  }
-  return value;
 }
 
 const NON_SCALAR_FIELDS = [
@@ -598,8 +473,17 @@ const NON_SCALAR_FIELDS = [
   'AnyValue.bytes_value',
 ] as const;
 
-/** Reads an AnyValue spanning [r.pos, r.end) as a scalar, or `undefined` if it is not one. */
-function readScalar(r: ProtoReader): string | number | boolean | undefined {
+/** An AnyValue spanning [r.pos, r.end) as text if it is a string, int or bool. */
+function readScalarText(r: ProtoReader): string | undefined {
+  return readScalar(r, true) as string | undefined;
+}
+
+/**
+ * Reads an AnyValue spanning [r.pos, r.end) as a scalar, or `undefined` if it is not one. As
+ * text (`asText`): strings, ints in decimal (exact) and bools only; a double is not a category
+ * to group by.
+ */
+function readScalar(r: ProtoReader, asText = false): string | number | boolean | undefined {
   let value: string | number | boolean | undefined;
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -610,16 +494,16 @@ function readScalar(r: ProtoReader): string | number | boolean | undefined {
         break;
       case 2:
         r.expect(tag, WireType.VARINT, 'AnyValue.bool_value');
-        value = r.bool();
+        value = asText ? (r.bool() ? 'true' : 'false') : r.bool();
         break;
-      case 3: {
+      case 3:
         r.expect(tag, WireType.VARINT, 'AnyValue.int_value');
-        value = int64Number(r);
+        value = asText ? r.int64String() : int64Number(r);
         break;
-      }
       case 4:
         r.expect(tag, WireType.I64, 'AnyValue.double_value');
         value = r.double();
+        if (asText) value = undefined;
         break;
       case 5:
       case 6:

@@ -96,26 +96,35 @@ export class DecodeCache {
    * resource is refused at ingest, not when someone looks). Throws `ProtoDecodeError`.
    */
   resource(buf: Buffer, start: number, end: number, schemaUrl: string): ResourceInfo {
-    const key = cacheKey(buf, start, end, schemaUrl);
-    let r = this.resources.get(key);
-    if (r === undefined) {
-      if (this.resources.size >= this.maxEntries) this.resources.clear();
-      r = new StoredResource(copyBytes(buf, start, end), schemaUrl);
-      this.resources.set(key, r);
-    }
-    return r;
+    return this.shared(this.resources, buf, start, end, schemaUrl, (bytes) => {
+      return new StoredResource(bytes, schemaUrl);
+    });
   }
 
   /** The shared scope for these bytes, validated like `resource`. */
   scope(buf: Buffer, start: number, end: number, schemaUrl: string): ScopeInfo {
+    return this.shared(this.scopes, buf, start, end, schemaUrl, (bytes) => {
+      return decodeScopeInfo(bytes, schemaUrl);
+    });
+  }
+
+  /** The entry of `map` for these bytes and schema URL, made from a copy of them when new. */
+  private shared<T>(
+    map: Map<string, T>,
+    buf: Buffer,
+    start: number,
+    end: number,
+    schemaUrl: string,
+    make: (bytes: Uint8Array) => T,
+  ): T {
     const key = cacheKey(buf, start, end, schemaUrl);
-    let s = this.scopes.get(key);
-    if (s === undefined) {
-      if (this.scopes.size >= this.maxEntries) this.scopes.clear();
-      s = decodeScopeInfo(copyBytes(buf, start, end), schemaUrl);
-      this.scopes.set(key, s);
+    let v = map.get(key);
+    if (v === undefined) {
+      if (map.size >= this.maxEntries) map.clear();
+      v = make(copyBytes(buf, start, end));
+      map.set(key, v);
     }
-    return s;
+    return v;
   }
 }
 

@@ -36,7 +36,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SpanLog } from '../store/span-log.js';
+import { fsyncDirectoryQuietly, SpanLog } from '../store/span-log.js';
 
 export const FORWARD_CURSOR_FILE = 'forward-cursor.json';
 const FORMAT = 1;
@@ -190,18 +190,5 @@ export class ResumePoint {
       };
     }
     return resumed;
-  }
-}
-
-/** Makes a rename durable on POSIX; directories cannot be opened this way on Windows. */
-function fsyncDirectoryQuietly(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Best effort, as for the log itself.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -780,8 +780,11 @@ function removeQuietly(file: string): void {
   }
 }
 
-/** Makes a rename durable on POSIX; directories cannot be opened this way on Windows. */
-function fsyncDirectoryQuietly(dir: string): void {
+/**
+ * Makes a rename durable on POSIX; directories cannot be opened this way on Windows. Also used
+ * by the forwarder's cursor file.
+ */
+export function fsyncDirectoryQuietly(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');
