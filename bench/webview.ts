@@ -35,7 +35,11 @@ import { attributeValue } from '../src/core/otlp/span-details.js';
 import { decodeTraceRequest } from '../src/core/otlp/trace-request-decoder.js';
 import type { TraceEntry } from '../src/core/store/trace-store.js';
 import { startServer } from '../src/core/server.js';
-import type { HostMessage, TracePayload } from '../src/protocol/messages.js';
+import {
+  TRACE_PAYLOAD_COLUMNS,
+  type HostMessage,
+  type TracePayload,
+} from '../src/protocol/messages.js';
 import { startHarnessServer, type HarnessServer } from '../webview/dev/harness-server.js';
 import { docsMarkers, writeBenchSection } from './lib/docs.js';
 import { largeTraceRequest } from './lib/large-trace.js';
@@ -233,20 +237,7 @@ async function endToEnd(
 }
 
 /** Typed-array fields of a payload, and the constructor of each. */
-const PAYLOAD_ARRAYS = {
-  parent: Int32Array,
-  depth: Uint16Array,
-  start: Float64Array,
-  duration: Float64Array,
-  criticalMs: Float64Array,
-  selfMs: Float64Array,
-  name: Uint32Array,
-  service: Uint32Array,
-  kind: Uint8Array,
-  flags: Uint8Array,
-  criticalPath: Float64Array,
-  queueWaits: Float64Array,
-} as const;
+const PAYLOAD_ARRAYS = TRACE_PAYLOAD_COLUMNS;
 type PayloadArrayKey = keyof typeof PAYLOAD_ARRAYS;
 
 interface PayloadAssembly {

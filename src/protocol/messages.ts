@@ -30,6 +30,26 @@ export const SpanFlag = {
 } as const;
 
 /**
+ * The typed-array fields of a {@link TracePayload} and the constructor of each: a transport
+ * that serialises to JSON (tests, the harness's live stream) turns them into plain arrays, and
+ * the receiving side makes them typed again with these.
+ */
+export const TRACE_PAYLOAD_COLUMNS = {
+  parent: Int32Array,
+  depth: Uint16Array,
+  start: Float64Array,
+  duration: Float64Array,
+  criticalMs: Float64Array,
+  selfMs: Float64Array,
+  name: Uint32Array,
+  service: Uint32Array,
+  kind: Uint8Array,
+  flags: Uint8Array,
+  criticalPath: Float64Array,
+  queueWaits: Float64Array,
+} as const;
+
+/**
  * One trace in columnar form: span data as typed arrays indexed by row, so a 1M-span trace is a
  * handful of arrays rather than a million objects (and crosses postMessage cheaply).
  *

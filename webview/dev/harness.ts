@@ -10,7 +10,12 @@
  * `window.stagelightHarness` lets a driver post traces and read what the webview sent.
  */
 
-import type { HostMessage, TracePayload, WebviewMessage } from '../../src/protocol/messages.js';
+import {
+  TRACE_PAYLOAD_COLUMNS,
+  type HostMessage,
+  type TracePayload,
+  type WebviewMessage,
+} from '../../src/protocol/messages.js';
 import { syntheticDetails, syntheticTrace } from './synthetic-trace.js';
 
 interface Harness {
@@ -35,27 +40,14 @@ interface Harness {
 
 const params = new URLSearchParams(location.search);
 
-const TYPED: Record<string, new (a: ArrayLike<number>) => ArrayLike<number>> = {
-  parent: Int32Array,
-  depth: Uint16Array,
-  start: Float64Array,
-  duration: Float64Array,
-  criticalMs: Float64Array,
-  selfMs: Float64Array,
-  name: Uint32Array,
-  service: Uint32Array,
-  kind: Uint8Array,
-  flags: Uint8Array,
-  criticalPath: Float64Array,
-  queueWaits: Float64Array,
-};
+const TYPED = TRACE_PAYLOAD_COLUMNS;
 
 /** JSON has no typed arrays: the live stream sends plain arrays, turned back here. */
 function revive(m: HostMessage): HostMessage {
   if (m.type !== 'trace') return m;
   const t = m.trace as unknown as Record<string, unknown>;
   for (const [k, Ctor] of Object.entries(TYPED)) {
-    if (Array.isArray(t[k])) t[k] = new Ctor(t[k] as number[]);
+    if (Array.isArray(t[k])) t[k] = Ctor.from(t[k] as number[]);
   }
   return m;
 }

@@ -7,7 +7,11 @@
  * children.
  */
 
-import { SpanFlag, type TracePayload } from '../../../src/protocol/messages.js';
+import {
+  SpanFlag,
+  TRACE_PAYLOAD_COLUMNS,
+  type TracePayload,
+} from '../../../src/protocol/messages.js';
 
 export interface TraceModel {
   readonly payload: TracePayload;
@@ -138,20 +142,7 @@ export function ancestors(model: TraceModel, row: number): number[] {
   return out.reverse();
 }
 
-const COLUMNS = {
-  parent: Int32Array,
-  depth: Uint16Array,
-  start: Float64Array,
-  duration: Float64Array,
-  criticalMs: Float64Array,
-  selfMs: Float64Array,
-  name: Uint32Array,
-  service: Uint32Array,
-  kind: Uint8Array,
-  flags: Uint8Array,
-  criticalPath: Float64Array,
-  queueWaits: Float64Array,
-} as const;
+const COLUMNS = TRACE_PAYLOAD_COLUMNS;
 const PER_ROW = [
   'parent',
   'depth',
