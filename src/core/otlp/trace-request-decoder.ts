@@ -198,6 +198,40 @@ export function decodeTraceRequest(
   return out;
 }
 
+/**
+ * The first pass over a ResourceSpans or a ScopeSpans, whose fields may come in any order:
+ * where field 1 (the resource, the scope) lies and field 3 (the schema URL); `field2` is called
+ * at each field 2 (the scope spans, the spans) and must move past it. Other fields are skipped.
+ */
+function readHeader(
+  r: ProtoReader,
+  headerName: string,
+  schemaName: string,
+  field2: (tag: number) => void,
+): { start: number; end: number; schemaUrl: string } {
+  let start = 0;
+  let end = 0;
+  let schemaUrl = '';
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field === 1) {
+      r.expect(tag, WireType.LEN, headerName);
+      end = r.lengthDelimitedEnd();
+      start = r.pos;
+      r.pos = end;
+    } else if (field === 2) {
+      field2(tag);
+    } else if (field === 3) {
+      r.expect(tag, WireType.LEN, schemaName);
+      schemaUrl = r.string();
+    } else {
+      r.skip(tag & 7);
+    }
+  }
+  return { start, end, schemaUrl };
+}
+
 function decodeResourceSpans(
   r: ProtoReader,
   end: number,
@@ -209,30 +243,17 @@ function decodeResourceSpans(
   // each part is (cheap: tags and lengths only), then decode.
   const outerEnd = r.end;
   r.end = end;
-  let resStart = 0;
-  let resEnd = 0;
-  let schemaUrl = '';
   const scopeSpans: number[] = [];
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field === 1) {
-      r.expect(tag, WireType.LEN, 'ResourceSpans.resource');
-      resEnd = r.lengthDelimitedEnd();
-      resStart = r.pos;
-      r.pos = resEnd;
-    } else if (field === 2) {
-      r.expect(tag, WireType.LEN, 'ResourceSpans.scope_spans');
-      const e = r.lengthDelimitedEnd();
-      scopeSpans.push(r.pos, e);
-      r.pos = e;
-    } else if (field === 3) {
-      r.expect(tag, WireType.LEN, 'ResourceSpans.schema_url');
-      schemaUrl = r.string();
-    } else {
-      r.skip(tag & 7);
-    }
-  }
+  const {
+    start: resStart,
+    end: resEnd,
+    schemaUrl,
+  } = readHeader(r, 'ResourceSpans.resource', 'ResourceSpans.schema_url', (tag) => {
+    r.expect(tag, WireType.LEN, 'ResourceSpans.scope_spans');
+    const e = r.lengthDelimitedEnd();
+    scopeSpans.push(r.pos, e);
+    r.pos = e;
+  });
   let resource: ResourceInfo;
   try {
     // Counted before the resource is decoded in full, so an oversize one costs a skip-walk.
@@ -269,25 +290,14 @@ function decodeScopeSpans(
   r.end = end;
   const start = r.pos;
   // First pass: the scope and schema URL, which may follow the spans on the wire.
-  let scopeStart = 0;
-  let scopeEnd = 0;
-  let schemaUrl = '';
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field === 1) {
-      r.expect(tag, WireType.LEN, 'ScopeSpans.scope');
-      scopeEnd = r.lengthDelimitedEnd();
-      scopeStart = r.pos;
-      r.pos = scopeEnd;
-    } else if (field === 3) {
-      r.expect(tag, WireType.LEN, 'ScopeSpans.schema_url');
-      schemaUrl = r.string();
-    } else {
-      if (field === 2) r.expect(tag, WireType.LEN, 'ScopeSpans.spans');
-      r.skip(tag & 7);
-    }
-  }
+  const {
+    start: scopeStart,
+    end: scopeEnd,
+    schemaUrl,
+  } = readHeader(r, 'ScopeSpans.scope', 'ScopeSpans.schema_url', (tag) => {
+    r.expect(tag, WireType.LEN, 'ScopeSpans.spans');
+    r.skip(WireType.LEN);
+  });
   let scope: ScopeInfo;
   try {
     if (countField(r, scopeStart, scopeEnd, 3) > limits.maxAttributesPerSpan) {
