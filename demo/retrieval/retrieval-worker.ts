@@ -116,9 +116,19 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
     }
     busy = true;
     processOne(next);
-    busy = false;
-    // Yield to the event loop between messages so new arrivals are read (and queued).
-    setImmediate(drain);
+    // Send the message's spans before taking the next one, as a job worker flushes after each
+    // job. A worker that goes from one CPU-bound search to the next gives its batch exporter
+    // one turn of the event loop per message, too few for a gRPC export: with a backlog its
+    // spans arrived only when the queue had drained, and the traces looked complete without
+    // their consumer (the wait read as untraced time). Then the next message, after new
+    // arrivals are read (and queued).
+    void tracing
+      .flush()
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+        setImmediate(drain);
+      });
   };
 
   process.on('message', (m: ToWorker) => {

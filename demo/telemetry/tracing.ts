@@ -45,6 +45,8 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly tracer: Tracer;
+  /** Sends every span ended so far (the exporter keeps running). */
+  flush(): Promise<void>;
   /** Flushes every span still buffered and stops the exporter. */
   shutdown(): Promise<void>;
 }
@@ -67,7 +69,7 @@ function ensureContext(): void {
 export function startTracing(opts: TracingOptions): Tracing {
   ensureContext();
   if (!opts.enabled) {
-    return { tracer: trace.getTracer('noop'), shutdown: async () => {} };
+    return { tracer: trace.getTracer('noop'), flush: async () => {}, shutdown: async () => {} };
   }
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
@@ -88,6 +90,7 @@ export function startTracing(opts: TracingOptions): Tracing {
       provider.getTracer('stagelight-demo', '1.0.0'),
       opts.clockOffsetMs ?? 0,
     ),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
 }

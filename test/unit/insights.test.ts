@@ -15,7 +15,7 @@ import {
   type InsightsReport,
 } from '../../src/core/analysis/insights/index.js';
 import { fisherGreaterP, mannWhitneyZ } from '../../src/core/analysis/statistics.js';
-import { factsOf, indexOf, trace, traces } from './helpers/pipeline.js';
+import { factsOf, indexOf, pipelineSpans, trace, traces } from './helpers/pipeline.js';
 import { makeSpan } from './helpers/spans.js';
 
 const REPLICAS = ['generation-a', 'generation-b', 'generation-c'];
@@ -170,6 +170,43 @@ describe('insights: waits', () => {
     assert.equal(top.numbers.medianWaitMs, 5000 + 9.5 * 300);
   });
 
+  it('names a queue backing up from the latest traces, before most requests have waited', () => {
+    // A consumer fell behind: the first requests did not wait, each later one waits longer
+    // (0, 0, ..., then 600 ms more per request). Over all 12 the median wait is still small;
+    // the latest five wait 1.8-4.2 s.
+    const r = computeInsights(traces(12, (i) => ({ queueWaitMs: i < 5 ? 0.4 : (i - 4) * 600 })));
+    const top = r.findings[0]!;
+    assert.equal(top.kind, 'queueing', titles(r));
+    assert.equal(top.numbers.latestTraces, 5);
+    assert.equal(top.numbers.medianWaitMs, 5 * 600);
+    assert.match(top.title, /spent waiting in retrieval-requests in the latest 5 traces \(/);
+    // Steady small waits in normal traffic stay below the bar however they are read.
+    const steady = computeInsights(traces(12, (i) => ({ queueWaitMs: 0.3 + (i % 3) * 0.1 })));
+    assert.equal(steady.findings.filter((f) => f.kind === 'queueing').length, 0, titles(steady));
+  });
+
+  it('waits for requests still arriving: an in-flight request is not a trace that waited nowhere', () => {
+    // Six requests waited 3 s in the queue; eight more are in flight (their root and their
+    // consumer not received yet: preprocessing, embedding and the publish so far), the latest
+    // to arrive. Counted as they stand they would be eight traces without any wait.
+    const done = traces(6, () => ({ queueWaitMs: 3000 }));
+    const inFlight = Array.from({ length: 8 }, (_, k) => {
+      const i = 6 + k;
+      const spans = pipelineSpans(i, { queueWaitMs: 3000 }).filter(
+        (s) =>
+          s.parentSpanId !== '' && !/process|retrieve|rerank|generation|postprocess/.test(s.name),
+      );
+      return factsOf(spans, 10_000_000 + i * 1000);
+    });
+    const arrivedAt = 10_000_000 + 13 * 1000;
+    const now = computeInsights([...done, ...inFlight], { now: arrivedAt + 2000 });
+    assert.equal(now.findings[0]?.kind, 'queueing', titles(now));
+    assert.equal(now.traces, 6, 'the in-flight requests are left out');
+    // A root that never comes: after 30 s the traces count as they are.
+    const later = computeInsights([...done, ...inFlight], { now: arrivedAt + 60_000 });
+    assert.equal(later.traces, 14);
+  });
+
   it('points at untraced work inside a span', () => {
     const r = computeInsights(traces(10, () => ({ gatewaySelfMs: 3000 })));
     const u = r.findings.find((f) => f.kind === 'untraced-time')!;
@@ -294,6 +331,27 @@ describe('insights: instances and errors', () => {
         r.findings.some((f) => f.kind === kind),
         `${kind} is found too: ${titles(r)}`,
       );
+    const top = r.findings[0]!;
+    assert.equal(top.kind, 'bad-instance', titles(r));
+    assert.equal(top.numbers.value, 'generation-b');
+  });
+
+  it('puts a slow replica above errors too few to name a cause, when every one is on it', () => {
+    // generation-b is 3x slower; two of its 10 requests ran into their deadline, too few for
+    // the errors to name a cause or for the replica to count as failing by the test.
+    const all = traces(30, (i) => {
+      const replica = REPLICAS[i % 3]!;
+      if (replica !== 'generation-b') return { replica, generationMs: 250 + (i % 4) * 10 };
+      return {
+        replica,
+        generationMs: 750 + (i % 4) * 10,
+        generationError:
+          i === 4 || i === 16 ? 'DeadlineExceededError: deadline exceeded' : undefined,
+      };
+    });
+    const r = computeInsights(all);
+    const errs = r.findings.find((f) => f.kind === 'errors');
+    assert.ok(errs !== undefined && errs.numbers.cause === undefined, titles(r));
     const top = r.findings[0]!;
     assert.equal(top.kind, 'bad-instance', titles(r));
     assert.equal(top.numbers.value, 'generation-b');

@@ -179,7 +179,15 @@ export function rank(all: Finding[]): Finding[] {
         // or the worker's `service.instance.id`.
         const sameInstance =
           cause === value || (isInstanceKey(causeKey) && causeValue === String(bad.numbers.value));
-        if (sameInstance || (cause === undefined && ev?.failing === true)) promote(bad, other);
+        // Without a cause named for the errors: the replica explains them when it fails more
+        // than the rest by the test, or when it is slow and every failure is on it (too few
+        // failures for the test, as when two of a throttled replica's requests time out).
+        const holdsEveryFailure =
+          ev?.slow === true &&
+          Number(bad.numbers.errorRate) > 0 &&
+          Number(bad.numbers.restErrorRate) === 0;
+        if (sameInstance || (cause === undefined && (ev?.failing === true || holdsEveryFailure)))
+          promote(bad, other);
         else if (causeKey !== '' && !isInstanceKey(causeKey)) {
           // Another attribute explains the failures: this replica only happened to see them.
           if (ev?.slow !== true) bad.severity = 'info';
@@ -262,8 +270,24 @@ export function byOperation(traces: readonly TraceFacts[]): Map<StageKey, TraceF
  * Runs every diagnosis over the input; a generator that yields between small units of work, so
  * that the caller can spread it over slices of the event loop (see the analysis service).
  */
+/**
+ * A trace whose root span has not arrived and that received spans in the last `ARRIVING_MS` is
+ * a request still in flight: the diagnoses wait for it. Counted as it stood, it read as a trace
+ * of its first stage that waited nowhere (a request in a backed-up queue has no consumer span
+ * yet), which kept the queue's share below its bar until the backlog had drained. After
+ * `ARRIVING_MS` without its root it counts as it is (a root that is never exported).
+ */
+const ARRIVING_MS = 30_000;
+
+function stillArriving(t: TraceFacts, now: number): boolean {
+  const root = t.spans[0];
+  return root !== undefined && root.parentSpanId !== '' && now - t.updatedAt < ARRIVING_MS;
+}
+
 export function* insightsJob(input: InsightsInput): Generator<void, InsightsReport> {
-  const traces = [...input.traces].sort((a, b) => a.receivedAt - b.receivedAt);
+  const traces = input.traces
+    .filter((t) => !stillArriving(t, input.now))
+    .sort((a, b) => a.receivedAt - b.receivedAt);
   const ctx: InsightContext = {
     now: input.now,
     traces,

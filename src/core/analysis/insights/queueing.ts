@@ -11,6 +11,8 @@ import { ms, pct } from './common.js';
 import type { Diagnosis } from './types.js';
 
 const MIN_TRACES = 3;
+/** A backlog building up is read in the latest traces, before it holds the whole scope. */
+const LATEST = 5;
 
 export const queueing: Diagnosis = {
   kind: 'queueing',
@@ -24,9 +26,22 @@ export const queueing: Diagnosis = {
     }
     yield;
     if (rows.length < MIN_TRACES) return [];
-    const medianShare = median(rows.map((r) => r.share));
-    const medianWait = median(rows.map((r) => r.queued));
-    if (!(medianShare >= 0.3 && medianWait >= 50)) return [];
+    // The whole scope, else its latest traces: a queue that backs up shows in the newest
+    // requests first (the first ones did not wait), and the median over the scope would only
+    // cross the bar once most requests had waited.
+    const queues = (list: typeof rows) => ({
+      share: median(list.map((r) => r.share)),
+      wait: median(list.map((r) => r.queued)),
+    });
+    const holds = (q: { share: number; wait: number }) => q.share >= 0.3 && q.wait >= 50;
+    let basis = rows;
+    let q = queues(rows);
+    if (!holds(q) && rows.length > LATEST) {
+      basis = rows.slice(-LATEST);
+      q = queues(basis);
+    }
+    if (!holds(q)) return [];
+    const { share: medianShare, wait: medianWait } = q;
     const totals = new Map<string, number>();
     for (const r of rows)
       for (const [q, w] of r.t.queueWaits) totals.set(q, (totals.get(q) ?? 0) + w);
@@ -36,7 +51,8 @@ export const queueing: Diagnosis = {
     const first = median(trend.slice(0, half));
     const second = median(trend.slice(half));
     const direction = second > first * 1.2 ? 'rising' : second < first / 1.2 ? 'falling' : 'steady';
-    const medianDuration = median(rows.map((r) => r.t.durationMs));
+    const medianDuration = median(basis.map((r) => r.t.durationMs));
+    const latestOnly = basis !== rows ? ` in the latest ${basis.length} traces` : '';
     const was = ctx.baseline?.queues[queue];
 
     // Why the queue grows: the consumer's own stage slowed against the baseline.
@@ -70,7 +86,7 @@ export const queueing: Diagnosis = {
         severity: medianShare >= 0.5 ? 'critical' : 'warning',
         score: medianWait,
         title:
-          `${ms(medianWait)} of ${ms(medianDuration)} spent waiting in ${queue} ` +
+          `${ms(medianWait)} of ${ms(medianDuration)} spent waiting in ${queue}${latestOnly} ` +
           `(${pct(medianShare)} of the request, ${direction}` +
           (was !== undefined ? `; ${ms(was)} in the baseline` : '') +
           ')' +
@@ -83,6 +99,7 @@ export const queueing: Diagnosis = {
           medianDurationMs: medianDuration,
           medianShare,
           trend: direction,
+          ...(basis !== rows ? { latestTraces: basis.length } : {}),
           ...(was !== undefined ? { baselineWaitMs: was } : {}),
         },
         traceIds: [...rows]
