@@ -52,6 +52,10 @@ describe('command palette', { timeout: 120_000 }, () => {
     await runCommand(wb.page, 'Stagelight: Show Trace Waterfall');
     const frame = await webviewFrame(wb.page, 'body *');
     assert.ok(frame, 'no waterfall webview');
+    // Drawn, not only loaded: the empty state names the ports the receiver bound.
+    await frame
+      .locator('.empty', { hasText: /No trace yet\.[\s\S]*127\.0\.0\.1:\d+/ })
+      .waitFor({ timeout: 15_000 });
     await screenshot(wb.page, 'palette-waterfall-empty');
   });
 });
