@@ -7,6 +7,7 @@
 import { baselineRows } from '../baseline.js';
 import { median } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
+import { formatCount } from '../../../shared/format.js';
 import { ms, pct } from './common.js';
 import type { Diagnosis } from './types.js';
 
@@ -52,7 +53,7 @@ export const queueing: Diagnosis = {
     const second = median(trend.slice(half));
     const direction = second > first * 1.2 ? 'rising' : second < first / 1.2 ? 'falling' : 'steady';
     const medianDuration = median(basis.map((r) => r.t.durationMs));
-    const latestOnly = basis !== rows ? ` in the latest ${basis.length} traces` : '';
+    const latestOnly = basis !== rows ? ` in the latest ${formatCount(basis.length, 'trace')}` : '';
     const was = ctx.baseline?.queues[queue];
 
     // Why the queue grows: the consumer's own stage slowed against the baseline.
