@@ -148,11 +148,13 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
 
   it('shows the slow reranker in the reranking lens', { timeout: 240_000 }, async () => {
     const { page } = wb;
-    const p50 = (lens: string): number => parseDurationMs(/p50 ([^·]+)/.exec(lens)?.[1] ?? '');
-    /** The reranking lens's p50, bringing the demo source back into view when the waterfall took it. */
-    const readP50 = async (): Promise<number> => {
+    // The lens counts every reranking span of the statistics window: the normal run's and both
+    // warm-ups' (36) outnumber the incident's 20, so its median barely moves; its tail does.
+    const p95 = (lens: string): number => parseDurationMs(/p95 ([^·]+)/.exec(lens)?.[1] ?? '');
+    /** The reranking lens's p95, bringing the demo source back into view when the waterfall took it. */
+    const readP95 = async (): Promise<number> => {
       try {
-        return p50(await lensFor(page, 'reranking', /p50/, 2000));
+        return p95(await lensFor(page, 'reranking', /p95/, 2000));
       } catch {
         // The demo reveals the waterfall (taking focus) once its process is up, which on a
         // loaded machine can land while the palette is open and close it: try once more.
@@ -160,7 +162,7 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
           try {
             await runCommand(page, 'Stagelight: Open Demo Source');
             await revealInEditor(page, demoSource(), "'reranking',");
-            return p50(await lensFor(page, 'reranking'));
+            return p95(await lensFor(page, 'reranking'));
           } catch (err) {
             if (attempt >= 2) throw err;
             await page.keyboard.press('Escape');
@@ -168,18 +170,18 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
         }
       }
     };
-    const before = await readP50();
+    const before = await readP95();
     await runCommand(page, 'Stagelight: Run Demo Pipeline');
     await pickQuickItem(page, 'Slow reranker');
-    // The lens is live: wait until the slow requests have moved the reranking median.
+    // The lens is live: wait until the slow requests have moved the reranking tail.
     const deadline = Date.now() + 200_000;
     let now = before;
-    while (Date.now() < deadline && now <= before * 1.5) {
+    while (Date.now() < deadline && now <= before * 2) {
       await page.waitForTimeout(2000);
-      now = await readP50();
+      now = await readP95();
     }
     await runCommand(page, 'Stagelight: Stop Demo Pipeline').catch(() => {});
-    assert.ok(now > before * 1.5, `reranking p50 went from ${before} ms to ${now} ms only`);
+    assert.ok(now > before * 2, `reranking p95 went from ${before} ms to ${now} ms only`);
     await screenshot(page, 'demo-lenses-slow-reranker');
   });
 });
