@@ -236,9 +236,8 @@ async function endToEnd(
   return out;
 }
 
-/** Typed-array fields of a payload, and the constructor of each. */
-const PAYLOAD_ARRAYS = TRACE_PAYLOAD_COLUMNS;
-type PayloadArrayKey = keyof typeof PAYLOAD_ARRAYS;
+/** The typed-array fields of a payload. */
+type PayloadArrayKey = keyof typeof TRACE_PAYLOAD_COLUMNS;
 
 interface PayloadAssembly {
   benchParts?: Record<string, ArrayBufferView>;
@@ -254,7 +253,7 @@ async function sendPayload(page: Page, payload: TracePayload): Promise<void> {
   const arrays: Record<string, ArrayBufferView> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(payload)) {
-    if (k in PAYLOAD_ARRAYS) arrays[k] = v as ArrayBufferView;
+    if (k in TRACE_PAYLOAD_COLUMNS) arrays[k] = v as ArrayBufferView;
     else rest[k] = v;
   }
   for (const [k, a] of Object.entries(arrays)) {
@@ -277,7 +276,7 @@ async function sendPayload(page: Page, payload: TracePayload): Promise<void> {
     }
   }
   const kinds = Object.fromEntries(
-    Object.entries(PAYLOAD_ARRAYS).map(([k, ctor]) => [k, ctor.name]),
+    Object.entries(TRACE_PAYLOAD_COLUMNS).map(([k, ctor]) => [k, ctor.name]),
   ) as Record<PayloadArrayKey, string>;
   await page.evaluate(
     ([scalars, types]) => {

@@ -6,7 +6,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import {
   type ScaffoldResult,
 } from '../../src/core/scaffold/index.js';
 import { getJson, startTestServer, waitFor } from './helpers/server.js';
-import { pythonWithOtel } from './helpers/sdk-toolchains.js';
+import { pythonWithOtel, runToEnd } from './helpers/sdk-toolchains.js';
 import type { KeyValueJson, SpanJson } from '../../src/core/model.js';
 import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
 
@@ -99,27 +98,8 @@ function programEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs a program, with its output and exit code; killed after 20 s. */
-function runProgram(
-  cmd: string,
-  args: string[],
-  extraEnv: Record<string, string>,
-): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: ROOT,
-      env: programEnv(extraEnv),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+function runProgram(cmd: string, args: string[], extraEnv: Record<string, string>) {
+  return runToEnd(cmd, args, { env: programEnv(extraEnv), cwd: ROOT, timeoutMs: 20_000 });
 }
 
 /** Runs a file with Node (tsx for TS) so that its imports resolve from this repository. */

@@ -11,17 +11,18 @@
  * toolchains are installed by helpers/sdk-toolchains.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../../src/core/otlp/otlp-json-request.js';
 import type { RunningServer } from '../../src/core/server.js';
 import { getJson, startTestServer } from './helpers/server.js';
 import {
   goInteropProgram,
   javaInteropProgram,
   pythonInteropProgram,
+  runToEnd,
   type Program,
 } from './helpers/sdk-toolchains.js';
 
@@ -30,19 +31,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const KINDS: Record<string, number> = {
-  SPAN_KIND_UNSPECIFIED: 0,
-  SPAN_KIND_INTERNAL: 1,
-  SPAN_KIND_SERVER: 2,
-  SPAN_KIND_CLIENT: 3,
-  SPAN_KIND_PRODUCER: 4,
-  SPAN_KIND_CONSUMER: 5,
-};
-const CODES: Record<string, number> = {
-  STATUS_CODE_UNSET: 0,
-  STATUS_CODE_OK: 1,
-  STATUS_CODE_ERROR: 2,
-};
 const ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
 /** The value of an AnyValue is data, kept even when it is a default (false, 0, ""). */
 const VALUE_KEYS = new Set(['stringValue', 'boolValue', 'intValue', 'doubleValue']);
@@ -68,8 +56,9 @@ function canonical(v: Json, key = ''): Json | undefined {
     for (const [k, x] of Object.entries(v)) {
       let c: Json | undefined;
       if (ID_KEYS.has(k) && typeof x === 'string') c = x === '' ? undefined : hexId(x);
-      else if (k === 'kind' && typeof x === 'string') c = KINDS[x] ?? x;
-      else if (k === 'code' && key === 'status' && typeof x === 'string') c = CODES[x] ?? x;
+      else if (k === 'kind' && typeof x === 'string') c = SPAN_KIND_NAMES[x] ?? x;
+      else if (k === 'code' && key === 'status' && typeof x === 'string')
+        c = STATUS_CODE_NAMES[x] ?? x;
       else if (VALUE_KEYS.has(k)) c = x;
       else c = canonical(x, k);
       // Numbers as JSON numbers or strings (int64 fields): compared as text.
@@ -123,23 +112,6 @@ const TRANSPORTS = [
   { protocol: 'http/protobuf', endpoint: (s: RunningServer) => s.endpoints.http },
 ] as const;
 
-/** Runs the program with the OTEL_* variables a user would set; resolves with its output. */
-function runProgram(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`${command} exited with ${code}:\n${output}`));
-    });
-  });
-}
-
 for (const run of RUNS) {
   describe(`the ${run.language} SDK's OTLP exporters`, { timeout: 1_200_000 }, () => {
     let program: Program;
@@ -168,7 +140,11 @@ for (const run of RUNS) {
             // Unset is the SDKs' default, uncompressed (Python's gRPC exporter refuses "none").
             ...(compression === 'gzip' ? { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } : {}),
           };
-          const output = await runProgram(program.command, [...program.args, out], env);
+          const { code, out: output } = await runToEnd(program.command, [...program.args, out], {
+            env,
+            timeoutMs: 120_000,
+          });
+          assert.equal(code, 0, `${program.command} exited with ${code}:\n${output}`);
           const sent = JSON.parse(readFileSync(out, 'utf8')) as {
             traceId: string;
             requests: Json[];

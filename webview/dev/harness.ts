@@ -40,13 +40,11 @@ interface Harness {
 
 const params = new URLSearchParams(location.search);
 
-const TYPED = TRACE_PAYLOAD_COLUMNS;
-
 /** JSON has no typed arrays: the live stream sends plain arrays, turned back here. */
 function revive(m: HostMessage): HostMessage {
   if (m.type !== 'trace') return m;
   const t = m.trace as unknown as Record<string, unknown>;
-  for (const [k, Ctor] of Object.entries(TYPED)) {
+  for (const [k, Ctor] of Object.entries(TRACE_PAYLOAD_COLUMNS)) {
     if (Array.isArray(t[k])) t[k] = Ctor.from(t[k] as number[]);
   }
   return m;

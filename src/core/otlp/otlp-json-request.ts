@@ -83,7 +83,8 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 // Unambiguous (no two quantifiers compete for the same digits), so matching stays linear.
 const DOUBLE_STRING = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
-const SPAN_KIND_NAMES: Record<string, number> = {
+/** OTLP/JSON's enum names of `Span.kind` and their numbers. */
+export const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
   SPAN_KIND_UNSPECIFIED: 0,
   SPAN_KIND_INTERNAL: 1,
   SPAN_KIND_SERVER: 2,
@@ -92,7 +93,8 @@ const SPAN_KIND_NAMES: Record<string, number> = {
   SPAN_KIND_CONSUMER: 5,
 };
 
-const STATUS_CODE_NAMES: Record<string, number> = {
+/** OTLP/JSON's enum names of `Status.code` and their numbers. */
+export const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
   STATUS_CODE_UNSET: 0,
   STATUS_CODE_OK: 1,
   STATUS_CODE_ERROR: 2,

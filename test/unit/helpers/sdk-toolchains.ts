@@ -11,7 +11,7 @@
  * and `javac`), so that a machine without it skips with that reason; an install that fails is
  * an error.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -120,4 +120,31 @@ export function javaInteropProgram(): Program {
   }
   const cp = `${readFileSync(cpFile, 'utf8').trim()}${path.delimiter}${classes}`;
   return { ok: true, command: 'java', args: ['-cp', cp, 'dev.stagelight.interop.ExportAll'] };
+}
+
+/**
+ * Runs a program to its end (killed after `timeoutMs`): its exit code, and its stdout and
+ * stderr together.
+ */
+export function runToEnd(
+  command: string,
+  args: readonly string[],
+  opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
 }

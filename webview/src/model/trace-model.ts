@@ -142,7 +142,6 @@ export function ancestors(model: TraceModel, row: number): number[] {
   return out.reverse();
 }
 
-const COLUMNS = TRACE_PAYLOAD_COLUMNS;
 const PER_ROW = [
   'parent',
   'depth',
@@ -169,7 +168,7 @@ export function normalizePayload(raw: unknown): TracePayload | null {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return null;
   if (!Array.isArray(p.names) || !Array.isArray(p.services) || !Array.isArray(p.queueNames))
     return null;
-  for (const [key, Ctor] of Object.entries(COLUMNS)) {
+  for (const [key, Ctor] of Object.entries(TRACE_PAYLOAD_COLUMNS)) {
     const v = p[key];
     if (ArrayBuffer.isView(v) && v instanceof Ctor) continue;
     if (Array.isArray(v)) p[key] = Ctor.from(v as number[]);
