@@ -28,26 +28,36 @@ function onPath(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** The venv's python with the OpenTelemetry Python SDK and both OTLP exporters. */
-export function pythonWithOtel(): Toolchain {
+/** The browser test's Python project: numpy and the OpenTelemetry SDK with its exporters. */
+export const PYTHON_E2E_REQUIREMENTS = path.join(ROOT, 'test', 'e2e', 'python', 'requirements.txt');
+
+/**
+ * The python of the virtual environment `.cache/<name>` with the packages of `requirements`
+ * (pip from PyPI), created again whenever that file changes.
+ */
+export function pythonVenv(name: string, requirements: string): Toolchain {
   if (!onPath('python3', ['--version'])) return { ok: false, reason: 'python3 is not installed' };
-  const venv = path.join(CACHE, 'py-otel');
+  const venv = path.join(CACHE, name);
   const python = path.join(venv, 'bin', 'python');
-  const file = path.join(INTEROP, 'python', 'requirements.txt');
-  const requirements = readFileSync(file, 'utf8');
+  const wanted = readFileSync(requirements, 'utf8');
   const stamp = path.join(venv, '.stagelight-requirements');
-  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === requirements) {
+  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) {
     return { ok: true, path: python };
   }
   mkdirSync(CACHE, { recursive: true });
   execFileSync('python3', ['-m', 'venv', '--clear', venv], { stdio: 'inherit' });
   execFileSync(
     python,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', file],
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
     { stdio: 'inherit', timeout: 600_000 },
   );
-  writeFileSync(stamp, requirements);
+  writeFileSync(stamp, wanted);
   return { ok: true, path: python };
+}
+
+/** The venv's python with the OpenTelemetry Python SDK and both OTLP exporters. */
+export function pythonWithOtel(): Toolchain {
+  return pythonVenv('py-otel', path.join(INTEROP, 'python', 'requirements.txt'));
 }
 
 /** A hash of the files below `dir` (names and contents), for naming what is built from them. */
