@@ -1,7 +1,8 @@
 /**
- * OTLP/JSON ingest: converts an OTLP/JSON `ExportTraceServiceRequest` into the protobuf
- * encoding of the same request, so that JSON and protobuf requests share one decoder (the
- * protobuf ingest path) and one set of validation rules.
+ * OTLP/JSON ingest: converts an OTLP/JSON `ExportTraceServiceRequest` (or
+ * `ExportLogsServiceRequest`) into the protobuf encoding of the same request, so that JSON and
+ * protobuf requests share one decoder (the protobuf ingest path) and one set of validation
+ * rules.
  *
  * The OTLP/JSON rules (OTLP specification, "JSON Protobuf Encoding"), as applied here:
  * - keys are lowerCamelCase; unknown keys are ignored (forward compatibility); `null` means
@@ -100,11 +101,45 @@ export const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
   STATUS_CODE_ERROR: 2,
 };
 
+/** What differs between the signals' export requests: the names of the envelope's lists. */
+interface JsonSignal {
+  request: string;
+  resources: string;
+  scopes: string;
+  items: string;
+  writeItem: (w: ProtoWriter, o: JsonObject, path: string) => void;
+}
+
+const TRACES: JsonSignal = {
+  request: 'ExportTraceServiceRequest',
+  resources: 'resourceSpans',
+  scopes: 'scopeSpans',
+  items: 'spans',
+  writeItem: (w, o, path) => writeSpan(w, o, path),
+};
+
+const LOGS: JsonSignal = {
+  request: 'ExportLogsServiceRequest',
+  resources: 'resourceLogs',
+  scopes: 'scopeLogs',
+  items: 'logRecords',
+  writeItem: (w, o, path) => writeLogRecord(w, o, path),
+};
+
 /**
  * Converts an OTLP/JSON `ExportTraceServiceRequest` (text or UTF-8 bytes) into protobuf
  * `ExportTraceServiceRequest` bytes. Throws `OtlpJsonError` for structurally invalid input.
  */
 export function otlpJsonToProtobuf(body: string | Uint8Array): Uint8Array {
+  return convertRequest(body, TRACES);
+}
+
+/** The same for an OTLP/JSON `ExportLogsServiceRequest`. */
+export function otlpLogsJsonToProtobuf(body: string | Uint8Array): Uint8Array {
+  return convertRequest(body, LOGS);
+}
+
+function convertRequest(body: string | Uint8Array, signal: JsonSignal): Uint8Array {
   let text =
     typeof body === 'string'
       ? body
@@ -121,15 +156,15 @@ export function otlpJsonToProtobuf(body: string | Uint8Array): Uint8Array {
   }
   try {
     if (!isObject(doc)) {
-      throw new OtlpJsonError('', 'expected a JSON object (ExportTraceServiceRequest)');
+      throw new OtlpJsonError('', `expected a JSON object (${signal.request})`);
     }
     // Protobuf is usually well under half the size of the JSON (hex ids, decimal times, keys).
     const w = new ProtoWriter(Math.max(256, text.length >>> 1));
-    const resourceSpans = arrayField(doc, 'resourceSpans', '');
-    for (let i = 0; i < resourceSpans.length; i++) {
-      const path = `resourceSpans[${i}]`;
+    const resources = arrayField(doc, signal.resources, '');
+    for (let i = 0; i < resources.length; i++) {
+      const path = `${signal.resources}[${i}]`;
       w.openMessage(1);
-      writeResourceSpans(w, elementObject(resourceSpans[i], path), path);
+      writeResourceList(w, elementObject(resources[i], path), path, signal);
       w.closeMessage();
     }
     return w.finish();
@@ -141,7 +176,7 @@ export function otlpJsonToProtobuf(body: string | Uint8Array): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Messages, in the order they nest
 
-function writeResourceSpans(w: ProtoWriter, o: JsonObject, path: string): void {
+function writeResourceList(w: ProtoWriter, o: JsonObject, path: string, signal: JsonSignal): void {
   const resource = objectField(o, 'resource', path);
   if (resource !== undefined) {
     const p = `${path}.resource`;
@@ -150,17 +185,17 @@ function writeResourceSpans(w: ProtoWriter, o: JsonObject, path: string): void {
     writeUint32(w, 2, resource, 'droppedAttributesCount', p);
     w.closeMessage();
   }
-  const scopeSpans = arrayField(o, 'scopeSpans', path);
-  for (let i = 0; i < scopeSpans.length; i++) {
-    const p = `${path}.scopeSpans[${i}]`;
+  const scopes = arrayField(o, signal.scopes, path);
+  for (let i = 0; i < scopes.length; i++) {
+    const p = `${path}.${signal.scopes}[${i}]`;
     w.openMessage(2);
-    writeScopeSpans(w, elementObject(scopeSpans[i], p), p);
+    writeScopeList(w, elementObject(scopes[i], p), p, signal);
     w.closeMessage();
   }
   writeString(w, 3, o, 'schemaUrl', path);
 }
 
-function writeScopeSpans(w: ProtoWriter, o: JsonObject, path: string): void {
+function writeScopeList(w: ProtoWriter, o: JsonObject, path: string, signal: JsonSignal): void {
   const scope = objectField(o, 'scope', path);
   if (scope !== undefined) {
     const p = `${path}.scope`;
@@ -171,14 +206,41 @@ function writeScopeSpans(w: ProtoWriter, o: JsonObject, path: string): void {
     writeUint32(w, 4, scope, 'droppedAttributesCount', p);
     w.closeMessage();
   }
-  const spans = arrayField(o, 'spans', path);
-  for (let i = 0; i < spans.length; i++) {
-    const p = `${path}.spans[${i}]`;
+  const items = arrayField(o, signal.items, path);
+  for (let i = 0; i < items.length; i++) {
+    const p = `${path}.${signal.items}[${i}]`;
     w.openMessage(2);
-    writeSpan(w, elementObject(spans[i], p), p);
+    signal.writeItem(w, elementObject(items[i], p), p);
     w.closeMessage();
   }
   writeString(w, 3, o, 'schemaUrl', path);
+}
+
+/** OTLP `SeverityNumber` names, accepted where JSON gives the name instead of the number. */
+export const SEVERITY_NUMBER_NAMES: Readonly<Record<string, number>> = Object.fromEntries([
+  ['SEVERITY_NUMBER_UNSPECIFIED', 0],
+  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level, i) =>
+    ['', '2', '3', '4'].map((n, j) => [`SEVERITY_NUMBER_${level}${n}`, i * 4 + j + 1] as const),
+  ),
+]);
+
+function writeLogRecord(w: ProtoWriter, o: JsonObject, path: string): void {
+  writeFixed64(w, 1, o, 'timeUnixNano', path);
+  writeEnum(w, 2, o, 'severityNumber', path, SEVERITY_NUMBER_NAMES);
+  writeString(w, 3, o, 'severityText', path);
+  const body = objectField(o, 'body', path);
+  if (body !== undefined) {
+    w.openMessage(5);
+    writeAnyValue(w, body, `${path}.body`, 1);
+    w.closeMessage();
+  }
+  writeAttributes(w, 6, o, path);
+  writeUint32(w, 7, o, 'droppedAttributesCount', path);
+  writeFixed32(w, 8, o, 'flags', path);
+  writeId(w, 9, o, 'traceId', path);
+  writeId(w, 10, o, 'spanId', path);
+  writeFixed64(w, 11, o, 'observedTimeUnixNano', path);
+  writeString(w, 12, o, 'eventName', path);
 }
 
 function writeSpan(w: ProtoWriter, o: JsonObject, path: string): void {

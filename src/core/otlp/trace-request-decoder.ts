@@ -24,6 +24,7 @@ import {
   type ScopeInfo,
 } from '../model.js';
 import { decodeResource, decodeScope } from './span-details.js';
+import { countField, isAllZero, readHeader } from './envelope.js';
 
 /** Limits applied per span; a span over any of them is rejected with a reason. */
 export interface DecodeLimits {
@@ -198,40 +199,6 @@ export function decodeTraceRequest(
   return out;
 }
 
-/**
- * The first pass over a ResourceSpans or a ScopeSpans, whose fields may come in any order:
- * where field 1 (the resource, the scope) lies and field 3 (the schema URL); `field2` is called
- * at each field 2 (the scope spans, the spans) and must move past it. Other fields are skipped.
- */
-function readHeader(
-  r: ProtoReader,
-  headerName: string,
-  schemaName: string,
-  field2: (tag: number) => void,
-): { start: number; end: number; schemaUrl: string } {
-  let start = 0;
-  let end = 0;
-  let schemaUrl = '';
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field === 1) {
-      r.expect(tag, WireType.LEN, headerName);
-      end = r.lengthDelimitedEnd();
-      start = r.pos;
-      r.pos = end;
-    } else if (field === 2) {
-      field2(tag);
-    } else if (field === 3) {
-      r.expect(tag, WireType.LEN, schemaName);
-      schemaUrl = r.string();
-    } else {
-      r.skip(tag & 7);
-    }
-  }
-  return { start, end, schemaUrl };
-}
-
 function decodeResourceSpans(
   r: ProtoReader,
   end: number,
@@ -339,26 +306,6 @@ function decodeScopeSpans(
   r.end = outerEnd;
 }
 
-/**
- * How often field `field` occurs in the message at [start, end) (tags and lengths only); the
- * reader's position and end are left as they were. Throws `ProtoDecodeError` when malformed.
- */
-function countField(r: ProtoReader, start: number, end: number, field: number): number {
-  const savedPos = r.pos;
-  const savedEnd = r.end;
-  r.pos = start;
-  r.end = end;
-  let n = 0;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === field) n++;
-    r.skip(tag & 7);
-  }
-  r.pos = savedPos;
-  r.end = savedEnd;
-  return n;
-}
-
 function reject(out: DecodedBatch, reason: string): void {
   out.rejected++;
   if (out.rejectReasons.length < MAX_REASONS && !out.rejectReasons.includes(reason)) {
@@ -374,11 +321,6 @@ function rejectAll(r: ProtoReader, end: number, reason: string, out: DecodedBatc
     if (tag >>> 3 === 2) reject(out, reason);
     r.skip(tag & 7);
   }
-}
-
-function isAllZero(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 function decodeSpan(
