@@ -22,6 +22,7 @@ import {
 import { ProtoDecodeError, WireType } from '../../src/core/otlp/proto-reader.js';
 import { ProtoWriter } from '../../src/core/otlp/proto-writer.js';
 import { MetricStore } from '../../src/core/store/metric-store.js';
+import { metricsToProtobuf } from '../../src/core/otlp/signal-export.js';
 
 class CollectOnDemand extends MetricReader {
   protected async onShutdown(): Promise<void> {}
@@ -352,4 +353,27 @@ test('the metric store keeps series apart by attributes, within its bounds, olde
   small.clear();
   assert.equal(small.bytes, 0);
   assert.deepEqual(small.list(), []);
+});
+
+test('stored points encode back to a request that decodes to the same points', async () => {
+  const reader = new CollectOnDemand();
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'roundtrip' }),
+    readers: [reader],
+  });
+  const meter = provider.getMeter('m');
+  meter.createCounter('c', { unit: '{request}', description: 'requests' }).add(2, { a: 'x' });
+  meter.createHistogram('h').record(12);
+  meter.createGauge('g').record(-1.5);
+  const { resourceMetrics } = await reader.collect();
+  const first = decodeMetricsRequest(ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!);
+  const again = decodeMetricsRequest(metricsToProtobuf(first.points));
+  const strip = (p: MetricPoint) => ({
+    ...p,
+    resource: p.resource.attributes,
+    scope: p.scope.name,
+  });
+  assert.deepEqual(again.points.map(strip), first.points.map(strip));
+  assert.equal(first.points.length, 3);
+  await provider.shutdown();
 });

@@ -5,7 +5,14 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import {
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
 
 import { ProtoReader, WireType } from '../../src/core/otlp/proto-reader.js';
 import { ProtoWriter } from '../../src/core/otlp/proto-writer.js';
@@ -524,12 +531,34 @@ describe('export responses', () => {
   });
 
   it('carries partial success, as OpenTelemetry JS reads it', () => {
-    const partial = { rejectedSpans: 3, errorMessage: 'span 2: invalid trace id' };
+    const partial = { rejected: 3, errorMessage: 'span 2: invalid trace id' };
+    const expected = { rejectedSpans: 3, errorMessage: partial.errorMessage };
     assert.deepEqual(ProtobufTraceSerializer.deserializeResponse(encodeExportResponse(partial)), {
-      partialSuccess: partial,
+      partialSuccess: expected,
     });
     const json = new TextEncoder().encode(JSON.stringify(exportResponseJson(partial)));
-    assert.deepEqual(JsonTraceSerializer.deserializeResponse(json), { partialSuccess: partial });
+    assert.deepEqual(JsonTraceSerializer.deserializeResponse(json), { partialSuccess: expected });
+  });
+
+  it('carries the logs and metrics partial success under their own names', () => {
+    const partial = { rejected: 2, errorMessage: 'severity_number must be 0 to 24, got 99' };
+    const encoded = encodeExportResponse(partial);
+    assert.deepEqual(ProtobufLogsSerializer.deserializeResponse(encoded), {
+      partialSuccess: { rejectedLogRecords: 2, errorMessage: partial.errorMessage },
+    });
+    assert.deepEqual(ProtobufMetricsSerializer.deserializeResponse(encoded), {
+      partialSuccess: { rejectedDataPoints: 2, errorMessage: partial.errorMessage },
+    });
+    const logs = new TextEncoder().encode(JSON.stringify(exportResponseJson(partial, 'logs')));
+    assert.deepEqual(JsonLogsSerializer.deserializeResponse(logs), {
+      partialSuccess: { rejectedLogRecords: 2, errorMessage: partial.errorMessage },
+    });
+    const metrics = new TextEncoder().encode(
+      JSON.stringify(exportResponseJson(partial, 'metrics')),
+    );
+    assert.deepEqual(JsonMetricsSerializer.deserializeResponse(metrics), {
+      partialSuccess: { rejectedDataPoints: 2, errorMessage: partial.errorMessage },
+    });
   });
 });
 

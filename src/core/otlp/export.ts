@@ -50,19 +50,39 @@ export interface ExportTraceServiceRequestJson {
 
 /** OTLP `ExportTracePartialSuccess`: spans refused and why. */
 export interface PartialSuccess {
-  rejectedSpans: number;
+  /** Spans, log records or data points refused. */
+  rejected: number;
   errorMessage: string;
 }
 
-/** An OTLP/JSON `ExportTraceServiceResponse`. */
+/** The JSON name of the rejected count in each signal's partial success. */
+const REJECTED_KEY = {
+  traces: 'rejectedSpans',
+  logs: 'rejectedLogRecords',
+  metrics: 'rejectedDataPoints',
+} as const;
+
+/** An OTLP/JSON `ExportTraceServiceResponse` (or `ExportLogs…`, `ExportMetrics…`). */
 export interface ExportTraceServiceResponseJson {
-  partialSuccess?: PartialSuccess;
+  partialSuccess?: { errorMessage: string } & Partial<
+    Record<(typeof REJECTED_KEY)[keyof typeof REJECTED_KEY], number>
+  >;
 }
 
-type Groups = Map<ResourceInfo, Map<ScopeInfo, SpanRecord[]>>;
+/**
+ * What the envelope encoder needs of an item (a span, a log record): its resource, its scope
+ * and its own encoded bytes.
+ */
+export interface EnvelopeItem {
+  readonly resource: ResourceInfo;
+  readonly scope: ScopeInfo;
+  readonly raw: Uint8Array;
+}
 
-function groupSpans(spans: readonly SpanRecord[]): Groups {
-  const groups: Groups = new Map();
+type Groups<T extends EnvelopeItem> = Map<ResourceInfo, Map<ScopeInfo, T[]>>;
+
+function groupSpans<T extends EnvelopeItem>(spans: readonly T[]): Groups<T> {
+  const groups: Groups<T> = new Map();
   for (const span of spans) {
     let scopes = groups.get(span.resource);
     if (scopes === undefined) {
@@ -142,9 +162,10 @@ function optionalFieldSize(raw: Uint8Array): number {
 /**
  * Builds a protobuf `ExportTraceServiceRequest` of `spans` from their stored bytes. Message
  * sizes are computed first, so every byte is written once into an exactly sized buffer. An
- * empty `raw` (absent resource or scope) is left out, which decodes the same.
+ * empty `raw` (absent resource or scope) is left out, which decodes the same. Log records make
+ * an `ExportLogsServiceRequest` the same way: its envelope has the same field numbers.
  */
-export function spansToProtobuf(spans: readonly SpanRecord[]): Uint8Array {
+export function spansToProtobuf(spans: readonly EnvelopeItem[]): Uint8Array {
   const groups = groupSpans(spans);
   // Pass 1: sizes of each ScopeSpans and ResourceSpans message, in iteration order.
   const scopeSizes: number[] = [];
@@ -254,7 +275,8 @@ function readScopeSpans(r: ProtoReader): ScopeSpansJson {
 }
 
 /**
- * Encodes a protobuf `ExportTraceServiceResponse`. Without `partial` (everything accepted) the
+ * Encodes a protobuf `ExportTraceServiceResponse` (the logs' and metrics' responses have the
+ * same fields). Without `partial` (everything accepted) the
  * response has no `partial_success`, as OTLP requires, which is the empty message. A `Buffer`,
  * as gRPC's serializer wants.
  */
@@ -262,20 +284,27 @@ export function encodeExportResponse(partial?: PartialSuccess): Buffer {
   if (partial === undefined) return Buffer.alloc(0);
   const w = new ProtoWriter(32 + partial.errorMessage.length * 3);
   w.openMessage(1);
-  if (partial.rejectedSpans !== 0) w.tag(1, WireType.VARINT).int64(partial.rejectedSpans);
+  // rejected_spans, rejected_log_records and rejected_data_points are all field 1.
+  if (partial.rejected !== 0) w.tag(1, WireType.VARINT).int64(partial.rejected);
   if (partial.errorMessage !== '') w.stringField(2, partial.errorMessage);
   w.closeMessage();
   return w.finish();
 }
 
 /**
- * The OTLP/JSON `ExportTraceServiceResponse`: `{}` when everything was accepted. The int64
- * `rejectedSpans` is a JSON number (a count, far below 2^53), which proto3 JSON parsers accept
+ * The OTLP/JSON `ExportTraceServiceResponse` (or the logs' or metrics' response, whose count has
+ * another name): `{}` when everything was accepted. The int64 `rejectedSpans` is a JSON number (a count, far below 2^53), which proto3 JSON parsers accept
  * and OpenTelemetry JS expects.
  */
-export function exportResponseJson(partial?: PartialSuccess): ExportTraceServiceResponseJson {
+export function exportResponseJson(
+  partial?: PartialSuccess,
+  signal: keyof typeof REJECTED_KEY = 'traces',
+): ExportTraceServiceResponseJson {
   if (partial === undefined) return {};
   return {
-    partialSuccess: { rejectedSpans: partial.rejectedSpans, errorMessage: partial.errorMessage },
+    partialSuccess: {
+      [REJECTED_KEY[signal]]: partial.rejected,
+      errorMessage: partial.errorMessage,
+    },
   };
 }

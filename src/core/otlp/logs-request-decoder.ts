@@ -2,8 +2,8 @@
  * Decodes a protobuf `ExportLogsServiceRequest` into `LogRecordEntry`s.
  *
  * Unlike spans, a log record is read whole when it is read at all (its body and attributes are
- * what a user looks at), so it is decoded in full at ingest into the OTLP JSON shape, without
- * keeping its bytes; `bytes` is its encoded size, for the memory budget.
+ * what a user looks at), so it is decoded in full at ingest into the OTLP JSON shape; its bytes
+ * are kept too (`raw`), for the persistence log's compaction and for export.
  *
  * Error policy, the trace decoder's (OTLP partial success):
  * - broken framing of the request, a ResourceLogs or a ScopeLogs throws `ProtoDecodeError`;
@@ -41,7 +41,9 @@ export interface LogRecordEntry {
   readonly eventName: string;
   readonly resource: ResourceInfo;
   readonly scope: ScopeInfo;
-  /** Size of the record's encoding: what it costs the memory budget (with a fixed overhead). */
+  /** The record's own encoding (a `LogRecord` message). */
+  readonly raw: Uint8Array;
+  /** What it costs the memory budget (see `RECORD_OVERHEAD_BYTES`). */
   readonly bytes: number;
 }
 
@@ -194,8 +196,13 @@ function decodeScopeLogs(
   r.end = outerEnd;
 }
 
-/** Fixed cost of a stored record beyond its encoding (object, arrays, index entries). */
+/**
+ * A stored record costs its encoding three times over (the bytes kept, and the decoded strings
+ * and objects, about twice the encoding) plus this fixed part (the entry, its arrays, index
+ * slots).
+ */
 const RECORD_OVERHEAD_BYTES = 160;
+const RECORD_BYTES_PER_ENCODED_BYTE = 3;
 
 /** The id at the reader (a LEN field after its tag), '' when all zero; rejects other lengths. */
 function readId(r: ProtoReader, size: number, what: string): string {
@@ -323,6 +330,7 @@ function decodeRecord(
     eventName,
     resource,
     scope,
-    bytes: end - start + RECORD_OVERHEAD_BYTES,
+    raw: Buffer.from(r.buf.subarray(start, end)),
+    bytes: (end - start) * RECORD_BYTES_PER_ENCODED_BYTE + RECORD_OVERHEAD_BYTES,
   };
 }

@@ -66,7 +66,9 @@ export interface MetricPoint {
   readonly exemplars: readonly MetricExemplar[];
   readonly resource: ResourceInfo;
   readonly scope: ScopeInfo;
-  /** Size of the point's encoding plus a fixed overhead, for the memory budget. */
+  /** The point's own encoding (a `NumberDataPoint` or histogram data point message). */
+  readonly raw: Uint8Array;
+  /** What it costs the memory budget: its encoding three times over and a fixed part. */
   readonly bytes: number;
 }
 
@@ -514,7 +516,8 @@ function decodePoint(
     exemplars,
     resource: head.resource,
     scope: head.scope,
-    bytes: r.end - start + POINT_OVERHEAD_BYTES,
+    raw: Buffer.from(r.buf.subarray(start, r.end)),
+    bytes: (r.end - start) * 3 + POINT_OVERHEAD_BYTES,
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * OTLP/gRPC receiver: `opentelemetry.proto.collector.trace.v1.TraceService/Export` on
+ * OTLP/gRPC receiver: `opentelemetry.proto.collector.trace.v1.TraceService/Export`, and the
+ * logs' and metrics' `Export` where the sink takes them (UNIMPLEMENTED otherwise), on
  * `@grpc/grpc-js`. Messages pass through as raw bytes (identity serializers) to the project's
  * own decoder, so no schema is loaded. grpc-js handles gzip (`grpc-encoding`) and applies the
  * receive limit to the decompressed message, answering RESOURCE_EXHAUSTED.
@@ -11,7 +12,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
-import type { IngestSink } from './ingest.js';
+import type { IngestSink, Signal, SignalSink } from './ingest.js';
 import { GrpcCode } from '../otlp/rpc-status.js';
 import { ProtoDecodeError } from '../otlp/proto-reader.js';
 import { encodeExportResponse } from '../otlp/export.js';
@@ -21,6 +22,15 @@ import { DEFAULT_MAX_BODY_BYTES } from './http-receiver.js';
 import type { AccessPolicy } from './access.js';
 
 export const EXPORT_METHOD_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+export const LOGS_EXPORT_METHOD_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+export const METRICS_EXPORT_METHOD_PATH =
+  '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+
+const METHOD_PATHS: Readonly<Record<Signal, string>> = {
+  traces: EXPORT_METHOD_PATH,
+  logs: LOGS_EXPORT_METHOD_PATH,
+  metrics: METRICS_EXPORT_METHOD_PATH,
+};
 
 export interface GrpcReceiverOptions {
   host: string;
@@ -42,17 +52,20 @@ export interface RunningGrpcReceiver {
 
 const identity = (b: Buffer): Buffer => b;
 
-const traceServiceDefinition: grpc.ServiceDefinition = {
-  Export: {
-    path: EXPORT_METHOD_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
+/** A signal's collector service: one unary `Export` whose messages pass through as bytes. */
+function serviceDefinition(signal: Signal): grpc.ServiceDefinition {
+  return {
+    Export: {
+      path: METHOD_PATHS[signal],
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  };
+}
 
 /** HTTP/2 receive windows: a whole 512-span export (~256 KiB) fits without a window update. */
 const STREAM_WINDOW_BYTES = 8 * 1024 * 1024;
@@ -94,7 +107,7 @@ function widenConnectionWindow(server: grpc.Server): void {
 
 export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<RunningGrpcReceiver> {
   const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const handlers: grpc.UntypedServiceImplementation = {
+  const handlers = (signal: Signal, sink: SignalSink): grpc.UntypedServiceImplementation => ({
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const access = opts.access;
       if (access?.needsToken('ingest')) {
@@ -106,10 +119,10 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
         }
       }
       try {
-        const outcome = opts.sink.ingestProtobuf(call.request, 'grpc');
+        const outcome = sink.ingestProtobuf(call.request, 'grpc');
         const response = encodeExportResponse(
           outcome.rejected > 0
-            ? { rejectedSpans: outcome.rejected, errorMessage: outcome.errorMessage }
+            ? { rejected: outcome.rejected, errorMessage: outcome.errorMessage }
             : undefined,
         );
         callback(null, Buffer.from(response.buffer, response.byteOffset, response.byteLength));
@@ -120,12 +133,17 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
             details: `invalid OTLP protobuf: ${e.message}`,
           });
         } else {
-          opts.log?.error(`gRPC export failed: ${(e as Error).stack ?? e}`);
+          opts.log?.error(`gRPC ${signal} export failed: ${(e as Error).stack ?? e}`);
           callback({ code: GrpcCode.INTERNAL, details: `internal error: ${(e as Error).message}` });
         }
       }
     },
-  };
+  });
+  const services: [Signal, SignalSink | undefined][] = [
+    ['traces', opts.sink],
+    ['logs', opts.sink.logs],
+    ['metrics', opts.sink.metrics],
+  ];
 
   let server: grpc.Server | undefined;
   const port = await listenWithFallback(
@@ -139,7 +157,9 @@ export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Runn
           'grpc.max_receive_message_length': maxMessageBytes,
           'grpc.max_send_message_length': 4 * 1024 * 1024,
         });
-        s.addService(traceServiceDefinition, handlers);
+        for (const [signal, sink] of services) {
+          if (sink !== undefined) s.addService(serviceDefinition(signal), handlers(signal, sink));
+        }
         widenStreamWindow(s);
         s.bindAsync(`${opts.host}:${p}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
           if (err) {

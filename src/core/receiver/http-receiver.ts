@@ -1,6 +1,6 @@
 /**
- * OTLP/HTTP receiver (`POST /v1/traces`, protobuf or JSON, gzip or not) on one HTTP server that
- * also serves the read API. Responses follow the OTLP/HTTP specification: 200 with an
+ * OTLP/HTTP receiver (`POST /v1/traces`, and `/v1/logs` and `/v1/metrics` where the sink takes
+ * them; protobuf or JSON, gzip or not) on one HTTP server that also serves the read API. Responses follow the OTLP/HTTP specification: 200 with an
  * `ExportTraceServiceResponse` (partial success when spans were refused) in the request's
  * encoding; 400/413/415 with a `google.rpc.Status` body naming what was wrong.
  *
@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HttpError, readBody } from './body.js';
-import type { IngestOutcome, IngestSink } from './ingest.js';
+import type { IngestOutcome, IngestSink, Signal, SignalSink } from './ingest.js';
 import { grpcCodeForHttp } from '../otlp/rpc-status.js';
 import { mediaType, sendError, sendJson, type BodyKind } from '../http/responses.js';
 import type { RouteHandler } from '../http/route-handler.js';
@@ -29,6 +29,15 @@ import type { Logger } from '../logger.js';
 import { listenWithFallback } from './ports.js';
 
 export const TRACES_PATH = '/v1/traces';
+export const LOGS_PATH = '/v1/logs';
+export const METRICS_PATH = '/v1/metrics';
+
+/** The ingest route of each signal. */
+const SIGNAL_PATHS: Readonly<Record<string, Signal>> = {
+  [TRACES_PATH]: 'traces',
+  [LOGS_PATH]: 'logs',
+  [METRICS_PATH]: 'metrics',
+};
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Bounds on the HTTP port's sockets. */
@@ -95,7 +104,8 @@ function sendDenial(req: IncomingMessage, res: ServerResponse, denial: AccessDen
   req.resume();
   res.setHeader('connection', 'close');
   if (denial.status === 401) res.setHeader('www-authenticate', 'Bearer realm="stagelight"');
-  const kind = req.url?.startsWith(TRACES_PATH) ? bodyKind(mediaType(req)) : undefined;
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  const kind = SIGNAL_PATHS[path] !== undefined ? bodyKind(mediaType(req)) : undefined;
   sendError(res, denial.status, denial.message, kind);
 }
 
@@ -131,7 +141,12 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     throw new RangeError('requestTimeoutMs must be at least headersTimeoutMs');
   }
 
-  const handleExport = async (req: IncomingMessage, res: ServerResponse) => {
+  const handleExport = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    signal: Signal,
+    sink: SignalSink,
+  ) => {
     const kind = bodyKind(mediaType(req));
     if (kind === undefined) {
       req.resume();
@@ -147,9 +162,7 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     try {
       const body = await readBody(req, maxBodyBytes);
       outcome =
-        kind === 'protobuf'
-          ? opts.sink.ingestProtobuf(body, 'http')
-          : opts.sink.ingestJson(body, 'http');
+        kind === 'protobuf' ? sink.ingestProtobuf(body, 'http') : sink.ingestJson(body, 'http');
     } catch (e) {
       if (e instanceof HttpError) {
         if (e.status === 413) res.setHeader('connection', 'close');
@@ -158,24 +171,30 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
         const what = kind === 'protobuf' ? 'invalid OTLP protobuf' : 'invalid OTLP JSON';
         sendError(res, 400, `${what}: ${e.message}`, kind);
       } else {
-        opts.log?.error(`export failed: ${(e as Error).stack ?? e}`);
+        opts.log?.error(`${signal} export failed: ${(e as Error).stack ?? e}`);
         sendError(res, 500, `internal error: ${(e as Error).message}`, kind);
       }
       return;
     }
     const partial =
       outcome.rejected > 0
-        ? { rejectedSpans: outcome.rejected, errorMessage: outcome.errorMessage }
+        ? { rejected: outcome.rejected, errorMessage: outcome.errorMessage }
         : undefined;
     if (kind === 'protobuf') {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });
       res.end(encodeExportResponse(partial));
     } else {
-      sendJson(res, 200, exportResponseJson(partial));
+      sendJson(res, 200, exportResponseJson(partial, signal));
     }
   };
 
-  const handleIngestRoute = (req: IncomingMessage, res: ServerResponse) => {
+  const handleIngestRoute = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    signal: Signal,
+    sink: SignalSink,
+  ) => {
     const allowOrigin = corsOrigin(req, cors);
     if (allowOrigin !== undefined) {
       res.setHeader('access-control-allow-origin', allowOrigin);
@@ -205,10 +224,10 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
     if (req.method !== 'POST') {
       req.resume();
       res.setHeader('allow', 'POST, OPTIONS');
-      sendError(res, 405, `method ${req.method} not allowed on ${TRACES_PATH}; use POST`);
+      sendError(res, 405, `method ${req.method} not allowed on ${path}; use POST`);
       return;
     }
-    void handleExport(req, res);
+    void handleExport(req, res, signal, sink);
   };
 
   // The response in progress on each socket, so that a client error (a timeout while the body
@@ -236,8 +255,11 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Runn
         return;
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname === TRACES_PATH) {
-        handleIngestRoute(req, res);
+      const signal = SIGNAL_PATHS[url.pathname];
+      const sink =
+        signal === 'traces' ? opts.sink : signal === undefined ? undefined : opts.sink[signal];
+      if (signal !== undefined && sink !== undefined) {
+        handleIngestRoute(req, res, url.pathname, signal, sink);
         return;
       }
       // The read API and unknown routes: the token where one is required, and no CORS headers.
