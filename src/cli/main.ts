@@ -91,6 +91,18 @@ Read API (on the HTTP port):
   POST /api/baseline                        pin one: {"label": ..., "traceIds": [...]} (JSON;
                                             without traceIds, the latest run)
   DELETE /api/baseline
+  GET /api/traces/{traceId}/logs?spanId=&severity=&q=
+                                            a trace's log records, by time
+  GET /api/logs?service=&severity=&q=&since=&limit=&withoutSpan=
+                                            the latest log records (severity: warn = WARN
+                                            and above; since: epoch ms or 15m, 1h)
+  GET /api/metrics                          the metrics held, per service and name
+  GET /api/metrics?name=&service=&since=&until=
+                                            a metric's series and their points
+
+OTLP ingest (the same limits, Host check and token as traces):
+  POST /v1/traces, /v1/logs, /v1/metrics    protobuf or JSON, gzip or not
+  gRPC TraceService, LogsService, MetricsService Export
 `;
 
 class UsageError extends Error {}

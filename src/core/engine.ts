@@ -13,7 +13,7 @@ import {
 import { otlpJsonToProtobuf } from './otlp/otlp-json-request.js';
 import { spansToProtobuf } from './otlp/export.js';
 import { attributeValue, decodeSpanJson, forEachScalarAttribute } from './otlp/span-details.js';
-import type { IngestOutcome, IngestSink, Transport } from './receiver/ingest.js';
+import type { IngestOutcome, IngestSink, SignalSink, Transport } from './receiver/ingest.js';
 import type { Logger } from './logger.js';
 import { Forwarder, forwardUrl, type ForwardOptions } from './receiver/forwarder.js';
 import {
@@ -23,6 +23,7 @@ import {
 } from './receiver/forward-cursor.js';
 import { SpanLogForwardSource } from './receiver/forward-log-source.js';
 import { MemoryForwardQueue } from './receiver/forward-memory-queue.js';
+import { Signals, SIGNALS_SHARE } from './signals.js';
 import { TraceStore, type StoreChange } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
 import type { TraceAnalysis } from './analysis/analyze-trace.js';
@@ -128,6 +129,9 @@ export class TraceEngine implements IngestSink {
   /** Per-trace analysis, statistics feeding and insights, off the ingest path. */
   readonly analysis: AnalysisService;
 
+  /** The received logs and metrics, their sinks and persistence logs. */
+  readonly signals: Signals;
+
   private readonly cache = new DecodeCache();
   private readonly limits: DecodeLimits;
   private log: SpanLog | undefined;
@@ -168,6 +172,12 @@ export class TraceEngine implements IngestSink {
     this.analysis.onReport(() =>
       this.emit({ added: [], updated: [], evicted: [], cleared: false, statsUpdated: true }),
     );
+    this.signals = new Signals({
+      maxBytes: this.maxMemoryBytes * SIGNALS_SHARE,
+      dataDir: opts.dataDir,
+      cache: this.cache,
+      log: opts.log,
+    });
   }
 
   /**
@@ -225,6 +235,16 @@ export class TraceEngine implements IngestSink {
       engine.forwarder = new Forwarder(source, { ...forward, maxPendingBytes });
     }
     return engine;
+  }
+
+  /** OTLP logs, into `signals`. */
+  get logs(): SignalSink {
+    return this.signals.logs;
+  }
+
+  /** OTLP metrics, into `signals`. */
+  get metrics(): SignalSink {
+    return this.signals.metrics;
   }
 
   ingestProtobuf(bytes: Uint8Array, _transport: Transport): IngestOutcome {
@@ -359,7 +379,8 @@ export class TraceEngine implements IngestSink {
   private fitBudget(): void {
     const factsShare = this.maxMemoryBytes * ANALYSIS_SHARE;
     if (this.analysis.bytesHeld > factsShare) this.analysis.trimFacts(factsShare);
-    const others = this.analysisBytes() + this.statsBytes() + this.forwardBytes();
+    const others =
+      this.analysisBytes() + this.statsBytes() + this.forwardBytes() + this.signals.bytes;
     this.store.maxBytes = Math.max(0, this.maxMemoryBytes - others);
   }
 
@@ -382,13 +403,17 @@ export class TraceEngine implements IngestSink {
     const analysis = this.analysisBytes();
     const stats = this.statsBytes();
     const forward = this.forwardBytes();
+    const logs = this.signals.logStore.bytes;
+    const metrics = this.signals.metricStore.bytes;
     return {
       spans,
       indexes,
       analysis,
       stats,
       forward,
-      total: spans + indexes + analysis + stats + forward,
+      logs,
+      metrics,
+      total: spans + indexes + analysis + stats + forward + logs + metrics,
       budget: this.maxMemoryBytes,
     };
   }
@@ -513,6 +538,7 @@ export class TraceEngine implements IngestSink {
     this.store.clear();
     this.stats.clear();
     this.analysis.clear();
+    this.signals.clear();
     // Clearing the local view does not take back what was accepted: the tail is still forwarded.
     this.rewriteLog([]);
   }
@@ -533,6 +559,7 @@ export class TraceEngine implements IngestSink {
     }
     this.log?.close();
     this.log = undefined;
+    this.signals.close();
   }
 }
 

@@ -14,6 +14,9 @@
  *   ({@link STATS_BYTES_PER_STAGE_BUCKET}).
  * - `forward`: batches waiting in the forwarder's memory queue (none with `--data`: the span
  *   log holds them on disk).
+ * - `logs`, `metrics`: the received log records and metric points, their encodings and decoded
+ *   values (`otlp/logs-request-decoder.ts`, `otlp/metrics-request-decoder.ts`), capped together
+ *   at a quarter of the budget (`signals.ts`).
  *
  * These are estimates of live bytes; the process's RSS is larger by a fixed part (code, the
  * runtime, buffers of the servers) and by the garbage the collector has not reclaimed yet.
@@ -47,6 +50,9 @@ export interface MemoryUsage {
   analysis: number;
   stats: number;
   forward: number;
+  /** Log records and metric points (`signals.ts`), at most `SIGNALS_SHARE` of the budget. */
+  logs: number;
+  metrics: number;
   total: number;
   budget: number;
 }

@@ -19,6 +19,8 @@ import {
 import { AccessPolicy, generateToken, isLoopbackBindAddress } from './receiver/access.js';
 import { forwardUrl, type Forwarder, type ForwardOptions } from './receiver/forwarder.js';
 import { createReadApi } from './api/read-api.js';
+import { createSignalRoutes } from './api/signal-routes.js';
+import type { RouteHandler } from './http/route-handler.js';
 import type { Logger } from './logger.js';
 
 export const DEFAULT_GRPC_PORT = 4317;
@@ -132,11 +134,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       limits: opts.httpLimits,
       strictPort: opts.strictPorts,
       log: opts.log,
-      routes: createReadApi(engine, {
-        version: opts.version ?? '0.0.0',
-        startedAt,
-        endpoints: () => ({ ...endpoints! }),
-      }),
+      routes: firstRoute(
+        createSignalRoutes(engine.signals),
+        createReadApi(engine, {
+          version: opts.version ?? '0.0.0',
+          startedAt,
+          endpoints: () => ({ ...endpoints! }),
+        }),
+      ),
     });
     const h = hostForUrl(host);
     endpoints = {
@@ -163,4 +168,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     await engine.close();
     throw e;
   }
+}
+
+/** Asks each handler in turn until one answers. */
+function firstRoute(...handlers: RouteHandler[]): RouteHandler {
+  return async (req, res, url) => {
+    for (const h of handlers) if (await h(req, res, url)) return true;
+    return false;
+  };
 }

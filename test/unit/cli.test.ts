@@ -155,9 +155,11 @@ function serveOptionNames(): string[] {
 
 /** The routes the read API's header comment lists (src/core/api/read-api.ts). */
 function readApiRoutes(): string[] {
-  const src = readFileSync(path.join(ROOT, 'src', 'core', 'api', 'read-api.ts'), 'utf8');
-  const header = src.slice(0, src.indexOf('*/'));
-  return [...header.matchAll(/GET (\/api\/\S+)/g)].map((m) => m[1]!);
+  return ['read-api.ts', 'signal-routes.ts'].flatMap((file) => {
+    const src = readFileSync(path.join(ROOT, 'src', 'core', 'api', file), 'utf8');
+    const header = src.slice(0, src.indexOf('*/'));
+    return [...header.matchAll(/GET (\/api\/\S+)/g)].map((m) => m[1]!);
+  });
 }
 
 before(() => {
@@ -335,12 +337,17 @@ describe('stagelight serve', () => {
         'budget',
         'forward',
         'indexes',
+        'logs',
+        'metrics',
         'spans',
         'stats',
         'total',
       ]);
       assert.ok(m.spans! > 0 && m.indexes! > 0, JSON.stringify(m));
-      assert.equal(m.total, m.spans! + m.indexes! + m.analysis! + m.stats! + m.forward!);
+      assert.equal(
+        m.total,
+        m.spans! + m.indexes! + m.analysis! + m.stats! + m.forward! + m.logs! + m.metrics!,
+      );
       assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
     } finally {
       cli.child.kill('SIGKILL');

@@ -329,7 +329,7 @@ describe('bad input', () => {
     const get = await fetch(server.endpoints.httpTraces);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST, OPTIONS');
-    const unknown = await fetch(`${server.endpoints.http}/v1/metrics`, { method: 'POST' });
+    const unknown = await fetch(`${server.endpoints.http}/v1/profiles`, { method: 'POST' });
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { message: string }).message, /no route/);
   });

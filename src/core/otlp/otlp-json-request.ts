@@ -118,6 +118,14 @@ const TRACES: JsonSignal = {
   writeItem: (w, o, path) => writeSpan(w, o, path),
 };
 
+const METRICS: JsonSignal = {
+  request: 'ExportMetricsServiceRequest',
+  resources: 'resourceMetrics',
+  scopes: 'scopeMetrics',
+  items: 'metrics',
+  writeItem: (w, o, path) => writeMetric(w, o, path),
+};
+
 const LOGS: JsonSignal = {
   request: 'ExportLogsServiceRequest',
   resources: 'resourceLogs',
@@ -137,6 +145,11 @@ export function otlpJsonToProtobuf(body: string | Uint8Array): Uint8Array {
 /** The same for an OTLP/JSON `ExportLogsServiceRequest`. */
 export function otlpLogsJsonToProtobuf(body: string | Uint8Array): Uint8Array {
   return convertRequest(body, LOGS);
+}
+
+/** The same for an OTLP/JSON `ExportMetricsServiceRequest`. */
+export function otlpMetricsJsonToProtobuf(body: string | Uint8Array): Uint8Array {
+  return convertRequest(body, METRICS);
 }
 
 function convertRequest(body: string | Uint8Array, signal: JsonSignal): Uint8Array {
@@ -223,6 +236,165 @@ export const SEVERITY_NUMBER_NAMES: Readonly<Record<string, number>> = Object.fr
     ['', '2', '3', '4'].map((n, j) => [`SEVERITY_NUMBER_${level}${n}`, i * 4 + j + 1] as const),
   ),
 ]);
+
+export const AGGREGATION_TEMPORALITY_NAMES: Readonly<Record<string, number>> = {
+  AGGREGATION_TEMPORALITY_UNSPECIFIED: 0,
+  AGGREGATION_TEMPORALITY_DELTA: 1,
+  AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
+};
+
+/** Each metric kind's JSON key, its `Metric` field, and how its points are written. */
+const METRIC_DATA: readonly [string, number, (w: ProtoWriter, o: JsonObject, p: string) => void][] =
+  [
+    ['gauge', 5, (w, o, p) => writeNumberPoint(w, o, p)],
+    ['sum', 7, (w, o, p) => writeNumberPoint(w, o, p)],
+    ['histogram', 9, (w, o, p) => writeHistogramPoint(w, o, p)],
+    ['exponentialHistogram', 10, (w, o, p) => writeExponentialPoint(w, o, p)],
+    ['summary', 11, () => {}],
+  ];
+
+function writeMetric(w: ProtoWriter, o: JsonObject, path: string): void {
+  writeString(w, 1, o, 'name', path);
+  writeString(w, 2, o, 'description', path);
+  writeString(w, 3, o, 'unit', path);
+  for (const [key, field, writePoint] of METRIC_DATA) {
+    const data = objectField(o, key, path);
+    if (data === undefined) continue;
+    const p = `${path}.${key}`;
+    w.openMessage(field);
+    const points = arrayField(data, 'dataPoints', p);
+    for (let i = 0; i < points.length; i++) {
+      const pp = `${p}.dataPoints[${i}]`;
+      w.openMessage(1);
+      writePoint(w, elementObject(points[i], pp), pp);
+      w.closeMessage();
+    }
+    if (key !== 'gauge' && key !== 'summary') {
+      writeEnum(w, 2, data, 'aggregationTemporality', p, AGGREGATION_TEMPORALITY_NAMES);
+    }
+    if (key === 'sum' && data.isMonotonic !== undefined && data.isMonotonic !== null) {
+      if (typeof data.isMonotonic !== 'boolean') fail(at(p, 'isMonotonic'), 'expected a boolean');
+      if (data.isMonotonic) w.tag(3, WireType.VARINT).bool(true);
+    }
+    w.closeMessage();
+  }
+}
+
+function writeDouble(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  w.tag(field, WireType.I64).double(doubleValue(v, path, key));
+}
+
+/** An `sfixed64` (`asInt`): the int64 in two's complement, as 8 bytes. */
+function writeSfixed64(w: ProtoWriter, field: number, o: JsonObject, key: string, path: string) {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  w.tag(field, WireType.I64).fixed64(BigInt.asUintN(64, BigInt(int64Value(v, path, key))));
+}
+
+function writeExemplars(w: ProtoWriter, field: number, o: JsonObject, path: string): void {
+  const exemplars = arrayField(o, 'exemplars', path);
+  for (let i = 0; i < exemplars.length; i++) {
+    const p = `${path}.exemplars[${i}]`;
+    const e = elementObject(exemplars[i], p);
+    w.openMessage(field);
+    writeFixed64(w, 2, e, 'timeUnixNano', p);
+    writeDouble(w, 3, e, 'asDouble', p);
+    writeId(w, 4, e, 'spanId', p);
+    writeId(w, 5, e, 'traceId', p);
+    writeSfixed64(w, 6, e, 'asInt', p);
+    w.closeMessage();
+  }
+}
+
+function writeNumberPoint(w: ProtoWriter, o: JsonObject, path: string): void {
+  writeFixed64(w, 2, o, 'startTimeUnixNano', path);
+  writeFixed64(w, 3, o, 'timeUnixNano', path);
+  writeDouble(w, 4, o, 'asDouble', path);
+  writeExemplars(w, 5, o, path);
+  writeSfixed64(w, 6, o, 'asInt', path);
+  writeAttributes(w, 7, o, path);
+  writeUint32(w, 8, o, 'flags', path);
+}
+
+/** A repeated fixed64 (`kind` 'fixed64') or double, each element with its own tag. */
+function writeRepeated64(
+  w: ProtoWriter,
+  field: number,
+  o: JsonObject,
+  key: string,
+  path: string,
+  kind: 'fixed64' | 'double',
+): void {
+  const values = arrayField(o, key, path);
+  for (let i = 0; i < values.length; i++) {
+    const p = `${at(path, key)}[${i}]`;
+    if (kind === 'double') w.tag(field, WireType.I64).double(doubleValue(values[i], p, ''));
+    else w.tag(field, WireType.I64).fixed64(uint64Value(values[i], p));
+  }
+}
+
+function writeHistogramPoint(w: ProtoWriter, o: JsonObject, path: string): void {
+  writeFixed64(w, 2, o, 'startTimeUnixNano', path);
+  writeFixed64(w, 3, o, 'timeUnixNano', path);
+  writeFixed64(w, 4, o, 'count', path);
+  writeDouble(w, 5, o, 'sum', path);
+  writeRepeated64(w, 6, o, 'bucketCounts', path, 'fixed64');
+  writeRepeated64(w, 7, o, 'explicitBounds', path, 'double');
+  writeExemplars(w, 8, o, path);
+  writeAttributes(w, 9, o, path);
+  writeUint32(w, 10, o, 'flags', path);
+  writeDouble(w, 11, o, 'min', path);
+  writeDouble(w, 12, o, 'max', path);
+}
+
+function writeExponentialPoint(w: ProtoWriter, o: JsonObject, path: string): void {
+  writeAttributes(w, 1, o, path);
+  writeFixed64(w, 2, o, 'startTimeUnixNano', path);
+  writeFixed64(w, 3, o, 'timeUnixNano', path);
+  writeFixed64(w, 4, o, 'count', path);
+  writeDouble(w, 5, o, 'sum', path);
+  const scale = o.scale;
+  if (scale !== undefined && scale !== null) {
+    if (typeof scale !== 'number' || !Number.isInteger(scale) || Math.abs(scale) > 0x7fffffff) {
+      fail(at(path, 'scale'), 'expected an integer');
+    }
+    // sint32: zigzag
+    w.tag(6, WireType.VARINT).uint32(scale >= 0 ? scale * 2 : -scale * 2 - 1);
+  }
+  writeFixed64(w, 7, o, 'zeroCount', path);
+  for (const [key, field] of [
+    ['positive', 8],
+    ['negative', 9],
+  ] as const) {
+    const b = objectField(o, key, path);
+    if (b === undefined) continue;
+    const p = `${path}.${key}`;
+    w.openMessage(field);
+    const offset = b.offset;
+    if (offset !== undefined && offset !== null) {
+      if (
+        typeof offset !== 'number' ||
+        !Number.isInteger(offset) ||
+        Math.abs(offset) > 0x7fffffff
+      ) {
+        fail(at(p, 'offset'), 'expected an integer');
+      }
+      w.tag(1, WireType.VARINT).uint32(offset >= 0 ? offset * 2 : -offset * 2 - 1);
+    }
+    const counts = arrayField(b, 'bucketCounts', p);
+    for (let i = 0; i < counts.length; i++) {
+      w.tag(2, WireType.VARINT).uint64(uint64Value(counts[i], `${p}.bucketCounts[${i}]`));
+    }
+    w.closeMessage();
+  }
+  writeUint32(w, 10, o, 'flags', path);
+  writeExemplars(w, 11, o, path);
+  writeDouble(w, 12, o, 'min', path);
+  writeDouble(w, 13, o, 'max', path);
+  writeDouble(w, 14, o, 'zeroThreshold', path);
+}
 
 function writeLogRecord(w: ProtoWriter, o: JsonObject, path: string): void {
   writeFixed64(w, 1, o, 'timeUnixNano', path);

@@ -125,6 +125,18 @@ export class MetricStore {
     }
   }
 
+  /** Every point held, oldest first (series by series in arrival order of their points). */
+  *items(): Iterable<MetricPoint> {
+    // Each series' points are in arrival order; the order list names the series of each point.
+    const next = new Map<MetricSeries, number>();
+    for (let i = this.head; i < this.order.length; i++) {
+      const s = this.order[i] as MetricSeries;
+      const k = next.get(s) ?? 0;
+      next.set(s, k + 1);
+      yield s.points[k] as MetricPoint;
+    }
+  }
+
   /** One row per (service, metric name). */
   list(): MetricSummary[] {
     const rows = new Map<string, MetricSummary>();
