@@ -95,6 +95,17 @@ export async function serveMcpHttp(
       sendError(res, 404, `no route for ${path}; MCP is served at /mcp`);
       return;
     }
+    // Stateless: no session, so no server-initiated stream to open (GET) or end (DELETE).
+    if (req.method !== 'POST') {
+      req.resume();
+      res.setHeader('allow', 'POST');
+      sendError(
+        res,
+        405,
+        `method ${req.method} not allowed on /mcp; this server keeps no sessions`,
+      );
+      return;
+    }
     const mcp = createMcpServer(source);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -191,8 +202,13 @@ export async function mcpCommand(argv: string[]): Promise<number> {
   if (httpPort !== undefined) {
     const token = given ?? generateToken();
     const server = await serveMcpHttp(source, { port: httpPort, token });
-    closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    server.closeIdleConnections?.();
+    closers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     const addr = server.address();
     const actual = typeof addr === 'object' && addr !== null ? addr.port : httpPort;
     say(`MCP (streamable HTTP): http://${LOOPBACK}:${actual}/mcp`);

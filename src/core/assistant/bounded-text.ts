@@ -63,6 +63,8 @@ interface Section {
   readonly items: readonly string[];
   /** The line that replaces the items from `from` on, when they do not fit. */
   readonly more: (from: number) => string;
+  /** The items are the first of a longer list: the summary shows even when all of them fit. */
+  readonly partial: boolean;
 }
 
 /** Builds a text of at most `maxBytes`: see the module comment. */
@@ -78,9 +80,17 @@ export class BoundedText {
     return this;
   }
 
-  /** A titled list; `more(from)` summarises the items from index `from` on. */
-  section(title: string, items: readonly string[], more: (from: number) => string): this {
-    if (items.length > 0) this.sections.push({ title, items, more });
+  /**
+   * A titled list; `more(from)` summarises the items from index `from` on (and what the list
+   * left out before it got here, when `partial`).
+   */
+  section(
+    title: string,
+    items: readonly string[],
+    more: (from: number) => string,
+    partial = false,
+  ): this {
+    if (items.length > 0) this.sections.push({ title, items, more, partial });
     return this;
   }
 
@@ -108,14 +118,14 @@ export class BoundedText {
       for (; k < s.items.length; k++) {
         const item = `  ${s.items[k]}`;
         const cost = byteLength(item) + 1;
-        const last = k === s.items.length - 1;
-        // Room for this item and, unless it is the last, for the summary of those after it.
+        const last = k === s.items.length - 1 && !s.partial;
+        // Room for this item and, unless nothing follows it, for the summary of what does.
         const tail = last ? 0 : byteLength(`  ${s.more(k + 1)}`) + 1;
         if (used + cost + tail + reserved > this.maxBytes) break;
         lines.push(item);
         used += cost;
       }
-      if (k < s.items.length) {
+      if (k < s.items.length || s.partial) {
         const more = `  ${s.more(k)}`;
         lines.push(more);
         used += byteLength(more) + 1;

@@ -26,6 +26,9 @@ import {
   formatShare,
 } from '../../shared/format.js';
 import { stageKey } from '../../shared/stage-key.js';
+import type { ToolName } from './tool-info.js';
+
+export { TOOLS, TOOL_NAMES, isToolName, type ToolInfo, type ToolName } from './tool-info.js';
 
 /** A tool's answer: the text for the assistant and the source lines it names. */
 export interface ToolResult {
@@ -111,57 +114,9 @@ export const TOOL_SHAPES = {
       .describe('latest arrivals first (default), latest starts first, or longest first'),
     maxBytes,
   },
-} as const;
+} as const satisfies Record<ToolName, z.ZodRawShape>;
 
-export type ToolName = keyof typeof TOOL_SHAPES;
 export type ToolInput<N extends ToolName> = z.infer<z.ZodObject<(typeof TOOL_SHAPES)[N]>>;
-
-export interface ToolInfo {
-  readonly name: ToolName;
-  readonly title: string;
-  readonly description: string;
-}
-
-export const TOOLS: readonly ToolInfo[] = [
-  {
-    name: 'stagelight_insights',
-    title: 'Stagelight insights',
-    description:
-      "Stagelight's current diagnoses of the traced ML pipeline (regressions, dominant stages, " +
-      'queueing, errors, cold starts, LLM timings), most important first, with their numbers, ' +
-      'example trace ids and the source line of each stage. Ask this first for "why is it slow?".',
-  },
-  {
-    name: 'stagelight_explain_trace',
-    title: 'Explain a trace',
-    description:
-      "A trace's critical path by stage against the typical trace of its operation, its longest " +
-      'spans, queue waits and errors, with source lines. Give a trace id, or a stage to explain ' +
-      'the slowest recent trace of that stage, or nothing for the slowest recent trace.',
-  },
-  {
-    name: 'stagelight_stage_stats',
-    title: 'Per-stage statistics',
-    description:
-      'The per-stage table of the recent window: span count, p50/p95/p99, errors, how often the ' +
-      'stage is on the critical path and its share of it, with source lines. Filterable by ' +
-      'service and name.',
-  },
-  {
-    name: 'stagelight_compare',
-    title: 'Compare traces',
-    description:
-      'Stage by stage critical-path time of two traces (a, b), of a trace against the typical ' +
-      'trace or the baseline, or of the latest run against the pinned baseline.',
-  },
-  {
-    name: 'stagelight_find_traces',
-    title: 'Find traces',
-    description:
-      'Recent traces by service, operation (span name), minimum duration, error, or span ' +
-      'attribute (key and value substrings); trace ids to pass to the other tools.',
-  },
-];
 
 /** The JSON schema of a tool's input (what package.json and MCP clients are given). */
 export function toolJsonSchema(tool: ToolName): Record<string, unknown> {
@@ -374,6 +329,7 @@ async function explainTool(
       const ms = rest.reduce((s, r) => s + r.pathMs, 0) + digest.moreStages.pathMs;
       return `… and ${formatCount(n, 'more stage')} (${formatDuration(ms)} on the path together)`;
     },
+    digest.moreStages.count > 0,
   );
   moreLine(doc, digest);
   return { text: doc.render(), references: sources.used };
@@ -389,6 +345,7 @@ function moreLine(doc: BoundedText, d: TraceDigest): void {
     ),
     (from) =>
       `… and ${formatCount(d.spans.length - from + d.moreSpansOnPath, 'more span')} on the path`,
+    d.moreSpansOnPath > 0,
   );
   doc.section(
     'Queue waits (lower bound, upper bound):',
@@ -401,6 +358,7 @@ function moreLine(doc: BoundedText, d: TraceDigest): void {
       const ms = rest.reduce((s, w) => s + w.waitMs, 0) + d.moreWaits.waitMs;
       return `… and ${formatCount(rest.length + d.moreWaits.count, 'more wait')} (${formatDuration(ms)} together)`;
     },
+    d.moreWaits.count > 0,
   );
   doc.section(
     `Errors (${formatCount(d.errorCount, 'failed span')}):`,
@@ -410,6 +368,7 @@ function moreLine(doc: BoundedText, d: TraceDigest): void {
         (e.message === undefined ? '' : `: message ${quoted(e.message, 200)}`),
     ),
     (from) => `… and ${formatCount(d.errors.length - from + d.moreErrors, 'more failed span')}`,
+    d.moreErrors > 0,
   );
 }
 
@@ -572,8 +531,4 @@ export async function runTool(
 ): Promise<ToolResult> {
   const parsed = parseToolInput(tool, input);
   return (RUNNERS[tool] as (s: AssistantSource, i: unknown) => Promise<ToolResult>)(source, parsed);
-}
-
-export function isToolName(name: string): name is ToolName {
-  return Object.hasOwn(TOOL_SHAPES, name);
 }
