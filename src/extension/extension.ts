@@ -85,7 +85,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     }),
     ...demo.disposables,
     ...registerLanguageModelTools(receiver, loadCore),
-    ...registerMcp(receiver, context.extensionUri),
+    ...registerMcp(receiver, context.extensionUri, log),
   );
 
   startIfConfigured(receiver, runMemory);

@@ -244,7 +244,7 @@ describe('stagelight mcp', { timeout: 240_000 }, () => {
       [
         'stagelight_find_traces',
         { error: false, limit: 3, sort: 'duration' },
-        /3 traces match|\d+ traces match/,
+        /^\d+ traces found \(longest first\):$/m,
       ],
     ];
     for (const [name, args, expected] of calls) {

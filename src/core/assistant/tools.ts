@@ -299,6 +299,13 @@ async function explainTool(
       `${formatCount(digest.spanCount, 'span')}, ${formatCount(digest.errorCount, 'error')}.${gaps}` +
       (picked.why === '' ? '' : ` ${picked.why}`),
   );
+  if (explanation === undefined || explanation.peers === 0) {
+    doc.line(
+      explanation === undefined
+        ? 'Not compared with typical yet: the trace is analysed about a second after its last span.'
+        : 'No typical trace to compare with: no other analysed trace of its operation is held.',
+    );
+  }
   const rows = explanation?.rows ?? [];
   if (explanation !== undefined && explanation.peers > 0) {
     doc.section(
@@ -483,7 +490,7 @@ async function findTool(
   doc.line(
     traces.length === 0
       ? 'No held trace matches.'
-      : `${formatCount(traces.length, 'trace')} match` +
+      : `${formatCount(traces.length, 'trace')} found` +
           (input.sort === 'duration' ? ' (longest first)' : ' (latest first)') +
           ':',
   );

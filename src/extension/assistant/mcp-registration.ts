@@ -33,6 +33,7 @@ type StdioDefinition = new (
 export function registerMcp(
   receiver: ReceiverController,
   extensionUri: vscode.Uri,
+  log: vscode.LogOutputChannel,
 ): vscode.Disposable[] {
   const cli = path.join(extensionUri.fsPath, 'dist', 'cli.js');
   const disposables: vscode.Disposable[] = [
@@ -59,22 +60,29 @@ export function registerMcp(
     .McpStdioServerDefinition;
   if (typeof lm.registerMcpServerDefinitionProvider === 'function' && Definition !== undefined) {
     const changed = new vscode.EventEmitter<void>();
-    disposables.push(
-      changed,
-      receiver.onDidChangeState(() => changed.fire()),
-      lm.registerMcpServerDefinitionProvider(PROVIDER_ID, {
-        onDidChangeMcpServerDefinitions: changed.event,
-        provideMcpServerDefinitions: () => {
-          // The editor's own runtime runs the CLI bundle: no Node install needed.
-          const launch = mcpLaunch(cli, receiver.endpoints?.api, process.execPath);
-          return [
-            new Definition('Stagelight', launch.command, [...launch.args], {
-              ELECTRON_RUN_AS_NODE: '1',
-            }),
-          ];
-        },
-      }),
-    );
+    try {
+      disposables.push(
+        lm.registerMcpServerDefinitionProvider(PROVIDER_ID, {
+          onDidChangeMcpServerDefinitions: changed.event,
+          provideMcpServerDefinitions: () => {
+            // The editor's own runtime runs the CLI bundle: no Node install needed.
+            const launch = mcpLaunch(cli, receiver.endpoints?.api, process.execPath);
+            return [
+              new Definition('Stagelight', launch.command, [...launch.args], {
+                ELECTRON_RUN_AS_NODE: '1',
+              }),
+            ];
+          },
+        }),
+        changed,
+        receiver.onDidChangeState(() => changed.fire()),
+      );
+    } catch (e) {
+      // Editors before the stable API (1.101) may have an earlier form of it that wants other
+      // package.json declarations: the copied configuration still works there.
+      changed.dispose();
+      log.info(`MCP server definitions not offered to this editor: ${(e as Error).message}`);
+    }
   }
   return disposables;
 }
