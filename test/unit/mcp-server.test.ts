@@ -244,7 +244,7 @@ describe('stagelight mcp', { timeout: 240_000 }, () => {
       [
         'stagelight_find_traces',
         { error: false, limit: 3, sort: 'duration' },
-        /^\d+ traces found \(longest first\):$/m,
+        /^\d+ traces found among the latest 500 \(longest first\):$/m,
       ],
     ];
     for (const [name, args, expected] of calls) {

@@ -221,6 +221,7 @@ async function insightsTool(
     listed.map((f, i) => findingLine(f, i, sources)),
     (from) =>
       `… and ${formatCount(findings.length - from, 'more finding')} (${severityCounts(findings.slice(from))})`,
+    findings.length > listed.length,
   );
   doc.section(
     'If a stage were 2x faster (upper bound on end-to-end p95):',
@@ -228,7 +229,8 @@ async function insightsTool(
       const change = w.p95BeforeMs > 0 ? (w.p95AfterMs - w.p95BeforeMs) / w.p95BeforeMs : 0;
       return `${stageText(w.stage)}: p95 ${formatDuration(w.p95BeforeMs)} → ${formatDuration(w.p95AfterMs)} (${formatChange(change)})`;
     }),
-    (from) => `… and ${formatCount(Math.min(5, report.whatIf.length) - from, 'more stage')}`,
+    (from) => `… and ${formatCount(report.whatIf.length - from, 'more stage')}`,
+    report.whatIf.length > 5,
   );
   if (input.includeStale === true) {
     doc.section(
@@ -420,6 +422,7 @@ async function statsTool(
         sources.at(s),
     ),
     (from) => `… and ${formatCount(rows.length - from, 'more stage')}`,
+    rows.length > listed.length,
   );
   return { text: doc.render(), references: sources.used };
 }
@@ -479,8 +482,9 @@ async function findTool(
         ? undefined
         : input.attributeKey +
           (input.attributeValue === undefined ? '' : `=${input.attributeValue}`),
-    // Longest first is taken among the latest 500 that match.
-    limit: input.sort === 'duration' ? 500 : limit,
+    // Longest first is taken among the latest 500 that match; otherwise one more than listed
+    // says whether there are more.
+    limit: input.sort === 'duration' ? 500 : limit + 1,
     sort: input.sort === 'start' ? 'start' : 'arrival',
   };
   const found = await src.traces(q);
@@ -490,8 +494,10 @@ async function findTool(
   doc.line(
     traces.length === 0
       ? 'No held trace matches.'
-      : `${formatCount(traces.length, 'trace')} found` +
-          (input.sort === 'duration' ? ' (longest first)' : ' (latest first)') +
+      : input.sort === 'duration'
+        ? `${formatCount(traces.length, 'trace')} found among the latest 500 (longest first):`
+        : `${formatCount(Math.min(limit, traces.length), 'trace')} found` +
+          (traces.length > limit ? ', the latest; more match' : ' (latest first)') +
           ':',
   );
   const listed = traces.slice(0, limit);
@@ -509,6 +515,7 @@ async function findTool(
       );
     }),
     (from) => `… and ${formatCount(traces.length - from, 'more trace')}`,
+    input.sort === 'duration' && traces.length > listed.length,
   );
   return { text: doc.render(), references: [] };
 }
