@@ -199,7 +199,11 @@ describe('stagelight mcp', { timeout: 240_000 }, () => {
 
   test('the slow-reranker explanation names reranking and the source line that starts its span', async () => {
     const client = await connect(['--api', demo.endpoints.api]);
-    const r = await call(client, 'stagelight_explain_trace', { stage: 'reranking' });
+    // The trace the regression finding shows first (its most telling one).
+    const insights = await call(client, 'stagelight_insights', {});
+    const first = /^ {2}1\. .*; e\.g\. trace ([0-9a-f]{32})/m.exec(insights.text);
+    assert.ok(first, insights.text);
+    const r = await call(client, 'stagelight_explain_trace', { traceId: first[1] });
     assert.equal(r.isError, false, r.text);
     assert.ok(bytes(r.text) <= 4096, `${bytes(r.text)} bytes`);
     const lines = r.text.split('\n');
@@ -208,20 +212,27 @@ describe('stagelight mcp', { timeout: 240_000 }, () => {
     // The stage that explains most of the excess comes first, with the line its span starts at.
     const top = lines[header + 1]!;
     const m = /^ {2}"demo-gateway"\/"reranking" .* at (\S+):(\d+)$/.exec(top);
-    assert.ok(m, top);
-    const traceId = /^Trace ([0-9a-f]{32})/m.exec(r.text)![1]!;
-    const span = demo.engine.store.get(traceId)!.spans.find((s) => s.name === 'reranking')!;
+    assert.ok(m, r.text);
+    const span = demo.engine.store.get(first[1]!)!.spans.find((s) => s.name === 'reranking')!;
     assert.equal(Number(m[2]), attributeValue(span, 'code.line.number'));
     // The span starts at that line: the tracer call whose first argument is the span name.
     const source = readFileSync(m[1]!, 'utf8').split('\n');
     assert.match(source[Number(m[2]) - 1]!, /startActiveSpan\(/);
     assert.match(source[Number(m[2])]!, /^\s*'reranking',$/);
-    // It is the slowest of the traces with that stage.
+  });
+
+  test('"the slowest recent trace of stage S" is the slowest trace that has S', async () => {
+    const client = await connect(['--api', demo.endpoints.api]);
+    const r = await call(client, 'stagelight_explain_trace', { stage: 'reranking' });
+    assert.match(r.text, /Picked: the slowest of the 16 latest traces with stage "reranking"\./);
+    assert.match(r.text, /^ {2}"demo-gateway"\/"reranking" .* at \S+gateway\.ts:\d+$/m);
+    const traceId = /^Trace ([0-9a-f]{32})/m.exec(r.text)![1]!;
     const durations = demo.engine.store
       .list({ name: 'reranking', limit: 200 })
       .map((t) => t.durationMs);
-    const explained = demo.engine.store.get(traceId)!.durationMs;
-    assert.equal(explained, Math.max(...durations));
+    assert.equal(demo.engine.store.get(traceId)!.durationMs, Math.max(...durations));
+    const none = await call(client, 'stagelight_explain_trace', { stage: 'no-such-stage' });
+    assert.match(none.text, /No recent trace with stage "no-such-stage" is held\./);
   });
 
   test('every tool answers from the demo receiver within the default limit', async () => {
@@ -410,6 +421,35 @@ describe('stagelight mcp', { timeout: 240_000 }, () => {
     assert.match(r.text, /^0 stages in the statistics window/m);
     const found = await call(client, 'stagelight_find_traces', {});
     assert.match(found.text, /No held trace matches/);
+  });
+});
+
+describe('stagelight mcp usage and a missing receiver', () => {
+  test('bad options exit with 2 and say which', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--http', '70000'], /--http must be an integer from 0 to 65535/],
+      [['--api', 'ftp://example/api'], /must be http\(s\)/],
+      [['--api', 'not a url'], /the read API URL is not a URL/],
+      [['--api', 'http://127.0.0.1:1/api', '--grpc-port', '0'], /for the embedded receiver/],
+      [['--token', 'has space'], /printable ASCII/],
+      [['--unknown'], /Unknown option/],
+    ];
+    for (const [args, message] of cases) {
+      const cli = startCli(['mcp', ...args]);
+      const { code } = await cli.exited;
+      assert.equal(code, 2, `${args.join(' ')}: ${cli.stderr()}`);
+      assert.match(cli.stderr(), message);
+    }
+  });
+
+  test('no receiver at --api: each call is a tool error saying so, and the server stays up', async () => {
+    const client = await connect(['--api', 'http://127.0.0.1:1/api']);
+    for (const name of ['stagelight_insights', 'stagelight_stage_stats']) {
+      const r = await call(client, name);
+      assert.equal(r.isError, true);
+      assert.match(r.text, /no Stagelight receiver answers at http:\/\/127\.0\.0\.1:1\/api/);
+    }
+    assert.equal((await client.listTools()).tools.length, 5);
   });
 });
 

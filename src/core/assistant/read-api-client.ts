@@ -64,7 +64,12 @@ export class ReadApiClient implements AssistantSource {
   private readonly base: string;
 
   constructor(private readonly opts: ReadApiClientOptions) {
-    const u = new URL(opts.url);
+    let u: URL;
+    try {
+      u = new URL(opts.url);
+    } catch {
+      throw new ReadApiError(`the read API URL is not a URL: "${opts.url.slice(0, 200)}"`);
+    }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       throw new ReadApiError(`the read API URL must be http(s), got "${opts.url}"`);
     }
