@@ -18,6 +18,7 @@ import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
 import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
+import { mcpCommand, McpUsageError, MCP_HELP } from './mcp.js';
 import { formatCount } from '../shared/format.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
@@ -34,6 +35,7 @@ const HELP = `stagelight ${VERSION}: trace-driven development of ML inference pi
 Usage:
   stagelight serve [options]     run the local OTLP receiver, trace store and read API
   stagelight demo [options]      run the bundled demo ML pipeline and print its per-stage table
+  stagelight mcp [options]       serve the assistant tools over MCP (stdio, or HTTP on loopback)
   stagelight --help | --version
 
 serve options:
@@ -72,13 +74,20 @@ serve options:
 
 ${DEMO_HELP}
 
+${MCP_HELP}
+
 Read API (on the HTTP port):
   GET /api/health
-  GET /api/traces?service=&name=&minDurationMs=&error=&limit=&sort=
-                                            latest arrivals first (sort=start: latest starts)
+  GET /api/traces?service=&name=&minDurationMs=&error=&attribute=&limit=&sort=
+                                            latest arrivals first (sort=start: latest starts;
+                                            attribute=key or key=value: substrings of a span
+                                            or resource attribute)
   GET /api/traces/{traceId}                 OTLP JSON
   GET /api/traces/{traceId}/critical-path
   GET /api/traces/{traceId}/explain         stages against the typical trace
+  GET /api/traces/{traceId}/digest?top=     critical path by stage, waits, errors, source
+                                            lines (bounded for any trace size)
+  GET /api/sources                          each stage's code.file.path:code.line.number
   GET /api/stats                            per-stage count, errors, p50/p95/p99
   GET /api/insights?fresh=                  diagnoses of the latest run, most important first;
                                             what-ifs (fresh=true: with every span received)
@@ -351,11 +360,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       return await demoCommand(rest);
     }
+    if (command === 'mcp') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(HELP);
+        return 0;
+      }
+      return await mcpCommand(rest);
+    }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {
     if (
       e instanceof UsageError ||
       e instanceof DemoUsageError ||
+      e instanceof McpUsageError ||
       (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`stagelight: ${(e as Error).message}\nRun "stagelight --help" for usage.`);

@@ -564,7 +564,7 @@ export class TraceEngine implements IngestSink {
 }
 
 /** An error span's exception message (from its `exception` event), else its status message. */
-function errorMessage(span: SpanRecord): string | undefined {
+export function errorMessage(span: SpanRecord): string | undefined {
   try {
     const json = decodeSpanJson(span.raw);
     for (const e of json.events) {

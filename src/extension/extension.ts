@@ -15,10 +15,13 @@
  */
 import * as vscode from 'vscode';
 import { ReceiverRunMemory } from '../core/receiver/run-memory.js';
+import { registerLanguageModelTools } from './assistant/language-model-tools.js';
+import { registerMcp } from './assistant/mcp-registration.js';
 import { registerDemo } from './demo/registration.js';
 import { InsightsModel } from './insights/insights-model.js';
 import { registerInsights } from './insights/registration.js';
 import { registerLenses } from './lenses/registration.js';
+import { loadCore } from './receiver/load-core.js';
 import { ReceiverController } from './receiver/receiver-controller.js';
 import { receiverStarter, registerReceiver, startIfConfigured } from './receiver/registration.js';
 import { registerScaffolding } from './scaffold/registration.js';
@@ -81,6 +84,8 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
       runningUrls: () => receiver.endpoints,
     }),
     ...demo.disposables,
+    ...registerLanguageModelTools(receiver, loadCore),
+    ...registerMcp(receiver, context.extensionUri, log),
   );
 
   startIfConfigured(receiver, runMemory);

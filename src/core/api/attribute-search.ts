@@ -33,6 +33,28 @@ function matches(attrs: readonly KeyValueJson[], term: AttributeTerm): boolean {
 }
 
 /**
+ * The first attribute (span or resource) of any of `spans` that matches `term` (as
+ * {@link searchAttributes} matches it), with the span that has it; spans whose bytes cannot be
+ * decoded are skipped. Stops at the first match.
+ */
+export function findAttribute(
+  spans: Iterable<SpanRecord>,
+  term: AttributeTerm,
+): { span: SpanRecord; attribute: KeyValueJson } | undefined {
+  for (const span of spans) {
+    let attrs: KeyValueJson[];
+    try {
+      attrs = [...spanAttributes(span), ...span.resource.attributes];
+    } catch {
+      continue;
+    }
+    const attribute = attrs.find((kv) => matches([kv], term));
+    if (attribute !== undefined) return { span, attribute };
+  }
+  return undefined;
+}
+
+/**
  * The payload rows (see `payloadRows`), ascending, whose span or resource
  * attributes match every term: the key contains `term.key`, the value contains `term.value`
  * (case-insensitive; a term without a value only needs the key). A negated term must not match.

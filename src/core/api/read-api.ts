@@ -1,11 +1,16 @@
 /**
  * The read API, served on the OTLP/HTTP port:
  *   GET /api/health
- *   GET /api/traces?service=&name=&minDurationMs=&error=&limit=&sort=
- *                                              (latest arrivals first; sort=start: latest starts)
+ *   GET /api/traces?service=&name=&minDurationMs=&error=&attribute=&limit=&sort=
+ *                                              (latest arrivals first; sort=start: latest starts;
+ *                                              attribute=key or key=value: a span or resource
+ *                                              attribute whose key and value contain these)
  *   GET /api/traces/{traceId}                  (OTLP JSON, importable by other OTLP tools)
  *   GET /api/traces/{traceId}/critical-path
  *   GET /api/traces/{traceId}/explain          (stages against the typical trace)
+ *   GET /api/traces/{traceId}/digest?top=      (critical path by stage, waits, errors, source
+ *                                              lines: bounded whatever the trace's size)
+ *   GET /api/sources                           (each stage's `code.*` source line)
  *   GET /api/stats                             (the per-stage table)
  *   GET /api/insights?fresh=                   (diagnoses of the latest run, most important
  *                                              first; what-ifs. The latest background report,
@@ -27,6 +32,14 @@ import type { BaselineSource } from '../analysis/baseline.js';
 import { spansToOtlpJson, stringifyOtlpJson } from '../otlp/export.js';
 import { mediaType, sendError, sendJson } from '../http/responses.js';
 import type { RouteHandler } from '../http/route-handler.js';
+import { findAttribute } from './attribute-search.js';
+import { CodeLocationIndex } from '../source/code-locations.js';
+import { attributeValue } from '../otlp/span-details.js';
+import type { AnyValueJson, SpanRecord } from '../model.js';
+import type { TraceSummary } from '../store/trace-store.js';
+import type { AttributeTerm } from '../../protocol/messages.js';
+import { errorMessage } from '../engine.js';
+import { DEFAULT_DIGEST_TOP, MAX_DIGEST_TOP, traceDigest } from '../assistant/trace-digest.js';
 
 const TRACE_ID = /^[0-9a-fA-F]{32}$/;
 
@@ -69,7 +82,64 @@ export function parseTraceFilter(q: URLSearchParams): TraceFilter {
     }
     f.sort = sort;
   }
+  const attribute = q.get('attribute');
+  if (attribute !== null && attribute !== '') {
+    const at = attribute.indexOf('=');
+    const key = (at < 0 ? attribute : attribute.slice(0, at)).trim();
+    const value = at < 0 ? undefined : attribute.slice(at + 1);
+    if (key === '' || key.length > 256 || (value?.length ?? 0) > 1024) {
+      throw new BadQueryError(
+        'attribute must be key or key=value (a key of 1 to 256 characters, a value of at most 1024)',
+      );
+    }
+    const term: AttributeTerm = { key, value: value === '' ? undefined : value, negate: false };
+    f.where = (t) => findAttribute(t.spans, term) !== undefined;
+  }
   return f;
+}
+
+/** The `attribute=` term of a trace query already checked by `parseTraceFilter`. */
+function attributeTerm(q: URLSearchParams): AttributeTerm {
+  const attribute = q.get('attribute')!;
+  const at = attribute.indexOf('=');
+  const value = at < 0 ? '' : attribute.slice(at + 1);
+  return {
+    key: (at < 0 ? attribute : attribute.slice(0, at)).trim(),
+    value: value === '' ? undefined : value,
+    negate: false,
+  };
+}
+
+/** An attribute value as text: scalars as they read, arrays and maps as their OTLP JSON. */
+function valueText(v: AnyValueJson): string {
+  if ('stringValue' in v) return v.stringValue;
+  if ('intValue' in v) return v.intValue;
+  if ('doubleValue' in v) return String(v.doubleValue);
+  if ('boolValue' in v) return String(v.boolValue);
+  return JSON.stringify(Object.values(v)[0] ?? null);
+}
+
+function withMatch(engine: TraceEngine, t: TraceSummary, term: AttributeTerm) {
+  const entry = engine.store.get(t.traceId);
+  const m = entry === undefined ? undefined : findAttribute(entry.spans, term);
+  if (m === undefined) return t;
+  const match = {
+    spanId: m.span.spanId,
+    service: m.span.serviceName,
+    name: m.span.name,
+    key: m.attribute.key,
+    value: valueText(m.attribute.value),
+  };
+  return { ...t, match };
+}
+
+/** An attribute of a span, or undefined when absent or when its bytes do not decode. */
+function safeAttribute(span: SpanRecord, key: string): string | number | boolean | undefined {
+  try {
+    return attributeValue(span, key);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses `?headRatio=0.1&keepErrors=true&latencyMs=2000` for the sampling what-if. */
@@ -193,6 +263,8 @@ async function baselineRoute(engine: TraceEngine, req: IncomingMessage, res: Ser
 }
 
 export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHandler {
+  // Fed on each `GET /api/sources` with the spans it has not read yet (see `addTrace`).
+  const locations = new CodeLocationIndex();
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const parts = url.pathname.split('/').filter((p) => p !== '');
     if (parts[0] !== 'api') return false;
@@ -279,13 +351,30 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       }
       return true;
     }
+    if (route.length === 1 && route[0] === 'sources') {
+      for (const t of engine.store.all()) locations.addTrace(t, safeAttribute);
+      const sources = locations.primaries().map((l) => ({
+        service: l.service,
+        name: l.name,
+        file: l.file,
+        line: l.line,
+      }));
+      sendJson(res, 200, { sources });
+      return true;
+    }
     if (route.length === 1 && route[0] === 'stats') {
       sendJson(res, 200, { stages: engine.stats.snapshot() });
       return true;
     }
     if (route[0] === 'traces' && route.length === 1) {
       try {
-        sendJson(res, 200, { traces: engine.store.list(parseTraceFilter(url.searchParams)) });
+        const filter = parseTraceFilter(url.searchParams);
+        const traces = engine.store.list(filter);
+        const term = filter.where === undefined ? undefined : attributeTerm(url.searchParams);
+        sendJson(res, 200, {
+          // With attribute=, each trace says which span matched and with what value.
+          traces: term === undefined ? traces : traces.map((t) => withMatch(engine, t, term)),
+        });
       } catch (e) {
         if (!(e instanceof BadQueryError)) throw e;
         sendError(res, 400, e.message);
@@ -311,6 +400,17 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       }
       if (route[2] === 'critical-path') {
         sendJson(res, 200, criticalPathJson(engine, id));
+        return true;
+      }
+      if (route[2] === 'digest') {
+        const raw = url.searchParams.get('top');
+        const top = raw === null || raw === '' ? DEFAULT_DIGEST_TOP : Number(raw);
+        if (!Number.isInteger(top) || top < 1 || top > MAX_DIGEST_TOP) {
+          sendError(res, 400, `top must be an integer from 1 to ${MAX_DIGEST_TOP}`);
+          return true;
+        }
+        const a = engine.analyze(id)!;
+        sendJson(res, 200, traceDigest(a, { attribute: safeAttribute, errorMessage }, top));
         return true;
       }
       if (route[2] === 'explain') {

@@ -204,6 +204,18 @@ export class CodeLocationIndex {
     return best;
   }
 
+  /** The primary location of every stage that has one. */
+  primaries(): CodeLocation[] {
+    const out: CodeLocation[] = [];
+    for (const [service, byName] of this.stages) {
+      for (const name of byName.keys()) {
+        const p = this.primary(service, name);
+        if (p !== undefined) out.push(p);
+      }
+    }
+    return out;
+  }
+
   clear(): void {
     this.stages.clear();
     this.byBase.clear();

@@ -153,6 +153,11 @@ export interface TraceFilter {
   error?: boolean;
   limit?: number;
   sort?: TraceOrder;
+  /**
+   * A further condition, tested after the indexed ones (it may read span bytes, so it is asked
+   * only of traces that pass the rest).
+   */
+  where?: (t: TraceEntry) => boolean;
 }
 
 /** A coalesced change notification. */
@@ -657,12 +662,13 @@ export class TraceStore {
     this._lastListVisited = 0;
     const limit = filter.limit ?? 100;
     if (!(limit > 0)) return [];
-    const { service, name, minDurationMs, error } = filter;
+    const { service, name, minDurationMs, error, where } = filter;
     const match = (t: TraceEntry): boolean =>
       (name === undefined || t.names.includes(name)) &&
       (service === undefined || t.services.includes(service)) &&
       (minDurationMs === undefined || t.durationMs >= minDurationMs) &&
-      (error === undefined || t.errorCount > 0 === error);
+      (error === undefined || t.errorCount > 0 === error) &&
+      (where === undefined || where(t));
     // The narrowest index the filter names.
     let sources: ArrivalList<TraceEntry>[] = [this.arrivals];
     let size = this.arrivals.live;

@@ -4,3 +4,6 @@
  */
 export { startServer } from '../../core/server.js';
 export { forwardUrl } from '../../core/receiver/forwarder.js';
+// The assistant tools (zod, the text builders), used by the language-model tools.
+export { runTool, ToolInputError } from '../../core/assistant/tools.js';
+export { ReadApiClient, ReadApiError } from '../../core/assistant/read-api-client.js';

@@ -40,6 +40,8 @@ export const COMMANDS = {
   addStageAttributes: 'stagelight.addStageAttributes',
   propagateContext: 'stagelight.propagateContext',
   runWithTracing: 'stagelight.runWithTracing',
+  // assistant/
+  copyMcpConfig: 'stagelight.copyMcpConfig',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
