@@ -18,6 +18,8 @@ import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
 import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
+import { SCAFFOLD_HELP } from './scaffold-help.js';
+import type * as ScaffoldCli from './scaffold.js';
 import { formatCount } from '../shared/format.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
@@ -34,6 +36,8 @@ const HELP = `stagelight ${VERSION}: trace-driven development of ML inference pi
 Usage:
   stagelight serve [options]     run the local OTLP receiver, trace store and read API
   stagelight demo [options]      run the bundled demo ML pipeline and print its per-stage table
+  stagelight scaffold <command> <file> [options]
+                                 add OpenTelemetry instrumentation to a file (prints a diff)
   stagelight --help | --version
 
 serve options:
@@ -71,6 +75,8 @@ serve options:
   --quiet                   print only the endpoints and errors
 
 ${DEMO_HELP}
+
+${SCAFFOLD_HELP}
 
 Read API (on the HTTP port):
   GET /api/health
@@ -314,6 +320,21 @@ Point your exporter at it:
   return done;
 }
 
+/**
+ * The scaffolding command, loaded on first use: dist/cli-scaffold.js, its own bundle (the
+ * TypeScript compiler and tree-sitter), by a computed path so esbuild leaves the `require` alone
+ * and dist/cli.js stays small. Run from source (tsx), the module itself.
+ */
+function loadScaffoldCli(): typeof ScaffoldCli {
+  const fromSource = __filename.endsWith('.ts');
+  const file = path.join(__dirname, fromSource ? 'scaffold.ts' : 'cli-scaffold.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(file) as typeof ScaffoldCli;
+  // Invariant: set before the first parse; the bundle cannot find the grammars in node_modules.
+  if (!fromSource) loaded.setTreeSitterWasmDir(path.join(__dirname, 'wasm'));
+  return loaded;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -338,6 +359,13 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return await demoCommand(rest);
+    }
+    if (command === 'scaffold') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(SCAFFOLD_HELP);
+        return 0;
+      }
+      return await loadScaffoldCli().scaffoldCommand(rest);
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {

@@ -1,0 +1,470 @@
+/**
+ * `stagelight scaffold`: the editor's instrumentation commands (src/core/scaffold) on a file
+ * from the command line. The same core transforms make the same edits; this module only turns
+ * flags into the cursor, selection and options the editor would give, and the result into a
+ * unified diff on stdout (or the edited file with `--write`).
+ *
+ * Built as its own bundle (dist/cli-scaffold.js, loaded by main.ts on first use): it carries
+ * the TypeScript compiler and tree-sitter, which `serve` and `demo` must not parse at start.
+ * It reports its own errors and returns the exit status (0 edited, 1 nothing changed, 2 usage),
+ * so no error class crosses the bundle boundary.
+ *
+ * stdout holds only the diff, so it can be piped to `git apply`; notes go to stderr.
+ */
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { FILE_HEADERS_ONLY, createTwoFilesPatch } from 'diff';
+import {
+  PROPAGATION_SNIPPETS,
+  STAGE_ATTRIBUTES,
+  addStageAttributes,
+  addTracingSetup,
+  applyEdits,
+  detectProject,
+  insertPropagation,
+  propagationSnippets,
+  traceFunction,
+  wrapSelectionInSpan,
+  type OtlpProtocol,
+  type PropagationPattern,
+  type ScaffoldLanguage,
+  type ScaffoldResult,
+  type TracingSetupResult,
+} from '../core/scaffold/index.js';
+import {
+  defaultServiceName,
+  endpointFor,
+  protocolFor,
+  resultNotices,
+  validateServiceName,
+  validateSpanName,
+} from '../core/scaffold/command-choices.js';
+import { functionHeaders } from '../core/scaffold/function-headers.js';
+import { scaffoldLanguageOfFile } from '../core/scaffold/languages.js';
+import { findProjectRoot, projectFiles } from '../core/scaffold/project-root.js';
+import { lineEnd, offsetAt } from '../core/scaffold/text.js';
+import { formatCount } from '../shared/format.js';
+
+export { setTreeSitterWasmDir } from '../core/scaffold/index.js';
+
+export const SCAFFOLD_SUBCOMMANDS = [
+  'setup',
+  'function',
+  'selection',
+  'attributes',
+  'propagate',
+] as const;
+type Subcommand = (typeof SCAFFOLD_SUBCOMMANDS)[number];
+
+/** Exit status 2: the command line is wrong. */
+class UsageError extends Error {}
+/** Exit status 1: the command is fine, but nothing could be changed. */
+class NothingChanged extends Error {}
+
+/** Where a command acts, as the editor would give it: UTF-16 offsets into the file's text. */
+interface Place {
+  start: number;
+  end: number;
+}
+
+/** Where the output goes; a test may collect it instead of the process streams. */
+export interface ScaffoldIo {
+  cwd: string;
+  out: (text: string) => void;
+  err: (line: string) => void;
+}
+
+const processIo = (): ScaffoldIo => ({
+  cwd: process.cwd(),
+  out: (t) => process.stdout.write(t),
+  err: (l) => process.stderr.write(`${l}\n`),
+});
+
+/** Runs `stagelight scaffold ...` (argv after `scaffold`); resolves with the exit status. */
+export async function scaffoldCommand(
+  argv: string[],
+  io: ScaffoldIo = processIo(),
+): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`stagelight scaffold: ${(e as Error).message}`);
+      io.err('Run "stagelight scaffold --help" for usage.');
+      return 2;
+    }
+    if (e instanceof NothingChanged) {
+      io.err(`stagelight scaffold: ${e.message}`);
+      return 1;
+    }
+    io.err(`stagelight scaffold: ${(e as Error).stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+async function run(argv: string[], io: ScaffoldIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      write: { type: 'boolean' },
+      function: { type: 'string' },
+      lines: { type: 'string' },
+      name: { type: 'string' },
+      style: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      kind: { type: 'string' },
+      service: { type: 'string' },
+      protocol: { type: 'string' },
+      endpoint: { type: 'string' },
+    },
+  });
+  const [sub, file, ...extra] = positionals;
+  if (sub === undefined) {
+    throw new UsageError(`which command? ${SCAFFOLD_SUBCOMMANDS.join(', ')}`);
+  }
+  if (!(SCAFFOLD_SUBCOMMANDS as readonly string[]).includes(sub)) {
+    throw new UsageError(`unknown command "${sub}"; one of ${SCAFFOLD_SUBCOMMANDS.join(', ')}`);
+  }
+  const command = sub as Subcommand;
+  if (file === undefined) throw new UsageError(`${command} needs a file`);
+  if (extra.length > 0) throw new UsageError(`one file at a time; "${extra.join(' ')}" is extra`);
+  checkApplicable(command, values);
+  const language = scaffoldLanguageOfFile(file);
+  if (language === undefined) {
+    throw new UsageError(
+      `cannot tell the language of ${file} from its extension: .py, .ts, .tsx, .js, .jsx, .mjs, .cjs, .go or .java`,
+    );
+  }
+  if (values.function !== undefined && values.lines !== undefined) {
+    throw new UsageError('give --function or --lines, not both');
+  }
+  const lines = values.lines === undefined ? undefined : parseLines(values.lines);
+  // Checked before the file is read: a wrong command line is said as such, file or no file.
+  const spanName = values.name === undefined ? undefined : checkedName(values.name, '--name');
+  if (command === 'selection' && spanName === undefined) {
+    throw new UsageError('selection needs --name <span>, the name of the new span');
+  }
+  if (command === 'selection' && lines === undefined) {
+    throw new UsageError('selection needs --lines <a-b>, the statements to wrap');
+  }
+  if (command === 'propagate' && values.function !== undefined) {
+    throw new UsageError('propagate inserts at a line: give --lines <n>, not --function');
+  }
+  if (
+    (command === 'function' || command === 'attributes' || command === 'propagate') &&
+    values.function === undefined &&
+    lines === undefined
+  ) {
+    throw new UsageError(
+      command === 'propagate'
+        ? 'propagate needs --lines <n>, the line to insert at'
+        : `${command} needs --function <name> or --lines <n>`,
+    );
+  }
+  if (command === 'attributes' && (values.key === undefined || values.key.length === 0)) {
+    throw new UsageError(
+      `attributes needs at least one --key; known keys: ${STAGE_ATTRIBUTES.map((a) => a.key).join(', ')}`,
+    );
+  }
+  const pattern = command === 'propagate' ? patternOption(values.kind, language) : undefined;
+  const style = styleOption(values.style, language);
+  const protocol = protocolOption(values.protocol);
+  const endpoint = values.endpoint === undefined ? undefined : endpointOption(values.endpoint);
+
+  const absolute = path.resolve(io.cwd, file);
+  const text = readSource(absolute, file);
+  const place =
+    values.function !== undefined
+      ? functionPlace(text, language, values.function, file)
+      : lines !== undefined
+        ? linePlace(text, lines, file)
+        : undefined;
+  const doc = { text, language, fileName: absolute };
+
+  let result: ScaffoldResult;
+  switch (command) {
+    case 'setup':
+      result = await setup(doc, absolute, io, {
+        service: values.service,
+        protocol,
+        endpoint,
+      });
+      break;
+    case 'function': {
+      const at = cursor(place);
+      result = await traceFunction(doc, at, {
+        ...(spanName !== undefined ? { spanName } : {}),
+        ...(style !== undefined ? { pythonStyle: style } : {}),
+      });
+      break;
+    }
+    case 'selection':
+      result = await wrapSelectionInSpan(doc, place!, { spanName: spanName! });
+      break;
+    case 'attributes':
+      result = await addStageAttributes(doc, cursor(place), { keys: values.key ?? [] });
+      break;
+    case 'propagate':
+      result = await insertPropagation(text, language, absolute, cursor(place).start, pattern!);
+      break;
+  }
+  return finish(result, text, file, absolute, values.write ?? false, io);
+}
+
+/** Options that belong to other commands are refused, not silently ignored. */
+function checkApplicable(command: Subcommand, values: Record<string, unknown>): void {
+  const only: Record<string, readonly Subcommand[]> = {
+    function: ['function', 'attributes'],
+    lines: ['function', 'selection', 'attributes', 'propagate'],
+    name: ['function', 'selection'],
+    style: ['function'],
+    key: ['attributes'],
+    kind: ['propagate'],
+    service: ['setup'],
+    protocol: ['setup'],
+    endpoint: ['setup'],
+  };
+  for (const [option, commands] of Object.entries(only)) {
+    if (values[option] !== undefined && !commands.includes(command)) {
+      throw new UsageError(`--${option} does not apply to ${command}`);
+    }
+  }
+}
+
+/** `--lines 12` or `--lines 12-18`: 1-based and inclusive. */
+function parseLines(value: string): { first: number; last: number } {
+  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(value);
+  const first = m ? Number(m[1]) : NaN;
+  const last = m?.[2] !== undefined ? Number(m[2]) : first;
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 1 || last < first) {
+    throw new UsageError(
+      `--lines must be a line <n> or a range <a-b> with 1 <= a <= b, got "${value}"`,
+    );
+  }
+  return { first, last };
+}
+
+function checkedName(value: string, flag: string): string {
+  const invalid = validateSpanName(value);
+  if (invalid !== undefined) throw new UsageError(`${flag}: ${invalid}`);
+  return value.trim();
+}
+
+function patternOption(kind: string | undefined, language: ScaffoldLanguage): PropagationPattern {
+  const forLanguage = [...new Set(propagationSnippets(language).map((s) => s.pattern))];
+  const list = `for ${language}: ${forLanguage.join(', ')}`;
+  if (kind === undefined) throw new UsageError(`propagate needs --kind <pattern>; ${list}`);
+  // A pattern of another language is no usage error: the core says why it has no snippet.
+  if (!PROPAGATION_SNIPPETS.some((s) => s.pattern === kind)) {
+    throw new UsageError(`unknown --kind "${kind}"; ${list}`);
+  }
+  return kind as PropagationPattern;
+}
+
+function styleOption(
+  value: string | undefined,
+  language: ScaffoldLanguage,
+): 'decorator' | 'with' | undefined {
+  if (value === undefined) return undefined;
+  if (language !== 'python') throw new UsageError('--style applies to Python files only');
+  if (value !== 'decorator' && value !== 'with') {
+    throw new UsageError(`--style must be decorator or with, got "${value}"`);
+  }
+  return value;
+}
+
+function protocolOption(value: string | undefined): OtlpProtocol | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'grpc' && value !== 'http') {
+    throw new UsageError(`--protocol must be grpc or http, got "${value}"`);
+  }
+  return value;
+}
+
+function endpointOption(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`--endpoint must be a URL such as http://127.0.0.1:4317, got "${value}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new UsageError(`--endpoint must be an http:// or https:// URL, got "${value}"`);
+  }
+  if (/["'\\`$\s]/.test(value)) {
+    throw new UsageError('--endpoint: leave out quotes, backslashes, `$` and spaces');
+  }
+  return value;
+}
+
+function readSource(absolute: string, shown: string): string {
+  let size: number;
+  try {
+    const st = statSync(absolute);
+    if (!st.isFile()) throw new NothingChanged(`${shown} is not a file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof NothingChanged) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new NothingChanged(
+      code === 'ENOENT'
+        ? `${shown}: no such file`
+        : `cannot read ${shown}: ${(e as Error).message}`,
+    );
+  }
+  // Source files are small; a huge one is most likely not source, and the parsers would hold
+  // several copies of it.
+  if (size > MAX_SOURCE_BYTES) {
+    throw new NothingChanged(
+      `${shown} is ${Math.round(size / (1024 * 1024))} MiB; source files up to ${MAX_SOURCE_BYTES / (1024 * 1024)} MiB are edited`,
+    );
+  }
+  const bytes = readFileSync(absolute);
+  if (bytes.includes(0)) throw new NothingChanged(`${shown} is a binary file`);
+  try {
+    // ignoreBOM keeps a byte order mark in the text, so a write puts it back.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    // Decoding leniently would replace every invalid sequence: the write would damage the file.
+    throw new NothingChanged(`${shown} is not UTF-8 text`);
+  }
+}
+
+const MAX_SOURCE_BYTES = 8 * 1024 * 1024;
+
+/** The start of the function's name on its header line, as the Trace lens puts the cursor. */
+function functionPlace(
+  text: string,
+  language: ScaffoldLanguage,
+  name: string,
+  shown: string,
+): Place {
+  const headers = functionHeaders(text, language);
+  const matches = headers.filter((h) => h.name === name);
+  if (matches.length === 0) {
+    const names = [...new Set(headers.map((h) => h.name))];
+    throw new NothingChanged(
+      `no function "${name}" in ${shown}` +
+        (names.length > 0 ? ` (found: ${names.join(', ')})` : '') +
+        '; --lines <n> picks one by its line',
+    );
+  }
+  if (matches.length > 1) {
+    throw new UsageError(
+      `${formatCount(matches.length, 'function')} named "${name}" in ${shown}, on lines ${matches.map((m) => m.line + 1).join(', ')}; pick one with --lines <n>`,
+    );
+  }
+  const h = matches[0]!;
+  const at = offsetAt(text, { line: h.line, character: h.column });
+  return { start: at, end: at };
+}
+
+/** Lines a..b: from the first non-blank character of a to the end of b (no line break). */
+function linePlace(text: string, lines: { first: number; last: number }, shown: string): Place {
+  const count = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (lines.last > count) {
+    throw new UsageError(
+      `--lines ${lines.first === lines.last ? lines.first : `${lines.first}-${lines.last}`} is past the end of ${shown} (${formatCount(count, 'line')})`,
+    );
+  }
+  const lineStart = offsetAt(text, { line: lines.first - 1, character: 0 });
+  let start = lineStart;
+  while (start < text.length && (text[start] === ' ' || text[start] === '\t')) start++;
+  if (text[start] === '\n' || text[start] === '\r') start = lineStart;
+  const lastStart = offsetAt(text, { line: lines.last - 1, character: 0 });
+  let end = lineEnd(text, lastStart);
+  if (end > 0 && text[end - 1] === '\r') end--;
+  return { start, end: Math.max(start, end) };
+}
+
+/** The cursor at the start of a place (the editor's cursor, no selection). */
+function cursor(place: Place | undefined): Place {
+  const at = place?.start ?? 0;
+  return { start: at, end: at };
+}
+
+async function setup(
+  doc: { text: string; language: ScaffoldLanguage; fileName: string },
+  absolute: string,
+  io: ScaffoldIo,
+  opts: { service?: string; protocol?: OtlpProtocol; endpoint?: string },
+): Promise<TracingSetupResult> {
+  const cwd = path.resolve(io.cwd);
+  const inside = absolute.startsWith(cwd.endsWith(path.sep) ? cwd : cwd + path.sep);
+  const root = findProjectRoot(doc.language, absolute, inside ? cwd : undefined);
+  const files = projectFiles(root);
+  const project = detectProject(doc.language, files);
+  const serviceName = (opts.service ?? defaultServiceName(project.name, root, absolute)).trim();
+  const invalid = validateServiceName(serviceName);
+  if (invalid !== undefined) throw new UsageError(`--service: ${invalid}`);
+  const protocol = opts.protocol ?? protocolFor(doc.language, 'auto');
+  // No running receiver to ask: its default ports (0 = the OTLP default port).
+  const endpoint = opts.endpoint ?? endpointFor(protocol, undefined, { grpcPort: 0, httpPort: 0 });
+  const result = await addTracingSetup(doc, files, { serviceName, endpoint, protocol });
+  if (result.status === 'edited') {
+    io.err(`service.name ${serviceName}, OTLP/${protocol} ${endpoint}`);
+    const deps = result.dependencies;
+    if (deps.command !== undefined) {
+      io.err(`Add the tracing dependencies (in ${root}): ${deps.command}`);
+    } else if (deps.manifestSnippet !== undefined) {
+      io.err(`Add the tracing dependencies to ${deps.manifestSnippet.file}:`);
+      io.err(deps.manifestSnippet.text.trimEnd());
+    } else if (deps.packages.length > 0) {
+      io.err(`Add the tracing dependencies: ${deps.packages.join(', ')}`);
+    }
+  }
+  return result;
+}
+
+/** The path in the diff's headers: relative to the working folder when inside it, `/` always. */
+function diffPath(absolute: string, cwd: string): string {
+  const rel = path.relative(cwd, absolute);
+  const shown = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : absolute;
+  return shown.split(path.sep).join('/');
+}
+
+function finish(
+  result: ScaffoldResult,
+  text: string,
+  shown: string,
+  absolute: string,
+  write: boolean,
+  io: ScaffoldIo,
+): number {
+  const notices = resultNotices(result).map((n) => n.text.replace(/^Stagelight: /, ''));
+  if (result.status !== 'edited') {
+    throw new NothingChanged(`${notices[0] ?? 'nothing changed'} (${shown} unchanged)`);
+  }
+  for (const n of notices) io.err(n);
+  const edited = applyEdits(text, result.edits);
+  if (write) {
+    writeInPlace(absolute, edited);
+    io.err(`Wrote ${shown}.`);
+    return 0;
+  }
+  const p = diffPath(absolute, path.resolve(io.cwd));
+  io.out(
+    createTwoFilesPatch(`a/${p}`, `b/${p}`, text, edited, undefined, undefined, {
+      headerOptions: FILE_HEADERS_ONLY,
+    }),
+  );
+  return 0;
+}
+
+/**
+ * Writes through a temporary file in the same folder and a rename, so an interrupted write
+ * leaves the old file whole; the file keeps its mode.
+ */
+function writeInPlace(absolute: string, text: string): void {
+  const dir = mkdtempSync(path.join(path.dirname(absolute), '.stagelight-'));
+  const tmp = path.join(dir, path.basename(absolute));
+  try {
+    writeFileSync(tmp, text, { mode: statSync(absolute).mode });
+    renameSync(tmp, absolute);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
