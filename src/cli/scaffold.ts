@@ -150,9 +150,6 @@ async function run(argv: string[], io: ScaffoldIo): Promise<number> {
   if (command === 'selection' && lines === undefined) {
     throw new UsageError('selection needs --lines <a-b>, the statements to wrap');
   }
-  if (command === 'propagate' && values.function !== undefined) {
-    throw new UsageError('propagate inserts at a line: give --lines <n>, not --function');
-  }
   if (
     (command === 'function' || command === 'attributes' || command === 'propagate') &&
     values.function === undefined &&
