@@ -2,7 +2,8 @@
  * The other languages' OpenTelemetry SDKs, installed the way their users install them, for the
  * tests that run real programs against a real receiver:
  * - Python: a virtual environment under .cache/py-otel with test/interop/python/requirements.txt
- *   (pip from PyPI; never the system Python's site-packages), rebuilt when the file changes;
+ *   (pip from PyPI; never the system Python's site-packages), rebuilt when the file changes, and
+ *   one under .cache/py-otel-distro with requirements-distro.txt for zero-code instrumentation;
  * - Go: test/interop/go built with the machine's Go (modules from the Go module proxy), the
  *   binary cached under .cache/interop, named by a hash of its sources;
  * - Java: test/interop/java's dependencies resolved by Maven (Maven Central, into ~/.m2), its
@@ -28,13 +29,15 @@ function onPath(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** The venv's python with the OpenTelemetry Python SDK and both OTLP exporters. */
-export function pythonWithOtel(): Toolchain {
+/**
+ * The python of a virtual environment under .cache/<name> with a requirements file installed
+ * (pip from PyPI), rebuilt when the file's text changes.
+ */
+export function pythonVenv(name: string, requirementsFile: string): Toolchain {
   if (!onPath('python3', ['--version'])) return { ok: false, reason: 'python3 is not installed' };
-  const venv = path.join(CACHE, 'py-otel');
+  const venv = path.join(CACHE, name);
   const python = path.join(venv, 'bin', 'python');
-  const file = path.join(INTEROP, 'python', 'requirements.txt');
-  const requirements = readFileSync(file, 'utf8');
+  const requirements = readFileSync(requirementsFile, 'utf8');
   const stamp = path.join(venv, '.stagelight-requirements');
   if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === requirements) {
     return { ok: true, path: python };
@@ -43,11 +46,24 @@ export function pythonWithOtel(): Toolchain {
   execFileSync('python3', ['-m', 'venv', '--clear', venv], { stdio: 'inherit' });
   execFileSync(
     python,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', file],
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile],
     { stdio: 'inherit', timeout: 600_000 },
   );
   writeFileSync(stamp, requirements);
   return { ok: true, path: python };
+}
+
+/** The venv's python with the OpenTelemetry Python SDK and both OTLP exporters. */
+export function pythonWithOtel(): Toolchain {
+  return pythonVenv('py-otel', path.join(INTEROP, 'python', 'requirements.txt'));
+}
+
+/**
+ * The venv's python with zero-code instrumentation: opentelemetry-distro, the OTLP exporters
+ * and the urllib instrumentation (test/interop/python/requirements-distro.txt).
+ */
+export function pythonWithOtelDistro(): Toolchain {
+  return pythonVenv('py-otel-distro', path.join(INTEROP, 'python', 'requirements-distro.txt'));
 }
 
 /** A hash of the files below `dir` (names and contents), for naming what is built from them. */
