@@ -22,6 +22,9 @@ scaffold options:
   --key <key>               attribute to set (repeatable), e.g. gen_ai.request.model, batch_size
   --kind <pattern>          what to propagate: kafka-producer, grpc-client, http-server, ...
                             (the ones for the file's language are listed when it is missing)
+  --zero-code               setup, Python: zero-code instrumentation instead (no tracing code;
+                            opentelemetry-distro added to requirements.txt / pyproject.toml;
+                            run it under opentelemetry-instrument)
   --service <name>          setup: service.name (default: the project's or folder's name)
   --protocol grpc|http      setup: OTLP transport (default: gRPC for Python, Go and Java,
                             HTTP for TS/JS)

@@ -20,12 +20,14 @@ import {
   STAGE_ATTRIBUTES,
   addStageAttributes,
   addTracingSetup,
+  addZeroCodeSetup,
   applyEdits,
   detectProject,
   insertPropagation,
   propagationSnippets,
   traceFunction,
   wrapSelectionInSpan,
+  type DependencyInstructions,
   type OtlpProtocol,
   type PropagationPattern,
   type ScaffoldLanguage,
@@ -119,6 +121,7 @@ async function run(argv: string[], io: ScaffoldIo): Promise<number> {
       service: { type: 'string' },
       protocol: { type: 'string' },
       endpoint: { type: 'string' },
+      'zero-code': { type: 'boolean' },
     },
   });
   const [sub, file, ...extra] = positionals;
@@ -166,6 +169,19 @@ async function run(argv: string[], io: ScaffoldIo): Promise<number> {
       `attributes needs at least one --key; known keys: ${STAGE_ATTRIBUTES.map((a) => a.key).join(', ')}`,
     );
   }
+  const zeroCode = values['zero-code'] ?? false;
+  if (zeroCode && language !== 'python') {
+    throw new UsageError('--zero-code applies to Python files only');
+  }
+  if (zeroCode) {
+    for (const o of ['service', 'protocol', 'endpoint'] as const) {
+      if (values[o] !== undefined) {
+        throw new UsageError(
+          `--${o} does not apply to --zero-code (Run with Tracing sets it in the environment)`,
+        );
+      }
+    }
+  }
   const pattern = command === 'propagate' ? patternOption(values.kind, language) : undefined;
   const style = styleOption(values.style, language);
   const protocol = protocolOption(values.protocol);
@@ -181,6 +197,20 @@ async function run(argv: string[], io: ScaffoldIo): Promise<number> {
         : undefined;
   const doc = { text, language, fileName: absolute };
 
+  if (zeroCode) {
+    const root = projectRootOf(doc.language, absolute, io.cwd);
+    const r = addZeroCodeSetup(doc, projectFiles(root));
+    const extra =
+      r.status === 'edited'
+        ? r.manifests.map((m) => {
+            const p = path.join(root, m.file);
+            const before = readFileSync(p, 'utf8');
+            return { absolute: p, before, after: applyEdits(before, m.edits) };
+          })
+        : [];
+    if (r.status === 'edited') reportDependencies(r.dependencies, root, io);
+    return finish(r, text, file, absolute, values.write ?? false, io, extra);
+  }
   let result: ScaffoldResult;
   switch (command) {
     case 'setup':
@@ -223,6 +253,7 @@ function checkApplicable(command: Subcommand, values: Record<string, unknown>): 
     service: ['setup'],
     protocol: ['setup'],
     endpoint: ['setup'],
+    'zero-code': ['setup'],
   };
   for (const [option, commands] of Object.entries(only)) {
     if (values[option] !== undefined && !commands.includes(command)) {
@@ -389,9 +420,7 @@ async function setup(
   io: ScaffoldIo,
   opts: { service?: string; protocol?: OtlpProtocol; endpoint?: string },
 ): Promise<TracingSetupResult> {
-  const cwd = path.resolve(io.cwd);
-  const inside = absolute.startsWith(cwd.endsWith(path.sep) ? cwd : cwd + path.sep);
-  const root = findProjectRoot(doc.language, absolute, inside ? cwd : undefined);
+  const root = projectRootOf(doc.language, absolute, io.cwd);
   const files = projectFiles(root);
   const project = detectProject(doc.language, files);
   const serviceName = (opts.service ?? defaultServiceName(project.name, root, absolute)).trim();
@@ -403,17 +432,27 @@ async function setup(
   const result = await addTracingSetup(doc, files, { serviceName, endpoint, protocol });
   if (result.status === 'edited') {
     io.err(`service.name ${serviceName}, OTLP/${protocol} ${endpoint}`);
-    const deps = result.dependencies;
-    if (deps.command !== undefined) {
-      io.err(`Add the tracing dependencies (in ${root}): ${deps.command}`);
-    } else if (deps.manifestSnippet !== undefined) {
-      io.err(`Add the tracing dependencies to ${deps.manifestSnippet.file}:`);
-      io.err(deps.manifestSnippet.text.trimEnd());
-    } else if (deps.packages.length > 0) {
-      io.err(`Add the tracing dependencies: ${deps.packages.join(', ')}`);
-    }
+    reportDependencies(result.dependencies, root, io);
   }
   return result;
+}
+
+/** The project root of a file: searched up to the working folder when the file is inside it. */
+function projectRootOf(language: ScaffoldLanguage, absolute: string, cwdIn: string): string {
+  const cwd = path.resolve(cwdIn);
+  const inside = absolute.startsWith(cwd.endsWith(path.sep) ? cwd : cwd + path.sep);
+  return findProjectRoot(language, absolute, inside ? cwd : undefined);
+}
+
+function reportDependencies(deps: DependencyInstructions, root: string, io: ScaffoldIo): void {
+  if (deps.command !== undefined) {
+    io.err(`Add the tracing dependencies (in ${root}): ${deps.command}`);
+  } else if (deps.manifestSnippet !== undefined) {
+    io.err(`Add the tracing dependencies to ${deps.manifestSnippet.file}:`);
+    io.err(deps.manifestSnippet.text.trimEnd());
+  } else if (deps.packages.length > 0) {
+    io.err(`Add the tracing dependencies: ${deps.packages.join(', ')}`);
+  }
 }
 
 /** The path in the diff's headers: relative to the working folder when inside it, `/` always. */
@@ -423,6 +462,13 @@ function diffPath(absolute: string, cwd: string): string {
   return shown.split(path.sep).join('/');
 }
 
+/** One more file a command edits besides the source (a manifest of the zero-code setup). */
+interface ExtraFile {
+  absolute: string;
+  before: string;
+  after: string;
+}
+
 function finish(
   result: ScaffoldResult,
   text: string,
@@ -430,24 +476,30 @@ function finish(
   absolute: string,
   write: boolean,
   io: ScaffoldIo,
+  extra: readonly ExtraFile[] = [],
 ): number {
   const notices = resultNotices(result).map((n) => n.text.replace(/^Stagelight: /, ''));
   if (result.status !== 'edited') {
     throw new NothingChanged(`${notices[0] ?? 'nothing changed'} (${shown} unchanged)`);
   }
   for (const n of notices) io.err(n);
-  const edited = applyEdits(text, result.edits);
+  const cwd = path.resolve(io.cwd);
+  const files = [{ absolute, before: text, after: applyEdits(text, result.edits) }, ...extra];
   if (write) {
-    writeInPlace(absolute, edited);
-    io.err(`Wrote ${shown}.`);
+    for (const f of files) {
+      writeInPlace(f.absolute, f.after);
+      io.err(`Wrote ${f.absolute === absolute ? shown : diffPath(f.absolute, cwd)}.`);
+    }
     return 0;
   }
-  const p = diffPath(absolute, path.resolve(io.cwd));
-  io.out(
-    createTwoFilesPatch(`a/${p}`, `b/${p}`, text, edited, undefined, undefined, {
-      headerOptions: FILE_HEADERS_ONLY,
-    }),
-  );
+  for (const f of files) {
+    const p = diffPath(f.absolute, cwd);
+    io.out(
+      createTwoFilesPatch(`a/${p}`, `b/${p}`, f.before, f.after, undefined, undefined, {
+        headerOptions: FILE_HEADERS_ONLY,
+      }),
+    );
+  }
   return 0;
 }
 

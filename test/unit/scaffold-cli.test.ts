@@ -22,6 +22,7 @@ import {
   type ScaffoldLanguage,
   type ScaffoldResult,
 } from '../../src/core/scaffold/index.js';
+import { ZERO_CODE_MARKER } from '../../src/core/scaffold/python-zero-code.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -497,6 +498,53 @@ describe('stagelight scaffold: hostile and odd sources', () => {
     assert.match(r.stdout, /"service\.name": "reranker"/);
     assert.match(r.stderr, /service\.name reranker, OTLP\/grpc http:\/\/127\.0\.0\.1:4317/);
     assert.match(r.stderr, /opentelemetry-exporter-otlp-proto-grpc/);
+  });
+});
+
+describe('stagelight scaffold setup --zero-code', () => {
+  test('the marker and the requirements in one diff that applies; --write writes both', () => {
+    const source = readFileSync(path.join(FIXTURES, 'python/pipeline.py'), 'utf8');
+    const a = project('python/pipeline.py', 'pipeline.py');
+    writeFileSync(path.join(a.dir, 'requirements.txt'), 'numpy==2.1\n');
+    const r = scaffold(a.dir, 'setup', 'pipeline.py', '--zero-code');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^--- a\/pipeline\.py\n/);
+    assert.match(r.stdout, /\n--- a\/requirements\.txt\n\+\+\+ b\/requirements\.txt\n/);
+    assert.match(
+      r.stderr,
+      /python -m pip install opentelemetry-distro opentelemetry-exporter-otlp/,
+    );
+    const after = gitApply(a.dir, r.stdout, a.file);
+    assert.equal(after, `${ZERO_CODE_MARKER}\n${source}`);
+    const req = 'numpy==2.1\nopentelemetry-distro\nopentelemetry-exporter-otlp\n';
+    assert.equal(readFileSync(path.join(a.dir, 'requirements.txt'), 'utf8'), req);
+
+    const b = project('python/pipeline.py', 'pipeline.py');
+    writeFileSync(path.join(b.dir, 'requirements.txt'), 'numpy==2.1\n');
+    const w = scaffold(b.dir, 'setup', 'pipeline.py', '--zero-code', '--write');
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stderr, /Wrote pipeline\.py\.\nWrote requirements\.txt\./);
+    assert.equal(readFileSync(b.file, 'utf8'), after);
+    assert.equal(readFileSync(path.join(b.dir, 'requirements.txt'), 'utf8'), req);
+
+    const again = scaffold(b.dir, 'setup', 'pipeline.py', '--zero-code', '--write');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already set up for zero-code/);
+    assert.equal(readFileSync(path.join(b.dir, 'requirements.txt'), 'utf8'), req);
+  });
+
+  test('Python only, and without the options the environment sets', () => {
+    const p = project('go/pipeline.go', 'pipeline.go');
+    const go = scaffold(p.dir, 'setup', 'pipeline.go', '--zero-code');
+    assert.equal(go.code, 2);
+    assert.match(go.stderr, /--zero-code applies to Python files only/);
+    const q = project('python/pipeline.py', 'pipeline.py');
+    const svc = scaffold(q.dir, 'setup', 'pipeline.py', '--zero-code', '--service', 'x');
+    assert.equal(svc.code, 2);
+    assert.match(svc.stderr, /--service does not apply to --zero-code/);
+    const fn = scaffold(q.dir, 'function', 'pipeline.py', '--lines', '3', '--zero-code');
+    assert.equal(fn.code, 2);
+    assert.match(fn.stderr, /--zero-code does not apply to function/);
   });
 });
 
