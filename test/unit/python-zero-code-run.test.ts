@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { addZeroCodeSetup, applyEdits, pythonRunsZeroCode } from '../../src/core/scaffold/index.js';
 import { projectFiles } from '../../src/core/scaffold/project-root.js';
-import { runCommand, zeroCodeTracingEnv } from '../../src/core/scaffold/run-env.js';
+import { quoteArg } from '../../src/core/scaffold/python-interpreter.js';
+import { runCommand, runCommandLine, zeroCodeTracingEnv } from '../../src/core/scaffold/run-env.js';
 import type { OtlpProtocol } from '../../src/core/scaffold/types.js';
 import type { KeyValueJson, SpanJson } from '../../src/core/model.js';
 import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
@@ -100,12 +101,10 @@ describe('zero-code Python under Run with Tracing', { skip }, () => {
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
       Object.assign(env, zeroCodeTracingEnv(server.endpoints, protocol, service));
-      const [command, ...args] = cmd.argv;
-      const run = await runToEnd(command!, [...args, base], {
-        env,
-        cwd: cmd.cwd,
-        timeoutMs: 60_000,
-      });
+      // The line Run with Tracing types into the terminal, run by a POSIX shell.
+      const line = `${runCommandLine(cmd, 'posix')} ${quoteArg(base, 'posix')}`;
+      assert.match(line, /auto_instrumentation import run; run\(\)'/);
+      const run = await runToEnd('sh', ['-c', line], { env, cwd: cmd.cwd, timeoutMs: 60_000 });
       assert.equal(run.code, 0, run.out);
       assert.match(run.out, /\/models 200 ok/);
       assert.match(run.out, /\/health 200 ok/);

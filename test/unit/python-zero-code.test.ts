@@ -17,7 +17,7 @@ import {
   setsTracerProvider,
 } from '../../src/core/scaffold/python-zero-code.js';
 import { addZeroCodeSetup, applyEdits, type ProjectFiles } from '../../src/core/scaffold/index.js';
-import { runCommand, zeroCodeTracingEnv } from '../../src/core/scaffold/run-env.js';
+import { runCommand, runCommandLine, zeroCodeTracingEnv } from '../../src/core/scaffold/run-env.js';
 
 const PACKAGES = ['opentelemetry-distro', 'opentelemetry-exporter-otlp'];
 
@@ -274,6 +274,10 @@ describe('Run with Tracing under opentelemetry-instrument', () => {
       ],
       cwd: '/p',
     });
+    assert.equal(
+      runCommandLine(cmd, 'posix'),
+      "/p/.venv/bin/python -c 'from opentelemetry.instrumentation.auto_instrumentation import run; run()' /p/.venv/bin/python app/main.py",
+    );
     assert.deepEqual(
       runCommand('/p/main.py', 'python', { python: 'python3', projectRoot: '/p' }).argv,
       ['python3', 'main.py'],
