@@ -19,6 +19,12 @@ import { SpanLogError } from '../core/store/span-log.js';
 import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
 import { SCAFFOLD_HELP } from './scaffold-help.js';
+import {
+  ScaffoldUsageError,
+  parseScaffoldArgs,
+  reportUsageError,
+  type ScaffoldRequest,
+} from './scaffold-args.js';
 import type * as ScaffoldCli from './scaffold.js';
 import { formatCount } from '../shared/format.js';
 
@@ -365,7 +371,15 @@ export async function main(argv: string[]): Promise<number> {
         console.log(SCAFFOLD_HELP);
         return 0;
       }
-      return await loadScaffoldCli().scaffoldCommand(rest);
+      let request: ScaffoldRequest;
+      try {
+        request = parseScaffoldArgs(rest);
+      } catch (e) {
+        const parseError = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+        if (!(e instanceof ScaffoldUsageError) && !parseError) throw e;
+        return reportUsageError(e as Error, (line) => console.error(line));
+      }
+      return await loadScaffoldCli().scaffoldCommand(request);
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {

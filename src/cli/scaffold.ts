@@ -6,18 +6,17 @@
  *
  * Built as its own bundle (dist/cli-scaffold.js, loaded by main.ts on first use): it carries
  * the TypeScript compiler and tree-sitter, which `serve` and `demo` must not parse at start.
- * It reports its own errors and returns the exit status (0 edited, 1 nothing changed, 2 usage),
- * so no error class crosses the bundle boundary.
+ * It takes the command line as scaffold-args.ts checked it, reports its own errors and returns
+ * the exit status (0 edited, 1 nothing changed, 2 usage), so no error class crosses the bundle
+ * boundary.
  *
  * stdout holds only the diff, so it can be piped to `git apply`; notes go to stderr.
  */
 import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from 'diff';
 import {
   PROPAGATION_SNIPPETS,
-  STAGE_ATTRIBUTES,
   addStageAttributes,
   addTracingSetup,
   addZeroCodeSetup,
@@ -40,27 +39,15 @@ import {
   protocolFor,
   resultNotices,
   validateServiceName,
-  validateSpanName,
 } from '../core/scaffold/command-choices.js';
 import { functionHeaders } from '../core/scaffold/function-headers.js';
-import { scaffoldLanguageOfFile } from '../core/scaffold/languages.js';
 import { findProjectRoot, projectFiles } from '../core/scaffold/project-root.js';
 import { lineEnd, offsetAt } from '../core/scaffold/text.js';
 import { formatCount } from '../shared/format.js';
+import { ScaffoldUsageError, reportUsageError, type ScaffoldRequest } from './scaffold-args.js';
 
 export { setTreeSitterWasmDir } from '../core/scaffold/index.js';
 
-export const SCAFFOLD_SUBCOMMANDS = [
-  'setup',
-  'function',
-  'selection',
-  'attributes',
-  'propagate',
-] as const;
-type Subcommand = (typeof SCAFFOLD_SUBCOMMANDS)[number];
-
-/** Exit status 2: the command line is wrong. */
-class UsageError extends Error {}
 /** Exit status 1: the command is fine, but nothing could be changed. */
 class NothingChanged extends Error {}
 
@@ -83,19 +70,15 @@ const processIo = (): ScaffoldIo => ({
   err: (l) => process.stderr.write(`${l}\n`),
 });
 
-/** Runs `stagelight scaffold ...` (argv after `scaffold`); resolves with the exit status. */
+/** Runs a checked `stagelight scaffold` command line; resolves with the exit status. */
 export async function scaffoldCommand(
-  argv: string[],
+  req: ScaffoldRequest,
   io: ScaffoldIo = processIo(),
 ): Promise<number> {
   try {
-    return await run(argv, io);
+    return await run(req, io);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`stagelight scaffold: ${(e as Error).message}`);
-      io.err('Run "stagelight scaffold --help" for usage.');
-      return 2;
-    }
+    if (e instanceof ScaffoldUsageError) return reportUsageError(e, io.err);
     if (e instanceof NothingChanged) {
       io.err(`stagelight scaffold: ${e.message}`);
       return 1;
@@ -105,99 +88,20 @@ export async function scaffoldCommand(
   }
 }
 
-async function run(argv: string[], io: ScaffoldIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      write: { type: 'boolean' },
-      function: { type: 'string' },
-      lines: { type: 'string' },
-      name: { type: 'string' },
-      style: { type: 'string' },
-      key: { type: 'string', multiple: true },
-      kind: { type: 'string' },
-      service: { type: 'string' },
-      protocol: { type: 'string' },
-      endpoint: { type: 'string' },
-      'zero-code': { type: 'boolean' },
-    },
-  });
-  const [sub, file, ...extra] = positionals;
-  if (sub === undefined) {
-    throw new UsageError(`which command? ${SCAFFOLD_SUBCOMMANDS.join(', ')}`);
-  }
-  if (!(SCAFFOLD_SUBCOMMANDS as readonly string[]).includes(sub)) {
-    throw new UsageError(`unknown command "${sub}"; one of ${SCAFFOLD_SUBCOMMANDS.join(', ')}`);
-  }
-  const command = sub as Subcommand;
-  if (file === undefined) throw new UsageError(`${command} needs a file`);
-  if (extra.length > 0) throw new UsageError(`one file at a time; "${extra.join(' ')}" is extra`);
-  checkApplicable(command, values);
-  const language = scaffoldLanguageOfFile(file);
-  if (language === undefined) {
-    throw new UsageError(
-      `cannot tell the language of ${file} from its extension: .py, .ts, .tsx, .js, .jsx, .mjs, .cjs, .go or .java`,
-    );
-  }
-  if (values.function !== undefined && values.lines !== undefined) {
-    throw new UsageError('give --function or --lines, not both');
-  }
-  const lines = values.lines === undefined ? undefined : parseLines(values.lines);
-  // Checked before the file is read: a wrong command line is said as such, file or no file.
-  const spanName = values.name === undefined ? undefined : checkedName(values.name, '--name');
-  if (command === 'selection' && spanName === undefined) {
-    throw new UsageError('selection needs --name <span>, the name of the new span');
-  }
-  if (command === 'selection' && lines === undefined) {
-    throw new UsageError('selection needs --lines <a-b>, the statements to wrap');
-  }
-  if (
-    (command === 'function' || command === 'attributes' || command === 'propagate') &&
-    values.function === undefined &&
-    lines === undefined
-  ) {
-    throw new UsageError(
-      command === 'propagate'
-        ? 'propagate needs --lines <n>, the line to insert at'
-        : `${command} needs --function <name> or --lines <n>`,
-    );
-  }
-  if (command === 'attributes' && (values.key === undefined || values.key.length === 0)) {
-    throw new UsageError(
-      `attributes needs at least one --key; known keys: ${STAGE_ATTRIBUTES.map((a) => a.key).join(', ')}`,
-    );
-  }
-  const zeroCode = values['zero-code'] ?? false;
-  if (zeroCode && language !== 'python') {
-    throw new UsageError('--zero-code applies to Python files only');
-  }
-  if (zeroCode) {
-    for (const o of ['service', 'protocol', 'endpoint'] as const) {
-      if (values[o] !== undefined) {
-        throw new UsageError(
-          `--${o} does not apply to --zero-code (Run with Tracing sets it in the environment)`,
-        );
-      }
-    }
-  }
-  const pattern = command === 'propagate' ? patternOption(values.kind, language) : undefined;
-  const style = styleOption(values.style, language);
-  const protocol = protocolOption(values.protocol);
-  const endpoint = values.endpoint === undefined ? undefined : endpointOption(values.endpoint);
-
+async function run(req: ScaffoldRequest, io: ScaffoldIo): Promise<number> {
+  const { command, file, language, lines, spanName, style, protocol, endpoint } = req;
+  const pattern = command === 'propagate' ? patternOption(req.kind, language) : undefined;
   const absolute = path.resolve(io.cwd, file);
   const text = readSource(absolute, file);
   const place =
-    values.function !== undefined
-      ? functionPlace(text, language, values.function, file)
+    req.functionName !== undefined
+      ? functionPlace(text, language, req.functionName, file)
       : lines !== undefined
         ? linePlace(text, lines, file)
         : undefined;
   const doc = { text, language, fileName: absolute };
 
-  if (zeroCode) {
+  if (req.zeroCode) {
     const root = projectRootOf(doc.language, absolute, io.cwd);
     const r = addZeroCodeSetup(doc, projectFiles(root));
     const extra =
@@ -209,13 +113,13 @@ async function run(argv: string[], io: ScaffoldIo): Promise<number> {
           })
         : [];
     if (r.status === 'edited') reportDependencies(r.dependencies, root, io);
-    return finish(r, text, file, absolute, values.write ?? false, io, extra);
+    return finish(r, text, file, absolute, req.write, io, extra);
   }
   let result: ScaffoldResult;
   switch (command) {
     case 'setup':
       result = await setup(doc, absolute, io, {
-        service: values.service,
+        service: req.service,
         protocol,
         endpoint,
       });
@@ -232,100 +136,24 @@ async function run(argv: string[], io: ScaffoldIo): Promise<number> {
       result = await wrapSelectionInSpan(doc, place!, { spanName: spanName! });
       break;
     case 'attributes':
-      result = await addStageAttributes(doc, cursor(place), { keys: values.key ?? [] });
+      result = await addStageAttributes(doc, cursor(place), { keys: req.keys });
       break;
     case 'propagate':
       result = await insertPropagation(text, language, absolute, cursor(place).start, pattern!);
       break;
   }
-  return finish(result, text, file, absolute, values.write ?? false, io);
-}
-
-/** Options that belong to other commands are refused, not silently ignored. */
-function checkApplicable(command: Subcommand, values: Record<string, unknown>): void {
-  const only: Record<string, readonly Subcommand[]> = {
-    function: ['function', 'attributes'],
-    lines: ['function', 'selection', 'attributes', 'propagate'],
-    name: ['function', 'selection'],
-    style: ['function'],
-    key: ['attributes'],
-    kind: ['propagate'],
-    service: ['setup'],
-    protocol: ['setup'],
-    endpoint: ['setup'],
-    'zero-code': ['setup'],
-  };
-  for (const [option, commands] of Object.entries(only)) {
-    if (values[option] !== undefined && !commands.includes(command)) {
-      throw new UsageError(`--${option} does not apply to ${command}`);
-    }
-  }
-}
-
-/** `--lines 12` or `--lines 12-18`: 1-based and inclusive. */
-function parseLines(value: string): { first: number; last: number } {
-  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(value);
-  const first = m ? Number(m[1]) : NaN;
-  const last = m?.[2] !== undefined ? Number(m[2]) : first;
-  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 1 || last < first) {
-    throw new UsageError(
-      `--lines must be a line <n> or a range <a-b> with 1 <= a <= b, got "${value}"`,
-    );
-  }
-  return { first, last };
-}
-
-function checkedName(value: string, flag: string): string {
-  const invalid = validateSpanName(value);
-  if (invalid !== undefined) throw new UsageError(`${flag}: ${invalid}`);
-  return value.trim();
+  return finish(result, text, file, absolute, req.write, io);
 }
 
 function patternOption(kind: string | undefined, language: ScaffoldLanguage): PropagationPattern {
   const forLanguage = [...new Set(propagationSnippets(language).map((s) => s.pattern))];
   const list = `for ${language}: ${forLanguage.join(', ')}`;
-  if (kind === undefined) throw new UsageError(`propagate needs --kind <pattern>; ${list}`);
+  if (kind === undefined) throw new ScaffoldUsageError(`propagate needs --kind <pattern>; ${list}`);
   // A pattern of another language is no usage error: the core says why it has no snippet.
   if (!PROPAGATION_SNIPPETS.some((s) => s.pattern === kind)) {
-    throw new UsageError(`unknown --kind "${kind}"; ${list}`);
+    throw new ScaffoldUsageError(`unknown --kind "${kind}"; ${list}`);
   }
   return kind as PropagationPattern;
-}
-
-function styleOption(
-  value: string | undefined,
-  language: ScaffoldLanguage,
-): 'decorator' | 'with' | undefined {
-  if (value === undefined) return undefined;
-  if (language !== 'python') throw new UsageError('--style applies to Python files only');
-  if (value !== 'decorator' && value !== 'with') {
-    throw new UsageError(`--style must be decorator or with, got "${value}"`);
-  }
-  return value;
-}
-
-function protocolOption(value: string | undefined): OtlpProtocol | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'grpc' && value !== 'http') {
-    throw new UsageError(`--protocol must be grpc or http, got "${value}"`);
-  }
-  return value;
-}
-
-function endpointOption(value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new UsageError(`--endpoint must be a URL such as http://127.0.0.1:4317, got "${value}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new UsageError(`--endpoint must be an http:// or https:// URL, got "${value}"`);
-  }
-  if (/["'\\`$\s]/.test(value)) {
-    throw new UsageError('--endpoint: leave out quotes, backslashes, `$` and spaces');
-  }
-  return value;
 }
 
 function readSource(absolute: string, shown: string): string {
@@ -381,7 +209,7 @@ function functionPlace(
     );
   }
   if (matches.length > 1) {
-    throw new UsageError(
+    throw new ScaffoldUsageError(
       `${formatCount(matches.length, 'function')} named "${name}" in ${shown}, on lines ${matches.map((m) => m.line + 1).join(', ')}; pick one with --lines <n>`,
     );
   }
@@ -394,7 +222,7 @@ function functionPlace(
 function linePlace(text: string, lines: { first: number; last: number }, shown: string): Place {
   const count = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
   if (lines.last > count) {
-    throw new UsageError(
+    throw new ScaffoldUsageError(
       `--lines ${lines.first === lines.last ? lines.first : `${lines.first}-${lines.last}`} is past the end of ${shown} (${formatCount(count, 'line')})`,
     );
   }
@@ -425,7 +253,7 @@ async function setup(
   const project = detectProject(doc.language, files);
   const serviceName = (opts.service ?? defaultServiceName(project.name, root, absolute)).trim();
   const invalid = validateServiceName(serviceName);
-  if (invalid !== undefined) throw new UsageError(`--service: ${invalid}`);
+  if (invalid !== undefined) throw new ScaffoldUsageError(`--service: ${invalid}`);
   const protocol = opts.protocol ?? protocolFor(doc.language, 'auto');
   // No running receiver to ask: its default ports (0 = the OTLP default port).
   const endpoint = opts.endpoint ?? endpointFor(protocol, undefined, { grpcPort: 0, httpPort: 0 });
