@@ -12,7 +12,15 @@
  *
  * stdout holds only the diff, so it can be piped to `git apply`; notes go to stderr.
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from 'diff';
 import {
@@ -333,14 +341,16 @@ function finish(
 
 /**
  * Writes through a temporary file in the same folder and a rename, so an interrupted write
- * leaves the old file whole; the file keeps its mode.
+ * leaves the old file whole; the file keeps its mode, and a symbolic link stays one (its target
+ * is what gets written).
  */
 function writeInPlace(absolute: string, text: string): void {
-  const dir = mkdtempSync(path.join(path.dirname(absolute), '.stagelight-'));
-  const tmp = path.join(dir, path.basename(absolute));
+  const target = realpathSync(absolute);
+  const dir = mkdtempSync(path.join(path.dirname(target), '.stagelight-'));
+  const tmp = path.join(dir, path.basename(target));
   try {
-    writeFileSync(tmp, text, { mode: statSync(absolute).mode });
-    renameSync(tmp, absolute);
+    writeFileSync(tmp, text, { mode: statSync(target).mode });
+    renameSync(tmp, target);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -476,6 +487,22 @@ describe('stagelight scaffold: hostile and odd sources', () => {
     const written = readFileSync(b.file, 'utf8');
     assert.equal(written, expected);
     assert.ok(written.startsWith('\ufeff'), 'the byte order mark is kept');
+  });
+
+  test('--write through a symbolic link writes its target and keeps the link and the mode', () => {
+    const p = project('python/pipeline.py', 'real.py');
+    chmodSync(p.file, 0o640);
+    symlinkSync('real.py', path.join(p.dir, 'link.py'));
+    const r = scaffold(p.dir, 'function', 'link.py', '--function', 'retrieve', '--write');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(lstatSync(path.join(p.dir, 'link.py')).isSymbolicLink(), 'still a link');
+    assert.match(readFileSync(p.file, 'utf8'), /start_as_current_span\("retrieve"\)/);
+    assert.equal(statSync(p.file).mode & 0o777, 0o640);
+    assert.deepEqual(
+      readdirSync(p.dir).sort(),
+      ['link.py', 'real.py'],
+      'no temporary file left behind',
+    );
   });
 
   test('a file in a subfolder: the diff names its path from the working folder', () => {
