@@ -38,6 +38,9 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // `stagelight scaffold` (TypeScript compiler, tree-sitter): required on its first use
+  // (src/cli/main.ts), so `serve` and `demo` do not parse it at start.
+  { ...node, entryPoints: { 'cli-scaffold': 'src/cli/scaffold.ts' }, outdir: 'dist' },
   // The extension is three bundles: the adapters (loaded at activation), the receiver core,
   // required on first start (src/extension/receiver/load-core.ts), and the scaffolding below.
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },

@@ -19,6 +19,14 @@ import { SpanLogError } from '../core/store/span-log.js';
 import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
 import { mcpCommand, McpUsageError, MCP_HELP } from './mcp.js';
+import { SCAFFOLD_HELP } from './scaffold-help.js';
+import {
+  ScaffoldUsageError,
+  parseScaffoldArgs,
+  reportUsageError,
+  type ScaffoldRequest,
+} from './scaffold-args.js';
+import type * as ScaffoldCli from './scaffold.js';
 import { formatCount } from '../shared/format.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
@@ -36,6 +44,8 @@ Usage:
   stagelight serve [options]     run the local OTLP receiver, trace store and read API
   stagelight demo [options]      run the bundled demo ML pipeline and print its per-stage table
   stagelight mcp [options]       serve the assistant tools over MCP (stdio, or HTTP on loopback)
+  stagelight scaffold <command> <file> [options]
+                                 add OpenTelemetry instrumentation to a file (prints a diff)
   stagelight --help | --version
 
 serve options:
@@ -75,6 +85,7 @@ serve options:
 ${DEMO_HELP}
 
 ${MCP_HELP}
+${SCAFFOLD_HELP}
 
 Read API (on the HTTP port):
   GET /api/health
@@ -335,6 +346,21 @@ Point your exporter at it:
   return done;
 }
 
+/**
+ * The scaffolding command, loaded on first use: dist/cli-scaffold.js, its own bundle (the
+ * TypeScript compiler and tree-sitter), by a computed path so esbuild leaves the `require` alone
+ * and dist/cli.js stays small. Run from source (tsx), the module itself.
+ */
+function loadScaffoldCli(): typeof ScaffoldCli {
+  const fromSource = __filename.endsWith('.ts');
+  const file = path.join(__dirname, fromSource ? 'scaffold.ts' : 'cli-scaffold.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(file) as typeof ScaffoldCli;
+  // Invariant: set before the first parse; the bundle cannot find the grammars in node_modules.
+  if (!fromSource) loaded.setTreeSitterWasmDir(path.join(__dirname, 'wasm'));
+  return loaded;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -366,6 +392,21 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return await mcpCommand(rest);
+    }
+    if (command === 'scaffold') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(SCAFFOLD_HELP);
+        return 0;
+      }
+      let request: ScaffoldRequest;
+      try {
+        request = parseScaffoldArgs(rest);
+      } catch (e) {
+        const parseError = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+        if (!(e instanceof ScaffoldUsageError) && !parseError) throw e;
+        return reportUsageError(e as Error, (line) => console.error(line));
+      }
+      return await loadScaffoldCli().scaffoldCommand(request);
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {

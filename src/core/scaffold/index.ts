@@ -26,6 +26,13 @@ import {
   type ProjectInfo,
 } from './project.js';
 import { tsAddAttributes, tsSetup, tsTraceFunction, tsWrapSelection } from './typescript.js';
+import {
+  ZERO_CODE_PACKAGES,
+  pythonZeroCodeSetup,
+  requirementEdits,
+  type ManifestEdit,
+} from './python-zero-code.js';
+import { refuse } from './text.js';
 import type { OffsetRange, ScaffoldDocument, ScaffoldResult } from './types.js';
 
 export type * from './types.js';
@@ -58,6 +65,7 @@ export {
 export { SNIPPET_FILES, buildSnippets, snippetFileText } from './snippets.js';
 export { applyEdits, offsetAt, positionAt } from './text.js';
 export { setTreeSitterWasmDir } from './parsers.js';
+export { ZERO_CODE_PACKAGES, pythonRunsZeroCode, type ManifestEdit } from './python-zero-code.js';
 export { SCAFFOLD_LANGUAGE_IDS, scaffoldLanguage } from './languages.js';
 
 /** `Add Tracing Setup` result: the edits plus how to add the dependencies. */
@@ -94,6 +102,42 @@ export async function addTracingSetup(
       break;
   }
   return { ...r, project: info, dependencies };
+}
+
+/** The zero-code setup: the file's edits, plus the edits of the project's manifests. */
+export interface ZeroCodeSetupResult extends TracingSetupResult {
+  /** Edits of manifests in the project root (`requirements.txt`, `pyproject.toml`). */
+  manifests: ManifestEdit[];
+}
+
+/**
+ * `Add Tracing Setup` for Python with zero-code instrumentation (opentelemetry-distro and
+ * `opentelemetry-instrument`): one marker comment in the file, the distro and the OTLP exporters
+ * added to the project's requirements where it lists them in a file, and the install command.
+ * The transport is left to Run with Tracing's environment (the OTLP package has both).
+ */
+export function addZeroCodeSetup(
+  doc: ScaffoldDocument,
+  project: ProjectFiles,
+): ZeroCodeSetupResult {
+  const info = detectProject('python', project);
+  const dependencies = installInstructions(info, 'grpc', [...ZERO_CODE_PACKAGES]);
+  if (doc.language !== 'python') {
+    return {
+      ...refuse('unsupported', 'Zero-code instrumentation is set up for Python files only.'),
+      project: info,
+      dependencies,
+      manifests: [],
+    };
+  }
+  const r = pythonZeroCodeSetup(doc.text);
+  if (r.status !== 'edited') return { ...r, project: info, dependencies, manifests: [] };
+  const { manifests, notes } = requirementEdits(project, ZERO_CODE_PACKAGES);
+  const messages = [
+    ...r.messages,
+    ...notes.map((text) => ({ severity: 'warning' as const, text })),
+  ];
+  return { ...r, messages, project: info, dependencies, manifests };
 }
 
 /** `Stagelight: Trace This Function` at the cursor. */

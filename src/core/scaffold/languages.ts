@@ -35,3 +35,32 @@ export function scaffoldLanguage(languageId: string): ScaffoldLanguage | undefin
       return undefined;
   }
 }
+
+/**
+ * The scaffold language of a file, by its extension (the command line has no editor language
+ * id); undefined when not supported.
+ */
+export function scaffoldLanguageOfFile(fileName: string): ScaffoldLanguage | undefined {
+  const ext = /\.[^./\\]+$/.exec(fileName)?.[0].toLowerCase();
+  switch (ext) {
+    case '.py':
+    case '.pyw':
+      return 'python';
+    case '.ts':
+    case '.tsx':
+    case '.mts':
+    case '.cts':
+      return 'typescript';
+    case '.js':
+    case '.jsx':
+    case '.mjs':
+    case '.cjs':
+      return 'javascript';
+    case '.go':
+      return 'go';
+    case '.java':
+      return 'java';
+    default:
+      return undefined;
+  }
+}

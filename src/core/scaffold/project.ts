@@ -177,8 +177,8 @@ export interface DependencyInstructions {
 export function installInstructions(
   project: ProjectInfo,
   protocol: OtlpProtocol,
+  packages: string[] = tracingDependencies(project.language, protocol),
 ): DependencyInstructions {
-  const packages = tracingDependencies(project.language, protocol);
   const list = packages.join(' ');
   switch (project.packageManager) {
     case 'pip':

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { protocolFor, type ProtocolSetting, type ReceiverBaseUrls } from './command-choices.js';
 import { OTLP_ENDPOINT_ENV } from './options.js';
 import { commandLine, type ShellKind } from './python-interpreter.js';
+import { ZERO_CODE_BOOTSTRAP } from './python-zero-code.js';
 import type { OtlpProtocol, ScaffoldLanguage } from './types.js';
 
 export const OTLP_PROTOCOL_ENV = 'OTEL_EXPORTER_OTLP_PROTOCOL';
@@ -73,6 +74,24 @@ export function tracingEnv(
   };
 }
 
+/**
+ * The variables for a Python program run under `opentelemetry-instrument`: the traced run's,
+ * plus the exporters the distro picks. Traces go over OTLP; metrics and logs are off, since the
+ * receiver takes traces only and the distro would otherwise export them to it too.
+ */
+export function zeroCodeTracingEnv(
+  receiver: ReceiverBaseUrls,
+  protocol: OtlpProtocol,
+  serviceName: string,
+): Record<string, string> {
+  return {
+    ...tracingEnv(receiver, protocol, serviceName),
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+  };
+}
+
 /** The names an env file (`KEY=value`, `export KEY=value`, comments) sets. */
 export function envFileKeys(text: string): Set<string> {
   const keys = new Set<string>();
@@ -111,7 +130,8 @@ export interface RunCommand {
 }
 
 /**
- * The command that runs a file: Python with `python` (the chosen interpreter), JavaScript with
+ * The command that runs a file: Python with `python` (the chosen interpreter; under
+ * `opentelemetry-instrument` with `zeroCode`), JavaScript with
  * `node`, TypeScript with `npx tsx`, Go with `go run` (the file's package, `.`, inside a module;
  * the file alone outside one), Java with the single-file source launcher (`java File.java`,
  * Java 11+). `cwd` is the project root (where imports resolve from), the file's folder for Go.
@@ -119,14 +139,18 @@ export interface RunCommand {
 export function runCommand(
   fileName: string,
   language: ScaffoldLanguage,
-  opts: { python: string; projectRoot?: string; goModule?: boolean },
+  opts: { python: string; projectRoot?: string; goModule?: boolean; zeroCode?: boolean },
 ): RunCommand {
   const dir = path.dirname(fileName);
   const cwd = opts.projectRoot ?? dir;
   const rel = path.relative(cwd, fileName) || path.basename(fileName);
   switch (language) {
     case 'python':
-      return { argv: [opts.python, rel], cwd };
+      // Zero-code: `opentelemetry-instrument <python> file.py`, through the chosen interpreter
+      // (see ZERO_CODE_BOOTSTRAP), which then runs the file with that same interpreter.
+      return opts.zeroCode
+        ? { argv: [opts.python, '-c', ZERO_CODE_BOOTSTRAP, opts.python, rel], cwd }
+        : { argv: [opts.python, rel], cwd };
     case 'javascript':
       return { argv: ['node', rel], cwd };
     case 'typescript':

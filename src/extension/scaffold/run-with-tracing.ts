@@ -1,7 +1,8 @@
 /**
  * **Stagelight: Run with Tracing** and the debug configuration provider: the user's program gets
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL` and `OTEL_SERVICE_NAME` pointing
- * at the receiver's current port. What to set and what to run is the core's (`run-env.ts`,
+ * at the receiver's current port. A Python file set up for zero-code instrumentation runs under
+ * `opentelemetry-instrument`, with the distro's exporter variables too. What to set and what to run is the core's (`run-env.ts`,
  * `python-interpreter.ts`); this module only reads the editor's state and starts the terminal.
  *
  * Light (part of dist/extension.js): it needs neither the parsers nor the receiver's code.
@@ -15,7 +16,8 @@ import {
   type ReceiverBaseUrls,
 } from '../../core/scaffold/command-choices.js';
 import { scaffoldLanguage } from '../../core/scaffold/languages.js';
-import { findProjectRoot } from '../../core/scaffold/project-root.js';
+import { findProjectRoot, projectFiles } from '../../core/scaffold/project-root.js';
+import { pythonRunsZeroCode } from '../../core/scaffold/python-zero-code.js';
 import {
   TRACED_DEBUG_TYPES,
   addTracingEnv,
@@ -25,6 +27,7 @@ import {
   runCommand,
   runCommandLine,
   tracingEnv,
+  zeroCodeTracingEnv,
 } from '../../core/scaffold/run-env.js';
 import type { ScaffoldLanguage } from '../../core/scaffold/types.js';
 import { pythonInterpreter, terminalShell } from './python-interpreter.js';
@@ -43,6 +46,8 @@ export interface RunOutcome {
   env?: Record<string, string>;
   commandLine?: string;
   cwd?: string;
+  /** Python started under opentelemetry-instrument (zero-code instrumentation). */
+  zeroCode?: boolean;
 }
 
 function protocolSetting(): ProtocolSetting {
@@ -88,7 +93,8 @@ export async function runWithTracing(host: RunHost, arg?: unknown): Promise<RunO
   if (receiver === undefined) return { status: 'no-receiver' };
 
   const root = projectRoot(language, doc.uri);
-  const env = tracingEnv(
+  const zeroCode = language === 'python' && pythonRunsZeroCode(doc.getText(), projectFiles(root));
+  const env = (zeroCode ? zeroCodeTracingEnv : tracingEnv)(
     receiver,
     programProtocol(language, protocolSetting(), doc.getText()),
     defaultServiceName(undefined, root, doc.fileName),
@@ -98,6 +104,7 @@ export async function runWithTracing(host: RunHost, arg?: unknown): Promise<RunO
     python: language === 'python' ? pythonInterpreter(doc.uri, root).command : 'python3',
     projectRoot: language === 'go' ? undefined : root,
     goModule: goRoot !== undefined && fs.existsSync(path.join(goRoot, 'go.mod')),
+    zeroCode,
   });
   const line = runCommandLine(cmd, terminalShell());
   const terminal = vscode.window.createTerminal({
@@ -108,8 +115,10 @@ export async function runWithTracing(host: RunHost, arg?: unknown): Promise<RunO
   terminal.show();
   terminal.sendText(line, true);
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  host.log.info(`Run with Tracing: ${line} in ${cmd.cwd} (${vars.join(' ')})`);
-  return { status: 'started', env, commandLine: line, cwd: cmd.cwd };
+  host.log.info(
+    `Run with Tracing${zeroCode ? ' (zero-code, opentelemetry-instrument)' : ''}: ${line} in ${cmd.cwd} (${vars.join(' ')})`,
+  );
+  return { status: 'started', env, commandLine: line, cwd: cmd.cwd, zeroCode };
 }
 
 /**

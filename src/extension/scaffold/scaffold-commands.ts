@@ -21,14 +21,17 @@ import {
   STAGE_ATTRIBUTES,
   addStageAttributes,
   addTracingSetup,
+  addZeroCodeSetup,
   detectProject,
   insertPropagation,
+  positionAt,
   propagationSnippets,
   stageAttributesRefusal,
   traceFunction,
   wrapSelectionInSpan,
   type DependencyInstructions,
   type OtlpProtocol,
+  type ProjectFiles,
   type PropagationPattern,
   type ScaffoldDocument,
   type ScaffoldLanguage,
@@ -76,12 +79,24 @@ export interface ScaffoldOutcome {
     projectRoot: string;
     dependencies: DependencyInstructions;
   };
+  /** Add Tracing Setup with zero-code instrumentation (Python) only. */
+  zeroCode?: {
+    projectRoot: string;
+    /** Manifests that got the packages, e.g. `requirements.txt`. */
+    manifests: string[];
+    dependencies: DependencyInstructions;
+  };
 }
 
-/** Options of `stagelight.addTracingSetup` (each skips its prompt). */
+/**
+ * Options of `stagelight.addTracingSetup` (each skips its prompt). `mode` (Python): the setup
+ * written into the file (`code`) or zero-code instrumentation; asked for when no option is
+ * given, `code` when other options are (a caller that passes options wants no prompt).
+ */
 export interface SetupArgs {
   serviceName?: string;
   protocol?: OtlpProtocol;
+  mode?: 'code' | 'zero-code';
 }
 /** Options of `stagelight.traceFunction`; `offset` is a UTF-16 offset into the document. */
 export interface TraceArgs {
@@ -276,6 +291,12 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
   const files = projectFiles(root);
   const project = detectProject(language, files);
 
+  if (language === 'python') {
+    const mode = opts.mode ?? (Object.keys(opts).length > 0 ? 'code' : await askPythonMode());
+    if (mode === undefined) return done('cancelled');
+    if (mode === 'zero-code') return zeroCodeSetup(t, host, root ?? path.dirname(doc.fileName));
+  }
+
   const serviceName = await askName(opts.serviceName, validateServiceName, {
     title: 'Stagelight: Add Tracing Setup',
     prompt: `service.name of the traces (from ${project.manifest ?? 'the folder name'})`,
@@ -309,6 +330,94 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
   offerDependencies(dependencies, projectRoot);
   return outcome;
 });
+
+/** Python's two setups, as a quick pick; undefined when the user dismisses it. */
+async function askPythonMode(): Promise<'code' | 'zero-code' | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      {
+        label: 'Tracing setup in this file',
+        detail: 'A tracer provider and OTLP exporter written into the file (opentelemetry-sdk).',
+        mode: 'code' as const,
+      },
+      {
+        label: 'Zero-code instrumentation',
+        detail:
+          'No tracing code: opentelemetry-distro in the requirements; Run with Tracing starts the file under opentelemetry-instrument, which instruments the libraries it finds.',
+        mode: 'zero-code' as const,
+      },
+    ],
+    { title: 'Stagelight: Add Tracing Setup', placeHolder: 'How should this program be traced?' },
+  );
+  return picked?.mode;
+}
+
+/**
+ * A project's files as the editor holds them: an open manifest's text (maybe unsaved) rather
+ * than the disk's, since the edits are applied to the open document.
+ */
+function editorProjectFiles(root: string): ProjectFiles {
+  const disk = projectFiles(root);
+  return {
+    files: disk.files,
+    read: (name) => {
+      const file = path.join(root, name);
+      const open = vscode.workspace.textDocuments.find(
+        (d) => d.uri.scheme === 'file' && d.uri.fsPath === file,
+      );
+      return open?.getText() ?? disk.read(name);
+    },
+  };
+}
+
+/**
+ * Add Tracing Setup, zero-code: the marker comment in the file and the packages in the
+ * project's manifests, in one WorkspaceEdit (one undo step), then the install command offered.
+ */
+async function zeroCodeSetup(
+  t: Target,
+  host: ScaffoldHost,
+  projectRoot: string,
+): Promise<ScaffoldOutcome> {
+  const result = addZeroCodeSetup(t.scaffoldDoc, editorProjectFiles(projectRoot));
+  const outcome = await apply(t, result, host, (edit) => {
+    edit.set(
+      t.doc.uri,
+      result.edits.map((e) => vscode.TextEdit.replace(range(t.doc, e.start, e.end), e.newText)),
+    );
+    for (const m of result.manifests) {
+      const uri = vscode.Uri.file(path.join(projectRoot, m.file));
+      const text = editorProjectFiles(projectRoot).read(m.file) ?? '';
+      edit.set(
+        uri,
+        m.edits.map(
+          (e) =>
+            new vscode.TextEdit(
+              new vscode.Range(positionIn(text, e.start), positionIn(text, e.end)),
+              e.newText,
+            ),
+        ),
+      );
+    }
+  });
+  if (!outcome.applied) return outcome;
+  const dependencies = dependenciesFor(result.dependencies, 'python', t.doc.uri, projectRoot);
+  const manifests = result.manifests.map((m) => m.file);
+  outcome.zeroCode = { projectRoot, manifests, dependencies };
+  host.log.info(
+    `Zero-code tracing set up for ${t.doc.fileName}` +
+      (manifests.length > 0 ? `; packages added to ${manifests.join(', ')}` : '') +
+      (dependencies.command ? `; dependencies: ${dependencies.command}` : ''),
+  );
+  offerDependencies(dependencies, projectRoot);
+  return outcome;
+}
+
+/** A UTF-16 offset of `text` as a Position (for a document that may not be open). */
+function positionIn(text: string, offset: number): vscode.Position {
+  const p = positionAt(text, offset);
+  return new vscode.Position(p.line, p.character);
+}
 
 /**
  * The pip command run by the project's Python (the Python extension's selection, the workspace's

@@ -7,12 +7,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { StagelightApi } from '../../../src/extension/extension';
 import type { ScaffoldOutcome } from '../../../src/extension/scaffold/scaffold-commands';
+import type { RunOutcome } from '../../../src/extension/scaffold/run-with-tracing';
 import { lineOf, openFixture, startReceiver, stagelightLenses, waitFor } from '../helpers';
 
 /** The repository root: this file runs as out/integration/suite/scaffold.test.js. */
@@ -159,5 +160,46 @@ describe('scaffolding', () => {
       return t.some((x) => x.startsWith('notInstrumented') && /n=1\b/.test(x)) ? t : undefined;
     });
     assert.ok(titles.length > 0);
+  });
+
+  it('sets up zero-code Python tracing and Run with Tracing starts it under opentelemetry-instrument', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'no workspace folder');
+    const dir = join(folder.uri.fsPath, 'python-zero-code');
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(join(dir, 'requirements.txt'), 'numpy\n');
+      writeFileSync(join(dir, 'client.py'), 'import urllib.request\n\nprint("ok")\n');
+      // Not `open`: this folder is removed at the end, not restored.
+      const doc = await openFixture('python-zero-code/client.py');
+      const setup = await scaffold('stagelight.addTracingSetup', doc.uri, { mode: 'zero-code' });
+      assert.equal(setup.status, 'edited', setup.messages.join('\n'));
+      assert.deepEqual(setup.zeroCode?.manifests, ['requirements.txt']);
+      assert.match(doc.getText(), /^# OpenTelemetry zero-code instrumentation/);
+      assert.doesNotMatch(doc.getText(), /import opentelemetry|from opentelemetry/);
+      const reqFile = join(dir, 'requirements.txt');
+      const req = vscode.workspace.textDocuments.find((d) => d.fileName === reqFile);
+      assert.equal(req?.getText(), 'numpy\nopentelemetry-distro\nopentelemetry-exporter-otlp\n');
+      assert.match(
+        setup.zeroCode?.dependencies.command ?? '',
+        /-m pip install opentelemetry-distro/,
+      );
+      await vscode.workspace.saveAll(false);
+
+      const run = await vscode.commands.executeCommand<RunOutcome>(
+        'stagelight.runWithTracing',
+        doc.uri,
+      );
+      assert.equal(run?.status, 'started');
+      assert.equal(run?.zeroCode, true);
+      assert.match(run?.commandLine ?? '', /auto_instrumentation import run; run\(\)/);
+      assert.equal(run?.env?.OTEL_TRACES_EXPORTER, 'otlp');
+      assert.equal(run?.env?.OTEL_EXPORTER_OTLP_ENDPOINT, api.receiver.endpoints?.grpc);
+      const again = await scaffold('stagelight.addTracingSetup', doc.uri, { mode: 'zero-code' });
+      assert.equal(again.status, 'already-instrumented');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,8 @@
  * The other languages' OpenTelemetry SDKs, installed the way their users install them, for the
  * tests that run real programs against a real receiver:
  * - Python: a virtual environment under .cache/py-otel with test/interop/python/requirements.txt
- *   (pip from PyPI; never the system Python's site-packages), rebuilt when the file changes;
+ *   (pip from PyPI; never the system Python's site-packages), rebuilt when the file changes, and
+ *   one under .cache/py-otel-distro with requirements-distro.txt for zero-code instrumentation;
  * - Go: test/interop/go built with the machine's Go (modules from the Go module proxy), the
  *   binary cached under .cache/interop, named by a hash of its sources;
  * - Java: test/interop/java's dependencies resolved by Maven (Maven Central, into ~/.m2), its
@@ -58,6 +59,14 @@ export function pythonVenv(name: string, requirements: string): Toolchain {
 /** The venv's python with the OpenTelemetry Python SDK and both OTLP exporters. */
 export function pythonWithOtel(): Toolchain {
   return pythonVenv('py-otel', path.join(INTEROP, 'python', 'requirements.txt'));
+}
+
+/**
+ * The venv's python with zero-code instrumentation: opentelemetry-distro, the OTLP exporters
+ * and the urllib instrumentation (test/interop/python/requirements-distro.txt).
+ */
+export function pythonWithOtelDistro(): Toolchain {
+  return pythonVenv('py-otel-distro', path.join(INTEROP, 'python', 'requirements-distro.txt'));
 }
 
 /** A hash of the files below `dir` (names and contents), for naming what is built from them. */
