@@ -103,7 +103,11 @@ export interface RunningJaeger {
   pid: number;
   /** stdout and stderr so far (for failure messages). */
   output(): string;
-  stop(): Promise<void>;
+  /**
+   * Ends the process: SIGTERM (a clean stop: requests in flight are answered), or with `crash`
+   * SIGKILL (no answer for what is in flight). Resolves once it has exited.
+   */
+  stop(opts?: { crash?: boolean }): Promise<void>;
 }
 
 /** The collector configuration: OTLP in, memory storage, query service; all on loopback. */
@@ -234,7 +238,7 @@ export async function startJaeger(opts: JaegerOptions = {}): Promise<RunningJaeg
       opts.metricsPort !== undefined ? `http://127.0.0.1:${opts.metricsPort}/metrics` : undefined,
     pid: child.pid as number,
     output,
-    stop: () =>
+    stop: (stopOpts = {}) =>
       new Promise<void>((resolve) => {
         const done = (): void => {
           rmSync(dir, { recursive: true, force: true });
@@ -246,7 +250,7 @@ export async function startJaeger(opts: JaegerOptions = {}): Promise<RunningJaeg
           clearTimeout(timer);
           done();
         });
-        child.kill('SIGTERM');
+        child.kill(stopOpts.crash === true ? 'SIGKILL' : 'SIGTERM');
       }),
   };
 }

@@ -21,6 +21,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as HttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
   JaegerUnavailableError,
@@ -68,8 +69,8 @@ async function jaegerOrSkip(
   }
 }
 
-async function stopJaeger(j: RunningJaeger): Promise<void> {
-  await j.stop();
+async function stopJaeger(j: RunningJaeger, crash: boolean): Promise<void> {
+  await j.stop({ crash });
   jaegers.delete(j);
 }
 
@@ -166,7 +167,10 @@ async function assertAllInJaeger(
 }
 
 /** An SDK tracer whose spans go to `exporter` and are kept in memory for comparison. */
-function sdkProvider(exporter: GrpcExporter | HttpProtoExporter, service: string) {
+function sdkProvider(
+  exporter: GrpcExporter | HttpProtoExporter | HttpJsonExporter,
+  service: string,
+) {
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment': 'ci' }),
@@ -256,18 +260,15 @@ test('every span a forwarding serve accepts is in Jaeger: SDK exporters and pre-
   if (!jaeger) return;
   const { http, grpc } = await forwardingServe(jaeger);
 
-  const viaGrpc = sdkProvider(new GrpcExporter({ url: grpc }), 'forward-sdk-grpc');
-  const viaHttp = sdkProvider(
-    new HttpProtoExporter({ url: `${http}/v1/traces` }),
-    'forward-sdk-http',
-  );
-  for (let n = 0; n < 5; n++) {
-    produceRequest(viaGrpc.provider, n);
-    produceRequest(viaHttp.provider, n);
-  }
-  await Promise.all([viaGrpc.provider.forceFlush(), viaHttp.provider.forceFlush()]);
-  const sent = [...viaGrpc.memory.getFinishedSpans(), ...viaHttp.memory.getFinishedSpans()];
-  assert.equal(sent.length, 30);
+  const sdks = [
+    sdkProvider(new GrpcExporter({ url: grpc }), 'forward-sdk-grpc'),
+    sdkProvider(new HttpProtoExporter({ url: `${http}/v1/traces` }), 'forward-sdk-http'),
+    sdkProvider(new HttpJsonExporter({ url: `${http}/v1/traces` }), 'forward-sdk-json'),
+  ];
+  for (let n = 0; n < 5; n++) for (const sdk of sdks) produceRequest(sdk.provider, n);
+  await Promise.all(sdks.map((sdk) => sdk.provider.forceFlush()));
+  const sent = sdks.flatMap((sdk) => sdk.memory.getFinishedSpans());
+  assert.equal(sent.length, 45);
 
   // 40 batches of 100 spans, 4 requests at a time.
   const next = batchFactory(100, 64);
@@ -287,70 +288,75 @@ test('every span a forwarding serve accepts is in Jaeger: SDK exporters and pre-
   assert.equal((await health(http)).counters.acceptedSpans, keys.length);
 
   const inJaeger = await assertAllInJaeger(http, jaeger, keys);
-  assert.equal(inJaeger.size, 4030);
+  assert.equal(inJaeger.size, 4045);
   assertSdkSpansMatch(sent, inJaeger);
-  // The resource came along: Jaeger's own service index lists both SDK services.
+  // The resources came along: Jaeger's service index lists each SDK's service.
   const { body } = await getJson(`${jaeger.queryUrl}/api/v3/services`);
   const services = (body as { services: string[] }).services;
-  for (const s of ['forward-sdk-grpc', 'forward-sdk-http', 'forward-test']) {
+  for (const s of ['forward-sdk-grpc', 'forward-sdk-http', 'forward-sdk-json', 'forward-test']) {
     assert.ok(services.includes(s), `${s} in ${services.join(', ')}`);
   }
-  await Promise.all([viaGrpc.provider.shutdown(), viaHttp.provider.shutdown()]);
+  await Promise.all(sdks.map((sdk) => sdk.provider.shutdown()));
 });
 
-test('Jaeger restarted mid-stream: the forwarder resumes from its span log, every span arrives', async (t) => {
-  const badgerDir = tempDir('jaeger-badger');
-  const first = await jaegerOrSkip(t, { badgerDir });
-  if (!first) return;
-  const { http } = await forwardingServe(first);
-  const viaHttp = sdkProvider(
-    new HttpProtoExporter({ url: `${http}/v1/traces` }),
-    'forward-restart-sdk',
-  );
+for (const crash of [false, true]) {
+  test(`Jaeger ${crash ? 'killed' : 'stopped'} and started again mid-stream: the forwarder resumes from its span log, every span arrives`, async (t) => {
+    const badgerDir = tempDir('jaeger-badger');
+    const first = await jaegerOrSkip(t, { badgerDir });
+    if (!first) return;
+    const { http } = await forwardingServe(first);
+    const viaHttp = sdkProvider(
+      new HttpProtoExporter({ url: `${http}/v1/traces` }),
+      'forward-restart-sdk',
+    );
 
-  // A steady stream: a pre-encoded batch of 50 spans and one SDK request every 25 ms.
-  const next = batchFactory(50, 64);
-  const keys: string[] = [];
-  let batches = 0;
-  let sending = true;
-  const stream = (async () => {
-    for (let n = 0; sending; n++) {
-      const b = next();
-      assert.equal(await postProtobuf(`${http}/v1/traces`, b.bytes), 200);
-      keys.push(...b.keys);
-      batches++;
-      produceRequest(viaHttp.provider, n);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // A steady stream: a pre-encoded batch of 50 spans and one SDK request every 25 ms.
+    const next = batchFactory(50, 64);
+    const keys: string[] = [];
+    let batches = 0;
+    let sending = true;
+    const stream = (async () => {
+      for (let n = 0; sending; n++) {
+        const b = next();
+        assert.equal(await postProtobuf(`${http}/v1/traces`, b.bytes), 200);
+        keys.push(...b.keys);
+        batches++;
+        produceRequest(viaHttp.provider, n);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  await pause(800);
-  await stopJaeger(first);
-  const stoppedAt = batches;
-  await pause(2000);
-  const during = await health(http);
-  assert.ok(during.forwarder.failedAttempts > 0, 'the forwarder saw the outage');
-  assert.ok(during.forwarder.pendingRecords > 0, 'batches wait in the span log');
-  const second = await startJaeger({ badgerDir, ports: first.ports });
-  jaegers.add(second);
-  await pause(800);
-  sending = false;
-  await stream;
-  await viaHttp.provider.forceFlush();
-  const sent = viaHttp.memory.getFinishedSpans();
-  assert.ok(batches - stoppedAt >= 20, `${batches - stoppedAt} batches sent while Jaeger was down`);
+    await pause(800);
+    await stopJaeger(first, crash);
+    const stoppedAt = batches;
+    await pause(2000);
+    const during = await health(http);
+    assert.ok(during.forwarder.failedAttempts > 0, 'the forwarder saw the outage');
+    assert.ok(during.forwarder.pendingRecords > 0, 'batches wait in the span log');
+    const second = await startJaeger({ badgerDir, ports: first.ports });
+    jaegers.add(second);
+    await pause(800);
+    sending = false;
+    await stream;
+    await viaHttp.provider.forceFlush();
+    const sent = viaHttp.memory.getFinishedSpans();
+    assert.ok(
+      batches - stoppedAt >= 20,
+      `${batches - stoppedAt} batches sent while Jaeger was down`,
+    );
 
-  const f = await forwarderIdle(http, 40_000);
-  // One acknowledgement per accepted batch: none was delivered twice. (Badger keys a span by
-  // trace, start time and span id, so a copy sent twice would not show in Jaeger's answer.)
-  assert.equal(f.sentBatches, batches + sent.length, 'each accepted batch acknowledged once');
-  assert.equal(f.rejectedBatches + f.droppedBatches, 0, f.lastError);
-  assert.equal(f.state, 'idle');
+    const f = await forwarderIdle(http, 40_000);
+    // One acknowledgement per accepted batch: none was delivered twice. (Badger keys a span by
+    // trace, start time and span id, so a copy sent twice would not show in Jaeger's answer.)
+    assert.equal(f.sentBatches, batches + sent.length, 'each accepted batch acknowledged once');
+    assert.equal(f.rejectedBatches + f.droppedBatches, 0, f.lastError);
+    assert.equal(f.state, 'idle');
 
-  const all = [...keys, ...sent.map(keyOf)];
-  const inJaeger = await assertAllInJaeger(http, second, all);
-  assert.equal(inJaeger.size, all.length);
-  assertSdkSpansMatch(sent, inJaeger, true);
-  await viaHttp.provider.shutdown();
-});
+    const all = [...keys, ...sent.map(keyOf)];
+    const inJaeger = await assertAllInJaeger(http, second, all);
+    assert.equal(inJaeger.size, all.length);
+    assertSdkSpansMatch(sent, inJaeger, true);
+    await viaHttp.provider.shutdown();
+  });
+}
