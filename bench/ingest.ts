@@ -33,7 +33,6 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as esbuild from 'esbuild';
@@ -47,7 +46,7 @@ import {
   SPANS_PER_TRACE,
   type Template,
 } from './batches.js';
-import { docsMarkers, writeBenchSection } from './lib/docs.js';
+import { docsMarkers, machine, writeBenchSection } from './lib/docs.js';
 import { grpcSender, httpSender, median, procCpuMs, sendAll, type SendOne } from './lib/load.js';
 
 const { start: DOCS_START, end: DOCS_END } = docsMarkers('ingest');
@@ -769,18 +768,6 @@ function runLine(r: RunResult): string[] {
     cpu(r.grpc),
     cpu(r.http),
   ];
-}
-
-function machine(): string {
-  const cpus = os.cpus();
-  return (
-    `${os.availableParallelism()} CPUs (\`nproc\`), ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
-    `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, ` +
-    `Node ${process.version}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} at start`
-  );
 }
 
 function docsSection(

@@ -88,6 +88,11 @@ export interface JaegerOptions {
    * this loopback port at /metrics; off by default.
    */
   metricsPort?: number;
+  /**
+   * Serve Go's pprof on this loopback port (the `pprof` extension): `/debug/pprof/heap?gc=1&debug=1`
+   * collects garbage and then reports the heap in use. Off by default.
+   */
+  pprofPort?: number;
 }
 
 export interface RunningJaeger {
@@ -100,6 +105,8 @@ export interface RunningJaeger {
   queryUrl: string;
   /** The collector's Prometheus metrics, when `metricsPort` was given. */
   metricsUrl: string | undefined;
+  /** Go's pprof base (`/debug/pprof`), when `pprofPort` was given. */
+  pprofUrl: string | undefined;
   pid: number;
   /** stdout and stderr so far (for failure messages). */
   output(): string;
@@ -133,8 +140,14 @@ function config(ports: JaegerPorts, opts: JaegerOptions): string {
                 port: ${opts.metricsPort}`
       : `    metrics:
       level: none`;
+  const pprof =
+    opts.pprofPort !== undefined
+      ? `
+  pprof:
+    endpoint: 127.0.0.1:${opts.pprofPort}`
+      : '';
   return `service:
-  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2${opts.pprofPort !== undefined ? ', pprof' : ''}]
   pipelines:
     traces:
       receivers: [otlp]
@@ -148,7 +161,7 @@ extensions:
   healthcheckv2:
     use_v2: true
     http:
-      endpoint: 127.0.0.1:${ports.health}
+      endpoint: 127.0.0.1:${ports.health}${pprof}
   jaeger_storage:
     backends:
       store:
@@ -236,6 +249,8 @@ export async function startJaeger(opts: JaegerOptions = {}): Promise<RunningJaeg
     queryUrl,
     metricsUrl:
       opts.metricsPort !== undefined ? `http://127.0.0.1:${opts.metricsPort}/metrics` : undefined,
+    pprofUrl:
+      opts.pprofPort !== undefined ? `http://127.0.0.1:${opts.pprofPort}/debug/pprof` : undefined,
     pid: child.pid as number,
     output,
     stop: (stopOpts = {}) =>
