@@ -365,9 +365,14 @@ function ratios(s: PeerFigures, j: PeerFigures): Ratios {
   };
 }
 
-function markdownTable(header: readonly string[], body: readonly string[][]): string {
+/** A table whose first `textColumns` columns are left-aligned, the rest (figures) right. */
+function markdownTable(
+  header: readonly string[],
+  body: readonly string[][],
+  textColumns = 1,
+): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  const align = header.map((_, i) => (i === 0 ? '---' : '---:'));
+  const align = header.map((_, i) => (i < textColumns ? '---' : '---:'));
   return [line(header), line(align), ...body.map(line)].join('\n');
 }
 
@@ -435,6 +440,7 @@ function runsTable(results: readonly PhaseResult[]): string {
       `${r.readP50Ms.toFixed(2)} / ${r.readP95Ms.toFixed(2)}`,
       fmt(r.stored),
     ]),
+    3,
   );
 }
 
@@ -459,9 +465,9 @@ function docsSection(
   machineLine: string,
 ): string {
   const date = new Date().toISOString().slice(0, 10);
-  const stored = (Math.ceil(opts.spans / SPANS_PER_BATCH) * SPANS_PER_BATCH).toLocaleString(
-    'en-US',
-  );
+  const batches = Math.ceil(opts.spans / SPANS_PER_BATCH);
+  const stored = fmt(batches * SPANS_PER_BATCH);
+  const timed = fmt(batches - WARMUP_BATCHES);
   return `${DOCS_START}
 ## Against Jaeger (\`${COMMAND}\`)
 
@@ -485,21 +491,19 @@ the span count) and the \`pprof\` extension (read for the Go heap). Everything o
 - Requests are the ones \`bench:ingest\` sends (\`bench/batches.ts\`): 512 spans per
   \`ExportTraceServiceRequest\`, made by the OpenTelemetry JS SDK and encoded by its
   \`ProtobufTraceSerializer\`, 8 spans per trace; every copy carries fresh trace ids.
-- One fresh receiver process per receiver, transport and run, pinned with \`taskset -c
-  ${opts.cpu}\` (the same single CPU for both); Jaeger with \`GOMAXPROCS=1\`; Node with nothing
-  extra (its helper threads share the CPU). The sender (this script: a grpc-js client with
-  identity serializers, a keep-alive \`node:http\` client) is not pinned and keeps
+- One fresh receiver process per receiver, transport and run, pinned with
+  \`taskset -c ${opts.cpu}\` (the same single CPU for both); Jaeger with \`GOMAXPROCS=1\`; Node
+  with nothing extra (its helper threads share the CPU). The sender (this script: a grpc-js
+  client with identity serializers, a keep-alive \`node:http\` client) is not pinned and keeps
   ${opts.inFlight} requests in flight.
-- ${WARMUP_BATCHES} warm-up requests, then ${fmt(Math.ceil(opts.spans / SPANS_PER_BATCH) - WARMUP_BATCHES)}
-  timed ones. **spans/s**: from the first timed request to the last answer. **CPU µs/span**:
-  utime + stime from \`/proc/<pid>/stat\`, from just before the timed requests until the
-  process is quiet again (under 3 ms of CPU in 250 ms), so work done after answering
-  (Stagelight's analysis) is counted. **RSS bytes/span**: growth of \`VmRSS\` over the same
-  stretch, per timed span; neither runtime's GC can be forced from outside (the shipped CLI has
-  no hook), so RSS is what is compared. Beside it, each one's own figure: Stagelight's count of
-  bytes held (\`/api/health\` \`memory.total\`) per stored span, Jaeger's Go heap in use
-  (\`HeapAlloc\` from its pprof heap report with \`gc=1\`, i.e. after a forced GC) growth per
-  timed span.
+- ${WARMUP_BATCHES} warm-up requests, then ${timed} timed ones. **spans/s**: from the first
+  timed request to the last answer. **CPU µs/span**: utime + stime from \`/proc/<pid>/stat\`,
+  from just before the timed requests until the process is quiet again (under 3 ms of CPU in
+  250 ms), so work done after answering (Stagelight's analysis) is counted. **RSS bytes/span**:
+  growth of \`VmRSS\` over the same stretch, per timed span: the figure compared, since the
+  shipped CLI has no hook to force a GC. Beside it, each one's own figure: Stagelight's count
+  of bytes held (\`/api/health\` \`memory.total\`) per stored span; Jaeger's Go heap growth
+  per timed span, after a forced GC (\`HeapAlloc\` of its pprof heap report with \`gc=1\`).
 - Then each proves it stored every span (Stagelight: \`/api/health\` \`spans\`; Jaeger: its
   exporter's \`otelcol_exporter_sent_spans_total\` into storage, with nothing refused or failed)
   and answers ${opts.reads} reads of random stored trace ids (after ${READ_WARMUP} warm-up ones),
