@@ -269,6 +269,46 @@ test('small batches of one turn are merged into one request, and 413 splits it',
   for (const r of upstream.requests.slice(1)) assert.ok(r.keys.length <= 40);
 });
 
+test('a 400 for a merged request splits it: only the batch refused is lost, once', async (t) => {
+  // Jaeger answers 400 to a whole request for one span id of the wrong length in it.
+  const next = batchFactory(10, 20);
+  const poison = next();
+  const bad = new Set(poison.keys);
+  const upstream = await recordingUpstream((_n, req) =>
+    req.keys.some((k) => bad.has(k)) ? 400 : 200,
+  );
+  t.after(() => upstream.close());
+  const { log, count } = recordingLog();
+  const f = memoryForwarder(t, { url: upstream.url, log });
+  const sent: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const b = i === 5 ? poison : next();
+    f.offer(b.bytes, false);
+    if (i !== 5) sent.push(...b.keys);
+  }
+  const s = await idle(f);
+  assert.equal(upstream.requests[0]!.keys.length, 80, 'one request for the eight batches');
+  assert.equal(s.sentBatches, 7);
+  assert.equal(s.rejectedBatches, 1);
+  assert.equal(s.failedAttempts, 0);
+  assert.deepEqual([...upstream.accepted.keys()].sort(), [...sent].sort());
+  for (const n of upstream.accepted.values()) assert.equal(n, 1, 'no batch delivered twice');
+  // 8 -> 4 + 4 -> 2 + 2 -> 1 + 1: seven requests in all.
+  assert.equal(upstream.requests.length, 7);
+  assert.equal(count(/upstream answered 400; such batches are not retried/), 1);
+});
+
+test('a 401 for a merged request is not split: the refusal is about the upstream', async (t) => {
+  const upstream = await recordingUpstream(() => 401);
+  t.after(() => upstream.close());
+  const f = memoryForwarder(t, { url: upstream.url });
+  const next = batchFactory(10, 20);
+  for (let i = 0; i < 8; i++) f.offer(next().bytes, false);
+  const s = await idle(f);
+  assert.equal(upstream.requests.length, 1);
+  assert.equal(s.rejectedBatches, 8);
+});
+
 test('upstream answering 400: rejected and counted, logged once, never retried', async (t) => {
   const upstream = await rawUpstream(() => 400);
   t.after(() => upstream.close());
