@@ -21,6 +21,9 @@ import type { Logger } from '../../src/core/logger.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { getJson, postProtobuf, quietLog, startTestServer, waitFor } from './helpers/server.js';
 import { batchFactory, freePort, recordingUpstream } from './helpers/forwarding.js';
+import { cat, fixed64, len } from './helpers/protobuf-fields.js';
+import { decodeTraceRequest } from '../../src/core/otlp/trace-request-decoder.js';
+import { decodeExportRequestJson } from '../../src/core/otlp/export.js';
 
 /** A small trace with attributes, an event and an error status, as OTLP/HTTP protobuf. */
 function traceBatch(traceId: string, tag: string): Uint8Array {
@@ -172,6 +175,46 @@ test('spans sent to a forwarding server arrive at the upstream intact', async ()
     assert.equal(there.status, 200);
     assert.deepEqual(there.body, here.body, `trace ${id} differs upstream`);
   }
+});
+
+/** A request of one span whose trace id is 8 bytes long: refused by Stagelight and by Jaeger. */
+function badIdSpanRequest(): Buffer {
+  const span = cat(
+    len(1, randomBytes(8)),
+    len(2, randomBytes(8)),
+    len(5, 'bad_id'),
+    fixed64(7, 1764000000000000000n),
+    fixed64(8, 1764000000100000000n),
+  );
+  return len(1, len(2, len(2, span)));
+}
+
+test('a request with refused spans is forwarded as its accepted spans only', async (t) => {
+  const upstream = await rawUpstream();
+  t.after(() => upstream.close());
+  const local = await startTestServer({ forwardUrl: upstream.url });
+  const id = randomBytes(16).toString('hex');
+  // Concatenated requests are one request: two good spans, then one refused.
+  const body = Buffer.concat([traceBatch(id, 'mixed'), badIdSpanRequest()]);
+  const res = await fetch(local.endpoints.httpTraces, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+  });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  const s = await idle(local.forwarder!);
+  assert.equal(s.sentBatches, 1);
+  assert.equal(upstream.bodies.length, 1);
+  const forwarded = decodeTraceRequest(upstream.bodies[0]!);
+  assert.equal(forwarded.rejected, 0, 'the refused span is not forwarded');
+  assert.deepEqual(
+    forwarded.spans.map((sp) => `${sp.traceId}:${sp.name}`).sort(),
+    [`${id}:generate`, `${id}:inference_request`].sort(),
+  );
+  // What went upstream reads back as what Stagelight holds.
+  const here = await getJson(`${local.endpoints.api}/traces/${id}`);
+  assert.deepEqual(decodeExportRequestJson(upstream.bodies[0]!), here.body);
 });
 
 test('down upstream: ingest answers at once, health says down, all arrive once it is up', async () => {
