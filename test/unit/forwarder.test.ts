@@ -20,8 +20,12 @@ import { MemoryForwardQueue } from '../../src/core/receiver/forward-memory-queue
 import type { Logger } from '../../src/core/logger.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { getJson, postProtobuf, quietLog, startTestServer, waitFor } from './helpers/server.js';
-import { batchFactory, freePort, recordingUpstream } from './helpers/forwarding.js';
-import { cat, fixed64, len } from './helpers/protobuf-fields.js';
+import {
+  badIdSpanRequest,
+  batchFactory,
+  freePort,
+  recordingUpstream,
+} from './helpers/forwarding.js';
 import { decodeTraceRequest } from '../../src/core/otlp/trace-request-decoder.js';
 import { decodeExportRequestJson } from '../../src/core/otlp/export.js';
 
@@ -176,18 +180,6 @@ test('spans sent to a forwarding server arrive at the upstream intact', async ()
     assert.deepEqual(there.body, here.body, `trace ${id} differs upstream`);
   }
 });
-
-/** A request of one span whose trace id is 8 bytes long: refused by Stagelight and by Jaeger. */
-function badIdSpanRequest(): Buffer {
-  const span = cat(
-    len(1, randomBytes(8)),
-    len(2, randomBytes(8)),
-    len(5, 'bad_id'),
-    fixed64(7, 1764000000000000000n),
-    fixed64(8, 1764000000100000000n),
-  );
-  return len(1, len(2, len(2, span)));
-}
 
 test('a request with refused spans is forwarded as its accepted spans only', async (t) => {
   const upstream = await rawUpstream();

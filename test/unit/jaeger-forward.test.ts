@@ -33,7 +33,7 @@ import type { ForwarderStatus } from '../../src/core/receiver/forwarder.js';
 import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
 import type { SpanJson } from '../../src/core/model.js';
 import { runningClis, serveCli, type CliProcess } from './helpers/cli-process.js';
-import { batchFactory } from './helpers/forwarding.js';
+import { badIdSpanRequest, badLinkRequest, batchFactory } from './helpers/forwarding.js';
 import { attrs } from './helpers/otlp-values.js';
 import { getJson, postProtobuf, waitFor } from './helpers/server.js';
 
@@ -282,13 +282,25 @@ test('every span a forwarding serve accepts is in Jaeger: SDK exporters and pre-
     for (const b of batches) keys.push(...b.keys);
   }
 
+  // One request with a span whose trace id is 8 bytes long among 100 good ones: Stagelight
+  // accepts the good ones (partial success); Jaeger would refuse the whole request.
+  const mixed = next();
+  const res = await fetch(`${http}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: Buffer.concat([mixed.bytes, badIdSpanRequest()]),
+  });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  keys.push(...mixed.keys);
+
   const f = await forwarderIdle(http, 15_000);
-  assert.equal(f.sentBatches, sent.length + 40, 'each accepted batch acknowledged once');
+  assert.equal(f.sentBatches, sent.length + 41, 'each accepted batch acknowledged once');
   assert.equal(f.rejectedBatches + f.droppedBatches + f.failedAttempts, 0, f.lastError);
   assert.equal((await health(http)).counters.acceptedSpans, keys.length);
 
   const inJaeger = await assertAllInJaeger(http, jaeger, keys);
-  assert.equal(inJaeger.size, 4045);
+  assert.equal(inJaeger.size, 4145);
   assertSdkSpansMatch(sent, inJaeger);
   // The resources came along: Jaeger's service index lists each SDK's service.
   const { body } = await getJson(`${jaeger.queryUrl}/api/v3/services`);
@@ -330,7 +342,13 @@ for (const crash of [false, true]) {
     await pause(800);
     await stopJaeger(first, crash);
     const stoppedAt = batches;
-    await pause(2000);
+    await pause(1000);
+    // Stagelight accepts this batch (a link with a bad trace id is kept, not followed); Jaeger
+    // refuses any request it is in. Sent mid-outage, it is merged with the pending batches when
+    // Jaeger is back: the forwarder must split that request so that only this batch is lost.
+    const poison = badLinkRequest();
+    assert.equal(await postProtobuf(`${http}/v1/traces`, poison.bytes), 200);
+    await pause(1000);
     const during = await health(http);
     assert.ok(during.forwarder.failedAttempts > 0, 'the forwarder saw the outage');
     assert.ok(during.forwarder.pendingRecords > 0, 'batches wait in the span log');
@@ -350,13 +368,18 @@ for (const crash of [false, true]) {
     // One acknowledgement per accepted batch: none was delivered twice. (Badger keys a span by
     // trace, start time and span id, so a copy sent twice would not show in Jaeger's answer.)
     assert.equal(f.sentBatches, batches + sent.length, 'each accepted batch acknowledged once');
-    assert.equal(f.rejectedBatches + f.droppedBatches, 0, f.lastError);
+    assert.equal(f.rejectedBatches, 1, 'the batch Jaeger refuses, alone');
+    assert.equal(f.droppedBatches, 0);
+    assert.match(f.lastError, /400.*TraceID/);
     assert.equal(f.state, 'idle');
 
     const all = [...keys, ...sent.map(keyOf)];
     const inJaeger = await assertAllInJaeger(http, second, all);
     assert.equal(inJaeger.size, all.length);
     assertSdkSpansMatch(sent, inJaeger, true);
+    const poisonTrace = poison.keys[0]!.split(':')[0]!;
+    assert.equal((await spansOf(`${http}/api/traces/${poisonTrace}`)).length, 1, 'kept locally');
+    assert.deepEqual(await jaegerTrace(second, poisonTrace), [], 'refused by Jaeger');
     await viaHttp.provider.shutdown();
   });
 }
