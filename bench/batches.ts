@@ -310,16 +310,23 @@ export class BatchSource {
   constructor(readonly templates: readonly Template[]) {}
 
   take(n: number): Buffer[] {
-    const out: Buffer[] = [];
+    return this.takeTraced(n).bodies;
+  }
+
+  /** `take`, with the (hex) ids of the traces the requests carry. */
+  takeTraced(n: number): { bodies: Buffer[]; traceIds: string[] } {
+    const bodies: Buffer[] = [];
+    const traceIds: string[] = [];
     for (let i = 0; i < n; i++) {
       const t = this.templates[this.next++ % this.templates.length]!;
       const b = Buffer.from(t.bytes);
       for (const offsets of t.traceIdOffsets) {
         const seq = this.seq++;
         for (const o of offsets) b.writeUInt32BE(seq, o + 12);
+        traceIds.push(b.toString('hex', offsets[0]!, offsets[0]! + 16));
       }
-      out.push(b);
+      bodies.push(b);
     }
-    return out;
+    return { bodies, traceIds };
   }
 }

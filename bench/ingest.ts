@@ -32,13 +32,9 @@
  * (profiles the Stagelight process).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
 import * as esbuild from 'esbuild';
 import type { MemoryUsage } from '../src/core/memory-budget.js';
 import type { ProbeReply } from './lib/process-probe.js';
@@ -50,10 +46,9 @@ import {
   SPANS_PER_TRACE,
   type Template,
 } from './batches.js';
-import { docsMarkers, writeBenchSection } from './lib/docs.js';
+import { docsMarkers, machine, writeBenchSection } from './lib/docs.js';
+import { grpcSender, httpSender, median, procCpuMs, sendAll, type SendOne } from './lib/load.js';
 
-/** Distinct encoded batches; requests are copies of these with fresh trace ids. */
-const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const { start: DOCS_START, end: DOCS_END } = docsMarkers('ingest');
 const COMMAND = 'npm run bench:ingest';
 
@@ -256,63 +251,6 @@ function checkTemplates(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Senders.
-
-type SendOne = (body: Buffer) => Promise<void>;
-
-/** Sends every body with `inFlight` requests outstanding; resolves with the elapsed ms. */
-async function sendAll(bodies: readonly Buffer[], inFlight: number, sendOne: SendOne) {
-  let next = 0;
-  const start = performance.now();
-  const lane = async () => {
-    while (next < bodies.length) await sendOne(bodies[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, bodies.length) }, lane));
-  return performance.now() - start;
-}
-
-const identity = (b: Buffer): Buffer => b;
-
-function grpcSender(port: number): { send: SendOne; close(): void } {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': -1,
-  });
-  const send: SendOne = (body) =>
-    new Promise((resolve, reject) =>
-      client.makeUnaryRequest(EXPORT_PATH, identity, identity, body, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-  return { send, close: () => client.close() };
-}
-
-function httpSender(port: number, inFlight: number): { send: SendOne; close(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
-  const send: SendOne = (body) =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/v1/traces',
-          agent,
-          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  return { send, close: () => agent.destroy() };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Parent side: runs, medians, report.
 
 interface PhaseResult {
@@ -474,16 +412,6 @@ interface StagelightResult {
   http: StagelightPhase;
 }
 
-/** CPU time (ms) of a process from /proc (Linux): read without disturbing it. */
-function procCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 async function startCliProcess(
   root: string,
   probe: string,
@@ -619,12 +547,6 @@ async function stagelightPhase(
     child.disconnect();
     await exited;
   }
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** The last line of output. Figures are medians over the runs. */
@@ -846,18 +768,6 @@ function runLine(r: RunResult): string[] {
     cpu(r.grpc),
     cpu(r.http),
   ];
-}
-
-function machine(): string {
-  const cpus = os.cpus();
-  return (
-    `${os.availableParallelism()} CPUs (\`nproc\`), ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
-    `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, ` +
-    `Node ${process.version}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} at start`
-  );
 }
 
 function docsSection(

@@ -4,6 +4,7 @@
  * is kept.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export function docsMarkers(name: string): { start: string; end: string } {
@@ -25,4 +26,17 @@ export function writeBenchSection(root: string, name: string, section: string): 
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text);
   return file;
+}
+
+/** The machine line of a section: CPUs, memory, kernel, Node and the load at start. */
+export function machine(): string {
+  const cpus = os.cpus();
+  return (
+    `${os.availableParallelism()} CPUs (\`nproc\`), ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
+    `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, ` +
+    `Node ${process.version}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at start`
+  );
 }

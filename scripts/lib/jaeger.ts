@@ -3,8 +3,8 @@
  * built once per machine from the Go module proxy into `.cache/jaeger` (a throwaway module under
  * `.cache/jaeger-build` pins the version with `go get -tool`), then started on loopback ports
  * that were free a moment before, with its OTLP receiver (gRPC and HTTP), the query service
- * (HTTP API v3 and the UI's /api) and memory storage (or Badger, to survive a restart). Nothing of it is ever exposed beyond
- * 127.0.0.1.
+ * (HTTP API v3 and the UI's /api) and memory storage (or Badger, to survive a restart).
+ * Nothing of it is ever exposed beyond 127.0.0.1.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ export function ensureJaeger(log: (line: string) => void = console.log): string 
 }
 
 /** A port on loopback that nothing listens on (just now). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
   const port = (s.address() as net.AddressInfo).port;
@@ -83,6 +83,16 @@ export interface JaegerOptions {
   cpus?: string;
   /** GOMAXPROCS for the process. */
   maxProcs?: number;
+  /**
+   * Serve the collector's own metrics (Prometheus text, process RSS and Go heap among them) on
+   * this loopback port at /metrics; off by default.
+   */
+  metricsPort?: number;
+  /**
+   * Serve Go's pprof on this loopback port (the `pprof` extension): `/debug/pprof/heap?gc=1&debug=1`
+   * collects garbage and then reports the heap in use. Off by default.
+   */
+  pprofPort?: number;
 }
 
 export interface RunningJaeger {
@@ -93,10 +103,18 @@ export interface RunningJaeger {
   otlpGrpcAddress: string;
   /** Query service base (API v3 under /api/v3, the UI's API under /api). */
   queryUrl: string;
+  /** The collector's Prometheus metrics, when `metricsPort` was given. */
+  metricsUrl: string | undefined;
+  /** Go's pprof base (`/debug/pprof`), when `pprofPort` was given. */
+  pprofUrl: string | undefined;
   pid: number;
   /** stdout and stderr so far (for failure messages). */
   output(): string;
-  stop(): Promise<void>;
+  /**
+   * Ends the process: SIGTERM (a clean stop: requests in flight are answered), or with `crash`
+   * SIGKILL (no answer for what is in flight). Resolves once it has exited.
+   */
+  stop(opts?: { crash?: boolean }): Promise<void>;
 }
 
 /** The collector configuration: OTLP in, memory storage, query service; all on loopback. */
@@ -110,8 +128,26 @@ function config(ports: JaegerPorts, opts: JaegerOptions): string {
           ephemeral: false`
       : `        memory:
           max_traces: ${opts.maxTraces ?? 1_000_000}`;
+  const metrics =
+    opts.metricsPort !== undefined
+      ? `    metrics:
+      level: basic
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: ${opts.metricsPort}`
+      : `    metrics:
+      level: none`;
+  const pprof =
+    opts.pprofPort !== undefined
+      ? `
+  pprof:
+    endpoint: 127.0.0.1:${opts.pprofPort}`
+      : '';
   return `service:
-  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2${opts.pprofPort !== undefined ? ', pprof' : ''}]
   pipelines:
     traces:
       receivers: [otlp]
@@ -120,18 +156,20 @@ function config(ports: JaegerPorts, opts: JaegerOptions): string {
   telemetry:
     logs:
       level: warn
-    metrics:
-      level: none
+${metrics}
 extensions:
   healthcheckv2:
     use_v2: true
     http:
-      endpoint: 127.0.0.1:${ports.health}
+      endpoint: 127.0.0.1:${ports.health}${pprof}
   jaeger_storage:
     backends:
       store:
 ${storage}
   jaeger_query:
+    # On by default: Jaeger would trace its own queries to an OTLP exporter on localhost:4317
+    # (a Stagelight there, or retries in its log), and its shutdown would wait on that exporter.
+    enable_tracing: false
     storage:
       traces: store
     http:
@@ -209,9 +247,13 @@ export async function startJaeger(opts: JaegerOptions = {}): Promise<RunningJaeg
     otlpHttpUrl: `http://127.0.0.1:${ports.otlpHttp}`,
     otlpGrpcAddress: `127.0.0.1:${ports.otlpGrpc}`,
     queryUrl,
+    metricsUrl:
+      opts.metricsPort !== undefined ? `http://127.0.0.1:${opts.metricsPort}/metrics` : undefined,
+    pprofUrl:
+      opts.pprofPort !== undefined ? `http://127.0.0.1:${opts.pprofPort}/debug/pprof` : undefined,
     pid: child.pid as number,
     output,
-    stop: () =>
+    stop: (stopOpts = {}) =>
       new Promise<void>((resolve) => {
         const done = (): void => {
           rmSync(dir, { recursive: true, force: true });
@@ -223,7 +265,7 @@ export async function startJaeger(opts: JaegerOptions = {}): Promise<RunningJaeg
           clearTimeout(timer);
           done();
         });
-        child.kill('SIGTERM');
+        child.kill(stopOpts.crash === true ? 'SIGKILL' : 'SIGTERM');
       }),
   };
 }

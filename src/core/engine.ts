@@ -262,8 +262,12 @@ export class TraceEngine implements IngestSink {
       // What is forwarded is what is logged: batches with new spans. One whose spans were all
       // duplicates (an exporter's retry) went upstream with its first copy.
       if (accepted > 0) {
-        const logged = this.persist(bytes);
-        this.forwarder?.offer(bytes, logged);
+        // A request with spans refused goes on as its accepted spans only: an upstream may
+        // refuse a whole request for one bad span (Jaeger does, for an id of the wrong length),
+        // which would lose the rest upstream. The log replays the same either way.
+        const kept = batch.rejected > 0 ? spansToProtobuf(batch.spans) : bytes;
+        const logged = this.persist(kept);
+        this.forwarder?.offer(kept, logged);
       }
     }
     return {

@@ -20,7 +20,14 @@ import { MemoryForwardQueue } from '../../src/core/receiver/forward-memory-queue
 import type { Logger } from '../../src/core/logger.js';
 import { otlpJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { getJson, postProtobuf, quietLog, startTestServer, waitFor } from './helpers/server.js';
-import { batchFactory, freePort, recordingUpstream } from './helpers/forwarding.js';
+import {
+  badIdSpanRequest,
+  batchFactory,
+  freePort,
+  recordingUpstream,
+} from './helpers/forwarding.js';
+import { decodeTraceRequest } from '../../src/core/otlp/trace-request-decoder.js';
+import { decodeExportRequestJson } from '../../src/core/otlp/export.js';
 
 /** A small trace with attributes, an event and an error status, as OTLP/HTTP protobuf. */
 function traceBatch(traceId: string, tag: string): Uint8Array {
@@ -174,6 +181,34 @@ test('spans sent to a forwarding server arrive at the upstream intact', async ()
   }
 });
 
+test('a request with refused spans is forwarded as its accepted spans only', async (t) => {
+  const upstream = await rawUpstream();
+  t.after(() => upstream.close());
+  const local = await startTestServer({ forwardUrl: upstream.url });
+  const id = randomBytes(16).toString('hex');
+  // Concatenated requests are one request: two good spans, then one refused.
+  const body = Buffer.concat([traceBatch(id, 'mixed'), badIdSpanRequest()]);
+  const res = await fetch(local.endpoints.httpTraces, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+  });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  const s = await idle(local.forwarder!);
+  assert.equal(s.sentBatches, 1);
+  assert.equal(upstream.bodies.length, 1);
+  const forwarded = decodeTraceRequest(upstream.bodies[0]!);
+  assert.equal(forwarded.rejected, 0, 'the refused span is not forwarded');
+  assert.deepEqual(
+    forwarded.spans.map((sp) => `${sp.traceId}:${sp.name}`).sort(),
+    [`${id}:generate`, `${id}:inference_request`].sort(),
+  );
+  // What went upstream reads back as what Stagelight holds.
+  const here = await getJson(`${local.endpoints.api}/traces/${id}`);
+  assert.deepEqual(decodeExportRequestJson(upstream.bodies[0]!), here.body);
+});
+
 test('down upstream: ingest answers at once, health says down, all arrive once it is up', async () => {
   const port = await freePort();
   const { log, count } = recordingLog();
@@ -267,6 +302,46 @@ test('small batches of one turn are merged into one request, and 413 splits it',
   assert.equal(s.rejectedBatches, 0);
   assert.deepEqual([...upstream.accepted.keys()].sort(), [...sent].sort());
   for (const r of upstream.requests.slice(1)) assert.ok(r.keys.length <= 40);
+});
+
+test('a 400 for a merged request splits it: only the batch refused is lost, once', async (t) => {
+  // Jaeger answers 400 to a whole request for one span id of the wrong length in it.
+  const next = batchFactory(10, 20);
+  const poison = next();
+  const bad = new Set(poison.keys);
+  const upstream = await recordingUpstream((_n, req) =>
+    req.keys.some((k) => bad.has(k)) ? 400 : 200,
+  );
+  t.after(() => upstream.close());
+  const { log, count } = recordingLog();
+  const f = memoryForwarder(t, { url: upstream.url, log });
+  const sent: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const b = i === 5 ? poison : next();
+    f.offer(b.bytes, false);
+    if (i !== 5) sent.push(...b.keys);
+  }
+  const s = await idle(f);
+  assert.equal(upstream.requests[0]!.keys.length, 80, 'one request for the eight batches');
+  assert.equal(s.sentBatches, 7);
+  assert.equal(s.rejectedBatches, 1);
+  assert.equal(s.failedAttempts, 0);
+  assert.deepEqual([...upstream.accepted.keys()].sort(), [...sent].sort());
+  for (const n of upstream.accepted.values()) assert.equal(n, 1, 'no batch delivered twice');
+  // 8 -> 4 + 4 -> 2 + 2 -> 1 + 1: seven requests in all.
+  assert.equal(upstream.requests.length, 7);
+  assert.equal(count(/upstream answered 400; such batches are not retried/), 1);
+});
+
+test('a 401 for a merged request is not split: the refusal is about the upstream', async (t) => {
+  const upstream = await recordingUpstream(() => 401);
+  t.after(() => upstream.close());
+  const f = memoryForwarder(t, { url: upstream.url });
+  const next = batchFactory(10, 20);
+  for (let i = 0; i < 8; i++) f.offer(next().bytes, false);
+  const s = await idle(f);
+  assert.equal(upstream.requests.length, 1);
+  assert.equal(s.rejectedBatches, 8);
 });
 
 test('upstream answering 400: rejected and counted, logged once, never retried', async (t) => {

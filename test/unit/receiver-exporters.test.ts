@@ -19,7 +19,8 @@ import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as HttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { getJson, startTestServer, waitFor } from './helpers/server.js';
-import type { AnyValueJson, KeyValueJson, SpanJson } from '../../src/core/model.js';
+import type { KeyValueJson, SpanJson } from '../../src/core/model.js';
+import { attrs } from './helpers/otlp-values.js';
 import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
 
 type ExporterKind = 'grpc' | 'http-json' | 'http-proto';
@@ -34,23 +35,6 @@ function makeExporter(kind: ExporterKind, grpcUrl: string, httpUrl: string, gzip
     case 'http-proto':
       return new HttpProtoExporter({ url: `${httpUrl}/v1/traces`, compression });
   }
-}
-
-/** OTLP AnyValue (JSON shape) to a plain JS value for comparison with SDK attributes. */
-function plain(v: AnyValueJson): unknown {
-  if ('stringValue' in v) return v.stringValue;
-  if ('boolValue' in v) return v.boolValue;
-  if ('intValue' in v) return Number(v.intValue);
-  if ('doubleValue' in v) return v.doubleValue;
-  if ('arrayValue' in v) return v.arrayValue.values.map(plain);
-  if ('kvlistValue' in v)
-    return Object.fromEntries(v.kvlistValue.values.map((kv) => [kv.key, plain(kv.value)]));
-  if ('bytesValue' in v) return Buffer.from(v.bytesValue, 'base64');
-  return undefined;
-}
-
-function attrs(kvs: readonly KeyValueJson[]): Record<string, unknown> {
-  return Object.fromEntries(kvs.map((kv) => [kv.key, plain(kv.value)]));
 }
 
 function nanos(t: [number, number]): string {

@@ -2,7 +2,7 @@
  * `google.rpc.Status` (code = 1, message = 2), the error body OTLP/HTTP specifies for failed
  * requests, and the gRPC status codes both receivers answer with.
  */
-import { WireType } from './proto-reader.js';
+import { ProtoReader, WireType } from './proto-reader.js';
 import { ProtoWriter } from './proto-writer.js';
 
 export interface RpcStatus {
@@ -16,6 +16,28 @@ export function encodeRpcStatus(status: RpcStatus): Buffer {
   if (status.code !== 0) w.tag(1, WireType.VARINT).int32(status.code);
   w.stringField(2, status.message);
   return w.finish();
+}
+
+/**
+ * Decodes a `google.rpc.Status` (an upstream's error answer); its `details` are skipped. Throws
+ * `ProtoDecodeError` when the bytes are not one (truncated, wrong wire types).
+ */
+export function decodeRpcStatus(bytes: Uint8Array): RpcStatus {
+  const r = new ProtoReader(bytes);
+  const status: RpcStatus = { code: 0, message: '' };
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 === 1) {
+      r.expect(tag, WireType.VARINT, 'Status.code');
+      status.code = r.uint32();
+    } else if (tag >>> 3 === 2) {
+      r.expect(tag, WireType.LEN, 'Status.message');
+      status.message = r.string();
+    } else {
+      r.skip(tag & 7);
+    }
+  }
+  return status;
 }
 
 /** gRPC status codes used by the receivers. */

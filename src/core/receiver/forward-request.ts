@@ -3,6 +3,7 @@
  * protobuf and say what became of it. The transport only; what to do next (retry, give up,
  * back off) is the forwarder's, by the rules in `forward-retry.ts`.
  */
+import { decodeRpcStatus } from '../otlp/rpc-status.js';
 import { isRetryableStatus, parseRetryAfter } from './forward-retry.js';
 
 /** What became of one request. */
@@ -25,6 +26,32 @@ export interface PostOptions {
 /** Longest part of an error answer quoted in `lastError` and the log. */
 const MAX_DETAIL_CHARS = 200;
 
+/**
+ * What an error answer says, for `lastError` and the log: an OTLP error body is a
+ * `google.rpc.Status`, as protobuf (Jaeger and the Collector send that: "unmarshal: invalid
+ * TraceID length") or as JSON; plain text is quoted as it is. At most `MAX_DETAIL_CHARS`, on one
+ * line (the upstream's text goes into our log). Empty when there is nothing readable.
+ */
+export function errorDetail(contentType: string, body: Buffer): string {
+  let text = '';
+  if (/protobuf/.test(contentType)) {
+    try {
+      text = decodeRpcStatus(body).message;
+    } catch {
+      text = ''; // not a Status: nothing worth quoting
+    }
+  } else if (/json|text/.test(contentType)) {
+    text = body.toString('utf8');
+  }
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .trim()
+      .slice(0, MAX_DETAIL_CHARS)
+  );
+}
+
 /** Sends `body` and resolves with the outcome; never rejects. */
 export async function postBatch(
   url: string,
@@ -38,15 +65,10 @@ export async function postBatch(
       body,
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
     });
-    const text = await res.text().catch(() => '');
+    const answer = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
     if (res.ok) return { kind: 'sent' };
-    const type = res.headers.get('content-type') ?? '';
-    // An OTLP error body is a google.rpc.Status: readable as JSON, binary as protobuf.
-    const detail =
-      /json|text/.test(type) && text.trim() !== ''
-        ? `: ${text.trim().slice(0, MAX_DETAIL_CHARS)}`
-        : '';
-    const error = `upstream answered ${res.status}${detail}`;
+    const detail = errorDetail(res.headers.get('content-type') ?? '', answer);
+    const error = `upstream answered ${res.status}${detail === '' ? '' : `: ${detail}`}`;
     if (isRetryableStatus(res.status)) {
       return {
         kind: 'retry',

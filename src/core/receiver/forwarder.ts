@@ -23,7 +23,8 @@
  *   those that were in flight (at most `concurrency` requests of at most `maxRequestBytes`).
  * - Consecutive small batches are merged into one request (concatenated `ExportTraceServiceRequest`
  *   bytes are one valid request: its only field is a repeated one) up to `maxRequestBytes`; a
- *   413 splits a merged request in halves.
+ *   413 or a 400 splits a merged request in halves (down to the one batch refused), so a batch
+ *   the upstream refuses is refused alone.
  * - Failures: network errors, timeouts and 429/502/503/504 are retried, after `Retry-After`
  *   when the upstream sends one, else after an exponential backoff with full jitter (capped).
  *   While failing, one request at a time probes the upstream; the first success reopens the
@@ -145,6 +146,13 @@ export function forwardUrl(url: string): string {
 const MIB = 1024 * 1024;
 /** A `Retry-After` longer than this is capped: a typo upstream must not stall us for a day. */
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/**
+ * Answers to a merged request that say something about its contents: 413 (too large) and 400
+ * (malformed: Jaeger refuses a whole request for one span id of the wrong length). The request
+ * is split in halves rather than refused, so that one bad batch does not take the batches merged
+ * with it down too. Other refusals (401, 403, 404, ...) are about the upstream, not the batches.
+ */
+const SPLIT_STATUSES = new Set([400, 413]);
 /** Wait before reading the log again after a read failed. */
 const READ_RETRY_MS = 1000;
 /** Most bytes one read for dropping takes, so a large excess is not read into memory at once. */
@@ -426,8 +434,13 @@ export class Forwarder {
       this.lastSuccessAt = Date.now();
       this.reachable();
       this.finish(group, 'sent');
-    } else if (outcome.kind === 'rejected' && outcome.status === 413 && group.records.length > 1) {
-      // Too large for this upstream: the same batches in two requests of half the size.
+    } else if (
+      outcome.kind === 'rejected' &&
+      SPLIT_STATUSES.has(outcome.status) &&
+      group.records.length > 1
+    ) {
+      // Too large for this upstream, or one batch in it is malformed for it: the same batches
+      // in two requests of half the size, until the batch refused is alone.
       this.reachable();
       this.split(group);
     } else if (outcome.kind === 'rejected') {

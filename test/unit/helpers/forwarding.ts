@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { otlpJsonToProtobuf } from '../../../src/core/otlp/otlp-json-request.js';
 import { DecodeCache, decodeTraceRequest } from '../../../src/core/otlp/trace-request-decoder.js';
+import { cat, fixed64, len } from './protobuf-fields.js';
 
 /** A port on loopback that nothing listens on (just now). */
 export async function freePort(): Promise<number> {
@@ -81,6 +82,39 @@ export function batchFactory(spans: number, pad: number): () => TestBatch {
       keys.push(`${t}:${id.toString('hex')}`);
     }
     return { bytes, keys };
+  };
+}
+
+const T0 = 1764000000000000000n;
+
+/** One span's fields: ids, a name, start and end (1 ms), and any more fields given. */
+function spanFields(traceId: Buffer, spanId: Buffer, name: string, ...more: Buffer[]): Buffer {
+  return cat(
+    len(1, traceId),
+    len(2, spanId),
+    len(5, name),
+    fixed64(7, T0),
+    fixed64(8, T0 + 1_000_000n),
+    ...more,
+  );
+}
+
+/** A request of one span whose trace id is 8 bytes long: refused by Stagelight and by Jaeger. */
+export function badIdSpanRequest(): Buffer {
+  return len(1, len(2, len(2, spanFields(randomBytes(8), randomBytes(8), 'bad_id'))));
+}
+
+/**
+ * A request of one valid span with a link whose trace id is 8 bytes long: Stagelight accepts the
+ * span (the link is kept, not followed), Jaeger refuses the whole request.
+ */
+export function badLinkRequest(): TestBatch {
+  const traceId = randomBytes(16);
+  const spanId = randomBytes(8);
+  const link = len(13, cat(len(1, randomBytes(8)), len(2, randomBytes(8))));
+  return {
+    bytes: len(1, len(2, len(2, spanFields(traceId, spanId, 'bad_link', link)))),
+    keys: [`${traceId.toString('hex')}:${spanId.toString('hex')}`],
   };
 }
 
