@@ -5,7 +5,8 @@
  * fields of a message may come in any order on the wire, so each decoder notes where its parts
  * are first (tags and lengths only) and decodes the resource and scope before the items.
  */
-import { type ProtoReader, WireType } from './proto-reader.js';
+import { ProtoDecodeError, type ProtoReader, WireType } from './proto-reader.js';
+import type { ResourceInfo, ScopeInfo } from '../model.js';
 
 /**
  * The first pass over a ResourceSpans / ResourceLogs or a ScopeSpans / ScopeLogs, whose fields
@@ -66,4 +67,105 @@ export function countField(r: ProtoReader, start: number, end: number, field: nu
 export function isAllZero(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/** Message and field names of one signal's envelope, for error messages. */
+export interface EnvelopeNames {
+  /** "ResourceSpans", "ResourceLogs", "ResourceMetrics". */
+  resourceList: string;
+  /** "ScopeSpans", ... */
+  scopeList: string;
+  /** "scope_spans", "scope_logs", "scope_metrics". */
+  scopesField: string;
+  /** "spans", "log_records", "metrics". */
+  itemsField: string;
+}
+
+/** The resource and scope the items of one scope list belong to. */
+export interface ScopeContext {
+  resource: ResourceInfo;
+  scope: ScopeInfo;
+}
+
+/** Where the envelope's resources and scopes are decoded and shared (`DecodeCache`). */
+export interface EnvelopeCache {
+  resource(buf: Buffer, start: number, end: number, schemaUrl: string): ResourceInfo;
+  scope(buf: Buffer, start: number, end: number, schemaUrl: string): ScopeInfo;
+}
+
+/**
+ * Walks one `Resource<Signal>s` message at [r.pos, end): decodes its resource, then for each
+ * scope list its scope, and calls `visit` with the reader over the scope list's fields (the
+ * items are its fields 2) and their resource and scope; or, when the resource or the scope is
+ * malformed or has more than `maxAttributes` attributes, with `undefined` and the reason, so
+ * that the caller refuses each of those items. Broken framing throws `ProtoDecodeError`. The
+ * reader's position and end are left for the caller to restore.
+ */
+export function forEachScope(
+  r: ProtoReader,
+  end: number,
+  cache: EnvelopeCache,
+  maxAttributes: number,
+  names: EnvelopeNames,
+  visit: (scopeEnd: number, ctx: ScopeContext | undefined, reason: string) => void,
+): void {
+  r.end = end;
+  const lists: number[] = [];
+  const res = readHeader(
+    r,
+    `${names.resourceList}.resource`,
+    `${names.resourceList}.schema_url`,
+    (tag) => {
+      r.expect(tag, WireType.LEN, `${names.resourceList}.${names.scopesField}`);
+      const e = r.lengthDelimitedEnd();
+      lists.push(r.pos, e);
+      r.pos = e;
+    },
+  );
+  let resource: ResourceInfo | undefined;
+  let reason = '';
+  try {
+    // Counted before the resource is decoded in full, so an oversize one costs a skip-walk.
+    if (countField(r, res.start, res.end, 1) > maxAttributes) {
+      reason = `resource has more than ${maxAttributes} attributes`;
+    } else {
+      resource = cache.resource(r.buf, res.start, res.end, res.schemaUrl);
+    }
+  } catch (e) {
+    if (!(e instanceof ProtoDecodeError)) throw e;
+    reason = `malformed resource: ${e.message}`;
+  }
+  for (let i = 0; i < lists.length; i += 2) {
+    const start = lists[i]!;
+    const listEnd = lists[i + 1]!;
+    r.pos = start;
+    r.end = listEnd;
+    let ctx: ScopeContext | undefined;
+    let why = reason;
+    if (resource !== undefined) {
+      // First pass: the scope and schema URL, which may follow the items on the wire.
+      const sc = readHeader(
+        r,
+        `${names.scopeList}.scope`,
+        `${names.scopeList}.schema_url`,
+        (tag) => {
+          r.expect(tag, WireType.LEN, `${names.scopeList}.${names.itemsField}`);
+          r.skip(WireType.LEN);
+        },
+      );
+      try {
+        if (countField(r, sc.start, sc.end, 3) > maxAttributes) {
+          why = `instrumentation scope has more than ${maxAttributes} attributes`;
+        } else {
+          ctx = { resource, scope: cache.scope(r.buf, sc.start, sc.end, sc.schemaUrl) };
+        }
+      } catch (e) {
+        if (!(e instanceof ProtoDecodeError)) throw e;
+        why = `malformed instrumentation scope: ${e.message}`;
+      }
+      r.pos = start;
+      r.end = listEnd;
+    }
+    visit(listEnd, ctx, why);
+  }
 }

@@ -17,7 +17,7 @@
 import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
 import type { AnyValueJson, KeyValueJson, ResourceInfo, ScopeInfo } from '../model.js';
 import { readAnyValue, readKeyValue } from './span-details.js';
-import { countField, isAllZero, readHeader } from './envelope.js';
+import { forEachScope, isAllZero, type EnvelopeNames } from './envelope.js';
 import { DecodeCache, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './trace-request-decoder.js';
 
 /** One stored log record, in the OTLP JSON shape where it has one. */
@@ -103,6 +103,13 @@ function rejectScope(r: ProtoReader, end: number, reason: string, out: DecodedLo
   }
 }
 
+const LOG_ENVELOPE: EnvelopeNames = {
+  resourceList: 'ResourceLogs',
+  scopeList: 'ScopeLogs',
+  scopesField: 'scope_logs',
+  itemsField: 'log_records',
+};
+
 function decodeResourceLogs(
   r: ProtoReader,
   end: number,
@@ -112,68 +119,24 @@ function decodeResourceLogs(
   out: DecodedLogs,
 ): void {
   const outerEnd = r.end;
-  r.end = end;
-  const scopes: number[] = [];
-  const header = readHeader(r, 'ResourceLogs.resource', 'ResourceLogs.schema_url', (tag) => {
-    r.expect(tag, WireType.LEN, 'ResourceLogs.scope_logs');
-    const e = r.lengthDelimitedEnd();
-    scopes.push(r.pos, e);
-    r.pos = e;
+  forEachScope(r, end, cache, limits.maxAttributesPerSpan, LOG_ENVELOPE, (scopeEnd, ctx, why) => {
+    if (ctx === undefined) rejectScope(r, scopeEnd, why, out);
+    else decodeScopeLogs(r, scopeEnd, ctx.resource, ctx.scope, limits, nowMs, out);
   });
-  let resource: ResourceInfo | undefined;
-  let reason = '';
-  try {
-    if (countField(r, header.start, header.end, 1) > limits.maxAttributesPerSpan) {
-      reason = `resource has more than ${limits.maxAttributesPerSpan} attributes`;
-    } else {
-      resource = cache.resource(r.buf, header.start, header.end, header.schemaUrl);
-    }
-  } catch (e) {
-    if (!(e instanceof ProtoDecodeError)) throw e;
-    reason = `malformed resource: ${e.message}`;
-  }
-  for (let i = 0; i < scopes.length; i += 2) {
-    r.pos = scopes[i]!;
-    if (resource === undefined) rejectScope(r, scopes[i + 1]!, reason, out);
-    else decodeScopeLogs(r, scopes[i + 1]!, resource, cache, limits, nowMs, out);
-  }
   r.end = outerEnd;
 }
 
+/** The records of the ScopeLogs at [r.pos, end), whose resource and scope are known. */
 function decodeScopeLogs(
   r: ProtoReader,
   end: number,
   resource: ResourceInfo,
-  cache: DecodeCache,
+  scope: ScopeInfo,
   limits: DecodeLimits,
   nowMs: number,
   out: DecodedLogs,
 ): void {
-  const outerEnd = r.end;
   r.end = end;
-  const start = r.pos;
-  const header = readHeader(r, 'ScopeLogs.scope', 'ScopeLogs.schema_url', (tag) => {
-    r.expect(tag, WireType.LEN, 'ScopeLogs.log_records');
-    r.skip(WireType.LEN);
-  });
-  let scope: ScopeInfo | undefined;
-  let reason = '';
-  try {
-    if (countField(r, header.start, header.end, 3) > limits.maxAttributesPerSpan) {
-      reason = `instrumentation scope has more than ${limits.maxAttributesPerSpan} attributes`;
-    } else {
-      scope = cache.scope(r.buf, header.start, header.end, header.schemaUrl);
-    }
-  } catch (e) {
-    if (!(e instanceof ProtoDecodeError)) throw e;
-    reason = `malformed instrumentation scope: ${e.message}`;
-  }
-  r.pos = start;
-  if (scope === undefined) {
-    rejectScope(r, end, reason, out);
-    r.end = outerEnd;
-    return;
-  }
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag >>> 3 === 2) {
@@ -193,7 +156,6 @@ function decodeScopeLogs(
       r.skip(tag & 7);
     }
   }
-  r.end = outerEnd;
 }
 
 /**

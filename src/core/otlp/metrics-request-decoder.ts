@@ -20,7 +20,7 @@
 import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
 import type { KeyValueJson, ResourceInfo, ScopeInfo } from '../model.js';
 import { readKeyValue } from './span-details.js';
-import { countField, isAllZero, readHeader } from './envelope.js';
+import { forEachScope, isAllZero, type EnvelopeNames } from './envelope.js';
 import { DecodeCache, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './trace-request-decoder.js';
 
 export type MetricKind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram';
@@ -132,6 +132,13 @@ export function decodeMetricsRequest(
   return out;
 }
 
+const METRIC_ENVELOPE: EnvelopeNames = {
+  resourceList: 'ResourceMetrics',
+  scopeList: 'ScopeMetrics',
+  scopesField: 'scope_metrics',
+  itemsField: 'metrics',
+};
+
 function decodeResourceMetrics(
   r: ProtoReader,
   end: number,
@@ -140,77 +147,30 @@ function decodeResourceMetrics(
   out: DecodedMetrics,
 ): void {
   const outerEnd = r.end;
-  r.end = end;
-  const scopes: number[] = [];
-  const header = readHeader(r, 'ResourceMetrics.resource', 'ResourceMetrics.schema_url', (tag) => {
-    r.expect(tag, WireType.LEN, 'ResourceMetrics.scope_metrics');
-    const e = r.lengthDelimitedEnd();
-    scopes.push(r.pos, e);
-    r.pos = e;
-  });
-  let resource: ResourceInfo | undefined;
-  let reason = '';
-  try {
-    if (countField(r, header.start, header.end, 1) > limits.maxAttributesPerSpan) {
-      reason = `resource has more than ${limits.maxAttributesPerSpan} attributes`;
-    } else {
-      resource = cache.resource(r.buf, header.start, header.end, header.schemaUrl);
-    }
-  } catch (e) {
-    if (!(e instanceof ProtoDecodeError)) throw e;
-    reason = `malformed resource: ${e.message}`;
-  }
-  for (let i = 0; i < scopes.length; i += 2) {
-    r.pos = scopes[i]!;
-    decodeScopeMetrics(r, scopes[i + 1]!, resource, reason, cache, limits, out);
-  }
-  r.end = outerEnd;
-}
-
-function decodeScopeMetrics(
-  r: ProtoReader,
-  end: number,
-  resource: ResourceInfo | undefined,
-  resourceReason: string,
-  cache: DecodeCache,
-  limits: MetricLimits,
-  out: DecodedMetrics,
-): void {
-  const outerEnd = r.end;
-  r.end = end;
-  const start = r.pos;
-  const header = readHeader(r, 'ScopeMetrics.scope', 'ScopeMetrics.schema_url', (tag) => {
-    r.expect(tag, WireType.LEN, 'ScopeMetrics.metrics');
-    r.skip(WireType.LEN);
-  });
-  let scope: ScopeInfo | undefined;
-  let reason = resourceReason;
-  if (resource !== undefined) {
-    try {
-      if (countField(r, header.start, header.end, 3) > limits.maxAttributesPerSpan) {
-        reason = `instrumentation scope has more than ${limits.maxAttributesPerSpan} attributes`;
-      } else {
-        scope = cache.scope(r.buf, header.start, header.end, header.schemaUrl);
+  forEachScope(
+    r,
+    end,
+    cache,
+    limits.maxAttributesPerSpan,
+    METRIC_ENVELOPE,
+    (scopeEnd, ctx, why) => {
+      // Each metric is walked even when its resource or scope is unusable: its points are what
+      // partial success counts.
+      r.end = scopeEnd;
+      while (r.pos < r.end) {
+        const tag = r.tag();
+        if (tag >>> 3 === 2) {
+          r.expect(tag, WireType.LEN, 'ScopeMetrics.metrics');
+          const metricEnd = r.lengthDelimitedEnd();
+          decodeMetric(r, metricEnd, ctx, why, limits, out);
+          r.end = scopeEnd;
+          r.pos = metricEnd;
+        } else {
+          r.skip(tag & 7);
+        }
       }
-    } catch (e) {
-      if (!(e instanceof ProtoDecodeError)) throw e;
-      reason = `malformed instrumentation scope: ${e.message}`;
-    }
-  }
-  r.pos = start;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 2) {
-      r.expect(tag, WireType.LEN, 'ScopeMetrics.metrics');
-      const metricEnd = r.lengthDelimitedEnd();
-      const ctx = resource !== undefined && scope !== undefined ? { resource, scope } : undefined;
-      decodeMetric(r, metricEnd, ctx, reason, limits, out);
-      r.end = end;
-      r.pos = metricEnd;
-    } else {
-      r.skip(tag & 7);
-    }
-  }
+    },
+  );
   r.end = outerEnd;
 }
 

@@ -24,7 +24,7 @@ import {
   type ScopeInfo,
 } from '../model.js';
 import { decodeResource, decodeScope } from './span-details.js';
-import { countField, isAllZero, readHeader } from './envelope.js';
+import { forEachScope, isAllZero, type EnvelopeNames } from './envelope.js';
 
 /** Limits applied per span; a span over any of them is rejected with a reason. */
 export interface DecodeLimits {
@@ -199,6 +199,13 @@ export function decodeTraceRequest(
   return out;
 }
 
+const SPAN_ENVELOPE: EnvelopeNames = {
+  resourceList: 'ResourceSpans',
+  scopeList: 'ScopeSpans',
+  scopesField: 'scope_spans',
+  itemsField: 'spans',
+};
+
 function decodeResourceSpans(
   r: ProtoReader,
   end: number,
@@ -206,83 +213,32 @@ function decodeResourceSpans(
   limits: DecodeLimits,
   out: DecodedBatch,
 ): void {
-  // Fields may come in any order; the resource is needed before the spans, so first note where
-  // each part is (cheap: tags and lengths only), then decode.
   const outerEnd = r.end;
-  r.end = end;
-  const scopeSpans: number[] = [];
-  const {
-    start: resStart,
-    end: resEnd,
-    schemaUrl,
-  } = readHeader(r, 'ResourceSpans.resource', 'ResourceSpans.schema_url', (tag) => {
-    r.expect(tag, WireType.LEN, 'ResourceSpans.scope_spans');
-    const e = r.lengthDelimitedEnd();
-    scopeSpans.push(r.pos, e);
-    r.pos = e;
-  });
-  let resource: ResourceInfo;
-  try {
-    // Counted before the resource is decoded in full, so an oversize one costs a skip-walk.
-    if (countField(r, resStart, resEnd, 1) > limits.maxAttributesPerSpan) {
-      throw new SpanRejection(`resource has more than ${limits.maxAttributesPerSpan} attributes`);
-    }
-    resource = cache.resource(r.buf, resStart, resEnd, schemaUrl);
-  } catch (e) {
-    if (!(e instanceof ProtoDecodeError || e instanceof SpanRejection)) throw e;
-    const reason = e instanceof SpanRejection ? e.message : `malformed resource: ${e.message}`;
-    for (let i = 0; i < scopeSpans.length; i += 2) {
-      r.pos = scopeSpans[i]!;
-      rejectAll(r, scopeSpans[i + 1]!, reason, out);
-    }
-    r.end = outerEnd;
-    return;
-  }
-  for (let i = 0; i < scopeSpans.length; i += 2) {
-    r.pos = scopeSpans[i]!;
-    decodeScopeSpans(r, scopeSpans[i + 1]!, resource, cache, limits, out);
-  }
+  forEachScope(
+    r,
+    end,
+    cache,
+    limits.maxAttributesPerSpan,
+    SPAN_ENVELOPE,
+    (scopeEnd, ctx, reason) => {
+      if (ctx === undefined) rejectAll(r, scopeEnd, reason, out);
+      else decodeScopeSpans(r, scopeEnd, ctx.resource, ctx.scope, cache, limits, out);
+    },
+  );
   r.end = outerEnd;
 }
 
+/** The spans of the ScopeSpans at [r.pos, end), whose resource and scope are known. */
 function decodeScopeSpans(
   r: ProtoReader,
   end: number,
   resource: ResourceInfo,
+  scope: ScopeInfo,
   cache: DecodeCache,
   limits: DecodeLimits,
   out: DecodedBatch,
 ): void {
-  const outerEnd = r.end;
   r.end = end;
-  const start = r.pos;
-  // First pass: the scope and schema URL, which may follow the spans on the wire.
-  const {
-    start: scopeStart,
-    end: scopeEnd,
-    schemaUrl,
-  } = readHeader(r, 'ScopeSpans.scope', 'ScopeSpans.schema_url', (tag) => {
-    r.expect(tag, WireType.LEN, 'ScopeSpans.spans');
-    r.skip(WireType.LEN);
-  });
-  let scope: ScopeInfo;
-  try {
-    if (countField(r, scopeStart, scopeEnd, 3) > limits.maxAttributesPerSpan) {
-      throw new SpanRejection(
-        `instrumentation scope has more than ${limits.maxAttributesPerSpan} attributes`,
-      );
-    }
-    scope = cache.scope(r.buf, scopeStart, scopeEnd, schemaUrl);
-  } catch (e) {
-    if (!(e instanceof ProtoDecodeError || e instanceof SpanRejection)) throw e;
-    const reason =
-      e instanceof SpanRejection ? e.message : `malformed instrumentation scope: ${e.message}`;
-    r.pos = start;
-    rejectAll(r, end, reason, out);
-    r.end = outerEnd;
-    return;
-  }
-  r.pos = start;
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag >>> 3 === 2) {
@@ -303,7 +259,6 @@ function decodeScopeSpans(
       r.skip(tag & 7);
     }
   }
-  r.end = outerEnd;
 }
 
 function reject(out: DecodedBatch, reason: string): void {
