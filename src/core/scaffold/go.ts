@@ -1,8 +1,8 @@
 /**
  * Go scaffolding on tree-sitter-go. A traced function starts with
  * `ctx, span := tracer.Start(ctx, "Name")` and `defer span.End()`, plus a deferred check that
- * records a returned error (the error result is named for that) or a panic (re-panicked) and sets
- * the error status. The output is gofmt-clean: tabs, and imports sorted inside their group.
+ * records a returned error (the error result is named for that) and sets the error status, also
+ * for a panic (re-panicked; span.End records its exception event). The output is gofmt-clean: tabs, and imports sorted inside their group.
  */
 import {
   TODO_MARK,
@@ -248,11 +248,15 @@ function errorResult(fn: Node, body: Node): { name: string; edit?: TextEdit } | 
   };
 }
 
+/**
+ * The deferred error recording. A panic only gets the error status here: the SDK's span.End,
+ * deferred before this and so run after it, recovers the panic again and records it as the
+ * exception event itself (a RecordError here would make it two).
+ */
 function recordLines(i: string, span: string, err: string | undefined): string[] {
   const lines = [
     `${i}defer func() {`,
     `${i}\tif rec := recover(); rec != nil {`,
-    `${i}\t\t${span}.RecordError(fmt.Errorf("panic: %v", rec))`,
     `${i}\t\t${span}.SetStatus(codes.Error, fmt.Sprint(rec))`,
     `${i}\t\tpanic(rec)`,
     `${i}\t}`,

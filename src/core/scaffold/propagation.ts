@@ -375,7 +375,11 @@ export const PROPAGATION_SNIPPETS: readonly PropagationSnippet[] = [
       'for k, v := range carrier {',
       '\theaders = append(headers, kafka.Header{Key: k, Value: []byte(v)})',
       '}',
-      'err := ${1:writer}.WriteMessages(ctx, kafka.Message{Value: ${2:payload}, Headers: headers})',
+      // The error in the if's own scope: `err :=` would not compile in a function that
+      // already has an err (a traced one names its error result err).
+      'if err := ${1:writer}.WriteMessages(ctx, kafka.Message{Value: ${2:payload}, Headers: headers}); err != nil {',
+      '\t${3:return err}',
+      '}',
     ],
     imports: {
       kind: 'go',
