@@ -280,6 +280,18 @@ const CASES: Case[] = [
     ],
   },
   {
+    // The selection's span inside the traced method's: fresh names (Java lets no local
+    // shadow another), so javac accepts both.
+    name: 'trace-then-wrap',
+    language: 'java',
+    input: 'java/Pipeline.java',
+    javac: true,
+    steps: [
+      { op: 'trace', at: 'if (docs.isEmpty())' },
+      { op: 'wrap', at: 'out.sort(', name: 'sort' },
+    ],
+  },
+  {
     name: 'setup-http',
     language: 'java',
     input: 'java/Pipeline.java',

@@ -615,7 +615,7 @@ export const PROPAGATION_SNIPPETS: readonly PropagationSnippet[] = [
     description: 'The client interceptor injects the context into the metadata of every call.',
     body: [
       'ManagedChannel channel = ManagedChannelBuilder.forTarget(${1:target}).usePlaintext()',
-      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).newClientInterceptor())',
+      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).createClientInterceptor())',
       '\t\t.build();',
     ],
     imports: {
@@ -639,7 +639,7 @@ export const PROPAGATION_SNIPPETS: readonly PropagationSnippet[] = [
     body: [
       'Server server = ServerBuilder.forPort(${1:port})',
       '\t\t.addService(${2:service})',
-      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).newServerInterceptor())',
+      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).createServerInterceptor())',
       '\t\t.build();',
     ],
     imports: {
