@@ -224,7 +224,8 @@ async function instrument(doc: ScaffoldDocument): Promise<ScaffoldDocument> {
     doc,
     await addStageAttributes(doc, at(doc.text, 'out := r.order'), {
       keys: ['model.name', 'batch_size', 'cache.hit'],
-      values: { 'model.name': 'r.Model', batch_size: 'len(docs)', 'cache.hit': 'false' },
+      // model.name: the receiver's Model field, found by the command.
+      values: { batch_size: 'len(docs)', 'cache.hit': 'false' },
     }),
   );
   doc = await propagate(doc, '// kafka-producer', 'kafka-producer');

@@ -545,8 +545,38 @@ function goScopeNames(at: Node, before: number, spanVar: string): ScopeName[] {
       const type = p.childForFieldName('type')?.text;
       for (const id of p.childrenForFieldName('name')) push(id, type);
     }
+    if (fn.type === 'method_declaration') out.push(...receiverFields(fn));
   }
   return out;
+}
+
+/**
+ * The fields of a method's receiver (`r.Model` in `func (r *Reranker) ...`) when its struct is
+ * declared in the same file, as Python offers `self.x` and Java the class's fields.
+ */
+function receiverFields(method: Node): ScopeName[] {
+  const recv = named(method.childForFieldName('receiver') ?? method).find(
+    (p) => p.type === 'parameter_declaration',
+  );
+  const name = recv?.childForFieldName('name')?.text;
+  const typeName = recv?.childForFieldName('type')?.text.replace(/^\*/, '').replace(/\[.*$/, '');
+  if (!name || name === '_' || !typeName) return [];
+  let root: Node = method;
+  while (root.parent) root = root.parent;
+  for (const spec of descendants(root)) {
+    if (spec.type !== 'type_spec' || spec.childForFieldName('name')?.text !== typeName) continue;
+    const struct = spec.childForFieldName('type');
+    if (struct?.type !== 'struct_type') return [];
+    const out: ScopeName[] = [];
+    for (const f of descendants(struct)) {
+      if (f.type !== 'field_declaration') continue;
+      const type = f.childForFieldName('type')?.text;
+      for (const id of f.childrenForFieldName('name'))
+        if (id) out.push({ expr: `${name}.${id.text}`, name: id.text, type });
+    }
+    return out;
+  }
+  return [];
 }
 
 export async function goAddAttributes(
