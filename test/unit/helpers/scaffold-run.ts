@@ -5,6 +5,8 @@
  * through the receiver's read API.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import ts from 'typescript';
 import {
   applyEdits,
   insertPropagation,
@@ -153,4 +155,42 @@ export function assertFailed(span: SpanJson, statusMessage: RegExp, exceptionMes
   const ex = span.events.filter((e) => e.name === 'exception');
   assert.equal(ex.length, 1, `${span.name}: one exception event`);
   assert.equal(attrs(ex[0]!.attributes)['exception.message'], exceptionMessage);
+}
+
+/**
+ * The type errors of a TS/JS text checked as if it were `file` (a path inside this repository,
+ * so that imports resolve to the real node_modules types); a `.cjs`/`.js`/`.mjs` file is checked
+ * as JavaScript, for what a JS user would hit (implicit any is theirs to have).
+ */
+export function tsTypeErrors(text: string, file: string): string[] {
+  const js = /\.[cm]?js$/.test(file);
+  const options: ts.CompilerOptions = {
+    strict: !js,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node'],
+    skipLibCheck: true,
+    allowJs: js,
+    checkJs: js,
+  };
+  const host = ts.createCompilerHost(options);
+  const read = host.readFile.bind(host);
+  host.readFile = (f) => (path.resolve(f) === file ? text : read(f));
+  const exists = host.fileExists.bind(host);
+  host.fileExists = (f) => path.resolve(f) === file || exists(f);
+  const getSf = host.getSourceFile.bind(host);
+  host.getSourceFile = (f, lang, onError, create) =>
+    path.resolve(f) === file
+      ? ts.createSourceFile(f, text, lang, true)
+      : getSf(f, lang, onError, create);
+  const program = ts.createProgram([file], options, host);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file && path.resolve(d.file.fileName) === file)
+    .map((d) => {
+      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
+      return `${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
 }
