@@ -12,7 +12,7 @@
  * HTTP server snippet: the handler reports the traceparent it got), an executor; Kafka records
  * are kafka-clients' own ProducerRecords, sent to its MockProducer in place of a broker.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
@@ -195,21 +195,61 @@ async function instrument(doc: ScaffoldDocument): Promise<ScaffoldDocument> {
   return doc;
 }
 
-test('generated Java sends the right spans and continues traces across each propagation boundary', async (t) => {
-  let doc: ScaffoldDocument = { text: APP, language: 'java', fileName: 'Pipeline.java' };
+/** A second program in the same compilation, its setup over OTLP/gRPC. */
+const EMBED = `package com.example.pipeline;
+
+public class Embed {
+    static int embed(String text) {
+        return text.length();
+    }
+
+    public static void main(String[] args) {
+        System.out.println(embed("abc"));
+    }
+}
+`;
+
+async function setup(
+  doc: ScaffoldDocument,
+  serviceName: string,
+  protocol: 'grpc' | 'http',
+): Promise<ScaffoldDocument> {
   // Written for the default port; the run points it at the test's receiver through
   // OTEL_EXPORTER_OTLP_ENDPOINT, as Run with Tracing does (and the source, so the classes,
   // stay the same from run to run).
-  doc = apply(
+  const endpoint = protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318';
+  return apply(
     doc,
     await addTracingSetup(
       doc,
       { files: [], read: () => undefined },
-      { serviceName: 'scaffold-java', endpoint: 'http://127.0.0.1:4318', protocol: 'http' },
+      { serviceName, endpoint, protocol },
     ),
   );
-  doc = await instrument(doc);
-  const program = javaProgram(POM, { 'Pipeline.java': doc.text }, 'com.example.pipeline.Pipeline');
+}
+
+/** Both generated programs, compiled by one javac. */
+let files: Record<string, string> = {};
+before(async () => {
+  const pipeline = await instrument(
+    await setup(
+      { text: APP, language: 'java', fileName: 'Pipeline.java' },
+      'scaffold-java',
+      'http',
+    ),
+  );
+  let embed = await setup(
+    { text: EMBED, language: 'java', fileName: 'Embed.java' },
+    'scaffold-java-grpc',
+    'grpc',
+  );
+  embed = apply(embed, await traceFunction(embed, at(embed.text, 'return text.length()')));
+  files = { 'Pipeline.java': pipeline.text, 'Embed.java': embed.text };
+});
+
+test('generated Java sends the right spans and continues traces across each propagation boundary', async (t) => {
+  const doc = { text: files['Pipeline.java']! };
+  const program = javaProgram(POM, files, 'com.example.pipeline.Pipeline');
   if (!program.ok) return t.skip(program.reason);
   const server = await startTestServer();
   const run = await runToEnd(program.command, program.args, {
@@ -267,4 +307,19 @@ test('generated Java sends the right spans and continues traces across each prop
   for (const root of ['Pipeline.publish', 'Pipeline.check', 'Pipeline.postScores'])
     assertRoot(by(root), root);
   assertRoot(by('Pipeline.enqueue'), 'enqueue');
+});
+
+test('a generated Java setup over OTLP/gRPC follows OTEL_EXPORTER_OTLP_ENDPOINT', async (t) => {
+  const program = javaProgram(POM, files, 'com.example.pipeline.Embed');
+  if (!program.ok) return t.skip(program.reason);
+  const server = await startTestServer();
+  const run = await runToEnd(program.command, program.args, {
+    env: programEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: server.endpoints.grpc }),
+    timeoutMs: 60_000,
+  });
+  assert.equal(run.code, 0, `${run.out}\n--- program ---\n${files['Embed.java']}`);
+  assert.equal(run.out, '3\n');
+  const [embed] = await spansOf(server.endpoints.api, 'scaffold-java-grpc', 1);
+  assert.equal(embed!.span.name, 'Embed.embed');
+  assert.equal(embed!.resource['service.name'], 'scaffold-java-grpc');
 });
