@@ -12,7 +12,7 @@
  * `kafka.Message` values, kept in memory by a writer with kafka-go's WriteMessages signature in
  * place of a broker.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
@@ -239,21 +239,57 @@ async function instrument(doc: ScaffoldDocument): Promise<ScaffoldDocument> {
   return doc;
 }
 
-test('generated Go sends the right spans and continues traces across each propagation boundary', async (t) => {
-  let doc: ScaffoldDocument = { text: APP, language: 'go', fileName: 'main.go' };
+/** A second program of the same module (one build), its setup over OTLP/HTTP. */
+const EMBED = `package main
+
+import "context"
+
+func embed(ctx context.Context, text string) int {
+	return len(text)
+}
+
+func main() {
+	println(embed(context.Background(), "abc"))
+}
+`;
+
+async function setup(
+  doc: ScaffoldDocument,
+  serviceName: string,
+  protocol: 'grpc' | 'http',
+): Promise<ScaffoldDocument> {
   // Written for the default port; the run points it at the test's receiver through
   // OTEL_EXPORTER_OTLP_ENDPOINT, as Run with Tracing does (and the source, so the binary,
   // stays the same from run to run).
-  doc = apply(
+  const endpoint = protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318';
+  return apply(
     doc,
     await addTracingSetup(
       doc,
       { files: [], read: () => undefined },
-      { serviceName: 'scaffold-go', endpoint: 'http://127.0.0.1:4317', protocol: 'grpc' },
+      { serviceName, endpoint, protocol },
     ),
   );
-  doc = await instrument(doc);
-  const program = goProgram(MODULE, { 'main.go': doc.text });
+}
+
+/** Both generated programs, main packages of one module. */
+let files: Record<string, string> = {};
+before(async () => {
+  const pipeline = await instrument(
+    await setup({ text: APP, language: 'go', fileName: 'main.go' }, 'scaffold-go', 'grpc'),
+  );
+  let embed = await setup(
+    { text: EMBED, language: 'go', fileName: 'main.go' },
+    'scaffold-go-http',
+    'http',
+  );
+  embed = apply(embed, await traceFunction(embed, at(embed.text, 'return len(text)')));
+  files = { 'pipeline/main.go': pipeline.text, 'embed/main.go': embed.text };
+});
+
+test('generated Go sends the right spans and continues traces across each propagation boundary', async (t) => {
+  const doc = { text: files['pipeline/main.go']! };
+  const program = goProgram(MODULE, files, 'pipeline');
   if (!program.ok) return t.skip(program.reason);
   const server = await startTestServer();
   const run = await runToEnd(program.command, program.args, {
@@ -306,4 +342,19 @@ test('generated Go sends the right spans and continues traces across each propag
   assert.equal(queued.kind, 5);
   assertChild(queued, by('enqueue'), 'queue consumer under the producer');
   for (const root of ['publish', 'check', 'postScores', 'enqueue']) assertRoot(by(root), root);
+});
+
+test('a generated Go setup over OTLP/HTTP follows OTEL_EXPORTER_OTLP_ENDPOINT', async (t) => {
+  const program = goProgram(MODULE, files, 'embed');
+  if (!program.ok) return t.skip(program.reason);
+  const server = await startTestServer();
+  const run = await runToEnd(program.command, program.args, {
+    env: programEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: server.endpoints.http }),
+    timeoutMs: 30_000,
+  });
+  assert.equal(run.code, 0, `${run.out}\n--- program ---\n${files['embed/main.go']}`);
+  assert.equal(run.out, '3\n');
+  const [embed] = await spansOf(server.endpoints.api, 'scaffold-go-http', 1);
+  assert.equal(embed!.span.name, 'embed');
+  assert.equal(embed!.resource['service.name'], 'scaffold-go-http');
 });

@@ -22,6 +22,7 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -87,11 +88,17 @@ export function pythonInteropProgram(): Program {
   };
 }
 
-/** Builds the Go module in `dir` into the binary `out` (nothing when it is there already). */
-function goBuild(dir: string, out: string): void {
+/**
+ * Builds the Go module in `dir` into `out` (nothing when it is there already): the binary of
+ * its root package, or with `packages` (`./...`) every main package's binary in the folder
+ * `out`, by one `go build`.
+ */
+function goBuild(dir: string, out: string, packages = '.'): void {
   if (existsSync(out)) return;
   mkdirSync(path.dirname(out), { recursive: true });
-  execFileSync('go', ['build', '-o', `${out}.tmp`, '.'], {
+  const tmp = `${out}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  execFileSync('go', ['build', '-o', packages === '.' ? tmp : `${tmp}${path.sep}`, packages], {
     cwd: dir,
     stdio: 'inherit',
     timeout: 900_000,
@@ -99,7 +106,7 @@ function goBuild(dir: string, out: string): void {
     env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
   });
   // Renamed once complete, so that a build cut short is never taken for a finished one.
-  renameSync(`${out}.tmp`, out);
+  renameSync(tmp, out);
 }
 
 /** The Go exporter program of test/interop/go, built once per version of its sources. */
@@ -112,24 +119,32 @@ export function goInteropProgram(): Program {
 }
 
 /**
- * A Go program from `files` (name -> source), built as a module with the go.mod and go.sum of
- * `moduleDir`, under .cache/scaffold-run named by a hash of all of them (a rerun with the same
- * sources reuses the binary).
+ * The main package `main` (a folder) of a Go module made of `files` (path -> source) and the
+ * go.mod and go.sum of `moduleDir`. Every main package of the module is built by one
+ * `go build ./...` under .cache/scaffold-run, named by a hash of all the files, so that the
+ * programs of one test file cost one build, and a rerun with the same sources none.
  */
-export function goProgram(moduleDir: string, files: Readonly<Record<string, string>>): Program {
+export function goProgram(
+  moduleDir: string,
+  files: Readonly<Record<string, string>>,
+  main: string,
+): Program {
   if (!onPath('go', ['version'])) return { ok: false, reason: 'go is not installed' };
   const hash = createHash('sha256').update(sourceHash(moduleDir));
   for (const name of Object.keys(files).sort()) hash.update(name).update(files[name]!);
   const dir = path.join(CACHE, 'scaffold-run', `go-${hash.digest('hex').slice(0, 16)}`);
-  const out = path.join(dir, 'program');
-  if (!existsSync(out)) {
+  const bin = path.join(dir, 'bin');
+  if (!existsSync(bin)) {
     const src = path.join(dir, 'src');
     mkdirSync(src, { recursive: true });
     for (const f of ['go.mod', 'go.sum']) copyFileSync(path.join(moduleDir, f), path.join(src, f));
-    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(src, name), text);
-    goBuild(src, out);
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(src, name)), { recursive: true });
+      writeFileSync(path.join(src, name), text);
+    }
+    goBuild(src, bin, './...');
   }
-  return { ok: true, command: out, args: [] };
+  return { ok: true, command: path.join(bin, main), args: [] };
 }
 
 /**
