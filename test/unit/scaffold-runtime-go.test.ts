@@ -14,6 +14,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
   addStageAttributes,
@@ -291,6 +292,9 @@ test('generated Go sends the right spans and continues traces across each propag
   const doc = { text: files['pipeline/main.go']! };
   const program = goProgram(MODULE, files, 'pipeline');
   if (!program.ok) return t.skip(program.reason);
+  // Every edit together leaves the file as gofmt writes it (gofmt comes with go).
+  for (const [name, text] of Object.entries(files))
+    assert.equal(execFileSync('gofmt', ['-d'], { input: text, encoding: 'utf8' }), '', name);
   const server = await startTestServer();
   const run = await runToEnd(program.command, program.args, {
     env: programEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: server.endpoints.grpc }),
