@@ -12,7 +12,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import {
   addStageAttributes,
   addTracingSetup,
@@ -24,6 +23,7 @@ import {
   type ScaffoldStatus,
 } from '../../src/core/scaffold/index.js';
 import { parse } from '../../src/core/scaffold/parsers.js';
+import { tsTypeErrors } from './helpers/scaffold-run.js';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'scaffold');
 const UPDATE = process.env.STAGELIGHT_UPDATE_GOLDEN === '1';
@@ -280,6 +280,18 @@ const CASES: Case[] = [
     ],
   },
   {
+    // The selection's span inside the traced method's: fresh names (Java lets no local
+    // shadow another), so javac accepts both.
+    name: 'trace-then-wrap',
+    language: 'java',
+    input: 'java/Pipeline.java',
+    javac: true,
+    steps: [
+      { op: 'trace', at: 'if (docs.isEmpty())' },
+      { op: 'wrap', at: 'out.sort(', name: 'sort' },
+    ],
+  },
+  {
     name: 'setup-http',
     language: 'java',
     input: 'java/Pipeline.java',
@@ -319,34 +331,7 @@ const HAVE = {
 
 /** Type-checks a TS/JS text as if it lived in the fixtures folder (real node_modules types). */
 function typeErrors(text: string, js: boolean): string[] {
-  const file = path.join(FIXTURES, js ? '__golden__.cjs' : '__golden__.ts');
-  const options: ts.CompilerOptions = {
-    // Generated JS is checked for what a JS user would hit; implicit any is theirs to have.
-    strict: !js,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    types: ['node'],
-    skipLibCheck: true,
-    allowJs: js,
-    checkJs: js,
-  };
-  const host = ts.createCompilerHost(options);
-  const read = host.readFile.bind(host);
-  host.readFile = (f) => (path.resolve(f) === file ? text : read(f));
-  const exists = host.fileExists.bind(host);
-  host.fileExists = (f) => path.resolve(f) === file || exists(f);
-  const getSf = host.getSourceFile.bind(host);
-  host.getSourceFile = (f, lang, onError, create) =>
-    path.resolve(f) === file
-      ? ts.createSourceFile(f, text, lang, true)
-      : getSf(f, lang, onError, create);
-  const program = ts.createProgram([file], options, host);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .filter((d) => d.file && path.resolve(d.file.fileName) === file)
-    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return tsTypeErrors(text, path.join(FIXTURES, js ? '__golden__.cjs' : '__golden__.ts'));
 }
 
 async function check(c: Case, text: string): Promise<void> {

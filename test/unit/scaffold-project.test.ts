@@ -274,3 +274,32 @@ test('normalizeEdits merges inserts at one offset in order and rejects overlaps'
     ]),
   );
 });
+
+describe('imports next to type-only ones', () => {
+  test('a name imported as `type X` that a snippet needs as a value loses the modifier', async () => {
+    const text =
+      "import { type Metadata, type ServiceError } from '@grpc/grpc-js';\n\nexport function call(): void {\n  void 0;\n}\n";
+    const r = await insertPropagation(
+      text,
+      'typescript',
+      'svc.ts',
+      text.indexOf('  void 0'),
+      'grpc-client',
+    );
+    const out = applyEdits(text, r.edits);
+    assert.match(out, /^import \{ Metadata, type ServiceError \} from '@grpc\/grpc-js';$/m);
+    assert.equal(out.match(/\bMetadata\b/g)?.length, 2, 'imported once, used once');
+  });
+  test('names added after only type-only ones are separated by a comma', async () => {
+    const text =
+      "import { type Span } from '@opentelemetry/api';\n\nexport function f(s: Span): number {\n  return s ? 1 : 0;\n}\n";
+    const r = await traceFunction(
+      { text, language: 'typescript', fileName: 'f.ts' },
+      { start: text.indexOf('return'), end: text.indexOf('return') },
+    );
+    const out = applyEdits(text, r.edits);
+    assert.match(out, /^import \{ type Span, \w+(, \w+)* \} from '@opentelemetry\/api';$/m);
+    const diagnostics = ts.transpileModule(out, { reportDiagnostics: true, fileName: 'f.ts' });
+    assert.deepEqual(diagnostics.diagnostics, []);
+  });
+});

@@ -12,16 +12,13 @@ import path from 'node:path';
 import {
   addStageAttributes,
   addTracingSetup,
-  applyEdits,
   traceFunction,
   wrapSelectionInSpan,
   type ScaffoldDocument,
-  type ScaffoldResult,
 } from '../../src/core/scaffold/index.js';
-import { getJson, startTestServer, waitFor } from './helpers/server.js';
+import { getJson, startTestServer } from './helpers/server.js';
 import { pythonWithOtel, runToEnd } from './helpers/sdk-toolchains.js';
-import type { KeyValueJson, SpanJson } from '../../src/core/model.js';
-import type { ExportTraceServiceRequestJson } from '../../src/core/otlp/export.js';
+import { apply, at, attrs, programEnv, spansOf } from './helpers/scaffold-run.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stagelight-scaffold-run-'));
@@ -76,27 +73,6 @@ async function embed(texts) {
 embed(['ab', 'c']);
 `;
 
-function at(text: string, marker: string): { start: number; end: number } {
-  const i = text.indexOf(marker);
-  assert.ok(i >= 0, marker);
-  return { start: i, end: i };
-}
-
-function apply(doc: ScaffoldDocument, r: ScaffoldResult): ScaffoldDocument {
-  assert.equal(r.status, 'edited', JSON.stringify(r.messages));
-  return { ...doc, text: applyEdits(doc.text, r.edits) };
-}
-
-/**
- * The environment of a generated program: this one's without the OTLP variables the generated
- * setup reads (so the test's own environment cannot redirect its spans), plus `extra`.
- */
-function programEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-  return { ...env, ...extra };
-}
-
 /** Runs a program, with its output and exit code; killed after 20 s. */
 function runProgram(cmd: string, args: string[], extraEnv: Record<string, string>) {
   return runToEnd(cmd, args, { env: programEnv(extraEnv), cwd: ROOT, timeoutMs: 20_000 });
@@ -120,38 +96,6 @@ function otelPython(): { python?: string; reason?: string } {
   if (env !== undefined) return { python: env };
   const tool = pythonWithOtel();
   return tool.ok ? { python: tool.path } : { reason: tool.reason };
-}
-
-function attrs(kvs: readonly KeyValueJson[]): Record<string, unknown> {
-  return Object.fromEntries(
-    kvs.map((kv) => {
-      const v = kv.value as Record<string, unknown>;
-      const raw = v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
-      return [kv.key, typeof raw === 'string' && 'intValue' in v ? Number(raw) : raw];
-    }),
-  );
-}
-
-/** All spans of a service, with their resource attributes, from the read API. */
-async function spansOf(api: string, service: string, minSpans: number) {
-  return waitFor(
-    async () => {
-      const list = await getJson(`${api}/traces?service=${encodeURIComponent(service)}`);
-      const traces = (list.body as { traces: { traceId: string }[] }).traces;
-      const spans: { span: SpanJson; resource: Record<string, unknown> }[] = [];
-      for (const t of traces) {
-        const got = await getJson(`${api}/traces/${t.traceId}`);
-        for (const rs of (got.body as ExportTraceServiceRequestJson).resourceSpans) {
-          const resource = attrs(rs.resource?.attributes ?? []);
-          for (const ss of rs.scopeSpans)
-            for (const span of ss.spans) spans.push({ span, resource });
-        }
-      }
-      return spans.length >= minSpans ? spans : undefined;
-    },
-    10_000,
-    `${minSpans} spans of ${service}`,
-  );
 }
 
 test('generated TypeScript sends the right spans over OTLP/HTTP', async () => {

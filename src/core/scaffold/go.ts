@@ -1,8 +1,8 @@
 /**
  * Go scaffolding on tree-sitter-go. A traced function starts with
  * `ctx, span := tracer.Start(ctx, "Name")` and `defer span.End()`, plus a deferred check that
- * records a returned error (the error result is named for that) or a panic (re-panicked) and sets
- * the error status. The output is gofmt-clean: tabs, and imports sorted inside their group.
+ * records a returned error (the error result is named for that) and sets the error status, also
+ * for a panic (re-panicked; span.End records its exception event). The output is gofmt-clean: tabs, and imports sorted inside their group.
  */
 import {
   TODO_MARK,
@@ -248,11 +248,15 @@ function errorResult(fn: Node, body: Node): { name: string; edit?: TextEdit } | 
   };
 }
 
+/**
+ * The deferred error recording. A panic only gets the error status here: the SDK's span.End,
+ * deferred before this and so run after it, recovers the panic again and records it as the
+ * exception event itself (a RecordError here would make it two).
+ */
 function recordLines(i: string, span: string, err: string | undefined): string[] {
   const lines = [
     `${i}defer func() {`,
     `${i}\tif rec := recover(); rec != nil {`,
-    `${i}\t\t${span}.RecordError(fmt.Errorf("panic: %v", rec))`,
     `${i}\t\t${span}.SetStatus(codes.Error, fmt.Sprint(rec))`,
     `${i}\t\tpanic(rec)`,
     `${i}\t}`,
@@ -541,8 +545,38 @@ function goScopeNames(at: Node, before: number, spanVar: string): ScopeName[] {
       const type = p.childForFieldName('type')?.text;
       for (const id of p.childrenForFieldName('name')) push(id, type);
     }
+    if (fn.type === 'method_declaration') out.push(...receiverFields(fn));
   }
   return out;
+}
+
+/**
+ * The fields of a method's receiver (`r.Model` in `func (r *Reranker) ...`) when its struct is
+ * declared in the same file, as Python offers `self.x` and Java the class's fields.
+ */
+function receiverFields(method: Node): ScopeName[] {
+  const recv = named(method.childForFieldName('receiver') ?? method).find(
+    (p) => p.type === 'parameter_declaration',
+  );
+  const name = recv?.childForFieldName('name')?.text;
+  const typeName = recv?.childForFieldName('type')?.text.replace(/^\*/, '').replace(/\[.*$/, '');
+  if (!name || name === '_' || !typeName) return [];
+  let root: Node = method;
+  while (root.parent) root = root.parent;
+  for (const spec of descendants(root)) {
+    if (spec.type !== 'type_spec' || spec.childForFieldName('name')?.text !== typeName) continue;
+    const struct = spec.childForFieldName('type');
+    if (struct?.type !== 'struct_type') return [];
+    const out: ScopeName[] = [];
+    for (const f of descendants(struct)) {
+      if (f.type !== 'field_declaration') continue;
+      const type = f.childForFieldName('type')?.text;
+      for (const id of f.childrenForFieldName('name'))
+        if (id) out.push({ expr: `${name}.${id.text}`, name: id.text, type });
+    }
+    return out;
+  }
+  return [];
 }
 
 export async function goAddAttributes(

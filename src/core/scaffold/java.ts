@@ -264,7 +264,8 @@ export async function javaTraceFunction(
       unit,
       t.call,
       opts.spanName ?? name,
-      body.text,
+      // The parameters too: a local may not shadow one.
+      fn.text,
     );
     const spanEdit = wrap[0]!;
     const all = [...t.edits, ...wrap];
@@ -331,6 +332,12 @@ export async function javaWrapSelection(
     }
     const unit = detectIndentUnit(text, '    ');
     const t = ensureTracer(root, text, cls, opts.tracerName ?? qualifiedClassName(root, cls), unit);
+    // Java lets no local shadow another of the same method (a traced method's span and scope
+    // are outside the selected block), so the new names must be fresh in the whole method.
+    const method = enclosing(root, found.block.startIndex, found.block.endIndex, [
+      'method_declaration',
+      'constructor_declaration',
+    ]);
     const wrap = wrapStatements(
       root,
       text,
@@ -339,7 +346,7 @@ export async function javaWrapSelection(
       unit,
       t.call,
       opts.spanName,
-      found.block.text,
+      (method ?? found.block).text,
     );
     const all = [...t.edits, ...wrap];
     return { ...edited(all), spanLineOffset: wrap[0]!.start + spanShift(all, wrap[0]!) };

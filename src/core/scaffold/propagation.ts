@@ -375,7 +375,11 @@ export const PROPAGATION_SNIPPETS: readonly PropagationSnippet[] = [
       'for k, v := range carrier {',
       '\theaders = append(headers, kafka.Header{Key: k, Value: []byte(v)})',
       '}',
-      'err := ${1:writer}.WriteMessages(ctx, kafka.Message{Value: ${2:payload}, Headers: headers})',
+      // The error in the if's own scope: `err :=` would not compile in a function that
+      // already has an err (a traced one names its error result err).
+      'if err := ${1:writer}.WriteMessages(ctx, kafka.Message{Value: ${2:payload}, Headers: headers}); err != nil {',
+      '\t${3:return err}',
+      '}',
     ],
     imports: {
       kind: 'go',
@@ -611,7 +615,7 @@ export const PROPAGATION_SNIPPETS: readonly PropagationSnippet[] = [
     description: 'The client interceptor injects the context into the metadata of every call.',
     body: [
       'ManagedChannel channel = ManagedChannelBuilder.forTarget(${1:target}).usePlaintext()',
-      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).newClientInterceptor())',
+      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).createClientInterceptor())',
       '\t\t.build();',
     ],
     imports: {
@@ -635,7 +639,7 @@ export const PROPAGATION_SNIPPETS: readonly PropagationSnippet[] = [
     body: [
       'Server server = ServerBuilder.forPort(${1:port})',
       '\t\t.addService(${2:service})',
-      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).newServerInterceptor())',
+      '\t\t.intercept(GrpcTelemetry.create(GlobalOpenTelemetry.get()).createServerInterceptor())',
       '\t\t.build();',
     ],
     imports: {

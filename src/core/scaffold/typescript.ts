@@ -107,6 +107,37 @@ interface ModuleBinding {
   names: Set<string>;
   /** Where to add a name to the existing `{ ... }`, if any. */
   addAt?: number;
+  /** Whether that `{ ... }` holds any element already (type-only ones too). */
+  hasElements?: boolean;
+  /** Names imported with an inline `type` modifier, by local name: no value binding. */
+  typeOnly?: Map<string, ts.ImportSpecifier>;
+}
+
+/**
+ * Edits binding `names` through the existing `{ ... }` of `b`: a name imported as `type X` loses
+ * the modifier (adding a second `X` would be a duplicate identifier), the others are appended.
+ */
+function extendBinding(sf: ts.SourceFile, b: ModuleBinding, names: readonly string[]): TextEdit[] {
+  if (b.addAt === undefined) return [];
+  const missing = names.filter((n) => !b.names.has(n));
+  const edits: TextEdit[] = [];
+  for (const n of missing) {
+    const e = b.typeOnly?.get(n);
+    if (e)
+      edits.push({
+        start: e.getStart(sf),
+        end: (e.propertyName ?? e.name).getStart(sf),
+        newText: '',
+      });
+  }
+  const added = missing.filter((n) => !b.typeOnly?.has(n));
+  if (added.length)
+    edits.push({
+      start: b.addAt,
+      end: b.addAt,
+      newText: `${b.hasElements ? ', ' : ' '}${added.join(', ')}`,
+    });
+  return edits;
 }
 
 function bindingOf(sf: ts.SourceFile, module: string): ModuleBinding | undefined {
@@ -121,8 +152,17 @@ function bindingOf(sf: ts.SourceFile, module: string): ModuleBinding | undefined
       if (nb && ts.isNamespaceImport(nb)) return { prefix: `${nb.name.text}.`, names: new Set() };
       if (nb && ts.isNamedImports(nb)) {
         const names = new Set(nb.elements.filter((e) => !e.isTypeOnly).map((e) => e.name.text));
+        const typeOnly = new Map(
+          nb.elements.filter((e) => e.isTypeOnly).map((e) => [e.name.text, e] as const),
+        );
         const lastEl = nb.elements[nb.elements.length - 1];
-        return { prefix: '', names, addAt: lastEl ? lastEl.getEnd() : nb.getStart(sf) + 1 };
+        return {
+          prefix: '',
+          names,
+          addAt: lastEl ? lastEl.getEnd() : nb.getStart(sf) + 1,
+          hasElements: nb.elements.length > 0,
+          typeOnly,
+        };
       }
     }
     if (isRequireOf(s, module)) {
@@ -133,7 +173,12 @@ function bindingOf(sf: ts.SourceFile, module: string): ModuleBinding | undefined
           d.name.elements.map((e) => (ts.isIdentifier(e.name) ? e.name.text : '')),
         );
         const lastEl = d.name.elements[d.name.elements.length - 1];
-        return { prefix: '', names, addAt: lastEl ? lastEl.getEnd() : d.name.getStart(sf) + 1 };
+        return {
+          prefix: '',
+          names,
+          addAt: lastEl ? lastEl.getEnd() : d.name.getStart(sf) + 1,
+          hasElements: d.name.elements.length > 0,
+        };
       }
     }
   }
@@ -159,14 +204,7 @@ function ensureApi(
   const b = bindingOf(sf, API);
   if (!b) return { ref: (n) => n, edits: [], lines: [importLine(f, names, API)] };
   if (b.prefix) return { ref: (n) => b.prefix + n, edits: [], lines: [] };
-  const missing = names.filter((n) => !b.names.has(n));
-  if (missing.length === 0 || b.addAt === undefined) return { ref: (n) => n, edits: [], lines: [] };
-  const sep = b.names.size ? ', ' : ' ';
-  return {
-    ref: (n) => n,
-    edits: [{ start: b.addAt, end: b.addAt, newText: `${sep}${missing.join(', ')}` }],
-    lines: [],
-  };
+  return { ref: (n) => n, edits: extendBinding(sf, b, names), lines: [] };
 }
 
 /** A module-level `const x = ....getTracer(...)`. */
@@ -901,15 +939,7 @@ export function tsImportEdits(
   for (const w of wanted) {
     const b = bindingOf(sf, w.module);
     if (!b) lines.push(importLine(f, [...w.names], w.module));
-    else if (!b.prefix && b.addAt !== undefined) {
-      const missing = w.names.filter((n) => !b.names.has(n));
-      if (missing.length)
-        edits.push({
-          start: b.addAt,
-          end: b.addAt,
-          newText: `${b.names.size ? ', ' : ' '}${missing.join(', ')}`,
-        });
-    }
+    else if (!b.prefix) edits.push(...extendBinding(sf, b, w.names));
   }
   const h = headerEdit(sf, lines, undefined);
   return h ? [...edits, h] : edits;

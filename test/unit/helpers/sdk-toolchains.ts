@@ -8,13 +8,24 @@
  *   binary cached under .cache/interop, named by a hash of its sources;
  * - Java: test/interop/java's dependencies resolved by Maven (Maven Central, into ~/.m2), its
  *   class compiled with the machine's javac under .cache/interop, named by a hash of its sources.
+ * - generated Go and Java programs (the scaffolding's output): built the same way, with the
+ *   go.mod/go.sum or pom.xml of test/fixtures/scaffold-run, under .cache/scaffold-run.
  * Each returns the reason instead when the toolchain itself is missing (`python3`, `go`, `mvn`
  * and `javac`), so that a machine without it skips with that reason; an install that fails is
  * an error.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -96,49 +107,131 @@ export function pythonInteropProgram(): Program {
   };
 }
 
+/**
+ * Builds the Go module in `dir` into `out` (nothing when it is there already): the binary of
+ * its root package, or with `packages` (`./...`) every main package's binary in the folder
+ * `out`, by one `go build`.
+ */
+function goBuild(dir: string, out: string, packages = '.'): void {
+  if (existsSync(out)) return;
+  mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  execFileSync('go', ['build', '-o', packages === '.' ? tmp : `${tmp}${path.sep}`, packages], {
+    cwd: dir,
+    stdio: 'inherit',
+    timeout: 900_000,
+    // The module names its Go version; never fetch another toolchain for it.
+    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
+  });
+  // Renamed once complete, so that a build cut short is never taken for a finished one.
+  renameSync(tmp, out);
+}
+
 /** The Go exporter program of test/interop/go, built once per version of its sources. */
 export function goInteropProgram(): Program {
   if (!onPath('go', ['version'])) return { ok: false, reason: 'go is not installed' };
   const dir = path.join(INTEROP, 'go');
   const out = path.join(CACHE, 'interop', `go-export-${sourceHash(dir)}`);
-  if (!existsSync(out)) {
-    mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync('go', ['build', '-o', out, '.'], {
-      cwd: dir,
-      stdio: 'inherit',
-      timeout: 900_000,
-      // The module names its Go version; never fetch another toolchain for it.
-      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
-    });
-  }
+  goBuild(dir, out);
   return { ok: true, command: out, args: [] };
 }
 
-/** The Java exporter program of test/interop/java, compiled once per version of its sources. */
-export function javaInteropProgram(): Program {
-  if (!onPath('mvn', ['-v'])) return { ok: false, reason: 'mvn is not installed' };
-  if (!onPath('javac', ['-version'])) return { ok: false, reason: 'javac is not installed' };
-  const dir = path.join(INTEROP, 'java');
-  const out = path.join(CACHE, 'interop', `java-export-${sourceHash(dir)}`);
+/**
+ * The main package `main` (a folder) of a Go module made of `files` (path -> source) and the
+ * go.mod and go.sum of `moduleDir`. Every main package of the module is built by one
+ * `go build ./...` under .cache/scaffold-run, named by a hash of all the files, so that the
+ * programs of one test file cost one build, and a rerun with the same sources none.
+ */
+export function goProgram(
+  moduleDir: string,
+  files: Readonly<Record<string, string>>,
+  main: string,
+): Program {
+  if (!onPath('go', ['version'])) return { ok: false, reason: 'go is not installed' };
+  const hash = createHash('sha256').update(sourceHash(moduleDir));
+  for (const name of Object.keys(files).sort()) hash.update(name).update(files[name]!);
+  const dir = path.join(CACHE, 'scaffold-run', `go-${hash.digest('hex').slice(0, 16)}`);
+  const bin = path.join(dir, 'bin');
+  if (!existsSync(bin)) {
+    const src = path.join(dir, 'src');
+    mkdirSync(src, { recursive: true });
+    for (const f of ['go.mod', 'go.sum']) copyFileSync(path.join(moduleDir, f), path.join(src, f));
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(src, name)), { recursive: true });
+      writeFileSync(path.join(src, name), text);
+    }
+    goBuild(src, bin, './...');
+  }
+  return { ok: true, command: path.join(bin, main), args: [] };
+}
+
+/**
+ * Resolves the dependencies of the Maven project in `pomDir` (Maven Central, into ~/.m2) and
+ * compiles `sources` (file name -> text) against them into `out`/classes, once per `out`: the
+ * classpath to run them with.
+ */
+function javaBuild(
+  pomDir: string,
+  sources: Readonly<Record<string, string>>,
+  out: string,
+): string | { reason: string } {
+  if (!onPath('mvn', ['-v'])) return { reason: 'mvn is not installed' };
+  if (!onPath('javac', ['-version'])) return { reason: 'javac is not installed' };
   const classes = path.join(out, 'classes');
   const cpFile = path.join(out, 'classpath.txt');
   if (!existsSync(path.join(out, 'done'))) {
     mkdirSync(classes, { recursive: true });
     execFileSync('mvn', ['-q', '-B', 'dependency:build-classpath', `-Dmdep.outputFile=${cpFile}`], {
-      cwd: dir,
+      cwd: pomDir,
       stdio: 'inherit',
       timeout: 900_000,
     });
-    const source = path.join(dir, 'src/main/java/dev/stagelight/interop/ExportAll.java');
+    const files = Object.entries(sources).map(([name, text]) => {
+      const f = path.join(out, 'src', name);
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, text);
+      return f;
+    });
     const cp = readFileSync(cpFile, 'utf8').trim();
-    execFileSync('javac', ['-d', classes, '-cp', cp, source], {
+    execFileSync('javac', ['-d', classes, '-cp', cp, ...files], {
       stdio: 'inherit',
       timeout: 600_000,
     });
     writeFileSync(path.join(out, 'done'), '');
   }
-  const cp = `${readFileSync(cpFile, 'utf8').trim()}${path.delimiter}${classes}`;
+  return `${readFileSync(cpFile, 'utf8').trim()}${path.delimiter}${classes}`;
+}
+
+/** The Java exporter program of test/interop/java, compiled once per version of its sources. */
+export function javaInteropProgram(): Program {
+  const dir = path.join(INTEROP, 'java');
+  const file = 'src/main/java/dev/stagelight/interop/ExportAll.java';
+  const cp = javaBuild(
+    dir,
+    { [path.basename(file)]: readFileSync(path.join(dir, file), 'utf8') },
+    path.join(CACHE, 'interop', `java-export-${sourceHash(dir)}`),
+  );
+  if (typeof cp !== 'string') return { ok: false, ...cp };
   return { ok: true, command: 'java', args: ['-cp', cp, 'dev.stagelight.interop.ExportAll'] };
+}
+
+/**
+ * Java sources (file name -> text) compiled with javac against the dependencies of the Maven
+ * project in `pomDir`, under .cache/scaffold-run named by a hash of the pom and the sources; the
+ * program runs `mainClass`.
+ */
+export function javaProgram(
+  pomDir: string,
+  sources: Readonly<Record<string, string>>,
+  mainClass: string,
+): Program {
+  const hash = createHash('sha256').update(sourceHash(pomDir));
+  for (const name of Object.keys(sources).sort()) hash.update(name).update(sources[name]!);
+  const out = path.join(CACHE, 'scaffold-run', `java-${hash.digest('hex').slice(0, 16)}`);
+  const cp = javaBuild(pomDir, sources, out);
+  if (typeof cp !== 'string') return { ok: false, ...cp };
+  return { ok: true, command: 'java', args: ['-cp', cp, mainClass] };
 }
 
 /**
