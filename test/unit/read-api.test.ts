@@ -137,7 +137,7 @@ describe('read API: insights, baseline, compare', () => {
     await bad(
       `${api}/compare?trace=${'a'.repeat(32)}&against=everything`,
       400,
-      /typical or baseline/,
+      /typical, baseline or prod/,
     );
     await bad(`${api}/compare?a=${'a'.repeat(32)}&b=${'b'.repeat(32)}`, 404, /not found/);
     const posts: Array<[string, string, number, RegExp]> = [

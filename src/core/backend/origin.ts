@@ -1,0 +1,48 @@
+/**
+ * Where spans came from. Spans pulled from a team backend carry the resource attribute
+ * {@link SOURCE_ATTRIBUTE} (the backend's URL); spans without it were sent to this receiver by a
+ * local run. The mark is an ordinary resource attribute so that it survives every path a span
+ * takes (the persistence log, export, the read API) without a column of its own, and so that
+ * pulled spans go through the same decoder and limits as any other OTLP request.
+ *
+ * The one rule: a trace is "pulled" when its first span's resource has the mark. Statistics,
+ * insights and comparisons all ask {@link traceSource}.
+ */
+import type { ResourceInfo, SpanRecord } from '../model.js';
+
+/** The resource attribute that names the backend a span was pulled from. */
+export const SOURCE_ATTRIBUTE = 'stagelight.source';
+
+/** The short label the views put before figures computed over pulled traces ("prod p95 1.4 s"). */
+export const PULLED_LABEL = 'prod';
+
+// Resources are shared per distinct encoding (model.ts), so this cache holds one entry per
+// resource, and the ingest path pays one WeakMap lookup per batch of a resource.
+const cache = new WeakMap<ResourceInfo, string | null>();
+
+/** The backend a resource's spans were pulled from, or undefined for local spans. */
+export function resourceSource(resource: ResourceInfo): string | undefined {
+  let source = cache.get(resource);
+  if (source === undefined) {
+    source = null;
+    for (const kv of resource.attributes) {
+      if (kv.key === SOURCE_ATTRIBUTE && 'stringValue' in kv.value && kv.value.stringValue !== '') {
+        source = kv.value.stringValue;
+        break;
+      }
+    }
+    cache.set(resource, source);
+  }
+  return source ?? undefined;
+}
+
+/** The backend a span was pulled from, or undefined for a local one. */
+export function spanSource(span: SpanRecord): string | undefined {
+  return resourceSource(span.resource);
+}
+
+/** The backend a trace was pulled from (its first span decides), or undefined when local. */
+export function traceSource(spans: readonly SpanRecord[]): string | undefined {
+  const first = spans[0];
+  return first === undefined ? undefined : spanSource(first);
+}
