@@ -132,6 +132,9 @@ extensions:
       store:
 ${storage}
   jaeger_query:
+    # Its own tracing (on by default) exports to 127.0.0.1:4317, which may be a Stagelight
+    # receiver, and holds every exit 10 s waiting for that exporter.
+    enable_tracing: false
     storage:
       traces: store
     http:

@@ -18,6 +18,7 @@ import { forwardUrl } from '../core/receiver/forwarder.js';
 import { SpanLogError } from '../core/store/span-log.js';
 import { MIB, MIN_MAX_MEMORY_BYTES } from '../core/memory-budget.js';
 import { demoCommand, DemoUsageError, DEMO_HELP } from './demo.js';
+import { pullCommand, PullUsageError, PULL_HELP } from './pull.js';
 import { formatCount } from '../shared/format.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
@@ -34,6 +35,7 @@ const HELP = `stagelight ${VERSION}: trace-driven development of ML inference pi
 Usage:
   stagelight serve [options]     run the local OTLP receiver, trace store and read API
   stagelight demo [options]      run the bundled demo ML pipeline and print its per-stage table
+  stagelight pull [options]      bring traces from a team backend (Jaeger) into a running receiver
   stagelight --help | --version
 
 serve options:
@@ -72,6 +74,8 @@ serve options:
 
 ${DEMO_HELP}
 
+${PULL_HELP}
+
 Read API (on the HTTP port):
   GET /api/health
   GET /api/traces?service=&name=&minDurationMs=&error=&limit=&sort=
@@ -79,14 +83,15 @@ Read API (on the HTTP port):
   GET /api/traces/{traceId}                 OTLP JSON
   GET /api/traces/{traceId}/critical-path
   GET /api/traces/{traceId}/explain         stages against the typical trace
-  GET /api/stats                            per-stage count, errors, p50/p95/p99
+  GET /api/stats                            per-stage count, errors, p50/p95/p99 (prod: the
+                                            same over the traces pulled from a team backend)
   GET /api/insights?fresh=                  diagnoses of the latest run, most important first;
                                             what-ifs (fresh=true: with every span received)
   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
                                             what a sampling policy would keep
   GET /api/compare?a=&b=                    stage by stage, trace b against trace a; or
-                                            trace=&against=typical|baseline, or
-                                            against=baseline (the latest run)
+                                            trace=&against=typical|baseline|prod, or
+                                            against=baseline|prod (the latest run)
   GET /api/baseline                         what the diagnoses compare against, or null
   POST /api/baseline                        pin one: {"label": ..., "traceIds": [...]} (JSON;
                                             without traceIds, the latest run)
@@ -339,11 +344,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       return await demoCommand(rest);
     }
+    if (command === 'pull') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(HELP);
+        return 0;
+      }
+      return await pullCommand(rest);
+    }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {
     if (
       e instanceof UsageError ||
       e instanceof DemoUsageError ||
+      e instanceof PullUsageError ||
       (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`stagelight: ${(e as Error).message}\nRun "stagelight --help" for usage.`);
