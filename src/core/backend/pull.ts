@@ -8,6 +8,7 @@
  * refused alone, with its size, and nothing of it is stored.
  */
 import { SOURCE_ATTRIBUTE } from './origin.js';
+import type { IngestSink } from '../receiver/ingest.js';
 import {
   BackendError,
   type JaegerClient,
@@ -140,6 +141,11 @@ export function splitByTrace(doc: OtlpJsonTraces, source: string): PulledTrace[]
   return out;
 }
 
+/** A sink that ingests in-process (the editor's receiver): the same decoder and limits as HTTP. */
+export function ingestSink(engine: IngestSink): PullSink {
+  return (trace) => Promise.resolve(engine.ingestJson(trace.body, 'http'));
+}
+
 /** Hands each trace to the sink; a trace over `maxTraceBytes` or refused is reported, not thrown. */
 export async function ingestPulled(
   traces: readonly PulledTrace[],
@@ -198,7 +204,7 @@ export async function pullTrace(
   return ingestPulled(splitByTrace(doc, client.label), client.label, sink, maxTraceBytes);
 }
 
-const DURATION = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)$/;
+const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
