@@ -15,6 +15,7 @@
  */
 import * as vscode from 'vscode';
 import { ReceiverRunMemory } from '../core/receiver/run-memory.js';
+import { registerBackend } from './backend/registration.js';
 import { registerDemo } from './demo/registration.js';
 import { InsightsModel } from './insights/insights-model.js';
 import { registerInsights } from './insights/registration.js';
@@ -74,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     ...registerTracesView({ receiver, waterfall }),
     ...registerLenses({ receiver, locator, log, insights, showWaterfall: waterfall.show }),
     ...registerInsights({ model: insights, receiver, locator, withReceiver }),
+    ...registerBackend({ context, receiver, withReceiver, log }),
     ...registerScaffolding({
       context,
       log,
