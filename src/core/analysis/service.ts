@@ -295,6 +295,13 @@ export class AnalysisService {
       this.heldBytes -= h.bytes;
       dropped++;
     }
+    // Then the pulled traces' (they only serve comparisons against prod).
+    for (const [id, p] of this.pulled) {
+      if (this.heldBytes <= maxBytes) break;
+      this.pulled.delete(id);
+      this.heldBytes -= p.bytes;
+      dropped++;
+    }
     if (dropped > 0) this.factsChanged = true;
     return dropped;
   }
