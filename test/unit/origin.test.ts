@@ -14,6 +14,7 @@ import { SOURCE_ATTRIBUTE, resourceSource } from '../../src/core/backend/origin.
 import { pulledStageRows } from '../../src/core/backend/pulled-stages.js';
 import { pulledLensText, pulledTooltipLine } from '../../src/core/source/lens-text.js';
 import type { StageStats } from '../../src/core/analysis/stage-stats.js';
+import { traceListItemText } from '../../src/core/api/trace-list-item.js';
 
 const NOW_NS = BigInt(Date.now()) * 1_000_000n;
 
@@ -77,6 +78,12 @@ test('pulled statistics stay apart, across the persistence log and a restart', a
     assert.equal(engine.store.traceCount, 5);
     assert.equal(rerank(engine.stats.snapshot())!.count, 1);
     assert.equal(rerank(engine.pulledStats.snapshot())!.count, 4);
+    // The Traces view says which traces came from the backend.
+    const listed = engine.store.list({ limit: 10 });
+    const item = (id: string) => traceListItemText(listed.find((t) => t.traceId === id)!);
+    assert.match(item('1'.repeat(32)).description, /^prod · rag-api · /);
+    assert.match(item('1'.repeat(32)).title, /, pulled from http:\/\/jaeger:16686$/);
+    assert.match(item('a'.repeat(32)).description, /^rag-api · /);
     const stored = engine.store.get('1'.repeat(32))!;
     assert.equal(resourceSource(stored.spans[0]!.resource), 'http://jaeger:16686');
     assert.equal(resourceSource(engine.store.get('a'.repeat(32))!.spans[0]!.resource), undefined);
