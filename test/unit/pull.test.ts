@@ -22,6 +22,7 @@ import { pulledLensText } from '../../src/core/source/lens-text.js';
 import { main } from '../../src/cli/main.js';
 import { formatDuration } from '../../src/shared/format.js';
 import net from 'node:net';
+import http from 'node:http';
 
 /** A loopback port nothing listens on (just now). */
 async function closedPort(): Promise<number> {
@@ -449,4 +450,81 @@ test('bad spans from a backend meet the receiver decoder: refused with its reaso
   assert.equal(report.failed.length, 2);
   assert.match(report.failed[0]!.message, /spanId.*hex/i);
   assert.equal(server.engine.store.traceCount, 0);
+});
+
+test('a value nested far too deep fails its trace alone, plainly', async () => {
+  const depth = 200_000;
+  const deep =
+    '{"arrayValue":{"values":['.repeat(depth) + '{"stringValue":"x"}' + ']}}'.repeat(depth);
+  const span = (traceId: string, value: string) =>
+    `{"traceId":"${traceId}","spanId":"${'b'.repeat(16)}","name":"n","startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"k","value":${value}}]}`;
+  const doc = JSON.parse(
+    `{"resourceSpans":[{"scopeSpans":[{"spans":[${span('a'.repeat(32), deep)},${span('c'.repeat(32), '{"intValue":"3"}')}]}]}]}`,
+  ) as { resourceSpans: unknown[] };
+  const traces = splitByTrace(doc, 'http://jaeger:16686');
+  assert.deepEqual(
+    traces.map((t) => [t.traceId, t.problem]),
+    [
+      ['a'.repeat(32), 'its attribute values are nested too deeply; not stored'],
+      ['c'.repeat(32), undefined],
+    ],
+  );
+  const server = await startTestServer();
+  const report = await ingestPulled(traces, 'http://jaeger:16686', ingestSink(server.engine));
+  assert.deepEqual(
+    report.traces.map((t) => t.traceId),
+    ['c'.repeat(32)],
+  );
+  assert.match(report.failed[0]!.message, /nested too deeply/);
+  assert.equal(server.engine.store.traceCount, 1);
+});
+
+test('the receiver keeps receiving and answering while a backend is slow', async () => {
+  const silent = http.createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  try {
+    const server = await startTestServer();
+    const client = new JaegerClient({ url, timeoutMs: 1500 });
+    const pulling = pullTraces(client, recentQuery(), ingestSink(server.engine)).catch(
+      (e: unknown) => e,
+    );
+    const t0 = performance.now();
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'de'.repeat(16),
+                  spanId: '01'.repeat(8),
+                  name: 'local',
+                  startTimeUnixNano: '1000',
+                  endTimeUnixNano: '2000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await fetch(server.endpoints.httpTraces, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const health = await getJson(`${server.endpoints.api}/health`);
+    assert.equal(health.status, 200);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `the receiver answered in ${ms.toFixed(0)} ms during the pull`);
+    const e = await pulling;
+    assert.match(String((e as Error).message), /did not answer within 1\.5 s/);
+    assert.equal(server.engine.store.traceCount, 1);
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
 });

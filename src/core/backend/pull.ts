@@ -20,8 +20,10 @@ import {
 export interface PulledTrace {
   readonly traceId: string;
   readonly spanCount: number;
-  /** OTLP/JSON `ExportTraceServiceRequest`, UTF-8. */
+  /** OTLP/JSON `ExportTraceServiceRequest`, UTF-8 (empty when `problem` is set). */
   readonly body: Uint8Array;
+  /** Why the trace cannot be ingested at all; it is then reported, not sent. */
+  readonly problem?: string;
 }
 
 /** What a sink did with one trace (OTLP partial success). */
@@ -136,7 +138,22 @@ export function splitByTrace(doc: OtlpJsonTraces, source: string): PulledTrace[]
         };
       }),
     }));
-    out.push({ traceId, spanCount, body: Buffer.from(JSON.stringify({ resourceSpans })) });
+    let body: string;
+    try {
+      body = JSON.stringify({ resourceSpans });
+    } catch (e) {
+      // JSON.parse reads nesting of any depth, but JSON.stringify recurses: a value nested
+      // hundreds of thousands deep (far past what the store accepts) overflows the stack.
+      if (!(e instanceof RangeError)) throw e;
+      out.push({
+        traceId,
+        spanCount,
+        body: new Uint8Array(0),
+        problem: 'its attribute values are nested too deeply; not stored',
+      });
+      continue;
+    }
+    out.push({ traceId, spanCount, body: Buffer.from(body) });
   }
   return out;
 }
@@ -158,6 +175,10 @@ export async function ingestPulled(
   let acceptedSpans = 0;
   let rejectedSpans = 0;
   for (const t of traces) {
+    if (t.problem !== undefined) {
+      failed.push({ traceId: t.traceId, message: t.problem });
+      continue;
+    }
     if (t.body.byteLength > maxTraceBytes) {
       const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
       failed.push({
