@@ -27,7 +27,7 @@ import { TraceStore, type StoreChange } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
 import type { TraceAnalysis } from './analysis/analyze-trace.js';
 import { StageStatsWindow } from './analysis/stage-stats.js';
-import { spanSource, traceSource } from './backend/origin.js';
+import { anyPulled, spanSource, traceSource } from './backend/origin.js';
 import type { SpanRecord } from './model.js';
 import { AnalysisService } from './analysis/service.js';
 import type { Baseline, BaselineSource } from './analysis/baseline.js';
@@ -291,7 +291,7 @@ export class TraceEngine implements IngestSink {
     const accepted = result.acceptedSpans;
     // A batch comes from one request, so its spans are all local or all pulled, but the rule is
     // per span (its resource): a hand-made request may mix them.
-    if (!accepted.some((s) => spanSource(s) !== undefined)) {
+    if (!anyPulled(accepted)) {
       this.stats.addSpans(accepted);
     } else {
       this.stats.addSpans(accepted.filter((s) => spanSource(s) === undefined));

@@ -7,6 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import {
   BackendError,
@@ -222,6 +223,17 @@ test('an answer over the size limit is abandoned, declared or streamed', async (
     { maxBytes: 1024 * 1024 },
   );
   assert.equal(streamed.kind, 'too-large');
+  // Compressed small, large once inflated: the limit counts what is read after decompression.
+  const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024, 0x20));
+  assert.ok(bomb.length < 100_000);
+  const inflated = await failure(
+    (_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) });
+      res.end(bomb);
+    },
+    { maxBytes: 1024 * 1024 },
+  );
+  assert.equal(inflated.kind, 'too-large');
 });
 
 test('a backend that is down: connection refused', async (t) => {

@@ -41,6 +41,20 @@ export function spanSource(span: SpanRecord): string | undefined {
   return resourceSource(span.resource);
 }
 
+/**
+ * Whether any of the spans was pulled. On the ingest path: spans of one resource come together,
+ * so the cache is asked once per run of a resource, not once per span.
+ */
+export function anyPulled(spans: readonly SpanRecord[]): boolean {
+  let last: ResourceInfo | undefined;
+  for (const s of spans) {
+    if (s.resource === last) continue;
+    last = s.resource;
+    if (resourceSource(last) !== undefined) return true;
+  }
+  return false;
+}
+
 /** The backend a trace was pulled from (its first span decides), or undefined when local. */
 export function traceSource(spans: readonly SpanRecord[]): string | undefined {
   const first = spans[0];
