@@ -81,6 +81,11 @@ test('fetches one trace by id, spans intact', async (t) => {
   await assert.rejects(client().getTrace('nothex'), /32 hex digits/);
 });
 
+test('lists the services the backend has traces of', async (t) => {
+  if (fx.skipReason !== undefined) return t.skip(fx.skipReason);
+  assert.deepEqual(await client().services(), ['billing', 'rag-api']);
+});
+
 test('search queries that cannot be asked are refused before sending', async (t) => {
   if (fx.skipReason !== undefined) return t.skip(fx.skipReason);
   await assert.rejects(client().findTraces(lastHour({ service: ' ' })), /service name/);
@@ -191,6 +196,11 @@ test('malformed answers are refused plainly', async () => {
     assert.equal(e.kind, 'malformed', body);
     assert.match(e.message, message);
   }
+  handler = (_req, res) => {
+    res.writeHead(200);
+    res.end('{"services": "rag-api"}');
+  };
+  await assert.rejects(new JaegerClient({ url: await fakeUrl }).services(), /no services list/);
   // A 404 that is not Jaeger's "No traces found": the URL is wrong.
   const e = await failure((_req, res) => {
     res.writeHead(404);

@@ -158,8 +158,28 @@ export class JaegerClient {
     return found;
   }
 
-  /** GETs an API v3 answer; undefined for Jaeger's "No traces found" 404. */
+  /** The services the backend has traces of, sorted. */
+  async services(): Promise<string[]> {
+    const doc = await this.getJson('/api/v3/services', 'services');
+    const list = isObject(doc) ? doc.services : undefined;
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
+      throw new BackendError(
+        'malformed',
+        `services: the answer of ${this.label} has no services list`,
+      );
+    }
+    return [...list].sort();
+  }
+
+  /** GETs an API v3 answer of traces; undefined for Jaeger's "No traces found" 404. */
   private async get(pathAndQuery: string, what: string): Promise<OtlpJsonTraces | undefined> {
+    const doc = await this.getJson(pathAndQuery, what);
+    return doc === undefined ? undefined : this.traces(doc, what);
+  }
+
+  /** GETs an API v3 answer as parsed JSON; undefined for Jaeger's "No traces found" 404. */
+  private async getJson(pathAndQuery: string, what: string): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.opts.token !== undefined) headers.authorization = `Bearer ${this.opts.token}`;
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -196,7 +216,14 @@ export class JaegerClient {
         res.status,
       );
     }
-    return this.parse(text, what);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new BackendError(
+        'malformed',
+        `${what}: ${this.label} did not answer JSON (is this Jaeger's query service?)`,
+      );
+    }
   }
 
   private transportError(e: unknown): BackendError {
@@ -250,16 +277,7 @@ export class JaegerClient {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  private parse(text: string, what: string): OtlpJsonTraces {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new BackendError(
-        'malformed',
-        `${what}: ${this.label} did not answer JSON (is this Jaeger's query service?)`,
-      );
-    }
+  private traces(doc: unknown, what: string): OtlpJsonTraces {
     const result = isObject(doc) ? doc.result : undefined;
     const spans = isObject(result) ? result.resourceSpans : undefined;
     if (!Array.isArray(spans)) {

@@ -126,8 +126,22 @@ export function registerBackend(r: BackendRegistration): vscode.Disposable[] {
       minDuration: '',
       since: '1h',
     };
-    const service = await ask(`Service to find traces of in ${c.label}`, last.service, (v) =>
-      v === '' ? 'A service name is needed' : undefined,
+    let services: string[];
+    try {
+      services = await c.services();
+    } catch (e) {
+      showBackendError(e);
+      return;
+    }
+    if (services.length === 0) {
+      void vscode.window.showInformationMessage(
+        `Stagelight: ${c.label} has no traces of any service yet.`,
+      );
+      return;
+    }
+    const service = await vscode.window.showQuickPick(
+      [...services].sort((a, b) => Number(b === last.service) - Number(a === last.service)),
+      { title: `Service to find traces of in ${c.label}`, ignoreFocusOut: true },
     );
     if (service === undefined) return;
     const operation = await ask(
