@@ -469,7 +469,8 @@ export class TraceEngine implements IngestSink {
   /**
    * Stage by stage: trace `b` against trace `a`; a trace against the typical trace of its
    * operation (`against: 'typical'`), against the baseline, or against the traces pulled from the
-   * team backend (`against: 'prod'`); or, without a trace, the latest run against either. Throws `RangeError` naming what is missing.
+   * team backend (`against: 'prod'`); or, without a trace, the latest run against either. Throws
+   * `RangeError` naming what is missing.
    */
   compare(q: {
     a?: string;

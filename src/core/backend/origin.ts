@@ -5,8 +5,10 @@
  * takes (the persistence log, export, the read API) without a column of its own, and so that
  * pulled spans go through the same decoder and limits as any other OTLP request.
  *
- * The one rule: a trace is "pulled" when its first span's resource has the mark. Statistics,
- * insights and comparisons all ask {@link traceSource}.
+ * The one rule: a span is pulled when its resource has the mark (span counts and durations), and
+ * a trace when its first span is (critical-path shares, the runs the diagnoses look at, "against
+ * prod"). Pulled spans come one trace per request, so the two agree but for a trace that was
+ * both received locally and pulled, which stays local.
  */
 import type { ResourceInfo, SpanRecord } from '../model.js';
 
