@@ -27,6 +27,7 @@ import {
   type ScaffoldRequest,
 } from './scaffold-args.js';
 import type * as ScaffoldCli from './scaffold.js';
+import { pullCommand, PullUsageError, PULL_HELP } from './pull.js';
 import { formatCount } from '../shared/format.js';
 
 declare const STAGELIGHT_VERSION: string | undefined;
@@ -46,6 +47,7 @@ Usage:
   stagelight mcp [options]       serve the assistant tools over MCP (stdio, or HTTP on loopback)
   stagelight scaffold <command> <file> [options]
                                  add OpenTelemetry instrumentation to a file (prints a diff)
+  stagelight pull [options]      bring traces from a team backend (Jaeger) into a running receiver
   stagelight --help | --version
 
 serve options:
@@ -86,6 +88,7 @@ ${DEMO_HELP}
 
 ${MCP_HELP}
 ${SCAFFOLD_HELP}
+${PULL_HELP}
 
 Read API (on the HTTP port):
   GET /api/health
@@ -99,14 +102,15 @@ Read API (on the HTTP port):
   GET /api/traces/{traceId}/digest?top=     critical path by stage, waits, errors, source
                                             lines (bounded for any trace size)
   GET /api/sources                          each stage's code.file.path:code.line.number
-  GET /api/stats                            per-stage count, errors, p50/p95/p99
+  GET /api/stats                            per-stage count, errors, p50/p95/p99 (prod: the
+                                            same over the traces pulled from a team backend)
   GET /api/insights?fresh=                  diagnoses of the latest run, most important first;
                                             what-ifs (fresh=true: with every span received)
   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
                                             what a sampling policy would keep
   GET /api/compare?a=&b=                    stage by stage, trace b against trace a; or
-                                            trace=&against=typical|baseline, or
-                                            against=baseline (the latest run)
+                                            trace=&against=typical|baseline|prod, or
+                                            against=baseline|prod (the latest run)
   GET /api/baseline                         what the diagnoses compare against, or null
   POST /api/baseline                        pin one: {"label": ..., "traceIds": [...]} (JSON;
                                             without traceIds, the latest run)
@@ -408,12 +412,20 @@ export async function main(argv: string[]): Promise<number> {
       }
       return await loadScaffoldCli().scaffoldCommand(request);
     }
+    if (command === 'pull') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(HELP);
+        return 0;
+      }
+      return await pullCommand(rest);
+    }
     throw new UsageError(`unknown command "${command}"`);
   } catch (e) {
     if (
       e instanceof UsageError ||
       e instanceof DemoUsageError ||
       e instanceof McpUsageError ||
+      e instanceof PullUsageError ||
       (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`stagelight: ${(e as Error).message}\nRun "stagelight --help" for usage.`);

@@ -28,6 +28,7 @@ import { TraceStore, type StoreChange } from './store/trace-store.js';
 import { SpanLog, type ReplayReport } from './store/span-log.js';
 import type { TraceAnalysis } from './analysis/analyze-trace.js';
 import { StageStatsWindow } from './analysis/stage-stats.js';
+import { anyPulled, spanSource, traceSource } from './backend/origin.js';
 import type { SpanRecord } from './model.js';
 import { AnalysisService } from './analysis/service.js';
 import type { Baseline, BaselineSource } from './analysis/baseline.js';
@@ -109,10 +110,20 @@ const COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 const COMPACT_CHUNK_SPANS = 2048;
 /** Buckets of the statistics window (passed explicitly: the memory estimate depends on it). */
 const STATS_BUCKETS = 10;
+/**
+ * Window of the statistics of pulled traces: what was pulled in the last day. A pull is a
+ * snapshot, not a stream, so the local window (minutes) would forget it at once.
+ */
+export const PULLED_STATS_WINDOW_MS = 24 * 3_600_000;
 
 export class TraceEngine implements IngestSink {
   readonly store: TraceStore;
   readonly stats: StageStatsWindow;
+  /**
+   * The same statistics over the traces pulled from a team backend (`backend/origin.ts`): kept
+   * apart, so production figures never blend into local runs, and shown beside them ("prod p95").
+   */
+  readonly pulledStats: StageStatsWindow;
   readonly counters: EngineCounters = {
     receivedSpans: 0,
     acceptedSpans: 0,
@@ -152,10 +163,16 @@ export class TraceEngine implements IngestSink {
       coalesceMs: opts.coalesceMs,
     });
     this.stats = new StageStatsWindow({ windowMs: opts.statsWindowMs, buckets: STATS_BUCKETS });
+    this.pulledStats = new StageStatsWindow({
+      windowMs: PULLED_STATS_WINDOW_MS,
+      buckets: STATS_BUCKETS,
+    });
     this.limits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
     this.analysis = new AnalysisService({
       store: this.store,
       stats: this.stats,
+      pulledStats: this.pulledStats,
+      isPulled: (t) => traceSource(t.spans) !== undefined,
       readers: { scalarAttributes: forEachScalarAttribute, errorMessage },
       attributeValue,
       settleMs: opts.settleMs,
@@ -295,10 +312,24 @@ export class TraceEngine implements IngestSink {
   private apply(spans: readonly SpanRecord[]): number {
     this.fitBudget();
     const result = this.store.add(spans, Date.now());
-    this.stats.addSpans(result.acceptedSpans);
+    const accepted = result.acceptedSpans;
+    // A batch comes from one request, so its spans are all local or all pulled, but the rule is
+    // per span (its resource): a hand-made request may mix them.
+    if (!anyPulled(accepted)) {
+      this.stats.addSpans(accepted);
+    } else {
+      this.stats.addSpans(accepted.filter((s) => spanSource(s) === undefined));
+      this.pulledStats.addSpans(accepted.filter((s) => spanSource(s) !== undefined));
+    }
     this.counters.acceptedSpans += result.accepted;
     this.counters.duplicateSpans += result.duplicates;
-    this.analysis.noteChanged(result.traces);
+    // A pulled trace is complete when it arrives: no need to wait for it to settle.
+    const pulled = result.traces.filter((t) => traceSource(t.spans) !== undefined);
+    if (pulled.length === 0) this.analysis.noteChanged(result.traces);
+    else {
+      this.analysis.noteChanged(result.traces.filter((t) => traceSource(t.spans) === undefined));
+      this.analysis.noteChanged(pulled, true);
+    }
     this.countRate(result.accepted);
     return result.accepted;
   }
@@ -393,7 +424,8 @@ export class TraceEngine implements IngestSink {
   }
 
   private statsBytes(): number {
-    return this.stats.stageCount * STATS_BUCKETS * STATS_BYTES_PER_STAGE_BUCKET;
+    const stages = this.stats.stageCount + this.pulledStats.stageCount;
+    return stages * STATS_BUCKETS * STATS_BYTES_PER_STAGE_BUCKET;
   }
 
   private forwardBytes(): number {
@@ -465,14 +497,15 @@ export class TraceEngine implements IngestSink {
 
   /**
    * Stage by stage: trace `b` against trace `a`; a trace against the typical trace of its
-   * operation (`against: 'typical'`) or against the baseline; or, without a trace, the latest run
-   * against the baseline. Throws `RangeError` naming what is missing.
+   * operation (`against: 'typical'`), against the baseline, or against the traces pulled from the
+   * team backend (`against: 'prod'`); or, without a trace, the latest run against either. Throws
+   * `RangeError` naming what is missing.
    */
   compare(q: {
     a?: string;
     b?: string;
     trace?: string;
-    against?: 'typical' | 'baseline';
+    against?: 'typical' | 'baseline' | 'prod';
   }): Comparison {
     const entry = (id: string) => {
       const t = this.store.get(id);
@@ -490,8 +523,14 @@ export class TraceEngine implements IngestSink {
         : this.analysis.window();
       return compareToTypical(t, peers);
     }
-    const baseline = this.baseline;
-    if (baseline === undefined) throw new RangeError('no baseline to compare with: pin one first');
+    const baseline = q.against === 'prod' ? this.analysis.pulledBaseline() : this.baseline;
+    if (baseline === undefined) {
+      throw new RangeError(
+        q.against === 'prod'
+          ? 'no pulled traces to compare with: pull some from the team backend first'
+          : 'no baseline to compare with: pin one first',
+      );
+    }
     if (q.trace !== undefined) {
       const t = entry(q.trace);
       return compareToBaseline([t], baseline, t.traceId);
@@ -541,6 +580,7 @@ export class TraceEngine implements IngestSink {
   clear(): void {
     this.store.clear();
     this.stats.clear();
+    this.pulledStats.clear();
     this.analysis.clear();
     this.signals.clear();
     // Clearing the local view does not take back what was accepted: the tail is still forwarded.

@@ -17,6 +17,7 @@ import * as vscode from 'vscode';
 import { ReceiverRunMemory } from '../core/receiver/run-memory.js';
 import { registerLanguageModelTools } from './assistant/language-model-tools.js';
 import { registerMcp } from './assistant/mcp-registration.js';
+import { registerBackend } from './backend/registration.js';
 import { registerDemo } from './demo/registration.js';
 import { InsightsModel } from './insights/insights-model.js';
 import { registerInsights } from './insights/registration.js';
@@ -77,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     ...registerTracesView({ receiver, waterfall }),
     ...registerLenses({ receiver, locator, log, insights, showWaterfall: waterfall.show }),
     ...registerInsights({ model: insights, receiver, locator, withReceiver }),
+    ...registerBackend({ context, receiver, withReceiver, log }),
     ...registerScaffolding({
       context,
       log,

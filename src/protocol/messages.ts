@@ -223,13 +223,14 @@ export interface AttributeSearchRequest {
 
 /**
  * Compare the open trace, stage by stage: against the typical trace of its operation, against
- * the baseline, or against another trace (`otherTraceId`, the "before" side).
+ * the baseline, against the traces pulled from the team backend (`prod`), or against another
+ * trace (`otherTraceId`, the "before" side).
  */
 export interface CompareRequest {
   type: 'compare';
   requestId: number;
   traceId: string;
-  against: 'typical' | 'baseline' | 'trace';
+  against: 'typical' | 'baseline' | 'prod' | 'trace';
   otherTraceId?: string;
 }
 
@@ -528,6 +529,7 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
         TRACE_ID.test(m.traceId) &&
         (m.against === 'typical' ||
           m.against === 'baseline' ||
+          m.against === 'prod' ||
           (m.against === 'trace' &&
             typeof m.otherTraceId === 'string' &&
             TRACE_ID.test(m.otherTraceId)))

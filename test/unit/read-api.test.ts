@@ -12,6 +12,7 @@ import type { RunningServer } from '../../src/core/server.js';
 import type { Comparison } from '../../src/core/analysis/compare.js';
 import type { InsightsReport } from '../../src/core/analysis/insights/index.js';
 import { answerCompare } from '../../src/core/api/compare-payload.js';
+import { isWebviewMessage } from '../../src/protocol/messages.js';
 import { getJson, startTestServer } from './helpers/server.js';
 
 interface Fixture {
@@ -123,6 +124,14 @@ describe('read API: insights, baseline, compare', () => {
       answerCompare(undefined, { traceId: b, against: 'typical' }).error ?? '',
       /stopped/,
     );
+    // Nothing pulled from a team backend: Prod says what to do.
+    assert.match(
+      answerCompare(engine, { traceId: b, against: 'prod' }).error ?? '',
+      /^No pulled traces to compare with: pull some from the team backend first\.$/,
+    );
+    const msg = { type: 'compare', requestId: 1, traceId: b, against: 'prod' };
+    assert.equal(isWebviewMessage(msg), true);
+    assert.equal(isWebviewMessage({ ...msg, against: 'production' }), false);
   });
 
   it('refuses malformed and hostile requests with a clear error, and keeps the baseline', async () => {
@@ -137,7 +146,7 @@ describe('read API: insights, baseline, compare', () => {
     await bad(
       `${api}/compare?trace=${'a'.repeat(32)}&against=everything`,
       400,
-      /typical or baseline/,
+      /typical, baseline or prod/,
     );
     await bad(`${api}/compare?a=${'a'.repeat(32)}&b=${'b'.repeat(32)}`, 404, /not found/);
     const posts: Array<[string, string, number, RegExp]> = [

@@ -2,8 +2,9 @@
  * Compare and the aggregate critical path in the waterfall bundle, in headless Chromium through
  * the harness page: the Compare buttons ask the host (here the test, answering as the host
  * would), the answer shows as a stage table whose names select the stage's row, a newly shown
- * trace is compared the same way, a late answer to an older request is dropped, and the
- * icicle's boxes open the slowest trace of their stage. Saves docs/images/compare.png.
+ * trace is compared the same way, a late answer to an older request is dropped, Prod asks for
+ * the traces pulled from the team backend, and the icicle's boxes open the slowest trace of
+ * their stage. Saves docs/images/compare.png.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -163,6 +164,31 @@ describe('compare and the aggregate critical path in Chromium', { skip: SKIP_BRO
       .locator('.compare-section .compare-status')
       .filter({ hasText: /stage by stage/ })
       .waitFor();
+    assert.deepEqual(h.errors, []);
+  });
+
+  it('Prod asks for the pulled traces, and shows what is missing plainly', async () => {
+    const { page } = h;
+    const before = (await compareRequests()).length;
+    await page.locator('.compare-section vscode-button.compare-prod').click();
+    const req = await nextCompare(before);
+    assert.equal(req.against, 'prod');
+    assert.equal(req.traceId, await shownTraceId());
+    await h.post({
+      type: 'compareResponse',
+      requestId: req.requestId,
+      comparison: null,
+      error: 'No pulled traces to compare with: pull some from the team backend first.',
+    });
+    await page
+      .locator('.compare-section .compare-status.failed')
+      .filter({ hasText: 'pull some from the team backend first' })
+      .waitFor();
+    assert.equal(
+      await page.locator('.compare-section .compare-prod').getAttribute('aria-pressed'),
+      'true',
+    );
+    await page.locator('.compare-section vscode-button.compare-off').click();
     assert.deepEqual(h.errors, []);
   });
 

@@ -22,7 +22,8 @@ const MAX_VALUES = 8;
 /** Most attribute keys kept per stage. */
 const MAX_KEYS = 24;
 
-export type BaselineSource = 'pinned' | 'commit' | 'warm-up' | 'last-normal-run';
+/** `pulled`: the traces pulled from a team backend, built on demand for "against prod". */
+export type BaselineSource = 'pinned' | 'commit' | 'warm-up' | 'last-normal-run' | 'pulled';
 
 export interface BaselineStage {
   readonly key: StageKey;

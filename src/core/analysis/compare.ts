@@ -156,7 +156,8 @@ export function compareToBaseline(
     stages.set(key, { ms: median(path), spans: 1, depth });
   }
   const before: Side = {
-    label: `baseline ${baseline.label}`,
+    // Pulled traces name themselves ("prod (http://jaeger:16686)"): they are not a pinned baseline.
+    label: baseline.source === 'pulled' ? baseline.label : `baseline ${baseline.label}`,
     durationMs: median(rows.durations),
     traces: rows.durations.length,
     stages,

@@ -19,7 +19,14 @@ import path from 'node:path';
 import type { Logger } from '../logger.js';
 import type { TraceEntry, TraceStore } from '../store/trace-store.js';
 import { analyzeTrace, type TraceAnalysis } from './analyze-trace.js';
-import { makeBaseline, parseBaseline, type Baseline, type BaselineSource } from './baseline.js';
+import {
+  makeBaseline,
+  MAX_BASELINE_ROWS,
+  parseBaseline,
+  type Baseline,
+  type BaselineSource,
+} from './baseline.js';
+import { PULLED_LABEL, traceSource } from '../backend/origin.js';
 import {
   baselineStatus,
   explainTrace,
@@ -40,6 +47,14 @@ import { formatCount } from '../../shared/format.js';
 export interface AnalysisServiceOptions {
   store: TraceStore;
   stats: StageStatsWindow;
+  /** The statistics of pulled traces (see `isPulled`); they go to `stats` without it. */
+  pulledStats?: StageStatsWindow;
+  /**
+   * Whether a trace was pulled from a team backend: its statistics go to `pulledStats`, and it
+   * stays out of the runs and diagnoses (they are about local runs), kept for comparisons
+   * against it (`pulledBaseline`).
+   */
+  isPulled?: (t: TraceEntry) => boolean;
   readers: FactsReaders;
   attributeValue: AttributeGetter;
   /** A trace is analysed once no span arrived for this long (default 1 s). */
@@ -98,6 +113,8 @@ export class AnalysisService {
   private readonly settled = new Set<TraceEntry>();
   /** Insertion order is analysis order: the first entries are the oldest. */
   private readonly held = new Map<string, Held>();
+  /** Facts of pulled traces, oldest first, at most MAX_BASELINE_ROWS; their bytes in heldBytes. */
+  private readonly pulled = new Map<string, { facts: TraceFacts; bytes: number }>();
   private heldBytes = 0;
   private readonly runs: RunTracker;
   private readonly analyses = new Map<TraceEntry, { version: number; analysis: TraceAnalysis }>();
@@ -159,6 +176,7 @@ export class AnalysisService {
     this.dirty.clear();
     this.settled.clear();
     this.held.clear();
+    this.pulled.clear();
     this.heldBytes = 0;
     this.analyses.clear();
     this.runs.clear();
@@ -275,6 +293,13 @@ export class AnalysisService {
       if (this.heldBytes <= maxBytes) break;
       this.held.delete(id);
       this.heldBytes -= h.bytes;
+      dropped++;
+    }
+    // Then the pulled traces' (they only serve comparisons against prod).
+    for (const [id, p] of this.pulled) {
+      if (this.heldBytes <= maxBytes) break;
+      this.pulled.delete(id);
+      this.heldBytes -= p.bytes;
       dropped++;
     }
     if (dropped > 0) this.factsChanged = true;
@@ -398,12 +423,18 @@ export class AnalysisService {
       }
       return;
     }
+    const pulled = this.opts.pulledStats !== undefined && this.opts.isPulled?.(t) === true;
+    const stats = pulled ? this.opts.pulledStats! : this.stats;
     // The trace counts once in the statistics: its earlier contribution goes first.
     const previous = t.statsTicket as StatsTicket | undefined;
-    if (previous !== undefined) this.stats.removeTrace(previous);
-    t.statsTicket = this.stats.addTrace(analysis.stageContributions, analysis.stages);
+    if (previous !== undefined) stats.removeTrace(previous);
+    t.statsTicket = stats.addTrace(analysis.stageContributions, analysis.stages);
     // Not every trace is looked at: the full analysis was only needed to build the facts.
     this.analyses.delete(t);
+    if (pulled) {
+      this.keepPulled(facts);
+      return;
+    }
     const old = this.held.get(t.traceId);
     if (old !== undefined) {
       this.held.delete(t.traceId);
@@ -417,8 +448,53 @@ export class AnalysisService {
     this.factsChanged = true;
   }
 
+  private keepPulled(facts: TraceFacts): void {
+    const old = this.pulled.get(facts.traceId);
+    if (old !== undefined) {
+      this.pulled.delete(facts.traceId);
+      this.heldBytes -= old.bytes;
+    }
+    const bytes = factsBytes(facts);
+    this.pulled.set(facts.traceId, { facts, bytes });
+    this.heldBytes += bytes;
+    for (const [id, p] of this.pulled) {
+      if (this.pulled.size <= MAX_BASELINE_ROWS) break;
+      this.pulled.delete(id);
+      this.heldBytes -= p.bytes;
+    }
+    this.counters.analysed++;
+  }
+
+  /** Analysed pulled traces, oldest first. */
+  pulledFacts(): TraceFacts[] {
+    this.forceSettle = true;
+    drain(this.analyseDirty());
+    return [...this.pulled.values()].map((p) => p.facts);
+  }
+
+  /**
+   * The pulled traces as a baseline to compare local runs against ("against prod"); undefined
+   * when none was pulled. Built on demand, never stored or persisted.
+   */
+  pulledBaseline(): Baseline | undefined {
+    const facts = this.pulledFacts();
+    if (facts.length === 0) return undefined;
+    const sources = new Set(facts.map((f) => traceSource(f.spans) ?? ''));
+    return makeBaseline(
+      facts,
+      `${PULLED_LABEL} (${[...sources].join(', ')})`,
+      'pulled',
+      this.now(),
+    );
+  }
+
   /** Drops facts beyond the count, out of the window, or of traces the store no longer holds. */
   private expire(): void {
+    for (const [id, p] of this.pulled) {
+      if (this.store.get(id) !== undefined) continue;
+      this.pulled.delete(id);
+      this.heldBytes -= p.bytes;
+    }
     const cutoff = this.now() - this.windowMs;
     for (const [id, h] of this.held) {
       const gone = this.store.get(id) === undefined;

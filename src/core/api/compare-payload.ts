@@ -1,7 +1,7 @@
 /**
  * The waterfall's Compare request answered from the engine (`engine.compare`), in the
- * protocol's shape: the open trace against the typical trace of its operation, the baseline, or
- * another trace. What is missing (no baseline yet, a trace evicted) comes back as the error
+ * protocol's shape: the open trace against the typical trace of its operation, the baseline, the
+ * traces pulled from the team backend, or another trace. What is missing (no baseline yet, a trace evicted) comes back as the error
  * the side panel shows, never as a throw.
  */
 
@@ -14,7 +14,7 @@ export interface CompareSource {
     a?: string;
     b?: string;
     trace?: string;
-    against?: 'typical' | 'baseline';
+    against?: 'typical' | 'baseline' | 'prod';
   }): Comparison;
 }
 

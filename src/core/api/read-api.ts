@@ -11,14 +11,15 @@
  *   GET /api/traces/{traceId}/digest?top=      (critical path by stage, waits, errors, source
  *                                              lines: bounded whatever the trace's size)
  *   GET /api/sources                           (each stage's `code.*` source line)
- *   GET /api/stats                             (the per-stage table)
+ *   GET /api/stats                             (the per-stage table; `prod`: the same over
+ *                                              the traces pulled from a team backend)
  *   GET /api/insights?fresh=                   (diagnoses of the latest run, most important
  *                                              first; what-ifs. The latest background report,
  *                                              or, with fresh=true, one including every span)
  *   GET /api/insights/sampling?headRatio=&keepErrors=&latencyMs=
  *   GET /api/compare?a=&b=                     (stage by stage: trace b against trace a; or
- *                                              trace=&against=typical|baseline; or
- *                                              against=baseline: the latest run)
+ *                                              trace=&against=typical|baseline|prod; or
+ *                                              against=baseline|prod: the latest run)
  *   GET /api/baseline                          (the baseline, or null)
  *   POST /api/baseline {label, traceIds?, source?} (pin: these traces once analysed, else the
  *                                              latest run; JSON body, so browsers must preflight)
@@ -326,12 +327,21 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       const against = q.get('against') ?? undefined;
       if (bad !== undefined) {
         sendError(res, 400, `trace ids must be 32 hex characters, got "${bad.slice(0, 64)}"`);
-      } else if (against !== undefined && against !== 'typical' && against !== 'baseline') {
-        sendError(res, 400, `against must be typical or baseline, got "${against.slice(0, 64)}"`);
+      } else if (
+        against !== undefined &&
+        against !== 'typical' &&
+        against !== 'baseline' &&
+        against !== 'prod'
+      ) {
+        sendError(
+          res,
+          400,
+          `against must be typical, baseline or prod, got "${against.slice(0, 64)}"`,
+        );
       } else if ((ids[0] === undefined) !== (ids[1] === undefined)) {
         sendError(res, 400, 'give both a and b, or trace and against');
       } else if (ids[0] === undefined && against === undefined) {
-        sendError(res, 400, 'give a and b, or against=typical|baseline (with trace=)');
+        sendError(res, 400, 'give a and b, or against=typical|baseline|prod (with trace=)');
       } else {
         try {
           sendJson(
@@ -341,7 +351,7 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
               a: ids[0],
               b: ids[1],
               trace: ids[2],
-              against: against as 'typical' | 'baseline' | undefined,
+              against: against as 'typical' | 'baseline' | 'prod' | undefined,
             }),
           );
         } catch (e) {
@@ -363,7 +373,10 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
       return true;
     }
     if (route.length === 1 && route[0] === 'stats') {
-      sendJson(res, 200, { stages: engine.stats.snapshot() });
+      sendJson(res, 200, {
+        stages: engine.stats.snapshot(),
+        prod: engine.pulledStats.snapshot(),
+      });
       return true;
     }
     if (route[0] === 'traces' && route.length === 1) {

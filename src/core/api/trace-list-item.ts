@@ -6,6 +6,7 @@
 import { formatCount } from '../../shared/format.js';
 import { formatDuration } from '../source/lens-text.js';
 import type { TraceSummary } from '../store/trace-store.js';
+import { PULLED_LABEL } from '../backend/origin.js';
 
 export interface TraceListItemText {
   /** The root span's name; for a partial trace, that it is partial and its earliest span. */
@@ -20,12 +21,14 @@ export interface TraceListItemText {
 
 export function traceListItemText(t: TraceSummary): TraceListItemText {
   const errors = t.hasError ? ` · ${formatCount(t.errorCount, 'error')}` : '';
-  const description = `${t.rootService} · ${formatDuration(t.durationMs)} · ${formatCount(t.spanCount, 'span')}${errors}`;
+  const prod = t.source === undefined ? '' : `${PULLED_LABEL} · `;
+  const description = `${prod}${t.rootService} · ${formatDuration(t.durationMs)} · ${formatCount(t.spanCount, 'span')}${errors}`;
+  const from = t.source === undefined ? '' : `, pulled from ${t.source}`;
   if (t.hasRoot) {
     return {
       label: t.rootName,
       description,
-      title: `${t.rootName} (${t.rootService})`,
+      title: `${t.rootName} (${t.rootService})${from}`,
       partial: false,
     };
   }

@@ -5,6 +5,7 @@
 
 import type { StageStats } from '../analysis/stage-stats.js';
 import { formatCount, formatDuration, formatPercent } from '../../shared/format.js';
+import { PULLED_LABEL } from '../backend/origin.js';
 
 /** Statistics a lens can show, in the order they are shown. */
 export const LENS_STATISTICS = [
@@ -106,6 +107,22 @@ export function lensText(stats: StageStats, opts: LensTextOptions = {}): string 
     }
   }
   return parts.length === 0 ? stats.name : `${stats.name}  ${parts.join(' · ')}`;
+}
+
+/**
+ * The production figure beside a local lens: `prod p95 1.40 s`, the stage's p95 over the traces
+ * pulled from the team backend (`TraceEngine.pulledStats`).
+ */
+export function pulledLensText(pulled: StageStats): string {
+  return `${PULLED_LABEL} p95 ${formatDuration(pulled.p95Ms)}`;
+}
+
+/** Its hover line: what the figure is and over what. */
+export function pulledTooltipLine(pulled: StageStats): string {
+  return (
+    `${pulledLensText(pulled)}: 95th percentile duration of the ` +
+    `${formatCount(pulled.count, 'span')} pulled from the team backend (the last day's pulls)`
+  );
 }
 
 export interface LensTooltipOptions extends LensTextOptions {

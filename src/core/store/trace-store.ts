@@ -22,6 +22,7 @@
 import { StatusCode, type SpanRecord } from '../model.js';
 import { ArrivalList } from './arrival-list.js';
 import { SeqHeap } from './seq-heap.js';
+import { traceSource } from '../backend/origin.js';
 
 /**
  * Bytes a span costs beyond its `raw` bytes: the `SpanRecord` (12 fields, 120), its two times
@@ -136,6 +137,8 @@ export interface TraceSummary {
   errorCount: number;
   hasError: boolean;
   services: string[];
+  /** The team backend the trace was pulled from (`backend/origin.ts`); absent when local. */
+  source?: string;
 }
 
 /**
@@ -195,7 +198,13 @@ export function summarize(t: TraceEntry): TraceSummary {
     errorCount: t.errorCount,
     hasError: t.errorCount > 0,
     services: [...t.services],
+    ...sourceOf(t.spans),
   };
+}
+
+function sourceOf(spans: readonly SpanRecord[]): { source?: string } {
+  const source = traceSource(spans);
+  return source === undefined ? {} : { source };
 }
 
 function earliest(spans: readonly SpanRecord[]): SpanRecord | undefined {

@@ -20,6 +20,7 @@ import {
 import type { InsightsModel } from './insights-model.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { COMMANDS } from '../shared/commands.js';
+import { pulledStageRows, type PulledStageRow } from '../../core/backend/pulled-stages.js';
 
 export const INSIGHTS_VIEW_ID = 'stagelight.insights';
 /** Traces listed under a finding. */
@@ -27,6 +28,8 @@ const TRACE_ROWS = 5;
 
 type Node =
   | { kind: 'baseline' }
+  | { kind: 'prod' }
+  | { kind: 'prodStage'; row: PulledStageRow }
   | { kind: 'empty'; text: string }
   | { kind: 'finding'; finding: Finding; id: string; first: boolean }
   | { kind: 'number'; parent: string; index: number; label: string; value: string }
@@ -109,6 +112,13 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         ];
       case 'stale':
         return this.findingNodes(node.items, false);
+      case 'prod': {
+        const engine = this.receiver.engine;
+        if (engine === undefined) return [];
+        return pulledStageRows(engine.stats.snapshot(), engine.pulledStats.snapshot()).map(
+          (row): Node => ({ kind: 'prodStage', row }),
+        );
+      }
       default:
         return [];
     }
@@ -123,6 +133,7 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       return out;
     }
     out.push({ kind: 'baseline' });
+    if ((this.receiver.engine?.pulledStats.stageCount ?? 0) > 0) out.push({ kind: 'prod' });
     if (r.scope.windowTraces === 0) return out; // the welcome text says what to do
     if (r.findings.length === 0) {
       out.push({
@@ -199,6 +210,31 @@ export class InsightsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           ? `${status.message}. Changes are measured against it (lenses, regressions). Clear it with "Stagelight: Clear Baseline".`
           : `${status?.message ?? ''} Pin one with "Stagelight: Pin Baseline" after a normal run.`;
         item.contextValue = set ? 'stagelight.insight.baseline' : 'stagelight.insight.noBaseline';
+        return item;
+      }
+      case 'prod': {
+        const item = new vscode.TreeItem(
+          'Production (pulled from the team backend)',
+          vscode.TreeItemCollapsibleState.Collapsed,
+        );
+        item.id = 'prod';
+        item.iconPath = new vscode.ThemeIcon('cloud');
+        item.description = 'p95 per stage beside local runs';
+        item.tooltip =
+          'Stage statistics over the traces pulled in the last day ("Stagelight: Pull Traces from Backend"), kept apart from local runs. Compare a trace against them with "Prod" in the waterfall.';
+        return item;
+      }
+      case 'prodStage': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.name);
+        item.id = `prod/${row.service}/${row.name}`;
+        item.description = `${row.text} · ${row.service}`;
+        item.tooltip = row.tooltip;
+        item.command = {
+          command: COMMANDS.openStage,
+          title: 'Open the slowest recent trace',
+          arguments: [row.service, row.name],
+        };
         return item;
       }
       case 'empty': {

@@ -27,8 +27,11 @@ import {
   histogramText,
   lensText,
   lensTooltip,
+  pulledLensText,
+  pulledTooltipLine,
 } from '../../core/source/lens-text.js';
 import { collectStageSamples } from '../../core/source/stage-samples.js';
+import { traceSource } from '../../core/backend/origin.js';
 import { lensSettings } from '../shared/config.js';
 import {
   baselineLensText,
@@ -50,6 +53,8 @@ const HOVER_TRACES = 5;
 interface Snapshot {
   readonly generation: number;
   readonly stages: StagesByName;
+  /** The statistics of the traces pulled from the team backend, by stage key. */
+  readonly pulled: ReadonlyMap<string, StageStats>;
 }
 
 interface CachedLines {
@@ -118,7 +123,8 @@ export class LatencyLenses
     if (engine === undefined) return undefined;
     if (this.snapshot === undefined || this.snapshot.generation !== this.generation) {
       const stats = engine.stats.snapshot();
-      this.snapshot = { generation: this.generation, stages: indexStagesByName(stats) };
+      const pulled = new Map(engine.pulledStats.snapshot().map((s) => [s.key as string, s]));
+      this.snapshot = { generation: this.generation, stages: indexStagesByName(stats), pulled };
     }
     return this.snapshot;
   }
@@ -173,6 +179,7 @@ export class LatencyLenses
     if (!settings.enabled || this.receiver.engine === undefined) return [];
     const t0 = performance.now();
     const lines = this.stageLines(doc);
+    const snap = this.currentSnapshot();
     const lenses = lines.map((l) => {
       const range = new vscode.Range(l.line, 0, l.line, 0);
       const stats = lensText(l.stage, { statistics: settings.statistics });
@@ -180,7 +187,9 @@ export class LatencyLenses
         ?.findingsFor(l.stage.service, l.stage.name)
         .find((f) => f.kind === 'llm');
       const llm = llmFinding === undefined ? undefined : llmLensText(llmFinding);
-      const base = llm === undefined ? stats : `${stats} · ${llm}`;
+      const prod = snap?.pulled.get(l.stage.key);
+      const withProd = prod === undefined ? stats : `${stats} · ${pulledLensText(prod)}`;
+      const base = llm === undefined ? withProd : `${withProd} · ${llm}`;
       const change = this.insights?.baselineChange(l.stage.service, l.stage.name);
       const baseline = this.insights?.baseline;
       const title =
@@ -189,10 +198,11 @@ export class LatencyLenses
           : base;
       return new vscode.CodeLens(range, {
         title,
-        tooltip: lensTooltip(l.stage, {
-          statistics: settings.statistics,
-          windowMinutes: settings.windowMinutes,
-        }),
+        tooltip:
+          lensTooltip(l.stage, {
+            statistics: settings.statistics,
+            windowMinutes: settings.windowMinutes,
+          }) + (prod === undefined ? '' : `\n${pulledTooltipLine(prod)}`),
         command: COMMANDS.openStage,
         arguments: [l.stage.service, l.stage.name],
       });
@@ -224,7 +234,9 @@ export class LatencyLenses
     if (engine === undefined) return undefined;
     const settings = lensSettings();
     const since = Date.now() - settings.windowMinutes * 60_000;
-    const { samples } = collectStageSamples(engine.store.all(), stage.service, stage.name, since);
+    // Local traces only: the pulled ones have their own line below.
+    const local = [...engine.store.all()].filter((t) => traceSource(t.spans) === undefined);
+    const { samples } = collectStageSamples(local, stage.service, stage.name, since);
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = {
       enabledCommands: [COMMANDS.openTrace, COMMANDS.openStage, COMMANDS.showInsights],
@@ -252,6 +264,8 @@ export class LatencyLenses
         (criticalShareText(stage) !== undefined ? ` · ${criticalShareText(stage)}` : '') +
         '\n\n',
     );
+    const prod = this.currentSnapshot()?.pulled.get(stage.key);
+    if (prod !== undefined) md.appendMarkdown(`$(cloud) ${escape(pulledTooltipLine(prod))}\n\n`);
     const bins = histogram(samples.map((s) => s.durationMs));
     if (bins.length > 0) {
       md.appendMarkdown(`Latency of the ${formatCount(samples.length, 'span')} held:\n`);

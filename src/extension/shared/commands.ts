@@ -33,6 +33,10 @@ export const COMMANDS = {
   samplingWhatIf: 'stagelight.samplingWhatIf',
   refreshInsights: 'stagelight.insights.refresh',
   addSpan: 'stagelight.insights.addSpan',
+  // backend/
+  pullTraces: 'stagelight.pullTraces',
+  openTraceById: 'stagelight.openTraceById',
+  setBackendToken: 'stagelight.setBackendToken',
   // scaffold/
   addTracingSetup: 'stagelight.addTracingSetup',
   traceFunction: 'stagelight.traceFunction',

@@ -55,6 +55,22 @@ export function lensSettings(): LensSettings {
   };
 }
 
+export interface BackendSettings {
+  /** The Jaeger query service URL; '' when none is set. */
+  readonly url: string;
+  readonly timeoutMs: number;
+}
+
+export function backendSettings(): BackendSettings {
+  const c = vscode.workspace.getConfiguration('stagelight.backend');
+  const seconds = c.get<number>('timeoutSeconds', 15);
+  return {
+    url: (c.get<string>('url', '') ?? '').trim(),
+    timeoutMs:
+      typeof seconds === 'number' && seconds >= 1 && seconds <= 300 ? seconds * 1000 : 15_000,
+  };
+}
+
 export function demoDevice(): DemoDevice {
   const d = vscode.workspace.getConfiguration('stagelight.demo').get<string>('device', 'auto');
   return d === 'cpu' || d === 'cuda' || d === 'webgpu' ? d : 'auto';

@@ -53,6 +53,12 @@ export function createComparePanel(emit: (a: Action) => void): ComparePanel {
     title: 'Compare with the pinned baseline',
     onClick: () => emit({ type: 'compareWith', against: 'baseline' }),
   });
+  const prod = button({
+    label: 'Prod',
+    title:
+      'Compare with the traces pulled from the team backend (Stagelight: Pull Traces from Backend)',
+    onClick: () => emit({ type: 'compareWith', against: 'prod' }),
+  });
   const off = button({
     icon: 'close',
     title: 'Stop comparing',
@@ -68,8 +74,9 @@ export function createComparePanel(emit: (a: Action) => void): ComparePanel {
   traces.el.classList.add('compare-trace-list');
   typical.el.classList.add('compare-typical');
   baseline.el.classList.add('compare-baseline');
+  prod.el.classList.add('compare-prod');
   off.el.classList.add('compare-off');
-  const choices = el('div', 'compare-choices', typical.el, baseline.el, traces.el, off.el);
+  const choices = el('div', 'compare-choices', typical.el, baseline.el, prod.el, traces.el, off.el);
   const body = el('div', 'compare-body');
   section.append(el('summary', '', icon('diff'), ' Compare'), choices, body);
 
@@ -176,10 +183,12 @@ export function createComparePanel(emit: (a: Action) => void): ComparePanel {
         'aria-pressed',
         String(c.kind !== 'off' && c.against === 'baseline'),
       );
+      prod.el.setAttribute('aria-pressed', String(c.kind !== 'off' && c.against === 'prod'));
       off.setDisabled(c.kind === 'off');
       const disabled = s.model === null;
       typical.setDisabled(disabled);
       baseline.setDisabled(disabled);
+      prod.setDisabled(disabled);
       traces.setDisabled(disabled);
       if (c.kind === 'off') {
         body.replaceChildren(
