@@ -97,6 +97,10 @@ describe('team backend', () => {
         [2, id],
       ],
     );
+    // An untitled document with text is dirty: left open, a later "close all editors" would
+    // wait on its save prompt.
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
   it('Open Trace by ID opens a local trace (a traceparent pasted as it is)', async () => {
