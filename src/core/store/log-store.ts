@@ -6,6 +6,7 @@
  */
 import type { AnyValueJson } from '../model.js';
 import type { LogRecordEntry } from '../otlp/logs-request-decoder.js';
+import { logTextMatches } from '../../shared/log-match.js';
 
 export interface LogStoreOptions {
   /** Bytes the records may hold (their `bytes`, plus the trace index). */
@@ -51,22 +52,23 @@ export function logValueText(v: AnyValueJson | undefined): string {
   return '';
 }
 
+/** The texts of a record that a text search looks in (see `logTextMatches`). */
+export function logRecordTexts(record: LogRecordEntry): string[] {
+  return [
+    logValueText(record.body),
+    record.severityText,
+    record.eventName,
+    ...record.attributes.map((kv) => logValueText(kv.value)),
+  ];
+}
+
 /** Whether `record` matches `q` (all but the limit). */
 export function logMatches(record: LogRecordEntry, q: LogQuery): boolean {
   if (q.service !== undefined && record.resource.serviceName !== q.service) return false;
   if (q.minSeverity !== undefined && record.severityNumber < q.minSeverity) return false;
   if (q.sinceMs !== undefined && record.timeMs < q.sinceMs) return false;
   if (q.withoutSpan === true && record.spanId !== '') return false;
-  if (q.text !== undefined && q.text !== '') {
-    const needle = q.text.toLowerCase();
-    const hay = [
-      logValueText(record.body),
-      record.severityText,
-      record.eventName,
-      ...record.attributes.map((kv) => logValueText(kv.value)),
-    ];
-    if (!hay.some((h) => h.toLowerCase().includes(needle))) return false;
-  }
+  if (q.text !== undefined && !logTextMatches(logRecordTexts(record), q.text)) return false;
   return true;
 }
 

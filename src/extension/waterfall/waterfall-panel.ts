@@ -26,6 +26,7 @@ import {
 } from '../../core/api/trace-payload.js';
 import { buildSpanDetails } from '../../core/api/span-details-view.js';
 import { searchAttributes } from '../../core/api/attribute-search.js';
+import { spanLogLines } from '../../core/api/span-logs.js';
 import { answerCompare } from '../../core/api/compare-payload.js';
 import {
   isWebviewMessage,
@@ -257,7 +258,10 @@ export class WaterfallPanel implements vscode.Disposable {
         this.post({
           type: 'attributeSearchResponse',
           requestId: msg.requestId,
-          rows: analysis === undefined ? null : searchAttributes(analysis, msg.terms),
+          rows:
+            analysis === undefined
+              ? null
+              : searchAttributes(analysis, msg.terms, this.engine?.signals.logStore),
           ...(analysis === undefined
             ? { error: 'The trace is no longer held, or changed: search again.' }
             : {}),
@@ -309,6 +313,10 @@ export class WaterfallPanel implements vscode.Disposable {
       const known = this.locator.knownLocation(span.serviceName, span.name);
       if (known !== undefined) details.source = known;
     }
+    const logs = this.engine?.signals.logStore;
+    if (logs !== undefined) {
+      details.logs = spanLogLines(logs, span.traceId, span.spanId, analysis.tree.startMs);
+    }
     return details;
   }
 
@@ -334,6 +342,7 @@ export class WaterfallPanel implements vscode.Disposable {
     if (entry === undefined || analysis === undefined) return;
     const trace = buildTracePayload(entry, analysis, {
       hasSource: (span) => this.locator.knownLocation(span.serviceName, span.name) !== undefined,
+      logs: engine.signals.logStore,
     });
     this.posted.push({ traceId: entry.traceId, version: trace.version, analysis });
     if (this.posted.length > POSTED_KEEP) this.posted.shift();
