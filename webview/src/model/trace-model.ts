@@ -31,6 +31,8 @@ export interface TraceModel {
   readonly critSegs: Float64Array;
   /** Consumer row -> indices of its queue waits (quadruples in `payload.queueWaits`). */
   readonly waitsByConsumer: ReadonlyMap<number, readonly number[]>;
+  /** Row -> indices of its log marks (`payload.logMarks` triples), in time order. */
+  readonly logMarksByRow: ReadonlyMap<number, readonly number[]>;
   readonly maxDepth: number;
   /** Lower-cased `payload.names` and `payload.services`, for case-insensitive search. */
   readonly namesLower: readonly string[];
@@ -97,6 +99,18 @@ export function buildTraceModel(payload: TracePayload): TraceModel {
     else list.push(k / 4);
   }
 
+  const logMarksByRow = new Map<number, number[]>();
+  const marks = payload.logMarks;
+  if (marks !== undefined) {
+    for (let k = 0; k + 2 < marks.length; k += 3) {
+      const row = marks[k] as number;
+      if (row < 0 || row >= n) continue;
+      const list = logMarksByRow.get(row);
+      if (list === undefined) logMarksByRow.set(row, [k / 3]);
+      else list.push(k / 3);
+    }
+  }
+
   return {
     payload,
     rowCount: n,
@@ -106,6 +120,7 @@ export function buildTraceModel(payload: TracePayload): TraceModel {
     critOffsets,
     critSegs,
     waitsByConsumer,
+    logMarksByRow,
     maxDepth,
     namesLower: payload.names.map((s) => s.toLowerCase()),
     servicesLower: payload.services.map((s) => s.toLowerCase()),
