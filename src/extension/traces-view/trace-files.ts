@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { spansToOtlpJson, stringifyOtlpJson } from '../../core/otlp/export.js';
 import { firstTraceId, requestBodies } from '../../core/otlp/otlp-json-file.js';
+import { logsPathBeside, logsToOtlpJson } from '../../core/otlp/logs-export.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { formatCount } from '../../shared/format.js';
 
@@ -100,7 +101,17 @@ export async function exportTrace(receiver: ReceiverController, traceId?: string
   if (target === undefined) return;
   const text = stringifyOtlpJson(spansToOtlpJson(entry.spans));
   await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+  // The trace's log lines go beside it as an ExportLogsServiceRequest: one signal per file is
+  // what other OTLP tools import (a traces file with a logs document in it reads as neither).
+  const logs = engine.signals.logStore.forTrace(entry.traceId);
+  let logNote = '';
+  if (logs.length > 0) {
+    const logsTarget = target.with({ path: logsPathBeside(target.path) });
+    const logsText = stringifyOtlpJson(logsToOtlpJson(logs));
+    await vscode.workspace.fs.writeFile(logsTarget, Buffer.from(logsText, 'utf8'));
+    logNote = ` and ${formatCount(logs.length, 'log line')} to ${logsTarget.fsPath}`;
+  }
   void vscode.window.showInformationMessage(
-    `Stagelight: exported ${formatCount(entry.spans.length, 'span')} to ${target.fsPath}.`,
+    `Stagelight: exported ${formatCount(entry.spans.length, 'span')} to ${target.fsPath}${logNote}.`,
   );
 }
