@@ -7,20 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { context, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-} from '@opentelemetry/sdk-logs';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { TraceEngine } from '../../src/core/engine.js';
 import { buildTracePayload, rowOfSpan } from '../../src/core/api/trace-payload.js';
 import { searchAttributes } from '../../src/core/api/attribute-search.js';
@@ -30,7 +17,8 @@ import { stringifyOtlpJson } from '../../src/core/otlp/export.js';
 import { LOG_MARK_LIMIT, SPAN_LOG_LIMIT, SpanFlag } from '../../src/protocol/messages.js';
 import type { LogRecordEntry } from '../../src/core/otlp/logs-request-decoder.js';
 
-const T0 = 1_764_000_000_000;
+import { makeLoggedTrace, T0, type LoggedTrace } from './helpers/span-logs-trace.js';
+
 /** Epoch-ms doubles carry ~0.2 µs of rounding; compare at µs precision. */
 const us = (x: number): number => Math.round(x * 1000) / 1000;
 const engines: TraceEngine[] = [];
@@ -38,99 +26,18 @@ after(async () => {
   for (const e of engines) await e.close();
 });
 
-interface Made {
-  engine: TraceEngine;
-  traceId: string;
-  ids: Record<'root' | 'embed' | 'rerank' | 'quiet', string>;
+async function makeTrace(extraLines = 0): Promise<LoggedTrace> {
+  const made = await makeLoggedTrace(extraLines);
+  engines.push(made.engine);
+  return made;
 }
 
-/**
- * A request span with three stages; `embed` logs INFO and WARN, `rerank` ERROR, `quiet` none,
- * and one line has no span context. `extraLines` more DEBUG lines go on `embed`.
- */
-async function makeTrace(extraLines = 0): Promise<Made> {
-  const spanExporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'retrieval' }),
-    spanProcessors: [new SimpleSpanProcessor(spanExporter)],
-  });
-  const logExporter = new InMemoryLogRecordExporter();
-  const loggerProvider = new LoggerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'retrieval' }),
-    processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
-  });
-  const tracer = tracerProvider.getTracer('span-logs.test');
-  const logger = loggerProvider.getLogger('span-logs.test');
-  const root = tracer.startSpan('handle query', { startTime: T0 });
-  const inRoot = trace.setSpan(context.active(), root);
-  const child = (name: string, start: number, end: number, logs: (c: typeof inRoot) => void) => {
-    const s = tracer.startSpan(name, { startTime: T0 + start }, inRoot);
-    logs(trace.setSpan(inRoot, s));
-    s.end(T0 + end);
-    return s.spanContext().spanId;
-  };
-  const embed = child('embed', 5, 40, (c) => {
-    logger.emit({
-      context: c,
-      severityNumber: SeverityNumber.INFO,
-      severityText: 'INFO',
-      body: 'embedding 32 passages',
-      attributes: { 'batch.size': 32 },
-      timestamp: T0 + 6,
-    });
-    logger.emit({
-      context: c,
-      severityNumber: SeverityNumber.WARN,
-      severityText: 'WARN',
-      body: 'GPU memory at 93%',
-      attributes: { 'gpu.id': 'cuda:0' },
-      timestamp: T0 + 30,
-    });
-    for (let i = 0; i < extraLines; i++) {
-      logger.emit({
-        context: c,
-        severityNumber: SeverityNumber.DEBUG,
-        body: `tick ${i}`,
-        timestamp: T0 + 7 + (i % 30),
-      });
-    }
-  });
-  const rerank = child('rerank', 40, 90, (c) => {
-    logger.emit({
-      context: c,
-      severityNumber: SeverityNumber.ERROR,
-      body: { error: 'CUDA out of memory', attempt: 2 },
-      timestamp: T0 + 88,
-    });
-  });
-  const quiet = child('format', 90, 95, () => undefined);
-  logger.emit({ body: 'no span context here', timestamp: T0 + 50 });
-  root.end(T0 + 100);
-  await tracerProvider.forceFlush();
-  await loggerProvider.forceFlush();
-  const engine = await TraceEngine.open({});
-  engines.push(engine);
-  const spans = spanExporter.getFinishedSpans();
-  engine.ingestProtobuf(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array, 'http');
-  const logBytes = ProtobufLogsSerializer.serializeRequest(logExporter.getFinishedLogRecords());
-  const outcome = engine.logs.ingestProtobuf(logBytes as Uint8Array, 'http');
-  assert.equal(outcome.rejected, 0);
-  engine.store.flush();
-  await tracerProvider.shutdown();
-  await loggerProvider.shutdown();
-  return {
-    engine,
-    traceId: root.spanContext().traceId,
-    ids: { root: root.spanContext().spanId, embed, rerank, quiet },
-  };
-}
-
-function payloadOf(m: Made) {
+function payloadOf(m: LoggedTrace) {
   const entry = m.engine.store.get(m.traceId);
   const analysis = m.engine.analyze(m.traceId);
   assert.ok(entry !== undefined && analysis !== undefined);
   const payload = buildTracePayload(entry, analysis, { logs: m.engine.signals.logStore });
-  const row = (k: keyof Made['ids']) => rowOfSpan(analysis, m.ids[k]);
+  const row = (k: keyof LoggedTrace['ids']) => rowOfSpan(analysis, m.ids[k]);
   return { payload, analysis, row };
 }
 
