@@ -171,6 +171,8 @@ describe('Export Trace logs document', () => {
     const m = await makeTrace();
     const records = m.engine.signals.logStore.forTrace(m.traceId);
     assert.equal(records.length, 3);
+    assert.equal(m.engine.signals.logStore.countFor(m.traceId), 3);
+    assert.equal(m.engine.signals.logStore.countFor('f'.repeat(32)), 0);
     const text = stringifyOtlpJson(logsToOtlpJson(records));
     const doc = JSON.parse(text) as ReturnType<typeof logsToOtlpJson>;
     assert.equal(doc.resourceLogs.length, 1);

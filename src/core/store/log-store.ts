@@ -155,6 +155,11 @@ export class LogStore {
     return out.sort((a, b) => a.timeMs - b.timeMs);
   }
 
+  /** How many records of a trace are held: O(1), for a view that watches one trace. */
+  countFor(traceId: string): number {
+    return this.byTrace.get(traceId)?.length ?? 0;
+  }
+
   /** How many records each span of a trace has (for the marks on the waterfall's bars). */
   countsBySpan(traceId: string): Map<string, number> {
     const counts = new Map<string, number>();
