@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { SpanFlag, type SpanLogLine, type TracePayload } from '../../src/protocol/messages.js';
+import {
+  isWebviewMessage,
+  SpanFlag,
+  type SpanLogLine,
+  type TracePayload,
+} from '../../src/protocol/messages.js';
 import {
   filterSpanLogLines,
   HOVER_LINES,
@@ -59,6 +64,21 @@ describe('log search terms', () => {
     assert.deepEqual([...matchQuery(model, q, [1, 2]).mask], [0, 1, 0]);
     // Before the host answers nothing matches.
     assert.deepEqual([...matchQuery(model, q, []).mask], [0, 0, 0]);
+  });
+
+  it('the host takes log terms only in their declared shape', () => {
+    const search = (terms: unknown[]) => ({
+      type: 'attributeSearch',
+      requestId: 1,
+      traceId: 'ab'.repeat(16),
+      version: 1,
+      terms,
+    });
+    assert.ok(isWebviewMessage(search([{ key: 'oom', negate: false, in: 'log' }])));
+    assert.ok(!isWebviewMessage(search([{ key: 'oom', negate: false, in: 'sql' }])));
+    assert.ok(!isWebviewMessage(search([{ key: 'oom', negate: false, in: 1 }])));
+    assert.ok(!isWebviewMessage(search([{ key: 'x'.repeat(257), negate: false, in: 'log' }])));
+    assert.ok(!isWebviewMessage(search([{ key: '', negate: false, in: 'log' }])));
   });
 
   it('an empty log: is unreadable and says why; log:"" is no term', () => {

@@ -188,6 +188,12 @@ describe('span log lines in the waterfall, in Chromium', { skip: SKIP_BROWSER },
     await text.fill('');
     await page.evaluate(pickLevel('all'));
     await page.waitForFunction(logItems(5));
+    // Untrusted values from a line stay text: no element is made from them.
+    await h.clickRow(row('rerank'));
+    await page.locator('.details .details-title').filter({ hasText: 'rerank' }).waitFor();
+    await section.locator('li.log.sev-error').waitFor();
+    assert.match(await section.innerText(), /request\.input[\s\S]*<img src=x onerror=alert\(1\)>/);
+    assert.equal(await page.locator('.details img').count(), 0);
     // A span without lines has no Logs section.
     await h.clickRow(row('quiet'));
     await page.locator('.details .details-title').filter({ hasText: 'format' }).waitFor();

@@ -86,6 +86,8 @@ export async function makeLoggedTrace(extraLines = 0): Promise<LoggedTrace> {
       context: c,
       severityNumber: SeverityNumber.ERROR,
       body: { error: 'CUDA out of memory', attempt: 2 },
+      // Untrusted text: the details must show it as text.
+      attributes: { 'request.input': '<img src=x onerror=alert(1)>' },
       timestamp: T0 + 88,
     });
   });
