@@ -66,6 +66,30 @@ describe('log search terms', () => {
     assert.deepEqual([...matchQuery(model, q, []).mask], [0, 0, 0]);
   });
 
+  it('level: keeps the spans that wrote a line at that severity or above', () => {
+    const model = buildTraceModel(withLogs());
+    const mask = (q: string) => [...matchQuery(model, parseQuery(q)).mask];
+    assert.deepEqual(mask('level:info'), [0, 1, 1]);
+    assert.deepEqual(mask('level:WARN'), [0, 1, 1]);
+    assert.deepEqual(mask('level:error'), [0, 0, 1]);
+    assert.deepEqual(mask('level:fatal'), [0, 0, 0]);
+    assert.deepEqual(mask('level:14'), [0, 0, 1]);
+    assert.deepEqual(mask('-level:error'), [1, 1, 0]);
+    for (const bad of ['level:', 'level:loud', 'level:25', 'level:0']) {
+      assert.deepEqual(parseQuery(bad).errors, [bad], bad);
+      assert.match(
+        queryErrorMessage(bad),
+        /needs a severity \(trace, debug, info, warn, error, fatal\)/,
+      );
+    }
+    // A payload without log columns: no span wrote anything.
+    const { logSeverity: _s, ...bare } = withLogs();
+    assert.deepEqual(
+      [...matchQuery(buildTraceModel(bare), parseQuery('level:debug')).mask],
+      [0, 0, 0],
+    );
+  });
+
   it('the host takes log terms only in their declared shape', () => {
     const search = (terms: unknown[]) => ({
       type: 'attributeSearch',

@@ -188,25 +188,5 @@ export class LogStore {
   }
 }
 
-/** The severity levels, each four numbers wide (TRACE 1-4 ... FATAL 21-24). */
-export const SEVERITY_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
-
-/** A severity number's level ("WARN" for 13-16); '' for 0 (unspecified). */
-export function severityLevel(n: number): string {
-  if (n < 1 || n > 24) return '';
-  return SEVERITY_LEVELS[Math.floor((n - 1) / 4)] as string;
-}
-
-/**
- * The lowest severity number of a level name ("warn" -> 13) or a number ("13"); undefined when
- * `text` is neither.
- */
-export function parseSeverity(text: string): number | undefined {
-  const t = text.trim();
-  if (/^\d{1,2}$/.test(t)) {
-    const n = Number(t);
-    return n <= 24 ? n : undefined;
-  }
-  const i = SEVERITY_LEVELS.indexOf(t.toUpperCase() as (typeof SEVERITY_LEVELS)[number]);
-  return i < 0 ? undefined : i * 4 + 1;
-}
+// The severity rules are shared with the webview's search (`level:warn`).
+export { parseSeverity, SEVERITY_LEVELS, severityLevel } from '../../shared/log-match.js';

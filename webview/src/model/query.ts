@@ -9,6 +9,8 @@
  *   is:error  is:critical  is:orphan  is:adopted  has:source  is:haslog (wrote log lines)
  *   log:"text"        the span wrote a log line containing the text (body, severity, event name or
  *                     an attribute value); also `log:word`. The host answers it, as `attr:`.
+ *   level:warn        the span wrote a line at that severity or above (trace, debug, info, warn,
+ *                     error, fatal, or a severity number 1-24), from the payload's `logSeverity`
  *   kind:server       OTLP span kind (internal, server, client, producer, consumer)
  *   attr:key=value    an attribute whose key contains `key` and value contains `value`; also a
  *                     bare `key=value`, or `attr:key` for the key alone. The payload holds no
@@ -20,6 +22,7 @@
  */
 
 import { SpanFlag, type AttributeTerm } from '../../../src/protocol/messages.js';
+import { parseSeverity, SEVERITY_LEVELS } from '../../../src/shared/log-match.js';
 import type { TraceModel } from './trace-model.js';
 
 type Cmp = '>' | '>=' | '<' | '<=';
@@ -35,6 +38,7 @@ export type Term =
     }
   | { kind: 'flag'; flag: number; negate: boolean }
   | { kind: 'spanKind'; spanKind: number; negate: boolean }
+  | { kind: 'logLevel'; min: number; negate: boolean }
   | { kind: 'attribute'; key: string; value?: string; negate: boolean; in?: 'log' };
 
 export interface Query {
@@ -152,6 +156,13 @@ function readTerm(tok: string, negate: boolean): Term | Unreadable {
     // An empty `name:` is a term still being typed: it filters nothing.
     if (v === '') return { kind: 'text', field: 'any', text: '', negate };
     return { kind: 'text', field: kv[1] === 'name' ? 'name' : 'service', text: v, negate };
+  }
+  if (lower.startsWith('level:')) {
+    const min = parseSeverity(lower.slice(6));
+    if (min === undefined || min === 0) {
+      return { error: `${said} needs a severity (${SEVERITY_LEVELS.join(', ').toLowerCase()})` };
+    }
+    return { kind: 'logLevel', min, negate };
   }
   if (lower.startsWith('log:')) {
     if (tok.length === 4) return { error: `${said} needs a text (try log:"out of memory")` };
@@ -294,6 +305,12 @@ export function matchQuery(
       for (let i = 0; i < n; i++) {
         if (mask[i] === 0) continue;
         if ((((p.flags[i] as number) & term.flag) !== 0) === term.negate) mask[i] = 0;
+      }
+    } else if (term.kind === 'logLevel') {
+      const sev = p.logSeverity;
+      for (let i = 0; i < n; i++) {
+        if (mask[i] === 0) continue;
+        if ((sev?.[i] ?? 0) >= term.min === term.negate) mask[i] = 0;
       }
     } else {
       for (let i = 0; i < n; i++) {
