@@ -201,11 +201,13 @@ describe('span log lines in the waterfall, in Chromium', { skip: SKIP_BROWSER },
     assert.deepEqual(h.errors, []);
   });
 
-  it('searches with is:haslog and asks the host for log:"text"', async () => {
+  it('searches with is:haslog and level:, and asks the host for log:"text"', async () => {
     const field = page.locator('vscode-text-field.search input');
     await field.click();
     await field.fill('is:haslog');
     await page.locator('.match-count').filter({ hasText: '2 matches' }).waitFor();
+    await field.fill('level:error');
+    await page.locator('.match-count').filter({ hasText: '1 match' }).waitFor();
     await field.fill('log:"out of memory"');
     await page.waitForFunction(() =>
       (globalThis as unknown as Win).stagelightHarness.sent.some(
