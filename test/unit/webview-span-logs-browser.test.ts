@@ -165,6 +165,11 @@ describe('span log lines in the waterfall, in Chromium', { skip: SKIP_BROWSER },
     await h.clickRow(row('embed'));
     const section = page.locator('.details .logs-section');
     await section.waitFor();
+    // The tree's accessible name for the selected span says it wrote lines.
+    assert.match(
+      (await page.locator('.scroller').getAttribute('aria-label')) ?? '',
+      /embed, retrieval, 35\.0 ms, 5 log lines/,
+    );
     assert.match(await section.locator('summary').innerText(), /Logs \(5\)/);
     const items = section.locator('li.log');
     assert.equal(await items.count(), 5);

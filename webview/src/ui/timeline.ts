@@ -8,7 +8,7 @@
 
 import { formatDuration, scrollMap } from '../model/layout.js';
 import { indexOfRow } from '../model/rows.js';
-import { logHoverText } from '../model/log-marks.js';
+import { logCountText, logHoverText } from '../model/log-marks.js';
 import { nameOf, serviceOf } from '../model/trace-model.js';
 import { buildMinimap, drawAxis, drawMinimap, drawRows, ROW_HEIGHT } from '../render/draw.js';
 import { treeWidthIn } from '../state/timeline.js';
@@ -106,7 +106,14 @@ export function createTimeline(): Timeline {
         scroller.setAttribute('aria-activedescendant', '');
         scroller.setAttribute(
           'aria-label',
-          `${nameOf(s.model, s.selected)}, ${serviceOf(s.model, s.selected)}, ${formatDuration(p.duration[s.selected] as number)}`,
+          [
+            nameOf(s.model, s.selected),
+            serviceOf(s.model, s.selected),
+            formatDuration(p.duration[s.selected] as number),
+            logCountText(s.model, s.selected),
+          ]
+            .filter((t) => t !== '')
+            .join(', '),
         );
       } else if (s.selected < 0 && shown !== undefined && shown.selected >= 0) {
         scroller.setAttribute('aria-label', TREE_LABEL);
