@@ -27,6 +27,8 @@ export const SpanFlag = {
    * received (yet), with its orphans as children. Its name says so; it has no details.
    */
   PLACEHOLDER: 64,
+  /** The span wrote log lines (log records with its trace and span id). */
+  HAS_LOG: 128,
 } as const;
 
 /**
@@ -96,6 +98,36 @@ export interface TracePayload {
   queueNames: string[];
   /** Time when no span of the trace was on the critical path, in ms. */
   gapMs: number;
+  /** Log lines per row, all of them (absent: no log store, as in a file opened alone). */
+  logCount?: Uint32Array;
+  /** Highest severity number of the row's log lines (0: none, or all unspecified). */
+  logSeverity?: Uint8Array;
+  /**
+   * The marks drawn on the bars, in time order: triples of (row, time relative to `startMs`,
+   * severity number), at most `LOG_MARK_LIMIT` of them (`logCount` stays exact beyond it).
+   */
+  logMarks?: Float64Array;
+  /** Each mark's line as text (severity and body, shortened), for the hover. Untrusted. */
+  logTexts?: string[];
+}
+
+/** Most log lines a span's details carry. */
+export const SPAN_LOG_LIMIT = 1000;
+
+/** Most log marks a payload carries; a span's details list all of its lines. */
+export const LOG_MARK_LIMIT = 5000;
+
+/** One log line of a span, as the details panel lists it. Every text is untrusted. */
+export interface SpanLogLine {
+  /** Relative to the trace start, in ms. */
+  offsetMs: number;
+  severityNumber: number;
+  /** The record's severity text, else the level of its number ('' when both are unset). */
+  severity: string;
+  body: string;
+  /** The record's event name ('' when unset). */
+  eventName: string;
+  attributes: KeyValueText[];
 }
 
 export interface TraceSummaryPayload {
@@ -149,6 +181,8 @@ export interface SpanDetails {
   }>;
   /** Where the span starts in the source, when known. */
   source?: { file: string; line: number };
+  /** The span's log lines by time (at most `SPAN_LOG_LIMIT`), and how many it has in all. */
+  logs?: { lines: SpanLogLine[]; total: number };
   /**
    * Set when the clock-skew adjustment moved this span (it ran in another process than its
    * parent, whose clock disagreed): ms added to its start and end. `startMs` is adjusted; the
@@ -210,6 +244,11 @@ export interface AttributeTerm {
   /** Matched against the value as text, case-insensitive substring; absent: the key suffices. */
   value?: string;
   negate: boolean;
+  /**
+   * 'log': a `log:"text"` term instead: the span wrote a log line containing `key` (body,
+   * severity or attribute value, as the Logs view matches); `value` is unused.
+   */
+  in?: 'log';
 }
 
 /** Which rows of the shown trace have attributes matching every term. */
@@ -482,7 +521,8 @@ function isAttributeTerm(t: unknown): t is AttributeTerm {
     t.key.length > 0 &&
     t.key.length <= 256 &&
     (t.value === undefined || (typeof t.value === 'string' && t.value.length <= 1024)) &&
-    typeof t.negate === 'boolean'
+    typeof t.negate === 'boolean' &&
+    (t.in === undefined || t.in === 'log')
   );
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstTraceId, requestBodies } from '../../src/core/otlp/otlp-json-file.js';
+import { bodySignal, firstTraceId, requestBodies } from '../../src/core/otlp/otlp-json-file.js';
 
 const TRACE_ID = '4BF92F3577B34DA6A3CE929D0E0E4736';
 const request = (traceId: unknown) => ({
@@ -27,5 +27,17 @@ describe('OTLP/JSON files', () => {
     assert.equal(firstTraceId(request('S/kvNXezTaajzpKdDg5HNg==')), undefined);
     assert.equal(firstTraceId({}), undefined);
     assert.equal(firstTraceId(null), undefined);
+  });
+
+  it('a body’s first key names its signal; anything else reads as traces', () => {
+    assert.equal(bodySignal(JSON.stringify(request(TRACE_ID))), 'traces');
+    assert.equal(bodySignal('{"resourceLogs":[]}'), 'logs');
+    assert.equal(bodySignal('{\n  "resourceLogs": [\n]}'), 'logs');
+    assert.equal(bodySignal(' { "resourceMetrics" : [] }'), 'metrics');
+    // Not a key, or not first: traces (the decoder then refuses what is not a trace request).
+    assert.equal(bodySignal('{"x":"resourceLogs"}'), 'traces');
+    assert.equal(bodySignal('["resourceLogs"]'), 'traces');
+    assert.equal(bodySignal('{"resourceSpans":[],"resourceLogs":[]}'), 'traces');
+    assert.equal(bodySignal(''), 'traces');
   });
 });

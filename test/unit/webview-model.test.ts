@@ -221,7 +221,8 @@ describe('search', () => {
       'share>5ms: not a share of the trace (try share>10% or share>0.1)',
     ]);
     assert.deepEqual(why('dur:5ms'), ['dur:5ms: compare with >, >=, < or <= (try dur>5ms)']);
-    const flags = '(is:error, is:critical, is:orphan, is:adopted, is:skewed, has:source)';
+    const flags =
+      '(is:error, is:critical, is:orphan, is:adopted, is:skewed, has:source, is:haslog)';
     assert.deepEqual(why('is:slow has:logs is:'), [
       `is:slow: unknown flag ${flags}`,
       `has:logs: unknown flag ${flags}`,

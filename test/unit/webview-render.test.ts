@@ -77,6 +77,7 @@ function shortfalls(theme: Theme): string[] {
     check('critical', s.critical, GRAPHIC_CONTRAST);
     check('gap', s.gap, GRAPHIC_CONTRAST);
     s.bars.forEach((b, i) => check(`bar ${i}`, b, GRAPHIC_CONTRAST));
+    s.logs.forEach((c, i) => check(`log mark ${i}`, c, GRAPHIC_CONTRAST));
     if (s.outline !== null) check('outline', s.outline.color, GRAPHIC_CONTRAST);
   }
   return out;
@@ -193,6 +194,8 @@ describe('theme colours', () => {
             critical: c,
             focus: c,
             gap: c,
+            warning: c,
+            info: c,
             palette: [c, background],
             font: 'sans-serif',
             fontSize: 13,

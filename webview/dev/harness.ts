@@ -13,6 +13,7 @@
 import {
   TRACE_PAYLOAD_COLUMNS,
   type HostMessage,
+  type SpanDetails,
   type TracePayload,
   type WebviewMessage,
 } from '../../src/protocol/messages.js';
@@ -26,6 +27,11 @@ interface Harness {
   /** Posts a generated trace; resolves with ms from posting to the first frame that drew it. */
   open(spans: number, version?: number): Promise<number>;
   post(m: HostMessage): void;
+  /**
+   * Details to answer with instead of the generated ones, by `${traceId}/${row}`: a test sets
+   * what the real host would (the core's details of a trace it posted).
+   */
+  details: Record<string, SpanDetails>;
   /** Painted frames' draw times (ms) since the last reset. */
   drawMs: number[];
   resetFrames(): void;
@@ -54,6 +60,7 @@ const harness: Harness = {
   sent: [],
   ready: false,
   current: null,
+  details: {},
   drawMs: [],
   livePaints: [],
   resetFrames() {
@@ -172,7 +179,9 @@ function onWebviewMessage(m: WebviewMessage): void {
         harness.post({
           type: 'spanDetailsResponse',
           requestId: m.requestId,
-          details: ok ? syntheticDetails(t, m.row) : null,
+          details: ok
+            ? (harness.details[`${m.traceId}/${m.row}`] ?? syntheticDetails(t, m.row))
+            : null,
           ...(ok ? {} : { error: 'This span is no longer available.' }),
         });
       }, 5);

@@ -8,6 +8,7 @@ import type { TraceAnalysis } from '../analysis/analyze-trace.js';
 import { spanAttributes } from '../otlp/span-details.js';
 import { payloadRows } from './trace-payload.js';
 import type { AttributeTerm } from '../../protocol/messages.js';
+import { rowsWithLogText, type TraceLogSource } from './span-logs.js';
 
 /** An attribute value as the search compares it: lower-case text. */
 function valueText(v: AnyValueJson): string {
@@ -58,24 +59,41 @@ export function findAttribute(
  * The payload rows (see `payloadRows`), ascending, whose span or resource
  * attributes match every term: the key contains `term.key`, the value contains `term.value`
  * (case-insensitive; a term without a value only needs the key). A negated term must not match.
- * Spans whose bytes cannot be decoded match nothing.
+ * Spans whose bytes cannot be decoded match nothing. A `log` term (`in: 'log'`) matches a span
+ * that wrote a log line containing its `key` (from `logs`).
  */
 export function searchAttributes(
   analysis: TraceAnalysis,
   terms: readonly AttributeTerm[],
+  logs?: TraceLogSource,
 ): number[] {
   const rows: number[] = [];
   const spans = analysis.tree.spans;
   const toPayload = payloadRows(analysis.tree).payloadRow;
+  const attrTerms = terms.filter((t) => t.in !== 'log');
+  // A `log:` term is decided per span from the trace's log lines; without a log store no span
+  // wrote any.
+  const logTerms = terms
+    .filter((t) => t.in === 'log')
+    .map((t) => ({
+      rows:
+        logs === undefined ? new Set<number>() : rowsWithLogText(analysis, toPayload, logs, t.key),
+      negate: t.negate,
+    }));
   for (let row = 0; row < spans.length; row++) {
     const span = spans[row] as SpanRecord;
-    let attrs: KeyValueJson[];
-    try {
-      attrs = [...spanAttributes(span), ...span.resource.attributes];
-    } catch {
-      continue;
+    const p = toPayload[row] as number;
+    if (!logTerms.every((t) => t.rows.has(p) !== t.negate)) continue;
+    if (attrTerms.length > 0) {
+      let attrs: KeyValueJson[];
+      try {
+        attrs = [...spanAttributes(span), ...span.resource.attributes];
+      } catch {
+        continue;
+      }
+      if (!attrTerms.every((t) => matches(attrs, t) !== t.negate)) continue;
     }
-    if (terms.every((t) => matches(attrs, t) !== t.negate)) rows.push(toPayload[row] as number);
+    rows.push(p);
   }
   // Placeholders move whole subtrees: the payload's order is not the tree's.
   return rows.sort((a, b) => a - b);

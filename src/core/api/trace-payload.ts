@@ -20,6 +20,7 @@ import type { SpanRecord } from '../model.js';
 import { attributeValue } from '../otlp/span-details.js';
 import { traceListItemText } from './trace-list-item.js';
 import type { TraceEntry, TraceSummary } from '../store/trace-store.js';
+import { traceLogColumns, type TraceLogSource } from './span-logs.js';
 import { SpanFlag, type TracePayload, type TraceSummaryPayload } from '../../protocol/messages.js';
 
 export interface TracePayloadOptions {
@@ -33,6 +34,8 @@ export interface TracePayloadOptions {
    * back, and the host answers only when it still matches.
    */
   version?: number;
+  /** The log records (`engine.signals.logStore`): their counts and marks go on the rows. */
+  logs?: TraceLogSource;
 }
 
 /** The attribute keys that name a span's source file, newest convention first. */
@@ -142,6 +145,9 @@ export function buildTracePayload(
     queueNames.push(w.queue);
   }
 
+  const logColumns =
+    opts.logs === undefined ? {} : traceLogColumns(analysis, payloadRow, opts.logs, t0, flags);
+
   return {
     traceId: tree.traceId || entry.traceId,
     version: opts.version ?? entry.version,
@@ -164,6 +170,7 @@ export function buildTracePayload(
     queueWaits,
     queueNames,
     gapMs: cp.gapMs,
+    ...logColumns,
   };
 }
 

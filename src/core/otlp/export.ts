@@ -81,7 +81,8 @@ export interface EnvelopeItem {
 
 type Groups<T extends EnvelopeItem> = Map<ResourceInfo, Map<ScopeInfo, T[]>>;
 
-function groupSpans<T extends EnvelopeItem>(spans: readonly T[]): Groups<T> {
+/** Items by resource, then scope (by identity), in order of first appearance. */
+export function groupSpans<T extends EnvelopeItem>(spans: readonly T[]): Groups<T> {
   const groups: Groups<T> = new Map();
   for (const span of spans) {
     let scopes = groups.get(span.resource);
@@ -99,7 +100,7 @@ function groupSpans<T extends EnvelopeItem>(spans: readonly T[]): Groups<T> {
   return groups;
 }
 
-function scopeJson(details: ReturnType<typeof decodeScope>): ScopeJson {
+export function scopeJson(details: ReturnType<typeof decodeScope>): ScopeJson {
   const scope: ScopeJson = { name: details.name, version: details.version };
   if (details.attributes.length > 0 || details.droppedAttributesCount !== 0) {
     scope.attributes = details.attributes;

@@ -6,6 +6,7 @@
  */
 import type { AnyValueJson } from '../model.js';
 import type { LogRecordEntry } from '../otlp/logs-request-decoder.js';
+import { logTextMatches } from '../../shared/log-match.js';
 
 export interface LogStoreOptions {
   /** Bytes the records may hold (their `bytes`, plus the trace index). */
@@ -51,22 +52,23 @@ export function logValueText(v: AnyValueJson | undefined): string {
   return '';
 }
 
+/** The texts of a record that a text search looks in (see `logTextMatches`). */
+export function logRecordTexts(record: LogRecordEntry): string[] {
+  return [
+    logValueText(record.body),
+    record.severityText,
+    record.eventName,
+    ...record.attributes.map((kv) => logValueText(kv.value)),
+  ];
+}
+
 /** Whether `record` matches `q` (all but the limit). */
 export function logMatches(record: LogRecordEntry, q: LogQuery): boolean {
   if (q.service !== undefined && record.resource.serviceName !== q.service) return false;
   if (q.minSeverity !== undefined && record.severityNumber < q.minSeverity) return false;
   if (q.sinceMs !== undefined && record.timeMs < q.sinceMs) return false;
   if (q.withoutSpan === true && record.spanId !== '') return false;
-  if (q.text !== undefined && q.text !== '') {
-    const needle = q.text.toLowerCase();
-    const hay = [
-      logValueText(record.body),
-      record.severityText,
-      record.eventName,
-      ...record.attributes.map((kv) => logValueText(kv.value)),
-    ];
-    if (!hay.some((h) => h.toLowerCase().includes(needle))) return false;
-  }
+  if (q.text !== undefined && !logTextMatches(logRecordTexts(record), q.text)) return false;
   return true;
 }
 
@@ -153,6 +155,11 @@ export class LogStore {
     return out.sort((a, b) => a.timeMs - b.timeMs);
   }
 
+  /** How many records of a trace are held: O(1), for a view that watches one trace. */
+  countFor(traceId: string): number {
+    return this.byTrace.get(traceId)?.length ?? 0;
+  }
+
   /** How many records each span of a trace has (for the marks on the waterfall's bars). */
   countsBySpan(traceId: string): Map<string, number> {
     const counts = new Map<string, number>();
@@ -181,25 +188,5 @@ export class LogStore {
   }
 }
 
-/** The severity levels, each four numbers wide (TRACE 1-4 ... FATAL 21-24). */
-export const SEVERITY_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
-
-/** A severity number's level ("WARN" for 13-16); '' for 0 (unspecified). */
-export function severityLevel(n: number): string {
-  if (n < 1 || n > 24) return '';
-  return SEVERITY_LEVELS[Math.floor((n - 1) / 4)] as string;
-}
-
-/**
- * The lowest severity number of a level name ("warn" -> 13) or a number ("13"); undefined when
- * `text` is neither.
- */
-export function parseSeverity(text: string): number | undefined {
-  const t = text.trim();
-  if (/^\d{1,2}$/.test(t)) {
-    const n = Number(t);
-    return n <= 24 ? n : undefined;
-  }
-  const i = SEVERITY_LEVELS.indexOf(t.toUpperCase() as (typeof SEVERITY_LEVELS)[number]);
-  return i < 0 ? undefined : i * 4 + 1;
-}
+// The severity rules are shared with the webview's search (`level:warn`).
+export { parseSeverity, SEVERITY_LEVELS, severityLevel } from '../../shared/log-match.js';

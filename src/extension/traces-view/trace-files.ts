@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { spansToOtlpJson, stringifyOtlpJson } from '../../core/otlp/export.js';
-import { firstTraceId, requestBodies } from '../../core/otlp/otlp-json-file.js';
+import { bodySignal, firstTraceId, requestBodies } from '../../core/otlp/otlp-json-file.js';
+import { logsPathBeside, logsToOtlpJson } from '../../core/otlp/logs-export.js';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { formatCount } from '../../shared/format.js';
 
@@ -29,11 +30,21 @@ export async function openTraceFile(
   let accepted = 0;
   let rejected = 0;
   let traceId: string | undefined;
+  let logLines = 0;
   const problems: string[] = [];
   for (const u of uris) {
     const text = Buffer.from(await vscode.workspace.fs.readFile(u)).toString('utf8');
     for (const body of requestBodies(text)) {
       try {
+        const signal = bodySignal(body);
+        if (signal !== 'traces') {
+          // A trace's logs (Export Trace writes them beside it), or metrics: their own ingest.
+          const sink = signal === 'logs' ? server.engine.logs : server.engine.metrics;
+          const o = sink.ingestJson(Buffer.from(body, 'utf8'), 'http');
+          if (signal === 'logs') logLines += o.accepted;
+          if (o.errorMessage !== '') problems.push(o.errorMessage);
+          continue;
+        }
         const outcome = server.engine.ingestJson(Buffer.from(body, 'utf8'), 'http');
         accepted += outcome.accepted;
         rejected += outcome.rejected;
@@ -51,6 +62,12 @@ export async function openTraceFile(
     }
   }
   server.engine.store.flush();
+  if (accepted === 0 && logLines > 0) {
+    void vscode.window.showInformationMessage(
+      `Stagelight: ${formatCount(logLines, 'log line')} read; open the trace file too to see them on its spans.`,
+    );
+    return undefined;
+  }
   if (accepted === 0) {
     void vscode.window.showErrorMessage(
       `Stagelight: no spans read. ${problems.slice(0, 3).join(' ') || 'The file holds no OTLP/JSON spans.'}`,
@@ -59,7 +76,7 @@ export async function openTraceFile(
   }
   const note = rejected > 0 ? ` (${rejected} rejected: ${problems[0] ?? ''})` : '';
   void vscode.window.showInformationMessage(
-    `Stagelight: ${formatCount(accepted, 'span')} read${note}.`,
+    `Stagelight: ${formatCount(accepted, 'span')}${logLines > 0 ? ` and ${formatCount(logLines, 'log line')}` : ''} read${note}.`,
   );
   return traceId ?? server.engine.store.list({ limit: 1 })[0]?.traceId;
 }
@@ -100,7 +117,17 @@ export async function exportTrace(receiver: ReceiverController, traceId?: string
   if (target === undefined) return;
   const text = stringifyOtlpJson(spansToOtlpJson(entry.spans));
   await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+  // The trace's log lines go beside it as an ExportLogsServiceRequest: one signal per file is
+  // what other OTLP tools import (a traces file with a logs document in it reads as neither).
+  const logs = engine.signals.logStore.forTrace(entry.traceId);
+  let logNote = '';
+  if (logs.length > 0) {
+    const logsTarget = target.with({ path: logsPathBeside(target.path) });
+    const logsText = stringifyOtlpJson(logsToOtlpJson(logs));
+    await vscode.workspace.fs.writeFile(logsTarget, Buffer.from(logsText, 'utf8'));
+    logNote = ` and ${formatCount(logs.length, 'log line')} to ${logsTarget.fsPath}`;
+  }
   void vscode.window.showInformationMessage(
-    `Stagelight: exported ${formatCount(entry.spans.length, 'span')} to ${target.fsPath}.`,
+    `Stagelight: exported ${formatCount(entry.spans.length, 'span')} to ${target.fsPath}${logNote}.`,
   );
 }

@@ -26,6 +26,7 @@ import {
 } from '../../core/api/trace-payload.js';
 import { buildSpanDetails } from '../../core/api/span-details-view.js';
 import { searchAttributes } from '../../core/api/attribute-search.js';
+import { spanLogLines } from '../../core/api/span-logs.js';
 import { answerCompare } from '../../core/api/compare-payload.js';
 import {
   isWebviewMessage,
@@ -48,6 +49,12 @@ const LIST_LIMIT = 200;
 const POSTED_KEEP = 8;
 /** The side panel's insights are sent at most this often (following live opens many traces). */
 const INSIGHTS_INTERVAL_MS = 300;
+/**
+ * How often the shown trace's log count is looked at (one map lookup): log records come on
+ * their own schedule, often after the trace's last span, and the engine's trace changes do not
+ * announce them, so new lines re-post the trace with their marks.
+ */
+const LOG_CHECK_INTERVAL_MS = 1000;
 
 export interface ShowOptions {
   /** Trace to open; the most recent one when absent. */
@@ -75,6 +82,9 @@ export class WaterfallPanel implements vscode.Disposable {
   private insights: TraceInsightsSource | undefined;
   private insightsSub: vscode.Disposable | undefined;
   private insightsTimer: NodeJS.Timeout | undefined;
+  private readonly logTimer: NodeJS.Timeout;
+  /** The shown trace's log records when it was last posted. */
+  private logsPosted = 0;
 
   /** Shows the panel (creating it once) with the trace asked for. */
   static show(
@@ -168,6 +178,7 @@ export class WaterfallPanel implements vscode.Disposable {
     }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'stagelight.svg');
     this.panel.webview.html = this.html(root);
+    this.logTimer = setInterval(() => this.checkLogs(), LOG_CHECK_INTERVAL_MS);
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       this.panel.onDidDispose(() => this.dispose()),
@@ -257,7 +268,10 @@ export class WaterfallPanel implements vscode.Disposable {
         this.post({
           type: 'attributeSearchResponse',
           requestId: msg.requestId,
-          rows: analysis === undefined ? null : searchAttributes(analysis, msg.terms),
+          rows:
+            analysis === undefined
+              ? null
+              : searchAttributes(analysis, msg.terms, this.engine?.signals.logStore),
           ...(analysis === undefined
             ? { error: 'The trace is no longer held, or changed: search again.' }
             : {}),
@@ -309,6 +323,10 @@ export class WaterfallPanel implements vscode.Disposable {
       const known = this.locator.knownLocation(span.serviceName, span.name);
       if (known !== undefined) details.source = known;
     }
+    const logs = this.engine?.signals.logStore;
+    if (logs !== undefined) {
+      details.logs = spanLogLines(logs, span.traceId, span.spanId, analysis.tree.startMs);
+    }
     return details;
   }
 
@@ -334,7 +352,9 @@ export class WaterfallPanel implements vscode.Disposable {
     if (entry === undefined || analysis === undefined) return;
     const trace = buildTracePayload(entry, analysis, {
       hasSource: (span) => this.locator.knownLocation(span.serviceName, span.name) !== undefined,
+      logs: engine.signals.logStore,
     });
+    this.logsPosted = engine.signals.logStore.countFor(entry.traceId);
     this.posted.push({ traceId: entry.traceId, version: trace.version, analysis });
     if (this.posted.length > POSTED_KEEP) this.posted.shift();
     let selectRow: number | undefined;
@@ -400,6 +420,13 @@ export class WaterfallPanel implements vscode.Disposable {
     }
   }
 
+  /** Re-posts the shown trace when log records of it came or went since it was posted. */
+  private checkLogs(): void {
+    const logs = this.engine?.signals.logStore;
+    if (!this.ready || logs === undefined || this.traceId === undefined) return;
+    if (logs.countFor(this.traceId) !== this.logsPosted) this.scheduleUpdate('update');
+  }
+
   private pendingReason: 'open' | 'update' | undefined;
 
   /** Posts the shown trace now, or after `UPDATE_INTERVAL_MS` since the last post. */
@@ -444,6 +471,7 @@ export class WaterfallPanel implements vscode.Disposable {
     if (this.updateTimer !== undefined) clearTimeout(this.updateTimer);
     if (this.listTimer !== undefined) clearTimeout(this.listTimer);
     if (this.insightsTimer !== undefined) clearTimeout(this.insightsTimer);
+    clearInterval(this.logTimer);
     this.insightsSub?.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;

@@ -6,7 +6,11 @@
  *   dur>100ms         duration compared with a value (`>`, `>=`, `<`, `<=`); units ns, us, ms, s, m
  *   self>20ms         self time
  *   share>10%         share of the trace on the critical path (also `share>0.1`)
- *   is:error  is:critical  is:orphan  is:adopted  has:source
+ *   is:error  is:critical  is:orphan  is:adopted  has:source  is:haslog (wrote log lines)
+ *   log:"text"        the span wrote a log line containing the text (body, severity, event name or
+ *                     an attribute value); also `log:word`. The host answers it, as `attr:`.
+ *   level:warn        the span wrote a line at that severity or above (trace, debug, info, warn,
+ *                     error, fatal, or a severity number 1-24), from the payload's `logSeverity`
  *   kind:server       OTLP span kind (internal, server, client, producer, consumer)
  *   attr:key=value    an attribute whose key contains `key` and value contains `value`; also a
  *                     bare `key=value`, or `attr:key` for the key alone. The payload holds no
@@ -17,7 +21,8 @@
  * Everything works on the columnar payload, so a filter over 1M spans is one pass.
  */
 
-import { SpanFlag } from '../../../src/protocol/messages.js';
+import { SpanFlag, type AttributeTerm } from '../../../src/protocol/messages.js';
+import { parseSeverity, SEVERITY_LEVELS } from '../../../src/shared/log-match.js';
 import type { TraceModel } from './trace-model.js';
 
 type Cmp = '>' | '>=' | '<' | '<=';
@@ -33,7 +38,8 @@ export type Term =
     }
   | { kind: 'flag'; flag: number; negate: boolean }
   | { kind: 'spanKind'; spanKind: number; negate: boolean }
-  | { kind: 'attribute'; key: string; value?: string; negate: boolean };
+  | { kind: 'logLevel'; min: number; negate: boolean }
+  | { kind: 'attribute'; key: string; value?: string; negate: boolean; in?: 'log' };
 
 export interface Query {
   terms: Term[];
@@ -57,6 +63,7 @@ const FLAGS: Record<string, number> = {
   'is:adopted': SpanFlag.ADOPTED,
   'is:skewed': SpanFlag.CLOCK_ADJUSTED,
   'has:source': SpanFlag.HAS_SOURCE,
+  'is:haslog': SpanFlag.HAS_LOG,
 };
 
 /** `table[key]`, own keys only: a search for "constructor" is text, not `Object.prototype`'s. */
@@ -150,6 +157,17 @@ function readTerm(tok: string, negate: boolean): Term | Unreadable {
     if (v === '') return { kind: 'text', field: 'any', text: '', negate };
     return { kind: 'text', field: kv[1] === 'name' ? 'name' : 'service', text: v, negate };
   }
+  if (lower.startsWith('level:')) {
+    const min = parseSeverity(lower.slice(6));
+    if (min === undefined || min === 0) {
+      return { error: `${said} needs a severity (${SEVERITY_LEVELS.join(', ').toLowerCase()})` };
+    }
+    return { kind: 'logLevel', min, negate };
+  }
+  if (lower.startsWith('log:')) {
+    if (tok.length === 4) return { error: `${said} needs a text (try log:"out of memory")` };
+    return { kind: 'attribute', key: tok.slice(4), negate, in: 'log' };
+  }
   if (/^attr(=|:=|:$)/.test(lower)) {
     return {
       error: `${said} ${lower.startsWith('attr=') ? 'write attr:key=value' : 'needs a key'} (try attr:model.name=bert or attr:model.name)`,
@@ -182,6 +200,10 @@ export function parseQuery(input: string): Query {
     if (quoted >= 0) {
       const prefix = tok.slice(0, quoted).toLowerCase();
       const text = tok.slice(quoted + 1).toLowerCase();
+      if (prefix === 'log:') {
+        if (text !== '') terms.push({ kind: 'attribute', key: text, negate, in: 'log' });
+        continue;
+      }
       const field =
         prefix === 'name:'
           ? 'name'
@@ -225,15 +247,16 @@ function compare(a: number, cmp: Cmp, b: number): boolean {
   }
 }
 
-/** The query's attribute terms, which the host evaluates. */
-export function attributeTerms(q: Query): Array<{ key: string; value?: string; negate: boolean }> {
-  const out: Array<{ key: string; value?: string; negate: boolean }> = [];
+/** The query's attribute and log terms, which the host evaluates. */
+export function attributeTerms(q: Query): AttributeTerm[] {
+  const out: AttributeTerm[] = [];
   for (const t of q.terms) {
     if (t.kind === 'attribute') {
       out.push({
         key: t.key,
         ...(t.value !== undefined ? { value: t.value } : {}),
         negate: t.negate,
+        ...(t.in !== undefined ? { in: t.in } : {}),
       });
     }
   }
@@ -282,6 +305,12 @@ export function matchQuery(
       for (let i = 0; i < n; i++) {
         if (mask[i] === 0) continue;
         if ((((p.flags[i] as number) & term.flag) !== 0) === term.negate) mask[i] = 0;
+      }
+    } else if (term.kind === 'logLevel') {
+      const sev = p.logSeverity;
+      for (let i = 0; i < n; i++) {
+        if (mask[i] === 0) continue;
+        if ((sev?.[i] ?? 0) >= term.min === term.negate) mask[i] = 0;
       }
     } else {
       for (let i = 0; i < n; i++) {

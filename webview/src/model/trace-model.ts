@@ -31,6 +31,8 @@ export interface TraceModel {
   readonly critSegs: Float64Array;
   /** Consumer row -> indices of its queue waits (quadruples in `payload.queueWaits`). */
   readonly waitsByConsumer: ReadonlyMap<number, readonly number[]>;
+  /** Row -> indices of its log marks (`payload.logMarks` triples), in time order. */
+  readonly logMarksByRow: ReadonlyMap<number, readonly number[]>;
   readonly maxDepth: number;
   /** Lower-cased `payload.names` and `payload.services`, for case-insensitive search. */
   readonly namesLower: readonly string[];
@@ -97,6 +99,18 @@ export function buildTraceModel(payload: TracePayload): TraceModel {
     else list.push(k / 4);
   }
 
+  const logMarksByRow = new Map<number, number[]>();
+  const marks = payload.logMarks;
+  if (marks !== undefined) {
+    for (let k = 0; k + 2 < marks.length; k += 3) {
+      const row = marks[k] as number;
+      if (row < 0 || row >= n) continue;
+      const list = logMarksByRow.get(row);
+      if (list === undefined) logMarksByRow.set(row, [k / 3]);
+      else list.push(k / 3);
+    }
+  }
+
   return {
     payload,
     rowCount: n,
@@ -106,6 +120,7 @@ export function buildTraceModel(payload: TracePayload): TraceModel {
     critOffsets,
     critSegs,
     waitsByConsumer,
+    logMarksByRow,
     maxDepth,
     namesLower: payload.names.map((s) => s.toLowerCase()),
     servicesLower: payload.services.map((s) => s.toLowerCase()),
@@ -142,6 +157,12 @@ export function ancestors(model: TraceModel, row: number): number[] {
   return out.reverse();
 }
 
+const LOG_COLUMNS = {
+  logCount: Uint32Array,
+  logSeverity: Uint8Array,
+  logMarks: Float64Array,
+} as const;
+
 const PER_ROW = [
   'parent',
   'depth',
@@ -176,8 +197,27 @@ export function normalizePayload(raw: unknown): TracePayload | null {
       p[key] = Ctor.from(Object.values(v as Record<string, number>));
     else return null;
   }
+  // The log columns are optional: a payload without them (a file opened alone) has no marks.
+  for (const [key, Ctor] of Object.entries(LOG_COLUMNS)) {
+    const v = p[key];
+    if (v === undefined || (ArrayBuffer.isView(v) && v instanceof Ctor)) continue;
+    if (Array.isArray(v)) p[key] = Ctor.from(v as number[]);
+    else if (typeof v === 'object' && v !== null)
+      p[key] = Ctor.from(Object.values(v as Record<string, number>));
+    else return null;
+  }
   const t = p as unknown as TracePayload;
   for (const key of PER_ROW) if (t[key].length !== n) return null;
+  if (t.logCount !== undefined && t.logCount.length !== n) return null;
+  if (t.logSeverity !== undefined && t.logSeverity.length !== n) return null;
+  if (t.logMarks !== undefined) {
+    const texts = t.logTexts;
+    if (!Array.isArray(texts) || t.logMarks.length !== texts.length * 3) return null;
+    for (let k = 0; k < t.logMarks.length; k += 3) {
+      const row = t.logMarks[k] as number;
+      if (!Number.isInteger(row) || row < 0 || row >= n) return null;
+    }
+  }
   for (let i = 0; i < n; i++) {
     const par = t.parent[i] as number;
     if (par >= i || par < -1) return null;

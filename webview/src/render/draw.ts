@@ -19,7 +19,7 @@ import {
 } from '../model/trace-model.js';
 import type { Theme } from './theme-colors.js';
 import { parseRgba, type Rgba } from './contrast.js';
-import { rowStyles, type RowState, type RowStyle } from './row-style.js';
+import { logMarkColor, rowStyles, type RowState, type RowStyle } from './row-style.js';
 import { BAR_HEIGHT, durationLabel, labelX, nameX, ROW_HEIGHT, twistyX } from './row-layout.js';
 
 /** Fill opacity of a bar, or of its part, off the critical path while the path is shown. */
@@ -259,6 +259,9 @@ export function drawRows(
       }
     }
 
+    const logMarks = f.model.logMarksByRow.get(row);
+    if (logMarks !== undefined) drawLogMarks(ctx, f, logMarks, barY, tx, tw, width, st, theme);
+
     const delta = f.compare?.rowDelta[row];
     const label =
       durationLabel(dur, criticalShare(f.model, row)) +
@@ -299,6 +302,38 @@ function drawErrorMark(ctx: CanvasRenderingContext2D, x: number, y: number, st: 
   ctx.fillStyle = st.errorInk;
   ctx.fillRect(x - 0.75, y - 3, 1.5, 3.5);
   ctx.fillRect(x - 0.75, y + 1.5, 1.5, 1.5);
+}
+
+/**
+ * A span's log lines: a tick per line at its time, in its level's colour, edged in the
+ * background so it reads on any bar; lines that land on the same pixel draw once, the most
+ * severe on top (marks are in time order, so the later wins only when it is as severe).
+ */
+function drawLogMarks(
+  ctx: CanvasRenderingContext2D,
+  f: RowsFrame,
+  marks: readonly number[],
+  barY: number,
+  tx: number,
+  tw: number,
+  width: number,
+  st: RowStyle,
+  theme: Theme,
+): void {
+  const lm = f.model.payload.logMarks as Float64Array;
+  const byPixel = new Map<number, number>();
+  for (const k of marks) {
+    const x = Math.round(xOf(lm[k * 3 + 1] as number, f.window, tx, tw));
+    if (x < tx || x > width) continue;
+    const sev = lm[k * 3 + 2] as number;
+    if ((byPixel.get(x) ?? -1) <= sev) byPixel.set(x, sev);
+  }
+  for (const [x, sev] of byPixel) {
+    ctx.fillStyle = theme.background;
+    ctx.fillRect(x - 2, barY - 3, 4, BAR_HEIGHT + 6);
+    ctx.fillStyle = st.logs[logMarkColor(sev)];
+    ctx.fillRect(x - 1, barY - 2, 2, BAR_HEIGHT + 4);
+  }
 }
 
 /** The time axis above the rows: column titles and tick labels. */

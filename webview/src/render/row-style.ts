@@ -42,6 +42,10 @@ export interface RowStyle {
   critical: string;
   /** Queue-wait hatching. */
   gap: string;
+  /**
+   * Log marks by level: [TRACE/DEBUG/unspecified, INFO, WARN, ERROR/FATAL] (see `logMarkColor`).
+   */
+  logs: [string, string, string, string];
   /** Per service (cycled like `Theme.palette`): the bar's full colour on this row. */
   bars: string[];
 }
@@ -134,6 +138,7 @@ function styleFor(theme: Theme, base: Rgba, state: RowState): RowStyle {
     errorInk: cssOf(errorInk),
     critical: cssOf(graphic(theme.critical)),
     gap: cssOf(graphic(theme.gap)),
+    logs: [cssOf(muted), cssOf(graphic(theme.info)), cssOf(graphic(theme.warning)), cssOf(error)],
     bars: theme.palette.map((c) => cssOf(graphic(c))),
   };
 }
@@ -154,4 +159,12 @@ export function rowStyles(theme: Theme): RowStyles {
     cache.set(theme, s);
   }
   return s;
+}
+
+/** The index into `RowStyle.logs` of a severity number (OTLP: 9-12 INFO, 13-16 WARN, 17+ ERROR). */
+export function logMarkColor(severityNumber: number): 0 | 1 | 2 | 3 {
+  if (severityNumber >= 17) return 3;
+  if (severityNumber >= 13) return 2;
+  if (severityNumber >= 9) return 1;
+  return 0;
 }

@@ -36,6 +36,9 @@ export interface Theme {
   /** The focused list item's outline, drawn around the selected row in high contrast. */
   focus: string;
   gap: string;
+  /** Log marks of WARN lines, and of INFO lines (ERROR and FATAL take `error`). */
+  warning: string;
+  info: string;
   /** Bar colours, one per service (cycled). */
   palette: string[];
   font: string;
@@ -81,6 +84,8 @@ export function themeFromVariables(read: ReadVariable, kind: ThemeKind): Theme {
     critical: read('--vscode-editor-foreground', foreground),
     focus: read('--vscode-list-focusOutline', focus),
     gap: read('--vscode-editorWarning-foreground', '#cca700'),
+    warning: read('--vscode-editorWarning-foreground', '#cca700'),
+    info: read('--vscode-editorInfo-foreground', '#3794ff'),
     palette: [
       read('--vscode-charts-blue', '#3794ff'),
       read('--vscode-charts-green', '#89d185'),

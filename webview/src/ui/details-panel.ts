@@ -4,10 +4,17 @@
  * source". Every value from the span is untrusted and set as text only.
  */
 
-import type { AttributeGroup, KeyValueText, SpanDetails } from '../../../src/protocol/messages.js';
+import type {
+  AttributeGroup,
+  KeyValueText,
+  SpanDetails,
+  SpanLogLine,
+} from '../../../src/protocol/messages.js';
 import { formatDuration, formatShare } from '../model/layout.js';
 import { formatRate } from '../../../src/shared/format.js';
-import { button } from './components.js';
+import { button, dropdown, textField } from './components.js';
+import { filterSpanLogLines, SEVERITY_FLOORS, severityClass } from '../model/log-marks.js';
+import { formatCount } from '../../../src/shared/format.js';
 import { el } from './dom.js';
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
@@ -130,6 +137,9 @@ export class DetailsPanel {
     if (d.parentSpanId !== '') row('Parent id', d.parentSpanId, 'mono');
     parts.push(timing);
 
+    if (d.logs !== undefined && d.logs.total > 0)
+      parts.push(logsSection(d.logs, { min: 0, text: '' }));
+
     const groups: AttributeGroup[] = ['model', 'gen_ai', 'code', 'other'];
     for (const g of groups) {
       const items = d.attributes.filter((a) => a.group === g);
@@ -204,6 +214,63 @@ export class DetailsPanel {
       });
     }
   }
+}
+
+/**
+ * The span's log lines with their filter. The filter is this panel's own (it lives while the
+ * span's details are shown and starts empty for each span): it narrows lines already here.
+ */
+function logsSection(
+  logs: { lines: SpanLogLine[]; total: number },
+  filter: { min: number; text: string },
+): HTMLElement {
+  const list = el('ol', 'logs');
+  const count = el('span', 'logs-count');
+  const draw = (): void => {
+    const shown = filterSpanLogLines(logs.lines, filter.min, filter.text);
+    list.replaceChildren(...shown.map(logItem));
+    const cut = logs.total > logs.lines.length ? ` (the first ${logs.lines.length} listed)` : '';
+    count.textContent =
+      shown.length === logs.lines.length
+        ? `${formatCount(logs.total, 'line')}${cut}`
+        : `${shown.length} of ${formatCount(logs.lines.length, 'line')}${cut}`;
+    if (shown.length === 0) list.append(el('li', 'details-empty', 'No line matches the filter.'));
+  };
+  const level = dropdown({
+    title: 'Lowest severity shown',
+    options: SEVERITY_FLOORS,
+    onChange: (v) => {
+      filter.min = SEVERITY_FLOORS.find((f) => f.value === v)?.min ?? 0;
+      draw();
+    },
+  });
+  const text = textField({
+    placeholder: 'Filter lines',
+    title: 'Show the lines that contain this text (body, severity or attribute value)',
+    icon: 'filter',
+    onInput: (v) => {
+      filter.text = v;
+      draw();
+    },
+  });
+  draw();
+  const bar = el('div', 'logs-filter', level.el, text.el, count);
+  return section(`Logs (${logs.total})`, el('div', '', bar, list), 'logs-section');
+}
+
+function logItem(l: SpanLogLine): HTMLElement {
+  const item = el('li', `log sev-${severityClass(l.severityNumber)}`);
+  item.append(
+    el(
+      'div',
+      'log-head',
+      el('span', 'log-offset', `+${formatDuration(l.offsetMs)}`),
+      el('span', 'log-severity', l.severity === '' ? '—' : l.severity),
+      el('span', 'log-body', l.body),
+    ),
+  );
+  if (l.attributes.length > 0) item.append(kvTable(l.attributes));
+  return item;
 }
 
 function section(title: string, content: Node, cls = ''): HTMLElement {

@@ -8,6 +8,7 @@
 
 import { formatDuration, scrollMap } from '../model/layout.js';
 import { indexOfRow } from '../model/rows.js';
+import { logCountText, logHoverText } from '../model/log-marks.js';
 import { nameOf, serviceOf } from '../model/trace-model.js';
 import { buildMinimap, drawAxis, drawMinimap, drawRows, ROW_HEIGHT } from '../render/draw.js';
 import { treeWidthIn } from '../state/timeline.js';
@@ -73,7 +74,7 @@ export function createTimeline(): Timeline {
   /** The minimap's static image, for one model at one size; rebuilt when either changes. */
   let minimapImage: { model: ViewState['model']; width: number; image: HTMLCanvasElement } | null =
     null;
-  let shown: Pick<ViewState, 'visible' | 'model' | 'selected'> | undefined;
+  let shown: Pick<ViewState, 'visible' | 'model' | 'selected' | 'hover'> | undefined;
 
   const map = (s: ViewState) => scrollMap(s.visible.length, ROW_HEIGHT, scroller.clientHeight);
 
@@ -86,6 +87,12 @@ export function createTimeline(): Timeline {
       minimapImage = null;
     },
     render(s) {
+      if (s.model !== null && (shown?.hover !== s.hover || shown.model !== s.model)) {
+        // The hovered span's log lines, read as the browser's tooltip.
+        const text = s.hover >= 0 ? logHoverText(s.model, s.hover) : '';
+        if (text === '') scroller.removeAttribute('title');
+        else scroller.title = text;
+      }
       if (shown?.visible !== s.visible) {
         const m = scrollMap(s.visible.length, ROW_HEIGHT, scroller.clientHeight || 1);
         spacer.style.height = `${m.spacerPx}px`;
@@ -99,7 +106,14 @@ export function createTimeline(): Timeline {
         scroller.setAttribute('aria-activedescendant', '');
         scroller.setAttribute(
           'aria-label',
-          `${nameOf(s.model, s.selected)}, ${serviceOf(s.model, s.selected)}, ${formatDuration(p.duration[s.selected] as number)}`,
+          [
+            nameOf(s.model, s.selected),
+            serviceOf(s.model, s.selected),
+            formatDuration(p.duration[s.selected] as number),
+            logCountText(s.model, s.selected),
+          ]
+            .filter((t) => t !== '')
+            .join(', '),
         );
       } else if (s.selected < 0 && shown !== undefined && shown.selected >= 0) {
         scroller.setAttribute('aria-label', TREE_LABEL);

@@ -27,7 +27,7 @@ export function createToolbar(emit: (a: Action) => void): Toolbar {
   const search = textField({
     placeholder: 'Filter: name, service:x, dur>100ms, share>10%, is:error',
     title:
-      'Search spans (Ctrl+F). Terms: text, name:, service:, dur>, self>, share>, is:error, is:critical, has:source, kind:',
+      'Search spans (Ctrl+F). Terms: text, name:, service:, dur>, self>, share>, is:error, is:critical, has:source, is:haslog, log:, level:, kind:',
     icon: 'search',
     onInput: (v) => emit({ type: 'setQuery', query: v }),
     onKey: (e) => {
