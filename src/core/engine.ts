@@ -168,6 +168,12 @@ export class TraceEngine implements IngestSink {
       buckets: STATS_BUCKETS,
     });
     this.limits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
+    this.signals = new Signals({
+      maxBytes: this.maxMemoryBytes * SIGNALS_SHARE,
+      dataDir: opts.dataDir,
+      cache: this.cache,
+      log: opts.log,
+    });
     this.analysis = new AnalysisService({
       store: this.store,
       stats: this.stats,
@@ -175,6 +181,7 @@ export class TraceEngine implements IngestSink {
       isPulled: (t) => traceSource(t.spans) !== undefined,
       readers: { scalarAttributes: forEachScalarAttribute, errorMessage },
       attributeValue,
+      signals: this.signals,
       settleMs: opts.settleMs,
       windowMs: opts.statsWindowMs,
       reportIntervalMs: opts.reportIntervalMs,
@@ -189,12 +196,6 @@ export class TraceEngine implements IngestSink {
     this.analysis.onReport(() =>
       this.emit({ added: [], updated: [], evicted: [], cleared: false, statsUpdated: true }),
     );
-    this.signals = new Signals({
-      maxBytes: this.maxMemoryBytes * SIGNALS_SHARE,
-      dataDir: opts.dataDir,
-      cache: this.cache,
-      log: opts.log,
-    });
   }
 
   /**

@@ -36,6 +36,7 @@ import {
   SEVERITY_RANK,
   type Explanation,
   type Finding,
+  type InsightSignals,
   type InsightsReport,
 } from './insights/index.js';
 import type { AttributeGetter } from './queue-waits.js';
@@ -74,6 +75,11 @@ export interface AnalysisServiceOptions {
   reportIntervalMs?: number;
   /** A pause in traffic this long starts a new run (default 30 s). */
   runGapMs?: number;
+  /**
+   * The received logs and metrics, read by the diagnoses inside their slices (the stores are
+   * only appended to by ingest, on the same thread, so a read never waits for it).
+   */
+  signals?: InsightSignals;
   /** Where the baseline is kept across restarts (JSON); none when absent. */
   baselineFile?: string;
   now?: () => number;
@@ -530,6 +536,7 @@ export class AnalysisService {
       traces,
       window,
       baseline: this._baseline,
+      signals: this.opts.signals,
       baselineStatus: baselineStatus(
         this._baseline,
         this.pending !== undefined,
