@@ -28,6 +28,7 @@ import { receiverStarter, registerReceiver, startIfConfigured } from './receiver
 import { registerScaffolding } from './scaffold/registration.js';
 import { SourceLocator } from './shared/source-locator.js';
 import { registerTracesView } from './traces-view/registration.js';
+import { registerLogsView } from './logs-view/registration.js';
 import { registerWaterfall } from './waterfall/registration.js';
 
 /** What `activate` returns: for the integration tests, which drive the extension in VS Code. */
@@ -76,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     }),
     ...waterfall.disposables,
     ...registerTracesView({ receiver, waterfall }),
+    ...registerLogsView(receiver),
     ...registerLenses({ receiver, locator, log, insights, showWaterfall: waterfall.show }),
     ...registerInsights({ model: insights, receiver, locator, withReceiver }),
     ...registerBackend({ context, receiver, withReceiver, log }),

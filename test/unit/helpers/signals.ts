@@ -30,6 +30,7 @@ export interface Emit {
   severityNumber?: SeverityNumber;
   severityText?: string;
   body: string | Record<string, unknown>;
+  /** Epoch ms (the SDK reads a number below its start time as time since the process started). */
   timeMs?: number;
   attributes?: Record<string, string | number | boolean>;
 }
