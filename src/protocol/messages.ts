@@ -618,6 +618,14 @@ export function isHostMessage(m: unknown): m is HostMessage {
           typeof m.endpoints.grpc === 'string' &&
           typeof m.endpoints.http === 'string')
       );
+    case 'metricsStrip':
+      return (
+        typeof m.traceId === 'string' &&
+        isRecord(m.strip) &&
+        Array.isArray(m.strip.available) &&
+        Array.isArray(m.strip.chosen) &&
+        Array.isArray(m.strip.series)
+      );
     case 'insights':
       return (
         (m.traceId === null || typeof m.traceId === 'string') &&
