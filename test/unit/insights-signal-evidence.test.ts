@@ -6,7 +6,21 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { TraceEngine } from '../../src/core/engine.js';
 import { computeInsights, type Finding } from '../../src/core/analysis/insights/index.js';
 import {
   failingSpanLog,
@@ -280,5 +294,57 @@ describe('queueing finding: the queue-depth metric of the waiting stage', () => 
       assert.ok(isQueueDepthMetric(n), n);
     for (const n of ['queue.errors', 'depth', 'batch.size', 'gpu.memory'])
       assert.ok(!isQueueDepthMetric(n), n);
+  });
+});
+
+describe('the engine gives the diagnoses its logs', () => {
+  it('quotes the line a failing span logged through the SDK, as received over OTLP', async () => {
+    const resource = resourceFromAttributes({ 'service.name': 'llm-gateway' });
+    const spans = new InMemorySpanExporter();
+    const tracer = new BasicTracerProvider({
+      resource,
+      spanProcessors: [new SimpleSpanProcessor(spans)],
+    }).getTracer('stagelight.test');
+    const records = new InMemoryLogRecordExporter();
+    const loggers = new LoggerProvider({
+      resource,
+      processors: [new SimpleLogRecordProcessor({ exporter: records })],
+    });
+    const logger = loggers.getLogger('stagelight.test');
+    for (let i = 0; i < 8; i++) {
+      const root = tracer.startSpan('handle');
+      const inRoot = trace.setSpan(context.active(), root);
+      const gen = tracer.startSpan('generate', {}, inRoot);
+      const inGen = trace.setSpan(context.active(), gen);
+      logger.emit({ context: inGen, severityNumber: SeverityNumber.INFO, body: `request ${i}` });
+      if (i % 2 === 1) {
+        logger.emit({
+          context: inGen,
+          severityNumber: SeverityNumber.ERROR,
+          severityText: 'ERROR',
+          body: `CUDA out of memory (request ${i})`,
+        });
+        gen.setStatus({ code: SpanStatusCode.ERROR, message: 'OutOfMemoryError' });
+      }
+      gen.end();
+      root.end();
+    }
+    const engine = await TraceEngine.open({ settleMs: 0 });
+    try {
+      const traceBytes = ProtobufTraceSerializer.serializeRequest(spans.getFinishedSpans())!;
+      assert.equal(engine.ingestProtobuf(traceBytes, 'http').accepted, 16);
+      const logBytes = ProtobufLogsSerializer.serializeRequest(records.getFinishedLogRecords())!;
+      assert.equal(engine.logs.ingestProtobuf(logBytes, 'grpc').accepted, 12);
+      const f = engine.analysis.reportNow().findings.find((x) => x.kind === 'errors');
+      assert.ok(f, 'an errors finding');
+      const log = f.evidence?.log as LogQuote;
+      assert.equal(log.traceId, f.traceIds[0]);
+      assert.match(log.body, /^CUDA out of memory \(request \d\)$/);
+      assert.match(f.title, /; llm-gateway logged ERROR "CUDA out of memory \(request \d\)"$/);
+      assert.equal(f.numbers.loggedFailures, 4);
+    } finally {
+      await engine.close();
+      await loggers.shutdown();
+    }
   });
 });
