@@ -43,7 +43,10 @@ export class LogsView implements vscode.TreeDataProvider<LogsViewRow>, vscode.Di
       this.emitter,
       receiver.onDidChangeState(() => this.refreshSoon(0)),
       receiver.onDidChangeTraces(() => this.refreshSoon(REFRESH_MS)),
-      vscode.commands.registerCommand(COMMANDS.filterLogs, () => this.askFilter()),
+      // With a text argument (a keybinding, a test) the filter is set without asking.
+      vscode.commands.registerCommand(COMMANDS.filterLogs, (text?: unknown) =>
+        typeof text === 'string' ? this.setFilter(text) : this.askFilter(),
+      ),
       vscode.commands.registerCommand(COMMANDS.clearLogFilter, () => this.setFilter('')),
     );
     this.poll = setInterval(() => {
@@ -115,6 +118,12 @@ export class LogsView implements vscode.TreeDataProvider<LogsViewRow>, vscode.Di
     });
     this.view.message = message === '' ? undefined : message;
     return rows;
+  }
+
+  /** The rows the view shows now, and the line above them (what a user reads). */
+  snapshot(): { rows: LogsViewRow[]; message: string | undefined } {
+    const rows = this.getChildren();
+    return { rows, message: this.view.message };
   }
 
   private async askFilter(): Promise<void> {

@@ -3,6 +3,10 @@ import type * as vscode from 'vscode';
 import type { ReceiverController } from '../receiver/receiver-controller.js';
 import { LogsView } from './logs-view.js';
 
-export function registerLogsView(receiver: ReceiverController): vscode.Disposable[] {
-  return [new LogsView(receiver)];
+export function registerLogsView(receiver: ReceiverController): {
+  view: LogsView;
+  disposables: vscode.Disposable[];
+} {
+  const view = new LogsView(receiver);
+  return { view, disposables: [view] };
 }
