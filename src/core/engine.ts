@@ -173,6 +173,8 @@ export class TraceEngine implements IngestSink {
       dataDir: opts.dataDir,
       cache: this.cache,
       log: opts.log,
+      // The findings quote logs and metrics: new ones are a reason for a new report.
+      onAccepted: () => this.analysis.noteSignalsChanged(),
     });
     this.analysis = new AnalysisService({
       store: this.store,

@@ -329,15 +329,23 @@ describe('the engine gives the diagnoses its logs', () => {
       gen.end();
       root.end();
     }
-    const engine = await TraceEngine.open({ settleMs: 0 });
+    const engine = await TraceEngine.open({ settleMs: 0, reportIntervalMs: 20 });
     try {
       const traceBytes = ProtobufTraceSerializer.serializeRequest(spans.getFinishedSpans())!;
       assert.equal(engine.ingestProtobuf(traceBytes, 'http').accepted, 16);
+      const before = engine.analysis.reportNow().findings.find((x) => x.kind === 'errors');
+      assert.equal(before?.evidence?.log, undefined, 'no logs yet');
+      // The logs arrive after the traces were analysed: they bring a new report by themselves.
       const logBytes = ProtobufLogsSerializer.serializeRequest(records.getFinishedLogRecords())!;
       assert.equal(engine.logs.ingestProtobuf(logBytes, 'grpc').accepted, 12);
-      const f = engine.analysis.reportNow().findings.find((x) => x.kind === 'errors');
+      let f = engine.analysis.report?.findings.find((x) => x.kind === 'errors');
+      for (let waited = 0; f?.evidence?.log === undefined && waited < 5000; waited += 20) {
+        await new Promise((r) => setTimeout(r, 20));
+        f = engine.analysis.report?.findings.find((x) => x.kind === 'errors');
+      }
       assert.ok(f, 'an errors finding');
       const log = f.evidence?.log as LogQuote;
+      assert.ok(log, 'a report with the log line came without asking');
       assert.equal(log.traceId, f.traceIds[0]);
       assert.match(log.body, /^CUDA out of memory \(request \d\)$/);
       assert.match(f.title, /; llm-gateway logged ERROR "CUDA out of memory \(request \d\)"$/);

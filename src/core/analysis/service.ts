@@ -177,6 +177,15 @@ export class AnalysisService {
     if (settled) this.schedule();
   }
 
+  /**
+   * Logs or metrics arrived: the next report (at most one per `reportIntervalMs`) reads them,
+   * with no trace analysed again.
+   */
+  noteSignalsChanged(): void {
+    if (this.opts.signals === undefined || this.held.size === 0) return;
+    this.factsChanged = true;
+  }
+
   /** The store was cleared: everything derived goes too (the baseline stays). */
   clear(): void {
     this.dirty.clear();
