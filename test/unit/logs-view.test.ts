@@ -65,61 +65,63 @@ function store(): TraceStore {
 }
 
 describe('logs view: the trace active on a service at a time', () => {
-  it('links a record to the shortest extent of its service containing its time', () => {
+  it('links a record to the shortest trace of its service containing its time', () => {
     const index = ActiveTraceIndex.build(store().all());
     assert.equal(index.at('gateway', at(1100)), T1);
-    // T2's gateway extent [1500, 1700] is inside T1's: the narrower request is the guess.
+    // T2 [1500, 1700] is inside T1 [1000, 2000]: the narrower request is the guess.
     assert.equal(index.at('gateway', at(1600)), T2);
     assert.equal(index.at('gateway', at(2000)), T1, 'the end is inside');
     assert.equal(index.at('gateway', at(2000.5)), undefined);
     assert.equal(index.at('gateway', at(999)), undefined);
-    // The reranker's extent in T1 is its first span's start to its last span's end.
-    assert.equal(index.at('reranker', at(1500)), T1);
+    // A service is active over the whole of a trace it has spans in.
+    assert.equal(index.at('reranker', at(1100)), T1);
     assert.equal(index.at('reranker', at(1560)), T2);
+    assert.equal(index.at('other', at(1500)), undefined);
+    assert.equal(index.at('other', at(5000)), T3);
     assert.equal(index.at('nobody', at(1500)), undefined);
     assert.equal(index.at('gateway', Number.NaN), undefined);
+    // Indexed for some services only: the others have no trace.
+    const some = ActiveTraceIndex.build(store().all(), new Set(['reranker']));
+    assert.equal(some.at('reranker', at(1100)), T1);
+    assert.equal(some.at('gateway', at(1100)), undefined);
   });
 
   it('agrees with a scan over random traces', () => {
     const rand = seededRandom(7);
     const traces: ActiveTraceSource[] = [];
     for (let t = 0; t < 300; t++) {
-      const spans = [];
-      for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) {
-        const start = Math.floor(rand() * 10_000);
-        spans.push({
-          serviceName: `s${Math.floor(rand() * 3)}`,
-          startMs: start,
-          endMs: start + Math.floor(rand() * (rand() < 0.1 ? 3000 : 200)),
-        });
-      }
-      traces.push({ traceId: `t${t}`, spans });
+      const startMs = Math.floor(rand() * 10_000);
+      const services = Array.from(
+        { length: 1 + Math.floor(rand() * 3) },
+        () => `s${Math.floor(rand() * 4)}`,
+      );
+      traces.push({
+        traceId: `t${t}`,
+        startMs,
+        endMs: startMs + Math.floor(rand() * (rand() < 0.1 ? 3000 : 200)),
+        services,
+      });
     }
+    // Not a trace: no extent.
+    traces.push({ traceId: 'empty', startMs: Infinity, endMs: -Infinity, services: ['s0'] });
     const index = ActiveTraceIndex.build(traces);
-    for (let q = 0; q < 2000; q++) {
-      const service = `s${Math.floor(rand() * 3)}`;
+    for (let q = 0; q < 3000; q++) {
+      const service = `s${Math.floor(rand() * 4)}`;
       const time = Math.floor(rand() * 11_000);
-      let best: { id: string; len: number; start: number } | undefined;
+      let best: ActiveTraceSource | undefined;
       for (const t of traces) {
-        const mine = t.spans.filter((s) => s.serviceName === service);
-        if (mine.length === 0) continue;
-        const start = Math.min(...mine.map((s) => s.startMs));
-        const end = Math.max(...mine.map((s) => s.endMs));
-        if (time < start || time > end) continue;
-        const len = end - start;
-        if (best === undefined || len < best.len || (len === best.len && start > best.start))
-          best = { id: t.traceId, len, start };
+        if (!t.services.includes(service) || time < t.startMs || time > t.endMs) continue;
+        const len = t.endMs - t.startMs;
+        const bestLen = best === undefined ? Infinity : best.endMs - best.startMs;
+        if (len < bestLen || (len === bestLen && t.startMs > best!.startMs)) best = t;
       }
-      const got = index.at(service, time);
-      if (best === undefined) assert.equal(got, undefined, `${service}@${time}`);
-      else {
-        // Of equal extents starting alike, either trace is right.
-        const g = traces.find((t) => t.traceId === got);
-        assert.ok(g, `${service}@${time}: expected ${best.id}, got none`);
-        const mine = g.spans.filter((s) => s.serviceName === service);
-        const len = Math.max(...mine.map((s) => s.endMs)) - Math.min(...mine.map((s) => s.startMs));
-        assert.equal(len, best.len, `${service}@${time}`);
-      }
+      const got = traces.find((t) => t.traceId === index.at(service, time));
+      // Of traces alike in extent, either is right.
+      assert.deepEqual(
+        got && [got.startMs, got.endMs],
+        best && [best.startMs, best.endMs],
+        `${service}@${time}`,
+      );
     }
   });
 });
@@ -161,15 +163,11 @@ describe('logs view: rows and filter', () => {
   }
 
   it('lists the records without a span, newest first, each with the trace active then', async () => {
-    const rows = logsViewRows(
-      await logs(),
-      ActiveTraceIndex.build(store().all()),
-      parseLogsFilter(''),
-    );
+    const rows = logsViewRows(await logs(), store().all(), parseLogsFilter(''));
     assert.deepEqual(
       rows.map((r) => [r.label, r.description, r.level, r.traceId]),
       [
-        ['{event: batch, size: 8}', 'reranker', '', T1],
+        ['{event: batch, size: 8}', 'reranker', '', T2],
         ['CUDA out of memory Traceback (most recent call last):', 'ERROR · reranker', 'ERROR', T1],
         ['slow reranker', 'WARNING · gateway', 'WARN', T2],
         ['warming up', 'INFO · gateway', 'INFO', undefined],
@@ -179,9 +177,9 @@ describe('logs view: rows and filter', () => {
 
   it('filters by severity, service and text together', async () => {
     const l = await logs();
-    const index = ActiveTraceIndex.build(store().all());
+    const traces = [...store().all()];
     const labels = (text: string) =>
-      logsViewRows(l, index, parseLogsFilter(text)).map((r) => r.label);
+      logsViewRows(l, traces, parseLogsFilter(text)).map((r) => r.label);
     assert.deepEqual(labels('severity:warn'), [
       'CUDA out of memory Traceback (most recent call last):',
       'slow reranker',
@@ -247,7 +245,7 @@ describe('logs view: rows and filter', () => {
         { body: '' },
       ]),
     );
-    const rows = logsViewRows(l, ActiveTraceIndex.build([]), parseLogsFilter(''));
+    const rows = logsViewRows(l, [], parseLogsFilter(''));
     assert.equal(rows[0]!.label, '(no body)');
     const long = rows[1]!.label;
     assert.equal(long.length, 200);
@@ -263,7 +261,7 @@ describe('logs view: rows and filter', () => {
         Array.from({ length: 50 }, (_, i) => ({ body: `line ${i}` })),
       ),
     );
-    const rows = logsViewRows(l, ActiveTraceIndex.build([]), parseLogsFilter(''), 10);
+    const rows = logsViewRows(l, [], parseLogsFilter(''), 10);
     assert.deepEqual(
       rows.map((r) => r.label),
       Array.from({ length: 10 }, (_, i) => `line ${49 - i}`),

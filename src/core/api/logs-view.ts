@@ -3,10 +3,11 @@
  * span are read with their span), newest first, filtered by severity, service and text, each
  * linked to the trace that was active on its service when it was written, when there is one.
  *
- * "Active" is the store's trace in which that service has spans whose extent (its first span's
- * start to its last span's end in that trace) contains the record's time; of several, the
- * shortest such extent (the request the line most likely belongs to), then the latest start.
- * No trace context means this is a guess, and the view says so ("active then").
+ * "Active" is the store's trace that has spans of that service and whose [start, end] contains
+ * the record's time; of several, the shortest (the request the line most likely belongs to),
+ * then the latest start. No trace context means this is a guess, and the view says so ("active
+ * then"). The index is built from the traces' extents and service lists, not their spans: one
+ * step per trace and service, so a refresh stays cheap with a million spans held.
  */
 
 import type { LogRecordEntry } from '../otlp/logs-request-decoder.js';
@@ -23,15 +24,14 @@ import { formatCount } from '../../shared/format.js';
 /** What the index needs of a trace (a `TraceEntry` is one). */
 export interface ActiveTraceSource {
   readonly traceId: string;
-  readonly spans: ReadonlyArray<{
-    readonly serviceName: string;
-    readonly startMs: number;
-    readonly endMs: number;
-  }>;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** The services with spans in it. */
+  readonly services: readonly string[];
 }
 
 interface ServiceExtents {
-  /** By start: [start, end] of the service's spans in a trace, and the trace's id. */
+  /** By start: [start, end] of the traces with spans of the service, and their ids. */
   starts: number[];
   ends: number[];
   ids: string[];
@@ -39,29 +39,24 @@ interface ServiceExtents {
   maxLen: number;
 }
 
-/** Per service, the extents of its spans in each trace, for "which trace was running at t". */
+/** Per service, the extents of the traces it has spans in, for "which trace was running at t". */
 export class ActiveTraceIndex {
   private constructor(private readonly byService: Map<string, ServiceExtents>) {}
 
-  /** One pass over the traces' spans; the index is a snapshot (build one per refresh). */
-  static build(traces: Iterable<ActiveTraceSource>): ActiveTraceIndex {
+  /**
+   * One pass over the traces; the index is a snapshot (build one per refresh). With `only`,
+   * just those services are indexed (the ones the rows shown name).
+   */
+  static build(traces: Iterable<ActiveTraceSource>, only?: ReadonlySet<string>): ActiveTraceIndex {
     const rows = new Map<string, Array<[number, number, string]>>();
-    const extent = new Map<string, [number, number]>();
     for (const t of traces) {
-      extent.clear();
-      for (const s of t.spans) {
-        if (!Number.isFinite(s.startMs) || !Number.isFinite(s.endMs)) continue;
-        const e = extent.get(s.serviceName);
-        if (e === undefined) extent.set(s.serviceName, [s.startMs, Math.max(s.startMs, s.endMs)]);
-        else {
-          if (s.startMs < e[0]) e[0] = s.startMs;
-          if (s.endMs > e[1]) e[1] = s.endMs;
-        }
-      }
-      for (const [service, [start, end]] of extent) {
+      if (!Number.isFinite(t.startMs) || !Number.isFinite(t.endMs) || t.endMs < t.startMs) continue;
+      for (const service of t.services) {
+        if (only !== undefined && !only.has(service)) continue;
         let list = rows.get(service);
         if (list === undefined) rows.set(service, (list = []));
-        list.push([start, end, t.traceId]);
+        // A service named twice in one trace's list is indexed once.
+        if (list[list.length - 1]?.[2] !== t.traceId) list.push([t.startMs, t.endMs, t.traceId]);
       }
     }
     const byService = new Map<string, ServiceExtents>();
@@ -172,14 +167,20 @@ export function oneLine(text: string, max = LABEL_CHARS): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** The rows for `filter`, newest arrival first, at most `limit`. */
+/**
+ * The rows for `filter`, newest arrival first, at most `limit`, each linked to a trace of
+ * `traces` (indexed for the rows' services only).
+ */
 export function logsViewRows(
   logs: Pick<LogStore, 'query'>,
-  index: ActiveTraceIndex,
+  traces: Iterable<ActiveTraceSource>,
   filter: LogsFilter,
   limit = LOGS_VIEW_LIMIT,
 ): LogsViewRow[] {
-  return logs.query({ ...filter.query, withoutSpan: true, limit }).map((r) => {
+  const records = logs.query({ ...filter.query, withoutSpan: true, limit });
+  if (records.length === 0) return [];
+  const index = ActiveTraceIndex.build(traces, new Set(records.map((r) => r.resource.serviceName)));
+  return records.map((r) => {
     const level = severityLevel(r.severityNumber);
     const severity = r.severityText !== '' ? r.severityText : level;
     const body = oneLine(logValueText(r.body));

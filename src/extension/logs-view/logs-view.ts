@@ -6,7 +6,6 @@
  */
 import * as vscode from 'vscode';
 import {
-  ActiveTraceIndex,
   logsViewMessage,
   logsViewRows,
   parseLogsFilter,
@@ -105,11 +104,7 @@ export class LogsView implements vscode.TreeDataProvider<LogsViewRow>, vscode.Di
     this.seen = this.storeState();
     let rows: LogsViewRow[] = [];
     if (engine !== undefined) {
-      rows = logsViewRows(
-        engine.signals.logStore,
-        ActiveTraceIndex.build(engine.store.all()),
-        this.filter,
-      );
+      rows = logsViewRows(engine.signals.logStore, engine.store.all(), this.filter);
     }
     const message = logsViewMessage({
       running: engine !== undefined,
