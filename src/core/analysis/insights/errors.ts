@@ -178,7 +178,8 @@ export const errors: Diagnosis = {
         const q = failingSpanLog(ctx.signals, f.t, f.span, key);
         if (q === undefined) continue;
         logged++;
-        const at = listed.includes(f) ? listed.indexOf(f) : listed.length;
+        const i = listed.indexOf(f);
+        const at = i < 0 ? listed.length : i;
         if (at < logAt) {
           log = q;
           logAt = at;
