@@ -168,6 +168,14 @@ export class TraceEngine implements IngestSink {
       buckets: STATS_BUCKETS,
     });
     this.limits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
+    this.signals = new Signals({
+      maxBytes: this.maxMemoryBytes * SIGNALS_SHARE,
+      dataDir: opts.dataDir,
+      cache: this.cache,
+      log: opts.log,
+      // The findings quote logs and metrics: new ones are a reason for a new report.
+      onAccepted: () => this.analysis.noteSignalsChanged(),
+    });
     this.analysis = new AnalysisService({
       store: this.store,
       stats: this.stats,
@@ -175,6 +183,7 @@ export class TraceEngine implements IngestSink {
       isPulled: (t) => traceSource(t.spans) !== undefined,
       readers: { scalarAttributes: forEachScalarAttribute, errorMessage },
       attributeValue,
+      signals: this.signals,
       settleMs: opts.settleMs,
       windowMs: opts.statsWindowMs,
       reportIntervalMs: opts.reportIntervalMs,
@@ -189,12 +198,6 @@ export class TraceEngine implements IngestSink {
     this.analysis.onReport(() =>
       this.emit({ added: [], updated: [], evicted: [], cleared: false, statsUpdated: true }),
     );
-    this.signals = new Signals({
-      maxBytes: this.maxMemoryBytes * SIGNALS_SHARE,
-      dataDir: opts.dataDir,
-      cache: this.cache,
-      log: opts.log,
-    });
   }
 
   /**

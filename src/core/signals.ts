@@ -78,6 +78,8 @@ export class SignalChannel<T> implements SignalSink {
     private readonly spec: ChannelSpec<T>,
     maxBytes: number,
     private readonly logger?: Logger,
+    /** Called after items were accepted (the diagnoses read them). */
+    private readonly onAccepted?: () => void,
   ) {
     this.maxBytes = maxBytes;
   }
@@ -112,6 +114,7 @@ export class SignalChannel<T> implements SignalSink {
       this.store.add(decoded.items);
       this.store.evictTo(this.maxBytes);
       this.persist(bytes);
+      this.onAccepted?.();
     }
     return {
       accepted: n,
@@ -201,6 +204,8 @@ export interface SignalsOptions {
   /** Resources and scopes shared with the spans'. */
   cache?: DecodeCache;
   log?: Logger;
+  /** Called after log records or data points were accepted. */
+  onAccepted?: () => void;
 }
 
 export class Signals {
@@ -224,6 +229,7 @@ export class Signals {
       },
       opts.maxBytes * LOGS_PART,
       opts.log,
+      opts.onAccepted,
     );
     this.metrics = new SignalChannel<MetricPoint>(
       this.metricStore,
@@ -238,6 +244,7 @@ export class Signals {
       },
       opts.maxBytes * (1 - LOGS_PART),
       opts.log,
+      opts.onAccepted,
     );
     if (opts.dataDir !== undefined) {
       this.logs.openLog(path.join(opts.dataDir, LOGS_FILE_NAME));

@@ -28,6 +28,8 @@ import { receiverStarter, registerReceiver, startIfConfigured } from './receiver
 import { registerScaffolding } from './scaffold/registration.js';
 import { SourceLocator } from './shared/source-locator.js';
 import { registerTracesView } from './traces-view/registration.js';
+import { registerLogsView } from './logs-view/registration.js';
+import type { LogsView } from './logs-view/logs-view.js';
 import { registerWaterfall } from './waterfall/registration.js';
 
 /** What `activate` returns: for the integration tests, which drive the extension in VS Code. */
@@ -35,6 +37,8 @@ export interface StagelightApi {
   readonly receiver: ReceiverController;
   /** The shared insights report (Insights view, lenses, waterfall side panel). */
   readonly insights: InsightsModel;
+  /** The Logs view (its rows as shown). */
+  readonly logs: Pick<LogsView, 'snapshot'>;
   /** Milliseconds `activate` took. */
   readonly activationMs: number;
 }
@@ -59,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     insights,
     withReceiver,
   });
+  const logs = registerLogsView(receiver);
   const demo = registerDemo({ context, receiver, log, showWaterfall: waterfall.show });
   running = { stopDemo: demo.stop, closeWaterfall: waterfall.close, receiver };
 
@@ -76,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
     }),
     ...waterfall.disposables,
     ...registerTracesView({ receiver, waterfall }),
+    ...logs.disposables,
     ...registerLenses({ receiver, locator, log, insights, showWaterfall: waterfall.show }),
     ...registerInsights({ model: insights, receiver, locator, withReceiver }),
     ...registerBackend({ context, receiver, withReceiver, log }),
@@ -93,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): StagelightApi {
   startIfConfigured(receiver, runMemory);
   const activationMs = performance.now() - t0;
   log.info(`Stagelight activated in ${activationMs.toFixed(1)} ms`);
-  return { receiver, insights, activationMs };
+  return { receiver, insights, logs: logs.view, activationMs };
 }
 
 /** Stops the demo and the receiver (closing the persistence log cleanly). */

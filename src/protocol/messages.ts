@@ -273,8 +273,14 @@ export interface CompareRequest {
   otherTraceId?: string;
 }
 
+/** The metrics the strip above the waterfall shows (`service/name` keys; empty: none). */
+export interface ChooseMetricsCommand {
+  type: 'chooseMetrics';
+  keys: string[];
+}
+
 export type WebviewCommand =
-  ReadyCommand | SelectTraceCommand | OpenSourceCommand | SetFollowCommand;
+  ReadyCommand | SelectTraceCommand | OpenSourceCommand | SetFollowCommand | ChooseMetricsCommand;
 export type WebviewRequest = SpanDetailsRequest | AttributeSearchRequest | CompareRequest;
 export type WebviewMessage = WebviewCommand | WebviewRequest;
 
@@ -447,13 +453,52 @@ export interface InsightsNotification {
 export type HostResponse = SpanDetailsResponse | AttributeSearchResponse | CompareResponse;
 
 /** Host messages nobody asked for. */
+/** A metric the strip can show: `service/name`. */
+export interface StripMetric {
+  readonly key: string;
+  readonly service: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly kind: string;
+}
+
+/** One series of the strip (`core/api/metrics-strip.ts`). Names and attributes are untrusted. */
+export interface StripSeries extends StripMetric {
+  /** The series' attributes as `key=value` (one metric may have several series). */
+  readonly attributes: string[];
+  /** [time ms, value], by time. */
+  readonly points: Array<[number, number]>;
+  readonly min: number;
+  readonly max: number;
+  /** Exemplars with a trace: a click opens it. */
+  readonly exemplars: Array<{ timeMs: number; value: number; traceId: string }>;
+}
+
+export interface MetricsStripPayload {
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Every metric held, for the picker. */
+  readonly available: StripMetric[];
+  /** The keys shown (chosen, else the default). */
+  readonly chosen: string[];
+  readonly series: StripSeries[];
+}
+
+/** The metrics over the shown trace's time range; posted after each `trace` notification. */
+export interface MetricsStripNotification {
+  type: 'metricsStrip';
+  traceId: string;
+  strip: MetricsStripPayload;
+}
+
 export type HostNotification =
   | TraceNotification
   | TraceListNotification
   | FollowNotification
   | ClearedNotification
   | ReceiverNotification
-  | InsightsNotification;
+  | InsightsNotification
+  | MetricsStripNotification;
 
 export type HostMessage = HostResponse | HostNotification;
 
@@ -543,6 +588,12 @@ export function isWebviewMessage(m: unknown): m is WebviewMessage {
       );
     case 'setFollow':
       return typeof m.follow === 'boolean';
+    case 'chooseMetrics':
+      return (
+        Array.isArray(m.keys) &&
+        m.keys.length <= 64 &&
+        m.keys.every((k) => typeof k === 'string' && k.length <= 512)
+      );
     case 'spanDetails':
       return (
         isRow(m.requestId) &&
@@ -606,6 +657,14 @@ export function isHostMessage(m: unknown): m is HostMessage {
         (isRecord(m.endpoints) &&
           typeof m.endpoints.grpc === 'string' &&
           typeof m.endpoints.http === 'string')
+      );
+    case 'metricsStrip':
+      return (
+        typeof m.traceId === 'string' &&
+        isRecord(m.strip) &&
+        Array.isArray(m.strip.available) &&
+        Array.isArray(m.strip.chosen) &&
+        Array.isArray(m.strip.series)
       );
     case 'insights':
       return (

@@ -21,6 +21,7 @@ import { persistedChanged, persistedOf, type PersistedState } from './state/pers
 import { initialViewState } from './state/view-state.js';
 import { readTheme, watchTheme } from './ui/theme.js';
 import { createView, type View } from './ui/view.js';
+import { createMetricsStrip } from './ui/metrics-strip.js';
 
 export { PAINTED_EVENT, type PaintedDetail } from './ui/timeline.js';
 
@@ -56,6 +57,8 @@ export class App {
       if (persistedChanged(s, previous)) memory?.save(persistedOf(s));
     });
     host.onNotification((message) => store.dispatch({ type: 'host', message }));
+    // The metrics strip listens to the host itself; it sits above the waterfall.
+    timeline.el.parentElement?.before(createMetricsStrip(host).el);
 
     bindTreePointer(timeline.scroller, store);
     bindWheel(timeline.scroller, store);

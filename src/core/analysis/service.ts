@@ -36,6 +36,7 @@ import {
   SEVERITY_RANK,
   type Explanation,
   type Finding,
+  type InsightSignals,
   type InsightsReport,
 } from './insights/index.js';
 import type { AttributeGetter } from './queue-waits.js';
@@ -74,6 +75,11 @@ export interface AnalysisServiceOptions {
   reportIntervalMs?: number;
   /** A pause in traffic this long starts a new run (default 30 s). */
   runGapMs?: number;
+  /**
+   * The received logs and metrics, read by the diagnoses inside their slices (the stores are
+   * only appended to by ingest, on the same thread, so a read never waits for it).
+   */
+  signals?: InsightSignals;
   /** Where the baseline is kept across restarts (JSON); none when absent. */
   baselineFile?: string;
   now?: () => number;
@@ -169,6 +175,15 @@ export class AnalysisService {
       else this.settled.delete(t);
     }
     if (settled) this.schedule();
+  }
+
+  /**
+   * Logs or metrics arrived: the next report (at most one per `reportIntervalMs`) reads them,
+   * with no trace analysed again.
+   */
+  noteSignalsChanged(): void {
+    if (this.opts.signals === undefined || this.held.size === 0) return;
+    this.factsChanged = true;
   }
 
   /** The store was cleared: everything derived goes too (the baseline stays). */
@@ -530,6 +545,7 @@ export class AnalysisService {
       traces,
       window,
       baseline: this._baseline,
+      signals: this.opts.signals,
       baselineStatus: baselineStatus(
         this._baseline,
         this.pending !== undefined,

@@ -107,6 +107,8 @@ export interface TraceFacts {
   readonly stageOf: readonly StageKey[];
   /** Queue waits (messaging), by queue: summed ms and the part on the critical path. */
   readonly queueWaits: ReadonlyMap<string, number>;
+  /** By queue, the service that consumed from it (the waiting stage's); its last if several. */
+  readonly queueConsumers: ReadonlyMap<string, string>;
   readonly calls: readonly CallFact[];
   readonly errors: readonly ErrorFact[];
   /**
@@ -284,8 +286,11 @@ export function buildTraceFacts(
   }
 
   const queueWaits = new Map<string, number>();
-  for (const w of analysis.queueWaits)
+  const queueConsumers = new Map<string, string>();
+  for (const w of analysis.queueWaits) {
     queueWaits.set(w.queue, (queueWaits.get(w.queue) ?? 0) + w.waitMs);
+    queueConsumers.set(w.queue, w.consumer.serviceName);
+  }
 
   const calls: CallFact[] = analysis.remoteCalls.calls.map((c) => ({
     callerStage: keyFor(c.caller),
@@ -344,6 +349,7 @@ export function buildTraceFacts(
     stages,
     stageOf,
     queueWaits,
+    queueConsumers,
     calls,
     errors,
     attrs,

@@ -16,6 +16,9 @@ export const COMMANDS = {
   sortTraces: 'stagelight.traces.sort',
   filterTraces: 'stagelight.traces.filter',
   clearTraceFilter: 'stagelight.traces.clearFilter',
+  // logs-view/
+  filterLogs: 'stagelight.logs.filter',
+  clearLogFilter: 'stagelight.logs.clearFilter',
   // waterfall/
   showWaterfall: 'stagelight.showWaterfall',
   openTrace: 'stagelight.openTrace',

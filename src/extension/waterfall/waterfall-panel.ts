@@ -28,6 +28,7 @@ import { buildSpanDetails } from '../../core/api/span-details-view.js';
 import { searchAttributes } from '../../core/api/attribute-search.js';
 import { spanLogLines } from '../../core/api/span-logs.js';
 import { answerCompare } from '../../core/api/compare-payload.js';
+import { metricsStrip } from '../../core/api/metrics-strip.js';
 import {
   isWebviewMessage,
   type HostMessage,
@@ -251,6 +252,10 @@ export class WaterfallPanel implements vscode.Disposable {
         this.follow = msg.follow;
         if (msg.follow) this.openLatest();
         break;
+      case 'chooseMetrics':
+        WaterfallPanel.metricKeys = msg.keys;
+        this.postMetricsStrip();
+        break;
       case 'spanDetails': {
         const details = this.details(msg.traceId, msg.version, msg.row);
         this.post({
@@ -372,7 +377,30 @@ export class WaterfallPanel implements vscode.Disposable {
       ...(selectRow !== undefined ? { selectRow } : {}),
       ...(requested ? { requested: true } : {}),
     });
-    if (reason === 'open') this.scheduleInsights();
+    if (reason === 'open') {
+      this.scheduleInsights();
+      this.postMetricsStrip();
+    }
+  }
+
+  /** The metrics the user chose for the strip (this session); undefined: the default ones. */
+  private static metricKeys: string[] | undefined;
+
+  /** Posts the metrics strip over the shown trace's time range. */
+  private postMetricsStrip(): void {
+    const engine = this.engine;
+    const entry = this.traceId === undefined ? undefined : engine?.store.get(this.traceId);
+    if (engine === undefined || entry === undefined) return;
+    this.post({
+      type: 'metricsStrip',
+      traceId: entry.traceId,
+      strip: metricsStrip(
+        engine.signals.metricStore,
+        entry.startMs,
+        entry.endMs,
+        WaterfallPanel.metricKeys,
+      ),
+    });
   }
 
   private setInsights(source: TraceInsightsSource): void {

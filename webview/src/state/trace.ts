@@ -37,6 +37,9 @@ export function onHostNotification(s: ViewState, m: HostNotification): ViewState
       return { ...s, insights: m };
     case 'receiver':
       return { ...s, receiver: m.endpoints };
+    case 'metricsStrip':
+      // Drawn by its own module (`ui/metrics-strip.ts`), which listens to the host itself.
+      return s;
     case 'cleared':
       return {
         ...s,

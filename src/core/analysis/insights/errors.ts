@@ -8,12 +8,17 @@
  * the 14 successes explains them, and a one-sided Fisher exact test (p <= 0.001) rules out
  * chance. Attributes that describe the failure itself (`error.type`, status codes) are never a
  * cause. A cause that explains every failure outranks findings that explain some.
+ *
+ * When logs are received too, the finding quotes the line the failing span wrote (its
+ * highest-severity record, see `signal-evidence.ts`) from the first failing trace listed that
+ * has one: the program's own words for what went wrong.
  */
 
 import { fisherGreaterP } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
 import { isInstanceKey, isOutcomeKey, pct, stage } from './common.js';
+import { failingSpanLog, titleQuote, type LogQuote } from './signal-evidence.js';
 import type { Diagnosis, Finding } from './types.js';
 
 const CAUSE_P = 0.001;
@@ -161,6 +166,26 @@ export const errors: Diagnosis = {
           : message.length > TITLE_MESSAGE_CHARS
             ? `${message.slice(0, TITLE_MESSAGE_CHARS - 1)}…`
             : message;
+      // The slowest failing traces first: "Open slowest trace" opens the first.
+      const listed = [...byTrace.values()]
+        .sort((a, b) => b.t.durationMs - a.t.durationMs)
+        .slice(0, 5);
+      // The quote comes from the first listed trace that has one, else any failing trace.
+      let log: LogQuote | undefined;
+      let logAt = Infinity;
+      let logged = 0;
+      for (const f of byTrace.values()) {
+        const q = failingSpanLog(ctx.signals, f.t, f.span, key);
+        if (q === undefined) continue;
+        logged++;
+        const i = listed.indexOf(f);
+        const at = i < 0 ? listed.length : i;
+        if (at < logAt) {
+          log = q;
+          logAt = at;
+        }
+      }
+      yield;
       out.push({
         kind: 'errors',
         severity: rate >= 0.1 ? 'critical' : 'warning',
@@ -171,7 +196,8 @@ export const errors: Diagnosis = {
         title:
           `${st.name} failed in ${pct(rate)} of requests (${byTrace.size} of ${traces.length})` +
           causeText +
-          (shortMessage ? `: ${shortMessage}` : ''),
+          (shortMessage ? `: ${shortMessage}` : '') +
+          (log !== undefined ? `; ${log.service} logged ${titleQuote(log)}` : ''),
         stage: st,
         numbers: {
           errorRate: rate,
@@ -185,15 +211,13 @@ export const errors: Diagnosis = {
                 causeP: cause.p,
               }
             : {}),
+          ...(logged > 0 ? { loggedFailures: logged } : {}),
         },
-        // The slowest failing traces first: "Open slowest trace" opens the first.
-        traceIds: [...byTrace.values()]
-          .sort((a, b) => b.t.durationMs - a.t.durationMs)
-          .slice(0, 5)
-          .map((x) => x.t.traceId),
+        traceIds: listed.map((x) => x.t.traceId),
         evidence: {
           exceptions: Object.fromEntries(top.slice(0, 5)),
           ...(cause !== undefined ? { cause, explainsAll } : {}),
+          ...(log !== undefined ? { log } : {}),
         },
       });
     }

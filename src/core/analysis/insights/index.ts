@@ -28,6 +28,7 @@ import type {
   Finding,
   InsightContext,
   InsightScope,
+  InsightSignals,
   InsightsReport,
   Severity,
   StageDelta,
@@ -88,6 +89,8 @@ export interface InsightsInput {
   readonly baselineStatus: BaselineStatus;
   readonly scope: InsightScope;
   readonly now: number;
+  /** Logs and metrics, for the findings they are evidence in. */
+  readonly signals?: InsightSignals;
 }
 
 const sameStage = (a: Finding, b: Finding): boolean =>
@@ -294,6 +297,7 @@ export function* insightsJob(input: InsightsInput): Generator<void, InsightsRepo
     byOperation: byOperation(traces),
     window: input.window,
     baseline: input.baseline,
+    signals: input.signals,
   };
   const findings: Finding[] = [];
   for (const d of DIAGNOSES) {
@@ -326,7 +330,7 @@ export function drain<T>(gen: Generator<void, T>): T {
 /** The insights of a set of traces, computed at once (no baseline unless given). */
 export function computeInsights(
   traces: readonly TraceFacts[],
-  opts: { baseline?: Baseline; now?: number } = {},
+  opts: { baseline?: Baseline; now?: number; signals?: InsightSignals } = {},
 ): InsightsReport {
   const now = opts.now ?? Date.now();
   return drain(
@@ -334,6 +338,7 @@ export function computeInsights(
       traces,
       window: traces,
       baseline: opts.baseline,
+      signals: opts.signals,
       baselineStatus: baselineStatus(opts.baseline, false),
       scope: {
         runId: 0,

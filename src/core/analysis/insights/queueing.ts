@@ -1,7 +1,9 @@
 /**
  * Queueing: requests waiting in a message queue between a producer and its consumer (see
  * `queue-waits.ts`), with the trend over the scope and, when the consumer's own work slowed, the
- * reason the queue grows (consumers slower than arrivals).
+ * reason the queue grows (consumers slower than arrivals). When the waiting stage's service
+ * sends a queue-depth metric, its value over the time of the requests that waited (first vs
+ * last, see `signal-evidence.ts`) shows the backlog from the queue's own side.
  */
 
 import { baselineRows } from '../baseline.js';
@@ -9,9 +11,15 @@ import { median } from '../statistics.js';
 import type { TraceFacts } from '../trace-facts.js';
 import { formatCount } from '../../../shared/format.js';
 import { ms, pct } from './common.js';
+import { queueMetricTrend } from './signal-evidence.js';
 import type { Diagnosis } from './types.js';
 
 const MIN_TRACES = 3;
+
+/** A metric value as a title shows it: whole numbers as they are, others to 3 digits. */
+function formatNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
+}
 /** A backlog building up is read in the latest traces, before it holds the whole scope. */
 const LATEST = 5;
 
@@ -81,6 +89,22 @@ export const queueing: Diagnosis = {
         };
       }
     }
+    // The queue's own count of what waits, on the consumers' side, while these requests waited.
+    const consumers = new Set<string>();
+    let fromMs = Infinity;
+    let toMs = -Infinity;
+    for (const r of basis) {
+      const svc = r.t.queueConsumers.get(queue);
+      if (svc !== undefined) consumers.add(svc);
+      fromMs = Math.min(fromMs, r.t.startMs);
+      toMs = Math.max(toMs, r.t.startMs + r.t.durationMs);
+    }
+    yield;
+    const depth = queueMetricTrend(ctx.signals, consumers, fromMs, toMs);
+    const depthText =
+      depth === undefined || depth.direction !== 'rising'
+        ? ''
+        : `; ${depth.name} on ${depth.service} rose from ${formatNumber(depth.firstValue)} to ${formatNumber(depth.lastValue)}`;
     return [
       {
         kind: 'queueing',
@@ -93,7 +117,8 @@ export const queueing: Diagnosis = {
           ')' +
           (consumer !== undefined
             ? `: the consumer's ${consumer.name} takes ${ms(consumer.nowMs)} (was ${ms(consumer.wasMs)}), slower than requests arrive`
-            : ''),
+            : '') +
+          depthText,
         numbers: {
           queue,
           medianWaitMs: medianWait,
@@ -102,12 +127,24 @@ export const queueing: Diagnosis = {
           trend: direction,
           ...(basis !== rows ? { latestTraces: basis.length } : {}),
           ...(was !== undefined ? { baselineWaitMs: was } : {}),
+          ...(depth !== undefined
+            ? {
+                queueMetric: depth.name,
+                queueMetricFirst: depth.firstValue,
+                queueMetricLast: depth.lastValue,
+                queueMetricTrend: depth.direction,
+              }
+            : {}),
         },
         traceIds: [...rows]
           .sort((a, b) => b.queued - a.queued)
           .slice(0, 5)
           .map((r) => r.t.traceId),
-        evidence: { waitsMs: trend, ...(consumer !== undefined ? { consumer } : {}) },
+        evidence: {
+          waitsMs: trend,
+          ...(consumer !== undefined ? { consumer } : {}),
+          ...(depth !== undefined ? { queueMetric: depth } : {}),
+        },
       },
     ];
   },

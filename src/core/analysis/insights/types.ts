@@ -7,6 +7,8 @@ import type { PathTree } from '../path-tree.js';
 import type { Baseline } from '../baseline.js';
 import type { TraceFacts } from '../trace-facts.js';
 import type { StageKey } from '../../../shared/stage-key.js';
+import type { LogStore } from '../../store/log-store.js';
+import type { MetricStore } from '../../store/metric-store.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -125,6 +127,16 @@ export interface InsightsReport {
   }>;
 }
 
+/**
+ * What the diagnoses read of the other signals (the engine's `Signals` is one): a span's log
+ * lines and a metric's points over a time range. Both reads are indexed or bounded by the
+ * number of series, so a diagnosis calls them inside its slices like any other step.
+ */
+export interface InsightSignals {
+  readonly logStore: Pick<LogStore, 'forTrace'>;
+  readonly metricStore: Pick<MetricStore, 'list' | 'query'>;
+}
+
 /** What every diagnosis sees. */
 export interface InsightContext {
   readonly now: number;
@@ -135,6 +147,8 @@ export interface InsightContext {
   /** Every trace in the window, all runs (evidence such as what else a worker was doing). */
   readonly window: readonly TraceFacts[];
   readonly baseline: Baseline | undefined;
+  /** Logs and metrics received beside the traces; undefined when there are none to read. */
+  readonly signals?: InsightSignals;
 }
 
 /**

@@ -1,0 +1,106 @@
+/**
+ * The metrics strip above the waterfall: one sparkline per chosen series over the shown trace's
+ * time range (`core/api/metrics-strip.ts` computes it; the host posts it after each trace), its
+ * exemplars as dots that open their trace, and a picker of the metrics to show. It listens to
+ * the host itself and keeps no state beyond the last strip: the app only places it.
+ */
+import type { HostClient } from '../host/host-client.js';
+import type { MetricsStripPayload } from '../../../src/protocol/messages.js';
+import { formatValue, layoutSeries } from '../model/metrics-strip-layout.js';
+import { el } from './dom.js';
+import './metrics-strip.css';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const WIDTH = 1000;
+const HEIGHT = 24;
+
+export interface MetricsStrip {
+  readonly el: HTMLElement;
+}
+
+export function createMetricsStrip(host: HostClient): MetricsStrip {
+  const root = el('div', 'metrics-strip');
+  root.hidden = true;
+  root.setAttribute('role', 'region');
+  root.setAttribute('aria-label', 'Metrics over this trace');
+  host.onNotification((m) => {
+    if (m.type === 'metricsStrip') render(root, m.strip, host);
+    else if (m.type === 'cleared') root.hidden = true;
+  });
+  return { el: root };
+}
+
+function render(root: HTMLElement, strip: MetricsStripPayload, host: HostClient): void {
+  root.replaceChildren();
+  root.hidden = strip.available.length === 0;
+  if (root.hidden) return;
+  const chosen = new Set(strip.chosen);
+  const picker = el('details', 'metrics-picker');
+  picker.append(el('summary', '', `Metrics (${chosen.size} of ${strip.available.length})`));
+  const list = el('div', 'metrics-picker-list');
+  for (const m of strip.available) {
+    const box = el('input');
+    box.type = 'checkbox';
+    box.checked = chosen.has(m.key);
+    box.addEventListener('change', () => {
+      const keys = [...list.querySelectorAll<HTMLInputElement>('input')]
+        .filter((b) => b.checked)
+        .map((b) => b.dataset.key ?? '');
+      host.command({ type: 'chooseMetrics', keys });
+    });
+    box.dataset.key = m.key;
+    list.append(el('label', 'metrics-picker-item', box, `${m.name} · ${m.service}`));
+  }
+  picker.append(list);
+  root.append(picker);
+  if (strip.series.length === 0) {
+    root.append(
+      el(
+        'div',
+        'metrics-strip-empty',
+        chosen.size === 0
+          ? 'No metric chosen: pick some to see them over this trace.'
+          : 'No points of the chosen metrics in this trace’s time range.',
+      ),
+    );
+    return;
+  }
+  for (const s of strip.series) {
+    const layout = layoutSeries(s, strip.fromMs, strip.toMs, WIDTH, HEIGHT);
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.classList.add('metrics-spark');
+    const line = document.createElementNS(SVG, 'polyline');
+    line.setAttribute('points', layout.line);
+    line.classList.add('metrics-line');
+    svg.append(line);
+    for (const e of layout.exemplars) {
+      const dot = document.createElementNS(SVG, 'circle');
+      dot.setAttribute('cx', String(e.x));
+      dot.setAttribute('cy', String(e.y));
+      dot.setAttribute('r', '3');
+      dot.classList.add('metrics-exemplar');
+      const title = document.createElementNS(SVG, 'title');
+      title.textContent = e.label;
+      dot.append(title);
+      dot.addEventListener('click', () =>
+        host.command({ type: 'selectTrace', traceId: e.traceId }),
+      );
+      svg.append(dot);
+    }
+    const last = s.points[s.points.length - 1]?.[1];
+    const unit = s.unit === '' || s.unit === '1' ? '' : ` ${s.unit}`;
+    const name = el('span', 'metrics-name', s.name);
+    name.title = [s.service, ...s.attributes].join(', ');
+    root.append(
+      el(
+        'div',
+        'metrics-row',
+        name,
+        svg,
+        el('span', 'metrics-value', last === undefined ? '' : `${formatValue(last)}${unit}`),
+      ),
+    );
+  }
+}
