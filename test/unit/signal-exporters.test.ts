@@ -3,11 +3,16 @@
  * HTTP/JSON, HTTP/protobuf, with and without gzip), driven by the SDK's own providers as a
  * user's program drives them: every log record reads back intact by trace, by span and through
  * the query of `/api/logs`; gauges, sums and histograms read back through `/api/metrics` with
- * the values, attributes and bucket counts the SDK aggregated.
+ * the values, attributes and bucket counts the SDK aggregated. Then the same of the
+ * OpenTelemetry Python SDK's OTLP exporters (gRPC and HTTP), run as a real program
+ * (test/interop/python/export_signals.py): `logging` inside a span arrives with that span.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import {
@@ -31,6 +36,7 @@ import { OTLPMetricExporter as HttpProtoMetricExporter } from '@opentelemetry/ex
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { getJson, startTestServer } from './helpers/server.js';
 import type { KeyValueJson } from '../../src/core/model.js';
+import { pythonWithOtel, runToEnd } from './helpers/sdk-toolchains.js';
 
 type Transport = 'grpc' | 'http-json' | 'http-proto';
 const CASES: { transport: Transport; gzip: boolean }[] = [
@@ -273,5 +279,90 @@ for (const { transport, gzip } of CASES) {
     assert.equal(h?.count, 5);
     assert.equal(h?.sum, 117);
     assert.deepEqual(h?.counts, [1, 1, 2, 1]);
+  });
+}
+
+const PY_PROGRAM = path.resolve(__dirname, '..', 'interop', 'python', 'export_signals.py');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'stagelight-signal-exporters-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+for (const { protocol, gzip } of [
+  { protocol: 'grpc', gzip: false },
+  { protocol: 'http/protobuf', gzip: true },
+] as const) {
+  const label = `${protocol}${gzip ? '+gzip' : ''}`;
+  test(`the Python SDK's logs and metrics exporters over ${label} read back`, async (t) => {
+    const python = pythonWithOtel();
+    if (!python.ok) return t.skip(python.reason);
+    const server = await startTestServer();
+    const service = `py-signals-${label}`;
+    const out = path.join(tmp, `${protocol.replace('/', '-')}.json`);
+    const { code, out: output } = await runToEnd(python.path, [PY_PROGRAM, out], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        STAGELIGHT_SERVICE: service,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT:
+          protocol === 'grpc' ? server.endpoints.grpc : server.endpoints.http,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '10000',
+        ...(gzip ? { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } : {}),
+      },
+      timeoutMs: 120_000,
+    });
+    assert.equal(code, 0, `python exited with ${code}:\n${output}`);
+    const sent = JSON.parse(readFileSync(out, 'utf8')) as { traceId: string; spanId: string };
+    const api = server.endpoints.api;
+
+    const ofSpan = (await getJson(`${api}/traces/${sent.traceId}/logs?spanId=${sent.spanId}`))
+      .body as { logs: LogJson[] };
+    assert.deepEqual(
+      ofSpan.logs.map((l) => [l.severityText, l.body]),
+      [
+        ['INFO', { stringValue: 'reranking 32 candidates' }],
+        ['ERROR', { stringValue: 'rerank failed' }],
+      ],
+    );
+    const [info, failed] = ofSpan.logs as [LogJson, LogJson];
+    assert.equal(info.service, service);
+    assert.equal(info.scope, 'pipeline.rerank');
+    assert.deepEqual(attr(info.attributes, 'batch.size'), { intValue: '32' });
+    assert.deepEqual(attr(info.attributes, 'code.function.name'), { stringValue: '<module>' });
+    assert.deepEqual(attr(failed.attributes, 'exception.type'), { stringValue: 'TimeoutError' });
+    assert.match(
+      (attr(failed.attributes, 'exception.stacktrace') as { stringValue: string }).stringValue,
+      /TimeoutError: model runner timed out/,
+    );
+    const loose = (
+      await getJson(`${api}/logs?service=${encodeURIComponent(service)}&withoutSpan=true`)
+    ).body as { logs: LogJson[] };
+    assert.deepEqual(
+      loose.logs.map((l) => [l.severityText, l.body]),
+      [['WARN', { stringValue: 'queue high water outside any request' }]],
+    );
+
+    type Series = {
+      attributes: KeyValueJson[];
+      points: { value?: number; histogram?: { count: number; sum: number; counts: number[] } }[];
+    };
+    const series = async (name: string) =>
+      (
+        (await getJson(`${api}/metrics?name=${name}&service=${encodeURIComponent(service)}`))
+          .body as { series: Series[] }
+      ).series;
+    const [depth] = await series('queue.depth');
+    assert.deepEqual(attr(depth?.attributes ?? [], 'queue'), { stringValue: 'retrieval' });
+    assert.deepEqual(
+      depth?.points.map((p) => p.value),
+      [7],
+    );
+    const [served] = await series('requests.served');
+    assert.deepEqual(
+      served?.points.map((p) => p.value),
+      [7],
+    );
+    const [batch] = await series('batch.size');
+    const h = batch?.points[0]?.histogram;
+    assert.deepEqual([h?.count, h?.sum, h?.counts], [5, 117, [1, 1, 2, 1]]);
   });
 }
