@@ -97,6 +97,8 @@ export interface SetupArgs {
   serviceName?: string;
   protocol?: OtlpProtocol;
   mode?: 'code' | 'zero-code';
+  /** Python and TS/JS: write the logs pipeline too (default off). */
+  logs?: boolean;
 }
 /** Options of `stagelight.traceFunction`; `offset` is a UTF-16 offset into the document. */
 export interface TraceArgs {
@@ -315,7 +317,12 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
     );
   }
 
-  const result = await addTracingSetup(t.scaffoldDoc, files, { serviceName, endpoint, protocol });
+  const result = await addTracingSetup(t.scaffoldDoc, files, {
+    serviceName,
+    endpoint,
+    protocol,
+    logs: opts.logs === true,
+  });
   const outcome = await apply(t, result, host);
   if (!outcome.applied) return outcome;
   for (const text of extra) void vscode.window.showInformationMessage(text);
