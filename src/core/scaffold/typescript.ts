@@ -519,6 +519,54 @@ function splitCallback(whole: string): { open: string; close: string } {
 }
 
 /**
+ * The names the file already imports from `module` (`import { a, b as c }` and
+ * `const { a } = require(...)`), by their local names: a setup line that imports one again
+ * would be a duplicate declaration.
+ */
+function importedFrom(sf: ts.SourceFile, module: string): Set<string> {
+  const out = new Set<string>();
+  for (const st of sf.statements) {
+    if (
+      ts.isImportDeclaration(st) &&
+      ts.isStringLiteral(st.moduleSpecifier) &&
+      st.moduleSpecifier.text === module
+    ) {
+      const b = st.importClause?.namedBindings;
+      if (b && ts.isNamedImports(b)) for (const e of b.elements) out.add(e.name.text);
+    } else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        const init = d.initializer;
+        if (
+          ts.isObjectBindingPattern(d.name) &&
+          init &&
+          ts.isCallExpression(init) &&
+          ts.isIdentifier(init.expression) &&
+          init.expression.text === 'require' &&
+          init.arguments.length === 1 &&
+          ts.isStringLiteral(init.arguments[0]!) &&
+          (init.arguments[0] as ts.StringLiteral).text === module
+        ) {
+          for (const e of d.name.elements) if (ts.isIdentifier(e.name)) out.add(e.name.text);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** `importLine` of the names not imported from `module` yet; none when all are. */
+function missingImportLine(
+  sf: ts.SourceFile,
+  f: Flavour,
+  names: string[],
+  module: string,
+): string[] {
+  const have = importedFrom(sf, module);
+  const missing = names.filter((n) => !have.has(n));
+  return missing.length === 0 ? [] : [importLine(f, missing, module)];
+}
+
+/**
  * The logs pipeline of the setup: a global logger provider for the logs API, so a record
  * emitted (or bridged from a Node logger) inside a span carries that span's ids.
  */
@@ -565,9 +613,19 @@ export async function tsSetup(
     importLine(f, ['OTLPTraceExporter'], exporterPkg),
     ...(opts.logs === true
       ? [
-          importLine(f, ['logs'], '@opentelemetry/api-logs'),
-          importLine(f, ['BatchLogRecordProcessor', 'LoggerProvider'], '@opentelemetry/sdk-logs'),
-          importLine(f, ['OTLPLogExporter'], `@opentelemetry/exporter-logs-otlp-${opts.protocol}`),
+          ...missingImportLine(sf, f, ['logs'], '@opentelemetry/api-logs'),
+          ...missingImportLine(
+            sf,
+            f,
+            ['BatchLogRecordProcessor', 'LoggerProvider'],
+            '@opentelemetry/sdk-logs',
+          ),
+          ...missingImportLine(
+            sf,
+            f,
+            ['OTLPLogExporter'],
+            `@opentelemetry/exporter-logs-otlp-${opts.protocol}`,
+          ),
         ]
       : []),
   ].filter((l) => !text.includes(l));
