@@ -234,6 +234,84 @@ const OTLP_TRACE_SCHEMA = {
   },
 };
 
+/**
+ * The OTLP logs schema (opentelemetry-proto v1.x `logs/v1/logs.proto`,
+ * `collector/logs/v1/logs_service.proto`) as protobufjs JSON, added beside the trace schema's
+ * common and resource types.
+ */
+const OTLP_LOGS_NESTED = {
+  logs: {
+    nested: {
+      v1: {
+        nested: {
+          ResourceLogs: {
+            fields: {
+              resource: { type: 'opentelemetry.proto.resource.v1.Resource', id: 1 },
+              scopeLogs: { rule: 'repeated', type: 'ScopeLogs', id: 2 },
+              schemaUrl: { type: 'string', id: 3 },
+            },
+          },
+          ScopeLogs: {
+            fields: {
+              scope: { type: 'opentelemetry.proto.common.v1.InstrumentationScope', id: 1 },
+              logRecords: { rule: 'repeated', type: 'LogRecord', id: 2 },
+              schemaUrl: { type: 'string', id: 3 },
+            },
+          },
+          LogRecord: {
+            fields: {
+              timeUnixNano: { type: 'fixed64', id: 1 },
+              observedTimeUnixNano: { type: 'fixed64', id: 11 },
+              severityNumber: { type: 'int32', id: 2 },
+              severityText: { type: 'string', id: 3 },
+              body: { type: 'opentelemetry.proto.common.v1.AnyValue', id: 5 },
+              attributes: {
+                rule: 'repeated',
+                type: 'opentelemetry.proto.common.v1.KeyValue',
+                id: 6,
+              },
+              droppedAttributesCount: { type: 'uint32', id: 7 },
+              flags: { type: 'fixed32', id: 8 },
+              traceId: { type: 'bytes', id: 9 },
+              spanId: { type: 'bytes', id: 10 },
+              eventName: { type: 'string', id: 12 },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const OTLP_LOGS_COLLECTOR_NESTED = {
+  logs: {
+    nested: {
+      v1: {
+        nested: {
+          ExportLogsServiceRequest: {
+            fields: {
+              resourceLogs: {
+                rule: 'repeated',
+                type: 'opentelemetry.proto.logs.v1.ResourceLogs',
+                id: 1,
+              },
+            },
+          },
+          ExportLogsServiceResponse: {
+            fields: { partialSuccess: { type: 'ExportLogsPartialSuccess', id: 1 } },
+          },
+          ExportLogsPartialSuccess: {
+            fields: {
+              rejectedLogRecords: { type: 'int64', id: 1 },
+              errorMessage: { type: 'string', id: 2 },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
 /** The shape of what protobufjs decodes, as far as the naive store looks into it. */
 export interface DecodedSpan {
   traceId: Buffer;
@@ -255,6 +333,24 @@ export function loadOtlpTraceTypes(): {
     request: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
     response: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
   };
+}
+
+/** The OTLP logs request and response types, beside the trace schema (once per process). */
+export function loadOtlpLogsTypes(): { request: protobuf.Type; response: protobuf.Type } {
+  const root = protobuf.Root.fromJSON(OTLP_TRACE_SCHEMA);
+  (root.lookup('opentelemetry.proto') as protobuf.Namespace).addJSON(OTLP_LOGS_NESTED);
+  (root.lookup('opentelemetry.proto.collector') as protobuf.Namespace).addJSON(
+    OTLP_LOGS_COLLECTOR_NESTED,
+  );
+  return {
+    request: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
+    response: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
+  };
+}
+
+/** What protobufjs decodes of a logs request, as far as the naive store looks into it. */
+export interface DecodedLogsRequest {
+  resourceLogs: { scopeLogs: { logRecords: { traceId: Buffer }[] }[] }[];
 }
 
 export interface BaselineReceiverOptions {
@@ -443,6 +539,120 @@ export async function startTransportOnlyReceiver(
     spanCount: 0,
     traceCount: 0,
     clear() {},
+    close: async () => {
+      await Promise.all([
+        new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
+        new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeAllConnections();
+        }),
+      ]);
+    },
+  };
+}
+
+const LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+
+/**
+ * The logs receiver built the same straightforward way: protobufjs decode on both transports
+ * (`LogsService/Export`, `POST /v1/logs`), the decoded requests kept as they are and a `Map` from
+ * trace id to the record objects. `spanCount` counts the records held.
+ */
+export async function startBaselineLogsReceiver(
+  opts: BaselineReceiverOptions = {},
+): Promise<RunningBaselineReceiver> {
+  const host = opts.host ?? '127.0.0.1';
+  const types = loadOtlpLogsTypes();
+  const emptyResponse = Buffer.from(types.response.encode(types.response.create({})).finish());
+  let requests: DecodedLogsRequest['resourceLogs'][] = [];
+  let byTrace = new Map<string, unknown[]>();
+  let records = 0;
+  const store = (req: DecodedLogsRequest): void => {
+    requests.push(req.resourceLogs);
+    for (const rl of req.resourceLogs) {
+      for (const sl of rl.scopeLogs) {
+        for (const r of sl.logRecords) {
+          if (r.traceId !== undefined && r.traceId.length > 0) {
+            const id = r.traceId.toString('hex');
+            let list = byTrace.get(id);
+            if (list === undefined) byTrace.set(id, (list = []));
+            list.push(r);
+          }
+          records++;
+        }
+      }
+    }
+  };
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  grpcServer.addService(
+    {
+      Export: {
+        path: LOGS_EXPORT_PATH,
+        requestStream: false,
+        responseStream: false,
+        requestDeserialize: (b: Buffer) => types.request.decode(b),
+        requestSerialize: (m: protobuf.Message) => Buffer.from(types.request.encode(m).finish()),
+        responseSerialize: (m: protobuf.Message) => Buffer.from(types.response.encode(m).finish()),
+        responseDeserialize: (b: Buffer) => types.response.decode(b),
+      },
+    },
+    {
+      Export: (
+        call: grpc.ServerUnaryCall<protobuf.Message, protobuf.Message>,
+        callback: grpc.sendUnaryData<protobuf.Message>,
+      ) => {
+        store(call.request as unknown as DecodedLogsRequest);
+        callback(null, types.response.create({}));
+      },
+    },
+  );
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    grpcServer.bindAsync(
+      `${host}:${opts.grpcPort ?? 0}`,
+      grpc.ServerCredentials.createInsecure(),
+      (err, port) => (err ? reject(err) : resolve(port)),
+    ),
+  );
+  const httpServer: Server = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/v1/logs') {
+      req.resume();
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let decoded: protobuf.Message;
+      try {
+        decoded = types.request.decode(Buffer.concat(chunks));
+      } catch (e) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end((e as Error).message);
+        return;
+      }
+      store(decoded as unknown as DecodedLogsRequest);
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(emptyResponse);
+    });
+  });
+  const httpPort = await new Promise<number>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.httpPort ?? 0, host, () =>
+      resolve((httpServer.address() as AddressInfo).port),
+    );
+  });
+  return {
+    grpcPort,
+    httpPort,
+    get spanCount() {
+      return records;
+    },
+    get traceCount() {
+      return byTrace.size;
+    },
+    clear() {
+      requests = [];
+      byTrace = new Map();
+      records = 0;
+    },
     close: async () => {
       await Promise.all([
         new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),

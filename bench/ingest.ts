@@ -27,9 +27,18 @@
  * The last line of output is one JSON object (see `Summary`); the results are also written into
  * docs/benchmarks.md between the `bench:ingest` markers.
  *
+ * Logs, in the same run (after the spans): records/s over each transport and bytes held per
+ * stored record, Stagelight (`dist/cli.js serve`, a fresh process per transport) against the
+ * baseline's logs receiver (`startBaselineLogsReceiver`: protobufjs decode, the decoded objects
+ * kept, a `Map` by trace id). The requests are the JS logs SDK's (`bench/log-batches.ts`), 512
+ * records each; memory is measured after the warm-up and after the timed requests, so the
+ * figure is the growth per record. Their section of docs/benchmarks.md is `bench:ingest-logs`.
+ *
  * Options: --runs=N (3), --batches=N per transport per run for the baseline and the ceiling
- * (200), --warmup=N batches per transport (20), --in-flight=N (4), --no-docs, --cpu-prof=DIR
- * (profiles the Stagelight process).
+ * (200), --warmup=N batches per transport (20), --in-flight=N (4), --log-batches=N requests of
+ * log records per transport per run (60: within the log store's default budget, so nothing is
+ * evicted), --logs-only (skip the spans, for a quick run), --no-docs, --cpu-prof=DIR (profiles
+ * the Stagelight process).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -46,6 +55,8 @@ import {
   SPANS_PER_TRACE,
   type Template,
 } from './batches.js';
+import { formatCount } from '../src/shared/format.js';
+import { generateLogBatches, LOG_RECORDS_PER_BATCH, LOG_RECORDS_PER_TRACE } from './log-batches.js';
 import { docsMarkers, machine, writeBenchSection } from './lib/docs.js';
 import { grpcSender, httpSender, median, procCpuMs, sendAll, type SendOne } from './lib/load.js';
 
@@ -53,13 +64,15 @@ const { start: DOCS_START, end: DOCS_END } = docsMarkers('ingest');
 const COMMAND = 'npm run bench:ingest';
 
 /** `transport` answers without decoding or storing: the ceiling of the transports. */
-type ReceiverKind = 'stagelight' | 'baseline' | 'transport';
+type ReceiverKind = 'stagelight' | 'baseline' | 'transport' | 'baseline-logs';
 
 interface Options {
   runs: number;
   batches: number;
   warmup: number;
   inFlight: number;
+  logBatches: number;
+  logsOnly: boolean;
   docs: boolean;
   cpuProfDir: string | undefined;
 }
@@ -77,6 +90,8 @@ function parseOptions(argv: readonly string[]): Options {
     batches: num('batches', 200),
     warmup: num('warmup', 20),
     inFlight: num('in-flight', 4),
+    logBatches: num('log-batches', 60),
+    logsOnly: argv.includes('--logs-only'),
     docs: !argv.includes('--no-docs'),
     cpuProfDir: prof === undefined ? undefined : path.resolve(prof.slice('--cpu-prof='.length)),
   };
@@ -190,7 +205,9 @@ async function childMain(kind: ReceiverKind, bundle: string): Promise<void> {
   const mod = load<BaselineBundle>(bundle);
   const baseline: RunningBaselineReceiver = await (kind === 'baseline'
     ? mod.startBaselineReceiver()
-    : mod.startTransportOnlyReceiver());
+    : kind === 'baseline-logs'
+      ? mod.startBaselineLogsReceiver()
+      : mod.startTransportOnlyReceiver());
   send({ type: 'ready', grpcPort: baseline.grpcPort, httpPort: baseline.httpPort });
   const state = async (): Promise<ChildState> => {
     const cpuMs = () => {
@@ -306,13 +323,14 @@ async function phase(
   inFlight: number,
   sendOne: SendOne,
   stores: boolean,
+  perBatch = SPANS_PER_BATCH,
 ): Promise<PhaseResult> {
   const before = await link.state({ type: 'reset' });
   const senderCpu0 = process.cpuUsage();
   const ms = await sendAll(bodies, inFlight, sendOne);
   const senderCpu = process.cpuUsage(senderCpu0);
   const after = await link.state({ type: 'measure' });
-  const expected = bodies.length * SPANS_PER_BATCH;
+  const expected = bodies.length * perBatch;
   if (stores && (after.spans !== expected || after.rejected !== 0)) {
     throw new Error(`stored ${after.spans} of ${expected} spans (${after.rejected} rejected)`);
   }
@@ -547,6 +565,227 @@ async function stagelightPhase(
     child.disconnect();
     await exited;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs: records/s and bytes per stored record, Stagelight against the baseline logs receiver.
+
+const LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+
+interface LogsPhase {
+  recordsPerSec: number;
+  /** Growth of heap + external (after GC) per stored record. */
+  bytesPerRecord: number;
+}
+
+interface LogsRun {
+  kind: 'stagelight' | 'baseline-logs';
+  grpc: LogsPhase;
+  http: LogsPhase;
+}
+
+function logSenders(grpcPort: number, httpPort: number, inFlight: number) {
+  return {
+    grpc: grpcSender(grpcPort, LOGS_EXPORT_PATH),
+    http: httpSender(httpPort, inFlight, '/v1/logs'),
+  };
+}
+
+/** The requests of the warm-up, then the timed ones. */
+function splitWarmup(bodies: Buffer[], warmup: number): [Buffer[], Buffer[]] {
+  const w = Math.min(warmup, Math.floor(bodies.length / 4));
+  return [bodies.slice(0, w), bodies.slice(w)];
+}
+
+async function stagelightLogsPhase(
+  root: string,
+  probe: string,
+  transport: 'grpc' | 'http',
+  batches: { bodies: Buffer[]; sampleTraceIds: string[] },
+  opts: Options,
+): Promise<LogsPhase> {
+  const { child, grpcPort, httpPort } = await startCliProcess(root, probe, opts);
+  const exited = new Promise((r) => child.once('exit', r));
+  const ask = probeOf(child);
+  const senders = logSenders(grpcPort, httpPort, opts.inFlight);
+  const sender = senders[transport];
+  const live = (p: ProbeReply) => p.memory.heapUsed + p.memory.external;
+  try {
+    const [warmup, timed] = splitWarmup(batches.bodies, opts.warmup);
+    await sendAll(warmup, opts.inFlight, sender.send);
+    const warm = await ask(SETTLE_WAIT_MS);
+    const ms = await sendAll(timed, opts.inFlight, sender.send);
+    const after = await ask(SETTLE_WAIT_MS);
+    // Every request arrived whole: the last one's first trace has all its records.
+    const last = batches.sampleTraceIds[batches.sampleTraceIds.length - 1]!;
+    const got = await getJson<{ logs: unknown[] }>(
+      `http://127.0.0.1:${httpPort}/api/traces/${last}/logs`,
+    );
+    if (got.logs.length !== LOG_RECORDS_PER_TRACE) {
+      throw new Error(`trace ${last} holds ${got.logs.length} of ${LOG_RECORDS_PER_TRACE} records`);
+    }
+    const records = timed.length * LOG_RECORDS_PER_BATCH;
+    return {
+      recordsPerSec: (records * 1000) / ms,
+      bytesPerRecord: (live(after) - live(warm)) / records,
+    };
+  } finally {
+    senders.grpc.close();
+    senders.http.close();
+    child.kill('SIGTERM');
+    child.disconnect();
+    await exited;
+  }
+}
+
+async function baselineLogsRun(
+  bundle: string,
+  bodies: Buffer[],
+  opts: Options,
+  script: string,
+): Promise<LogsRun> {
+  const execArgv = ['--expose-gc', '--import', 'tsx', '--max-old-space-size=8192'];
+  const child = fork(script, ['--child', 'baseline-logs', bundle], { execArgv, stdio: 'inherit' });
+  const link = new ChildLink(child);
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    const ready = await link.next();
+    if (ready.type !== 'ready') throw new Error(`expected ready, got ${ready.type}`);
+    const senders = logSenders(ready.grpcPort, ready.httpPort, opts.inFlight);
+    try {
+      const [warmup, timed] = splitWarmup(bodies, opts.warmup);
+      await sendAll(warmup, opts.inFlight, senders.grpc.send);
+      await sendAll(warmup, opts.inFlight, senders.http.send);
+      const one = async (send: SendOne): Promise<LogsPhase> => {
+        const r = await phase(link, timed, opts.inFlight, send, true, LOG_RECORDS_PER_BATCH);
+        return { recordsPerSec: r.spansPerSec, bytesPerRecord: r.bytesPerSpan };
+      };
+      const grpc = await one(senders.grpc.send);
+      const http = await one(senders.http.send);
+      return { kind: 'baseline-logs', grpc, http };
+    } finally {
+      senders.grpc.close();
+      senders.http.close();
+    }
+  } finally {
+    if (child.exitCode === null) child.send({ type: 'exit' } satisfies ToChild);
+    await exited;
+  }
+}
+
+interface LogsSummary {
+  grpcRecordsPerSec: number;
+  httpRecordsPerSec: number;
+  bytesPerRecord: number;
+  baselineGrpcRecordsPerSec: number;
+  baselineHttpRecordsPerSec: number;
+  baselineBytesPerRecord: number;
+}
+
+function summarizeLogs(ours: LogsRun[], baseline: LogsRun[]): LogsSummary {
+  const m = (runs: LogsRun[], f: (r: LogsRun) => number) => Math.round(median(runs.map(f)));
+  return {
+    grpcRecordsPerSec: m(ours, (r) => r.grpc.recordsPerSec),
+    httpRecordsPerSec: m(ours, (r) => r.http.recordsPerSec),
+    bytesPerRecord: m(ours, (r) => Math.max(r.grpc.bytesPerRecord, r.http.bytesPerRecord)),
+    baselineGrpcRecordsPerSec: m(baseline, (r) => r.grpc.recordsPerSec),
+    baselineHttpRecordsPerSec: m(baseline, (r) => r.http.recordsPerSec),
+    baselineBytesPerRecord: m(baseline, (r) =>
+      Math.max(r.grpc.bytesPerRecord, r.http.bytesPerRecord),
+    ),
+  };
+}
+
+function logsTable(s: LogsSummary): string {
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  return [
+    '| Receiver | gRPC records/s | HTTP records/s | bytes per stored record |',
+    '| --- | ---: | ---: | ---: |',
+    `| Stagelight (\`stagelight serve\`) | ${fmt(s.grpcRecordsPerSec)} | ${fmt(s.httpRecordsPerSec)} | ${fmt(s.bytesPerRecord)} |`,
+    `| Baseline (protobufjs, objects kept) | ${fmt(s.baselineGrpcRecordsPerSec)} | ${fmt(s.baselineHttpRecordsPerSec)} | ${fmt(s.baselineBytesPerRecord)} |`,
+    `| Stagelight / baseline | ${ratio(s.grpcRecordsPerSec, s.baselineGrpcRecordsPerSec)} | ${ratio(s.httpRecordsPerSec, s.baselineHttpRecordsPerSec)} | ${ratio(s.bytesPerRecord, s.baselineBytesPerRecord)} |`,
+  ].join('\n');
+}
+
+function logsDocsSection(
+  s: LogsSummary,
+  opts: Options,
+  bytesPerRequest: number,
+  machineLine: string,
+): string {
+  const { start, end } = docsMarkers('ingest-logs');
+  return `${start}
+## Ingest: logs
+
+OTLP log records as the OpenTelemetry JS logs SDK encodes them (\`bench/log-batches.ts\`):
+${LOG_RECORDS_PER_BATCH} records per request (${fmt(bytesPerRequest)} bytes), each with a trace
+and span id, a body of a few words, three attributes; ${opts.logBatches} requests per transport
+per run (${Math.min(opts.warmup, Math.floor(opts.logBatches / 4))} of them a warm-up),
+${opts.inFlight} in flight, ${opts.runs === 1 ? 'one run' : `medians of ${opts.runs} runs`}.
+Stagelight is \`dist/cli.js serve\` (a fresh process per transport); the baseline is
+\`startBaselineLogsReceiver\` in \`bench/baseline-receiver.ts\` (protobufjs decode, the
+decoded objects kept as they are, a \`Map\` by trace id). Bytes per stored record: growth of
+heap + external after forced GCs over the timed requests.
+
+${logsTable(s)}
+
+${machineLine}
+
+\`\`\`
+${COMMAND}${opts.logsOnly ? ' -- --logs-only' : ''}${opts.runs !== 3 ? ` --runs=${opts.runs}` : ''}
+\`\`\`
+${end}`;
+}
+
+async function logsBench(
+  root: string,
+  bundles: Bundles,
+  opts: Options,
+  script: string,
+  machineLine: string,
+): Promise<LogsSummary> {
+  const batches = await generateLogBatches(opts.logBatches);
+  const bytesPerRequest =
+    batches.bodies.reduce((a, b) => a + b.length, 0) / Math.max(1, batches.bodies.length);
+  console.log(
+    `\nLogs: ${LOG_RECORDS_PER_BATCH} records/request (${fmt(bytesPerRequest)} bytes), ` +
+      `${opts.logBatches} requests per transport\n` +
+      'receiver  |  gRPC records/s  |  HTTP records/s  |  bytes/record (gRPC, HTTP)',
+  );
+  const ours: LogsRun[] = [];
+  const theirs: LogsRun[] = [];
+  const line = (r: LogsRun) =>
+    console.log(
+      [
+        r.kind,
+        fmt(r.grpc.recordsPerSec),
+        fmt(r.http.recordsPerSec),
+        `${fmt(r.grpc.bytesPerRecord)}, ${fmt(r.http.bytesPerRecord)}`,
+      ].join('  |  '),
+    );
+  for (let run = 1; run <= opts.runs; run++) {
+    const r: LogsRun = {
+      kind: 'stagelight',
+      grpc: await stagelightLogsPhase(root, bundles.probe, 'grpc', batches, opts),
+      http: await stagelightLogsPhase(root, bundles.probe, 'http', batches, opts),
+    };
+    ours.push(r);
+    line(r);
+    const b = await baselineLogsRun(bundles.baseline, batches.bodies, opts, script);
+    theirs.push(b);
+    line(b);
+  }
+  const summary = summarizeLogs(ours, theirs);
+  console.log(`\nLogs, medians of ${formatCount(opts.runs, 'run')}:\n${logsTable(summary)}`);
+  if (opts.docs) {
+    const file = writeBenchSection(
+      root,
+      'ingest-logs',
+      logsDocsSection(summary, opts, bytesPerRequest, machineLine),
+    );
+    console.log(`wrote ${path.relative(root, file)}`);
+  }
+  return summary;
 }
 
 /** The last line of output. Figures are medians over the runs. */
@@ -871,10 +1110,25 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const t0 = performance.now();
   const bundles = await buildBundles(root);
+  const machineLine = machine();
+  const summary = opts.logsOnly
+    ? undefined
+    : await spansBench(root, bundles, opts, script, machineLine);
+  const logs = await logsBench(root, bundles, opts, script, machineLine);
+  console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(JSON.stringify({ ...summary, logs }));
+}
+
+async function spansBench(
+  root: string,
+  bundles: Bundles,
+  opts: Options,
+  script: string,
+  machineLine: string,
+): Promise<Summary> {
   const templates = generateTemplates();
   const { bytesPerBatch } = checkTemplates(templates, bundles);
   const source = new BatchSource(templates);
-  const machineLine = machine();
   console.log(
     `Ingest: ${SPANS_PER_BATCH} spans/request (${fmt(bytesPerBatch)} bytes), ` +
       `${opts.inFlight} in flight, ${opts.runs} runs per receiver\n${machineLine}\n`,
@@ -910,8 +1164,7 @@ async function main(): Promise<void> {
     );
     console.log(`wrote ${path.relative(root, file)}`);
   }
-  console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  console.log(JSON.stringify(summary));
+  return summary;
 }
 
 const childAt = process.argv.indexOf('--child');

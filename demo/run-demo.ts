@@ -357,6 +357,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     };
     const gateway = new Gateway({
       tracer: tracing.tracer,
+      log: tracing.log,
+      meter: tracing.meter,
       scenario,
       ...replicaPools,
       retrieval,

@@ -34,14 +34,14 @@ export async function sendAll(
 
 const identity = (b: Buffer): Buffer => b;
 
-/** OTLP/gRPC `Export` of pre-encoded requests, on one channel. */
-export function grpcSender(port: number): Sender {
+/** OTLP/gRPC `Export` of pre-encoded requests, on one channel (`exportPath`: the service's). */
+export function grpcSender(port: number, exportPath = EXPORT_PATH): Sender {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': -1,
   });
   const send: SendOne = (body) =>
     new Promise((resolve, reject) =>
-      client.makeUnaryRequest(EXPORT_PATH, identity, identity, body, (err) =>
+      client.makeUnaryRequest(exportPath, identity, identity, body, (err) =>
         err ? reject(err) : resolve(),
       ),
     );
@@ -49,7 +49,7 @@ export function grpcSender(port: number): Sender {
 }
 
 /** OTLP/HTTP protobuf POSTs of pre-encoded requests, on `inFlight` keep-alive connections. */
-export function httpSender(port: number, inFlight: number): Sender {
+export function httpSender(port: number, inFlight: number, urlPath = '/v1/traces'): Sender {
   const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const send: SendOne = (body) =>
     new Promise((resolve, reject) => {
@@ -58,7 +58,7 @@ export function httpSender(port: number, inFlight: number): Sender {
           host: '127.0.0.1',
           port,
           method: 'POST',
-          path: '/v1/traces',
+          path: urlPath,
           agent,
           headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
         },

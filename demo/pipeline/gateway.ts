@@ -10,8 +10,8 @@
  * the trace context travels in each message's headers, so one request is one trace across all
  * the processes.
  */
-import { SpanKind, type Span, type Tracer } from '@opentelemetry/api';
-import { injectHeaders, recordFailure } from '../telemetry/tracing.js';
+import { SpanKind, type Counter, type Meter, type Span, type Tracer } from '@opentelemetry/api';
+import { injectHeaders, recordFailure, type StageLog } from '../telemetry/tracing.js';
 import { sourceLocator } from '../telemetry/source-location.js';
 import { detokenize, documentTokens, questionFor, tokenize } from './text.js';
 import type { WorkerProcess } from './worker-process.js';
@@ -69,6 +69,9 @@ export class ReplicaPool {
 
 export interface GatewayParts {
   readonly tracer: Tracer;
+  /** Log records of the stages, each written inside the stage's span. */
+  readonly log: StageLog;
+  readonly meter: Meter;
   readonly scenario: Scenario;
   readonly embedding: ReplicaPool;
   readonly reranking: ReplicaPool;
@@ -102,10 +105,16 @@ export class Gateway {
   private scenario: Scenario;
   /** Embeddings of recent questions (users repeat themselves). */
   private readonly embeddingCache = new Map<string, number[]>();
+  /** Requests served, by outcome: the request rate. */
+  private readonly requests: Counter;
 
   constructor(private readonly p: GatewayParts) {
     this.rand = seededRandom(p.seed);
     this.scenario = p.scenario;
+    this.requests = p.meter.createCounter('gateway.requests', {
+      description: 'Requests the gateway served',
+      unit: '{request}',
+    });
   }
 
   /**
@@ -146,8 +155,13 @@ export class Gateway {
           const answer = await this.generate(tokens, context, overflow);
           const text = await this.postprocess(answer);
           root.setAttributes({ 'input.size': question.length, 'output.size': text.length });
-          return { index, traceId, ok: true, durationMs: performance.now() - started };
+          const durationMs = performance.now() - started;
+          this.p.log.info(`answered request ${index} in ${Math.round(durationMs)} ms`);
+          this.requests.add(1, { outcome: 'ok' });
+          return { index, traceId, ok: true, durationMs };
         } catch (e) {
+          this.p.log.error(`request ${index} failed: ${(e as Error).message}`, e);
+          this.requests.add(1, { outcome: 'error' });
           recordFailure(root, e);
           return {
             index,
@@ -171,6 +185,7 @@ export class Gateway {
         try {
           const tokens = tokenize(question);
           span.setAttribute('output.size', tokens.length);
+          this.p.log.info(`tokenized the question into ${tokens.length} tokens`);
           return tokens;
         } finally {
           span.end();
@@ -217,7 +232,11 @@ export class Gateway {
         try {
           const cached = this.embeddingCache.get(question);
           span.setAttribute('cache.hit', cached !== undefined);
-          if (cached !== undefined) return cached;
+          if (cached !== undefined) {
+            this.p.log.info('embedding taken from the cache');
+            return cached;
+          }
+          this.p.log.info(`embedding ${tokens.length} tokens`);
           const r = await this.callModel(span, this.p.embedding, {
             type: 'infer',
             model: 'encoder',
@@ -229,6 +248,7 @@ export class Gateway {
           this.embeddingCache.set(question, embedding);
           return embedding;
         } catch (e) {
+          this.p.log.error(`embedding failed: ${(e as Error).message}`, e);
           recordFailure(span, e);
           throw e;
         } finally {
@@ -251,6 +271,7 @@ export class Gateway {
       },
       async (span) => {
         try {
+          this.p.log.info(`retrieving the top ${topK} documents`, { 'retrieval.top_k': topK });
           // The producer span covers the send only: the consumer's start minus its end is the
           // time the message waited in the queue.
           const reply = this.p.tracer.startActiveSpan(
@@ -280,6 +301,7 @@ export class Gateway {
           span.setAttribute('output.size', r.docIds?.length ?? 0);
           return r.docIds ?? [];
         } catch (e) {
+          this.p.log.error(`retrieval failed: ${(e as Error).message}`, e);
           recordFailure(span, e);
           throw e;
         } finally {
@@ -304,6 +326,7 @@ export class Gateway {
       },
       async (span) => {
         try {
+          this.p.log.info(`reranking ${candidates.length} candidates`);
           const docs = candidates.map((id) => documentTokens(id));
           const r = await this.callModel(span, this.p.reranking, {
             type: 'infer',
@@ -320,6 +343,7 @@ export class Gateway {
           span.setAttribute('output.size', order.length);
           return order;
         } catch (e) {
+          this.p.log.error(`reranking failed: ${(e as Error).message}`, e);
           recordFailure(span, e);
           throw e;
         } finally {
@@ -357,6 +381,9 @@ export class Gateway {
             'input.size': prompt.length,
             'gen_ai.usage.input_tokens': prompt.length,
           });
+          this.p.log.info(
+            `generating up to ${maxNewTokens} tokens from a prompt of ${prompt.length} tokens`,
+          );
           const r = await this.callModel(span, this.p.generation, {
             type: 'infer',
             model: 'decoder',
@@ -370,6 +397,7 @@ export class Gateway {
           });
           return tokens;
         } catch (e) {
+          this.p.log.error(`generation failed: ${(e as Error).message}`, e);
           recordFailure(span, e);
           throw e;
         } finally {

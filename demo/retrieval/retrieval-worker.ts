@@ -24,7 +24,7 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
     clockOffsetMs: cfg.clockOffsetMs,
     enabled: cfg.tracing,
   });
-  const { tracer } = tracing;
+  const { tracer, log } = tracing;
   const send = (m: FromWorker) => process.send?.(m);
   // Searches in arrival order, with configuration changes in between: a change applies to the
   // messages sent after it, even when earlier ones are still queued.
@@ -34,6 +34,16 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
   let expansions = cfg.expansions;
   let busy = false;
   let stopping = false;
+  const searchesQueued = () => queue.filter((q) => q.type === 'search').length;
+  // Read when the metrics are exported (every second), not on every message.
+  tracing.meter
+    .createObservableGauge('queue.depth', {
+      description: 'Messages waiting in the retrieval queue',
+      unit: '{message}',
+    })
+    .addCallback((result) =>
+      result.observe(searchesQueued(), { 'messaging.destination.name': RETRIEVAL_QUEUE }),
+    );
 
   const stop = async () => {
     if (stopping) return;
@@ -55,7 +65,7 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
           'messaging.operation.name': 'process',
           'messaging.destination.name': RETRIEVAL_QUEUE,
           'messaging.message.id': String(msg.id),
-          'messaging.queue.depth': queue.filter((q) => q.type === 'search').length,
+          'messaging.queue.depth': searchesQueued(),
         },
       },
       parent,
@@ -75,6 +85,10 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
             },
             (s) => {
               try {
+                log.info(`searching ${cfg.docs} documents for the top ${msg.topK}`, {
+                  'index.kind': mode === 'ivf' ? 'ivf' : 'flat',
+                  'retrieval.top_k': msg.topK,
+                });
                 const r = index.search(msg.vector, msg.topK, mode, expansions);
                 s.setAttributes({ 'retrieval.scanned': r.scanned, 'output.size': r.ids.length });
                 return r;
@@ -88,6 +102,7 @@ export async function runRetrievalWorkerProcess(cfg: RetrievalConfig): Promise<v
           span.end();
           send({ type: 'result', id: msg.id, ok: true, docIds: result.ids, scores: result.scores });
         } catch (e) {
+          log.error(`retrieval failed: ${(e as Error).message}`, e);
           recordFailure(span, e);
           span.end();
           send({

@@ -5,7 +5,15 @@
  * SERVER, parented to the gateway's stage span) with the wait for its batch as a child span.
  */
 import * as ort from 'onnxruntime-node';
-import { trace, SpanKind, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  trace,
+  SpanKind,
+  type Context,
+  type Histogram,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { DynamicBatcher, type BatchItem } from './batcher.js';
 import { createSessionOnDevice } from './devices.js';
 import { loadOrBuildModel } from '../models/model-cache.js';
@@ -16,7 +24,7 @@ import {
   WARMUP_ANSWER_TOKENS,
   type ModelSpec,
 } from '../models/transformer.js';
-import { extractHeaders, recordFailure, startTracing } from '../telemetry/tracing.js';
+import { extractHeaders, recordFailure, startTracing, type Tracing } from '../telemetry/tracing.js';
 import { sourceLocator } from '../telemetry/source-location.js';
 import type {
   Device,
@@ -120,14 +128,42 @@ export class ModelRunner {
   private readonly spec: ModelSpec;
   private readonly batcher: DynamicBatcher<Pending>;
   private readonly rand: () => number;
+  private readonly tracer: Tracer;
+  private readonly log: Tracing['log'];
+  private readonly batchSize: Histogram;
+  /** Time spent computing batches since utilisation was last observed, ms. */
+  private busyMs = 0;
+  private observedAt = wallNow();
 
   constructor(
     private readonly cfg: RunnerConfig,
-    private readonly tracer: Tracer,
+    telemetry: Pick<Tracing, 'tracer' | 'log' | 'meter'>,
   ) {
     const spec = modelSpecs(cfg.modelScale).find((s) => s.kind === cfg.model);
     if (spec === undefined) throw new Error(`unknown model ${cfg.model}`);
     this.spec = spec;
+    this.tracer = telemetry.tracer;
+    this.log = telemetry.log;
+    const meter = telemetry.meter;
+    this.batchSize = meter.createHistogram('batch.size', {
+      description: 'Requests per batch the model runner computed',
+      unit: '{request}',
+      advice: { explicitBucketBoundaries: [1, 2, 3, 4, 8, 16] },
+    });
+    // The share of wall time spent computing since the last reading: what a GPU's
+    // utilisation gauge shows, measured here from the batches themselves.
+    meter
+      .createObservableGauge('model_runner.utilization', {
+        description: 'Fraction of time the model runner spent computing batches',
+        unit: '1',
+      })
+      .addCallback((result) => {
+        const now = wallNow();
+        const span = now - this.observedAt;
+        if (span > 0) result.observe(Math.min(1, this.busyMs / span), this.metricAttributes());
+        this.busyMs = 0;
+        this.observedAt = now;
+      });
     this.rand = seededRandom(cfg.seed);
     this.throttle = cfg.throttle;
     this.version = spec.version;
@@ -273,8 +309,18 @@ export class ModelRunner {
     })();
   }
 
+  /** The attributes of this runner's metrics. */
+  private metricAttributes() {
+    return { 'model.name': this.spec.name, replica: this.cfg.replica };
+  }
+
   private fail(p: Pending, error: unknown, code: ResultMessage['code'], waitOpen: boolean): void {
     if (waitOpen) p.wait.end();
+    context.with(p.ctx, () =>
+      this.log.error(`${this.spec.name} request failed: ${(error as Error).message}`, error, {
+        'error.type': code ?? 'INTERNAL',
+      }),
+    );
     recordFailure(p.span, error);
     p.span.setAttribute(
       'error.type',
@@ -338,12 +384,19 @@ export class ModelRunner {
   private async runTraced(loaded: Loaded, batch: Pending[]): Promise<void> {
     const deadline = Math.min(...batch.map((p) => p.msg.deadline));
     const phases: { name: string; start: number; end: number }[] = [];
-    const results = await this.compute(
-      loaded.session,
-      batch.map((p) => p.msg),
-      deadline,
-      phases,
-    );
+    const computeStart = wallNow();
+    let results: Awaited<ReturnType<typeof this.compute>>;
+    try {
+      results = await this.compute(
+        loaded.session,
+        batch.map((p) => p.msg),
+        deadline,
+        phases,
+      );
+    } finally {
+      this.busyMs += wallNow() - computeStart;
+    }
+    this.batchSize.record(batch.length, this.metricAttributes());
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       for (const ph of phases) {
@@ -358,6 +411,12 @@ export class ModelRunner {
         s.end(ph.end);
       }
       const r = results[i]!;
+      context.with(p.ctx, () =>
+        this.log.info(`${this.spec.name} ran a batch of ${batch.length} on ${loaded.device}`, {
+          batch_size: batch.length,
+          'model.device': loaded.device,
+        }),
+      );
       p.span.setAttributes({
         'model.device': loaded.device,
         batch_size: batch.length,
@@ -562,7 +621,7 @@ export async function runModelRunnerProcess(cfg: RunnerConfig): Promise<void> {
     endpoint: cfg.endpoint,
     enabled: cfg.tracing,
   });
-  const runner = new ModelRunner(cfg, tracing.tracer);
+  const runner = new ModelRunner(cfg, tracing);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -1,13 +1,22 @@
 /**
  * OpenTelemetry set-up for every demo process, written the way an instrumented service would
- * do it: a tracer provider whose resource names the service, a batch span processor and the
- * OTLP/gRPC exporter. Copy this file into your own service to get the same traces.
+ * do it: one resource naming the service, and for each signal its provider, a batching stage
+ * and the OTLP/gRPC exporter to the same endpoint:
+ * - traces: a tracer provider with a batch span processor;
+ * - logs: a logger provider with a batch log record processor; records are emitted in the
+ *   active context, so a record written inside a stage's span carries that span's ids;
+ * - metrics: a meter provider with a periodic exporting reader (every second, so that a short
+ *   run still has points across its traces).
+ * Copy this file into your own service to get the same telemetry.
  */
 import {
+  createNoopMeter,
   context,
   propagation,
   trace,
+  type Attributes,
   type Context,
+  type Meter,
   type Span,
   type SpanOptions,
   type TimeInput,
@@ -20,6 +29,11 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 
 /** W3C trace context carried in a message's headers (`traceparent`, `tracestate`). */
 export type MessageHeaders = Record<string, string>;
@@ -43,13 +57,32 @@ export interface TracingOptions {
   readonly clockOffsetMs?: number;
 }
 
+/** Log records of a stage, in the active context (inside a span they belong to it). */
+export interface StageLog {
+  info(body: string, attributes?: Attributes): void;
+  warn(body: string, attributes?: Attributes): void;
+  /** An ERROR record with the exception's type, message and stack trace. */
+  error(body: string, error: unknown, attributes?: Attributes): void;
+}
+
 export interface Tracing {
   readonly tracer: Tracer;
-  /** Sends every span ended so far (the exporter keeps running). */
+  readonly log: StageLog;
+  readonly meter: Meter;
+  /**
+   * Sends every span ended so far (the exporters keep running). Spans only: log records and
+   * metrics go out on their own schedule, so that a worker flushing after each job waits for
+   * no more than its spans.
+   */
   flush(): Promise<void>;
-  /** Flushes every span still buffered and stops the exporter. */
+  /** Flushes every span, log record and metric still buffered and stops the exporters. */
   shutdown(): Promise<void>;
 }
+
+const noopLog: StageLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Metrics are read and sent this often, ms. */
+const METRIC_INTERVAL_MS = 1000;
 
 let contextReady = false;
 
@@ -69,14 +102,41 @@ function ensureContext(): void {
 export function startTracing(opts: TracingOptions): Tracing {
   ensureContext();
   if (!opts.enabled) {
-    return { tracer: trace.getTracer('noop'), flush: async () => {}, shutdown: async () => {} };
+    return {
+      tracer: trace.getTracer('noop'),
+      log: noopLog,
+      meter: createNoopMeter(),
+      flush: async () => {},
+      shutdown: async () => {},
+    };
   }
+  const resource = resourceFromAttributes({
+    'service.name': opts.serviceName,
+    'service.namespace': 'stagelight-demo',
+    'service.instance.id': opts.instanceId ?? randomUUID(),
+  });
+  const loggerProvider = new LoggerProvider({
+    resource,
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: opts.endpoint }),
+        scheduledDelayMillis: 1000,
+        maxExportBatchSize: 512,
+        maxQueueSize: 8192,
+      }),
+    ],
+  });
+  const meterProvider = new MeterProvider({
+    resource,
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: opts.endpoint }),
+        exportIntervalMillis: METRIC_INTERVAL_MS,
+      }),
+    ],
+  });
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': opts.serviceName,
-      'service.namespace': 'stagelight-demo',
-      'service.instance.id': opts.instanceId ?? randomUUID(),
-    }),
+    resource,
     spanProcessors: [
       new BatchSpanProcessor(new OTLPTraceExporter({ url: opts.endpoint }), {
         scheduledDelayMillis: 1000,
@@ -85,13 +145,56 @@ export function startTracing(opts: TracingOptions): Tracing {
       }),
     ],
   });
+  let stopped: Promise<void> | undefined;
   return {
     tracer: new PreciseTracer(
       provider.getTracer('stagelight-demo', '1.0.0'),
       opts.clockOffsetMs ?? 0,
     ),
+    log: stageLog(loggerProvider.getLogger('stagelight-demo', '1.0.0'), opts.clockOffsetMs ?? 0),
+    meter: meterProvider.getMeter('stagelight-demo', '1.0.0'),
     flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    shutdown: () =>
+      (stopped ??= Promise.all([
+        provider.shutdown(),
+        loggerProvider.shutdown(),
+        meterProvider.shutdown(),
+      ]).then(() => {})),
+  };
+}
+
+/**
+ * Records stamped from the same clock as the spans (`preciseNow`, with the process's offset),
+ * so that a record written inside a span falls within the span's bar.
+ */
+function stageLog(logger: Logger, offsetMs: number): StageLog {
+  const emit = (
+    severityNumber: SeverityNumber,
+    severityText: string,
+    body: string,
+    attributes?: Attributes,
+  ) =>
+    logger.emit({
+      timestamp: preciseNow() + offsetMs,
+      context: context.active(),
+      severityNumber,
+      severityText,
+      body,
+      ...(attributes !== undefined ? { attributes } : {}),
+    });
+  return {
+    info: (body, attributes) => emit(SeverityNumber.INFO, 'INFO', body, attributes),
+    warn: (body, attributes) => emit(SeverityNumber.WARN, 'WARN', body, attributes),
+    error: (body, error, attributes) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      // The exception attributes of the OpenTelemetry semantic conventions for logs.
+      emit(SeverityNumber.ERROR, 'ERROR', body, {
+        ...attributes,
+        'exception.type': e.name,
+        'exception.message': e.message,
+        ...(e.stack !== undefined ? { 'exception.stacktrace': e.stack } : {}),
+      });
+    },
   };
 }
 

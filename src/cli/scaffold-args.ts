@@ -41,6 +41,8 @@ export interface ScaffoldRequest {
   protocol?: OtlpProtocol;
   endpoint?: string;
   zeroCode: boolean;
+  /** setup, Python and TS/JS: the logs pipeline too. */
+  logs: boolean;
 }
 
 /** Reads `stagelight scaffold ...` (argv after `scaffold`); throws on a wrong command line. */
@@ -61,6 +63,7 @@ export function parseScaffoldArgs(argv: string[]): ScaffoldRequest {
       protocol: { type: 'string' },
       endpoint: { type: 'string' },
       'zero-code': { type: 'boolean' },
+      logs: { type: 'boolean' },
     },
   });
   const [sub, file, ...extra] = positionals;
@@ -116,7 +119,16 @@ export function parseScaffoldArgs(argv: string[]): ScaffoldRequest {
   if (zeroCode && language !== 'python') {
     throw new ScaffoldUsageError('--zero-code applies to Python files only');
   }
+  const logs = values.logs ?? false;
+  if (logs && language !== 'python' && language !== 'typescript' && language !== 'javascript') {
+    throw new ScaffoldUsageError('--logs applies to Python, TypeScript and JavaScript files');
+  }
   if (zeroCode) {
+    if (logs) {
+      throw new ScaffoldUsageError(
+        '--logs does not apply to --zero-code (set OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true instead)',
+      );
+    }
     for (const o of ['service', 'protocol', 'endpoint'] as const) {
       if (values[o] !== undefined) {
         throw new ScaffoldUsageError(
@@ -147,6 +159,7 @@ export function parseScaffoldArgs(argv: string[]): ScaffoldRequest {
     protocol,
     endpoint,
     zeroCode,
+    logs,
   };
 }
 
@@ -163,6 +176,7 @@ function checkApplicable(command: Subcommand, values: Record<string, unknown>): 
     protocol: ['setup'],
     endpoint: ['setup'],
     'zero-code': ['setup'],
+    logs: ['setup'],
   };
   for (const [option, commands] of Object.entries(only)) {
     if (values[option] !== undefined && !commands.includes(command)) {

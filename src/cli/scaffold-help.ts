@@ -25,6 +25,8 @@ scaffold options:
   --zero-code               setup, Python: zero-code instrumentation instead (no tracing code;
                             opentelemetry-distro added to requirements.txt / pyproject.toml;
                             run it under opentelemetry-instrument)
+  --logs                    setup, Python and TS/JS: the logs pipeline too (Python's logging
+                            through a LoggingHandler on the root logger; the JS logs SDK)
   --service <name>          setup: service.name (default: the project's or folder's name)
   --protocol grpc|http      setup: OTLP transport (default: gRPC for Python, Go and Java,
                             HTTP for TS/JS)

@@ -130,6 +130,7 @@ async function run(req: ScaffoldRequest, io: ScaffoldIo): Promise<number> {
         service: req.service,
         protocol,
         endpoint,
+        logs: req.logs,
       });
       break;
     case 'function': {
@@ -254,7 +255,7 @@ async function setup(
   doc: { text: string; language: ScaffoldLanguage; fileName: string },
   absolute: string,
   io: ScaffoldIo,
-  opts: { service?: string; protocol?: OtlpProtocol; endpoint?: string },
+  opts: { service?: string; protocol?: OtlpProtocol; endpoint?: string; logs?: boolean },
 ): Promise<TracingSetupResult> {
   const root = projectRootOf(doc.language, absolute, io.cwd);
   const files = projectFiles(root);
@@ -265,7 +266,12 @@ async function setup(
   const protocol = opts.protocol ?? protocolFor(doc.language, 'auto');
   // No running receiver to ask: its default ports (0 = the OTLP default port).
   const endpoint = opts.endpoint ?? endpointFor(protocol, undefined, { grpcPort: 0, httpPort: 0 });
-  const result = await addTracingSetup(doc, files, { serviceName, endpoint, protocol });
+  const result = await addTracingSetup(doc, files, {
+    serviceName,
+    endpoint,
+    protocol,
+    logs: opts.logs === true,
+  });
   if (result.status === 'edited') {
     io.err(`service.name ${serviceName}, OTLP/${protocol} ${endpoint}`);
     reportDependencies(result.dependencies, root, io);

@@ -15,6 +15,7 @@ import type { RunningServer } from '../../src/core/server.js';
 import type { SpanRecord } from '../../src/core/model.js';
 import { attributeValue, decodeSpanJson } from '../../src/core/otlp/span-details.js';
 import { SpanKind } from '../../src/core/model.js';
+import { logValueText } from '../../src/core/store/log-store.js';
 import { runDemo, type DemoOptions, type DemoResult } from '../../demo/run-demo.js';
 import type { ScenarioName } from '../../demo/scenarios.js';
 
@@ -152,6 +153,61 @@ describe('demo pipeline scenarios', { timeout: 170_000 }, () => {
     assert.ok(rerankRow && rerankRow.count === 6 && rerankRow.devices.includes('cpu'));
   });
 
+  test('normal: stage log records inside their spans, and the pipeline metrics', async () => {
+    const result = runs.get('normal') ?? (await run('normal', { requests: 6 }));
+    const { logStore, metricStore } = server.engine.signals;
+    for (const o of result.outcomes) {
+      const spans = new Map(server.engine.store.get(o.traceId)!.spans.map((s) => [s.spanId, s]));
+      const records = logStore.forTrace(o.traceId);
+      const bySpan = (service: string, name: string) =>
+        records
+          .filter((r) => {
+            const s = spans.get(r.spanId);
+            return s?.serviceName === service && s.name === name;
+          })
+          .map((r) => logValueText(r.body));
+      for (const r of records) {
+        const span = spans.get(r.spanId);
+        assert.ok(span, `record "${logValueText(r.body)}" belongs to a span of its trace`);
+        assert.equal(r.resource.serviceName, span.serviceName);
+        // Stamped from the spans' clock: within the bar (a millisecond either way for rounding).
+        assert.ok(
+          r.timeMs >= span.startMs - 1 && r.timeMs <= span.endMs + 1,
+          `"${logValueText(r.body)}" at ${r.timeMs} in ${span.name} ${span.startMs}-${span.endMs}`,
+        );
+      }
+      assert.deepEqual(bySpan('demo-gateway', 'reranking'), ['reranking 8 candidates']);
+      assert.match(
+        bySpan('demo-gateway', 'inference_request')[0] ?? '',
+        /^answered request \d+ in \d+ ms$/,
+      );
+      assert.match(
+        bySpan('demo-retrieval', 'vector_search')[0] ?? '',
+        /^searching \d+ documents for the top 8$/,
+      );
+      assert.match(
+        bySpan('demo-generation-runner', 'text_completion demo-decoder')[0] ?? '',
+        /^demo-decoder ran a batch of \d+ on cpu$/,
+      );
+    }
+    const metrics = metricStore.list().map((m) => `${m.service} ${m.name} ${m.kind}`);
+    for (const m of [
+      'demo-retrieval queue.depth gauge',
+      'demo-gateway gateway.requests sum',
+      'demo-reranking-runner batch.size histogram',
+      'demo-generation-runner model_runner.utilization gauge',
+    ]) {
+      assert.ok(metrics.includes(m), `${m} in ${metrics.join(', ')}`);
+    }
+    const utilisation = metricStore
+      .query({ name: 'model_runner.utilization', service: 'demo-generation-runner' })
+      .flatMap((s) => s.points.map((p) => p.value ?? NaN));
+    assert.ok(
+      utilisation.every((v) => v >= 0 && v <= 1) && utilisation.some((v) => v > 0),
+      `utilisation ${utilisation}`,
+    );
+  });
+
   test('slow-reranker: reranking several times slower than normal', async () => {
     const normal = runs.get('normal') ?? (await run('normal', { requests: 6 }));
     const slow = await run('slow-reranker', { requests: 6 });
@@ -248,6 +304,13 @@ describe('demo pipeline scenarios', { timeout: 170_000 }, () => {
         spans.find((s) => s.serviceName === 'demo-gateway' && s.name === 'generation')?.isError,
       );
       assert.ok(spans.find((s) => s.parentSpanId === '')?.isError, 'the request failed');
+      // The failing runner span wrote the error as a log record, with the exception.
+      const logged = server.engine.signals.logStore
+        .forTrace(o.traceId, gen.spanId)
+        .filter((r) => r.severityText === 'ERROR');
+      assert.equal(logged.length, 1);
+      assert.match(logValueText(logged[0]!.body), /^demo-decoder request failed: .*Gather/);
+      assert.ok(logged[0]!.attributes.some((a) => a.key === 'exception.stacktrace'));
     }
     const row = result.table?.find((r) => r.service === 'demo-gateway' && r.name === 'generation');
     assert.equal(row?.errors, failed.length);

@@ -217,6 +217,21 @@ for (const c of CASES) {
       assert.equal(readFileSync(again.file, 'utf8'), expected);
     });
 
+    if (c.language === 'python' || c.language === 'typescript') {
+      test('setup --logs: the core edit with the logs pipeline', async () => {
+        const protocol = c.language === 'typescript' ? 'http' : 'grpc';
+        const endpoint = protocol === 'http' ? 'http://127.0.0.1:4318' : 'http://127.0.0.1:4317';
+        const core = await addTracingSetup(
+          doc(source),
+          { files: [], read: () => undefined },
+          { serviceName: 'ranker', endpoint, protocol, logs: true },
+        );
+        const expected = edited(source, core);
+        assert.match(expected, /LoggerProvider/);
+        diffAndWrite(c, ['setup', '--service', 'ranker', '--logs'], expected);
+      });
+    }
+
     test('function --function and --lines: the same edit as the cursor on the header', async () => {
       const expected = edited(
         source,
@@ -343,6 +358,9 @@ describe('stagelight scaffold: usage errors exit 2 and leave the file alone', ()
       /leave out quotes/,
     ],
     ['--service with a quote', ['setup', 'pipeline.py', '--service', "x'); rm"], /--service:/],
+    ['--logs on Go', ['setup', 'x.go', '--logs'], /--logs applies to Python/],
+    ['--logs on function', ['function', 'pipeline.py', '--lines', '1', '--logs'], /--logs/],
+    ['--logs with --zero-code', ['setup', 'pipeline.py', '--zero-code', '--logs'], /--logs/],
     ['--style on Go', ['function', 'x.go', '--lines', '1', '--style', 'with'], /Python files/],
     ['--style unknown', ['function', 'pipeline.py', '--lines', '1', '--style', 'x'], /decorator/],
   ];

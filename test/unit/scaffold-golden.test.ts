@@ -34,7 +34,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 type At = string | { from: string; to: string };
 
 type Step =
-  | { op: 'setup'; protocol: 'grpc' | 'http'; expect?: ScaffoldStatus }
+  | { op: 'setup'; protocol: 'grpc' | 'http'; logs?: boolean; expect?: ScaffoldStatus }
   | { op: 'trace'; at: At; style?: 'decorator' | 'with'; expect?: ScaffoldStatus }
   | { op: 'wrap'; at: At; name: string; expect?: ScaffoldStatus }
   | { op: 'attrs'; at: At; keys: string[]; expect?: ScaffoldStatus };
@@ -76,6 +76,7 @@ async function run(
           serviceName: 'pipeline',
           endpoint: step.protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318',
           protocol: step.protocol,
+          logs: step.logs,
         },
       );
     case 'trace':
@@ -100,6 +101,18 @@ const CASES: Case[] = [
     language: 'python',
     input: 'python/pipeline.py',
     steps: [{ op: 'setup', protocol: 'http' }],
+  },
+  {
+    name: 'setup-grpc-logs',
+    language: 'python',
+    input: 'python/pipeline.py',
+    steps: [{ op: 'setup', protocol: 'grpc', logs: true }],
+  },
+  {
+    name: 'setup-http-logs',
+    language: 'python',
+    input: 'python/pipeline.py',
+    steps: [{ op: 'setup', protocol: 'http', logs: true }],
   },
   {
     name: 'trace-decorated-method',
@@ -146,6 +159,12 @@ const CASES: Case[] = [
     language: 'typescript',
     input: 'typescript/pipeline.ts.txt',
     steps: [{ op: 'setup', protocol: 'http' }],
+  },
+  {
+    name: 'setup-grpc-logs',
+    language: 'typescript',
+    input: 'typescript/pipeline.ts.txt',
+    steps: [{ op: 'setup', protocol: 'grpc', logs: true }],
   },
   {
     name: 'trace-all',

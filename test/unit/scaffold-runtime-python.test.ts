@@ -23,7 +23,7 @@ import {
   wrapSelectionInSpan,
   type ScaffoldDocument,
 } from '../../src/core/scaffold/index.js';
-import { startTestServer } from './helpers/server.js';
+import { getJson, startTestServer, waitFor } from './helpers/server.js';
 import { pythonWithOtel, runToEnd } from './helpers/sdk-toolchains.js';
 import {
   apply,
@@ -301,3 +301,70 @@ test('generated Python sends the right spans and continues traces across each pr
   assertChild(queued, by('enqueue'), 'queue consumer under the producer');
   for (const root of ['ask', 'post_scores', 'dispatch', 'enqueue']) assertRoot(by(root), root);
 });
+
+const LOGGING_APP = `import logging
+
+log = logging.getLogger("pipeline")
+
+
+def rerank(docs):
+    log.info("reranking %d docs", len(docs))
+    return sorted(docs)
+
+
+rerank(["b", "a"])
+logging.warning("done outside any span")
+`;
+
+for (const protocol of ['grpc', 'http'] as const) {
+  test(`generated Python with the logs pipeline (${protocol}): logging inside a span arrives with that span`, async (t) => {
+    const tool = process.env.STAGELIGHT_TEST_PYTHON
+      ? { ok: true as const, path: process.env.STAGELIGHT_TEST_PYTHON }
+      : pythonWithOtel();
+    if (!tool.ok) return t.skip(tool.reason);
+    const server = await startTestServer();
+    const service = `scaffold-py-logs-${protocol}`;
+    let doc: ScaffoldDocument = {
+      text: LOGGING_APP,
+      language: 'python',
+      fileName: path.join(tmp, `logging_${protocol}.py`),
+    };
+    doc = apply(
+      doc,
+      await addTracingSetup(
+        doc,
+        { files: [], read: () => undefined },
+        {
+          serviceName: service,
+          endpoint: protocol === 'grpc' ? server.endpoints.grpc : server.endpoints.http,
+          protocol,
+          logs: true,
+        },
+      ),
+    );
+    doc = apply(doc, await traceFunction(doc, at(doc.text, 'log.info(')));
+    writeFileSync(doc.fileName!, doc.text);
+    // No OTEL_ variables: the endpoint written into the setup is the one used.
+    const run = await runToEnd(tool.path, [doc.fileName!], {
+      env: programEnv({}),
+      cwd: tmp,
+      timeoutMs: 30_000,
+    });
+    assert.equal(run.code, 0, `${run.out}\n--- program ---\n${doc.text}`);
+
+    const rerank = spanNamed(await spansOf(server.endpoints.api, service, 1), 'rerank');
+    type Log = { body: unknown; traceId: string; spanId: string; severityText: string };
+    const logs = await waitFor(async () => {
+      const r = await getJson(`${server.endpoints.api}/logs?service=${service}`);
+      const got = (r.body as { logs: Log[] }).logs;
+      return got.length >= 2 ? got : undefined;
+    });
+    const inSpan = logs.find((l) => l.severityText === 'INFO');
+    assert.deepEqual(inSpan?.body, { stringValue: 'reranking 2 docs' });
+    assert.equal(inSpan?.traceId, rerank.traceId);
+    assert.equal(inSpan?.spanId, rerank.spanId);
+    const outside = logs.find((l) => l.severityText === 'WARN');
+    assert.deepEqual(outside?.body, { stringValue: 'done outside any span' });
+    assert.equal(outside?.traceId, '');
+  });
+}

@@ -16,9 +16,9 @@ import {
   wrapSelectionInSpan,
   type ScaffoldDocument,
 } from '../../src/core/scaffold/index.js';
-import { getJson, startTestServer } from './helpers/server.js';
+import { getJson, startTestServer, waitFor } from './helpers/server.js';
 import { pythonWithOtel, runToEnd } from './helpers/sdk-toolchains.js';
-import { apply, at, attrs, programEnv, spansOf } from './helpers/scaffold-run.js';
+import { apply, at, attrs, programEnv, spansOf, tsTypeErrors } from './helpers/scaffold-run.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stagelight-scaffold-run-'));
@@ -167,6 +167,55 @@ test('generated TypeScript sends the right spans over OTLP/HTTP', async () => {
   assert.equal(attrs(ex.attributes)['exception.message'], 'boom');
   assert.equal(double.status.code ?? 0, 0);
   assert.equal(rerank.status.code ?? 0, 0);
+});
+
+const TS_LOGS_APP = `import { logs, SeverityNumber } from '@opentelemetry/api-logs';
+
+export async function rerank(docs: string[]): Promise<string[]> {
+  logs.getLogger('app').emit({ severityNumber: SeverityNumber.INFO, body: \`reranking \${docs.length} docs\` });
+  return [...docs].sort();
+}
+
+void rerank(['b', 'a']).then((r) => console.log(r.join(',')));
+`;
+
+test('generated TypeScript with the logs pipeline: a record emitted inside a span arrives with it', async () => {
+  const server = await startTestServer();
+  let doc: ScaffoldDocument = {
+    text: TS_LOGS_APP,
+    language: 'typescript',
+    fileName: path.join(tmp, 'logs-app.ts'),
+  };
+  doc = apply(
+    doc,
+    await addTracingSetup(
+      doc,
+      { files: [], read: () => undefined },
+      {
+        serviceName: 'scaffold-ts-logs',
+        endpoint: server.endpoints.grpc,
+        protocol: 'grpc',
+        logs: true,
+      },
+    ),
+  );
+  doc = apply(doc, await traceFunction(doc, at(doc.text, 'severityNumber: SeverityNumber.INFO')));
+  // The file's own import of `logs` is kept, not declared twice.
+  assert.deepEqual(tsTypeErrors(doc.text, path.join(ROOT, 'test', 'unit', '__logs_app__.ts')), []);
+  writeFileSync(doc.fileName!, doc.text);
+  const run = await runNode(doc.fileName!);
+  assert.equal(run.code, 0, `${run.out}\n--- program ---\n${doc.text}`);
+  const [rerank] = await spansOf(server.endpoints.api, 'scaffold-ts-logs', 1);
+  assert.equal(rerank!.span.name, 'rerank');
+  const got = await waitFor(async () => {
+    const r = await getJson(`${server.endpoints.api}/traces/${rerank!.span.traceId}/logs`);
+    const l = (r.body as { logs: { body: unknown; spanId: string; service: string }[] }).logs;
+    return l.length > 0 ? l : undefined;
+  });
+  assert.deepEqual(
+    got.map((l) => [l.body, l.spanId, l.service]),
+    [[{ stringValue: 'reranking 2 docs' }, rerank!.span.spanId, 'scaffold-ts-logs']],
+  );
 });
 
 test('generated CommonJS JavaScript sends its span over OTLP/gRPC', async () => {

@@ -21,6 +21,7 @@ import {
 import {
   detectProject,
   installInstructions,
+  tracingDependencies,
   type DependencyInstructions,
   type ProjectFiles,
   type ProjectInfo,
@@ -84,7 +85,11 @@ export async function addTracingSetup(
   opts: SetupOptions,
 ): Promise<TracingSetupResult> {
   const info = detectProject(doc.language, project);
-  const dependencies = installInstructions(info, opts.protocol);
+  const dependencies = installInstructions(
+    info,
+    opts.protocol,
+    tracingDependencies(doc.language, opts.protocol, opts.logs === true),
+  );
   let r: ScaffoldResult;
   switch (doc.language) {
     case 'python':

@@ -12,6 +12,14 @@ export interface SetupOptions {
    */
   endpoint: string;
   protocol: OtlpProtocol;
+  /**
+   * Python and TS/JS: the logs pipeline too, to the same receiver (Python: a `LoggingHandler`
+   * on the root logger, so `logging.info(...)` inside a span arrives with that span; TS/JS: the
+   * global logger provider of the logs API). Off unless asked for: a setup for traces is the
+   * file most users want, and a handler on the root logger changes where Python's own log
+   * output goes. Go and Java ignore it.
+   */
+  logs?: boolean;
 }
 
 /** `Trace This Function`. */
@@ -49,6 +57,13 @@ export const OTLP_ENDPOINT_ENV = 'OTEL_EXPORTER_OTLP_ENDPOINT';
 export function httpTracesUrl(endpoint: string): string {
   const u = new URL(endpoint);
   if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/traces';
+  return u.toString();
+}
+
+/** The full OTLP/HTTP logs URL: the base URL plus `/v1/logs` unless a path is given. */
+export function httpLogsUrl(endpoint: string): string {
+  const u = new URL(endpoint);
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/logs';
   return u.toString();
 }
 

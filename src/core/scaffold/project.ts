@@ -132,8 +132,15 @@ export function detectProject(language: ScaffoldLanguage, p: ProjectFiles): Proj
   }
 }
 
-/** The packages (or Maven coordinates) the tracing setup needs. */
-export function tracingDependencies(language: ScaffoldLanguage, protocol: OtlpProtocol): string[] {
+/**
+ * The packages (or Maven coordinates) the tracing setup needs; with `logs`, those of its logs
+ * pipeline too (Python's are in the same packages).
+ */
+export function tracingDependencies(
+  language: ScaffoldLanguage,
+  protocol: OtlpProtocol,
+  logs = false,
+): string[] {
   switch (language) {
     case 'python':
       return [
@@ -149,6 +156,13 @@ export function tracingDependencies(language: ScaffoldLanguage, protocol: OtlpPr
         '@opentelemetry/sdk-trace-base',
         '@opentelemetry/sdk-trace-node',
         `@opentelemetry/exporter-trace-otlp-${protocol}`,
+        ...(logs
+          ? [
+              '@opentelemetry/api-logs',
+              '@opentelemetry/sdk-logs',
+              `@opentelemetry/exporter-logs-otlp-${protocol}`,
+            ]
+          : []),
       ];
     case 'go':
       return [

@@ -17,7 +17,7 @@ import type {
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpLogsUrl, httpTracesUrl } from './options.js';
 import {
   descendants,
   enclosing,
@@ -178,6 +178,36 @@ function spanLine(edits: readonly TextEdit[], spanEdit: TextEdit): number {
   return spanEdit.start + shift;
 }
 
+/**
+ * The logs pipeline of the setup: the SDK's `LoggingHandler` on the root logger, so every
+ * `logging` call at INFO and above becomes a log record with the ids of the active span.
+ */
+function pythonLogsBlock(opts: SetupOptions): string[] {
+  const fallback =
+    opts.protocol === 'grpc'
+      ? `OTLPLogExporter(endpoint=${quoted(grpcUrl(opts.endpoint))}, insecure=True)`
+      : `OTLPLogExporter(endpoint=${quoted(httpLogsUrl(opts.endpoint))})`;
+  return [
+    '',
+    "# Logs setup: Python's logging records (INFO and above) go the same way, each with the ids",
+    '# of the span active when it was written. With this handler on the root logger Python no',
+    '# longer prints warnings itself: call logging.basicConfig() to see them in the console too.',
+    '_logger_provider = LoggerProvider(resource=_tracer_provider.resource)',
+    '_logger_provider.add_log_record_processor(',
+    '    BatchLogRecordProcessor(',
+    '        OTLPLogExporter()',
+    `        if os.environ.get(${quoted(OTLP_ENDPOINT_ENV)})`,
+    `        else ${fallback}`,
+    '    )',
+    ')',
+    'set_logger_provider(_logger_provider)',
+    'logging.getLogger().addHandler(LoggingHandler(level=logging.INFO, logger_provider=_logger_provider))',
+    '# The root logger passes only WARNING and above unless told otherwise.',
+    'if logging.getLogger().level > logging.INFO:',
+    '    logging.getLogger().setLevel(logging.INFO)',
+  ];
+}
+
 export async function pythonSetup(text: string, opts: SetupOptions): Promise<ScaffoldResult> {
   return withTree('python', text, (root) => {
     for (const n of descendants(root)) {
@@ -197,7 +227,22 @@ export async function pythonSetup(text: string, opts: SetupOptions): Promise<Sca
       ['opentelemetry.sdk.trace', 'TracerProvider'],
       ['opentelemetry.sdk.trace.export', 'BatchSpanProcessor'],
     ];
+    const logs = opts.logs === true;
+    if (logs) {
+      const logExporterModule =
+        opts.protocol === 'grpc'
+          ? 'opentelemetry.exporter.otlp.proto.grpc._log_exporter'
+          : 'opentelemetry.exporter.otlp.proto.http._log_exporter';
+      wanted.push(
+        ['opentelemetry._logs', 'set_logger_provider'],
+        [logExporterModule, 'OTLPLogExporter'],
+        ['opentelemetry.sdk._logs', 'LoggerProvider'],
+        ['opentelemetry.sdk._logs', 'LoggingHandler'],
+        ['opentelemetry.sdk._logs.export', 'BatchLogRecordProcessor'],
+      );
+    }
     const imports = [
+      ...(logs && !hasImport(root, 'logging') ? ['import logging'] : []),
       ...(hasImport(root, 'os') ? [] : ['import os']),
       ...wanted
         .filter(([m, n]) => !hasFromImport(root, m, n))
@@ -222,6 +267,7 @@ export async function pythonSetup(text: string, opts: SetupOptions): Promise<Sca
       `    )`,
       `)`,
       'trace.set_tracer_provider(_tracer_provider)',
+      ...(logs ? pythonLogsBlock(opts) : []),
     ].join('\n');
     const e = headerEdit(root, text, imports, block);
     return edited(e ? [e] : []);

@@ -19,7 +19,7 @@ import type {
   TraceFunctionOptions,
   WrapSelectionOptions,
 } from './options.js';
-import { OTLP_ENDPOINT_ENV, grpcUrl, httpTracesUrl } from './options.js';
+import { OTLP_ENDPOINT_ENV, grpcUrl, httpLogsUrl, httpTracesUrl } from './options.js';
 import {
   detectIndentUnit,
   edited,
@@ -518,6 +518,79 @@ function splitCallback(whole: string): { open: string; close: string } {
   return { open: lines.slice(0, i).join('\n'), close: lines.slice(i + 1).join('\n') };
 }
 
+/**
+ * The names the file already imports from `module` (`import { a, b as c }` and
+ * `const { a } = require(...)`), by their local names: a setup line that imports one again
+ * would be a duplicate declaration.
+ */
+function importedFrom(sf: ts.SourceFile, module: string): Set<string> {
+  const out = new Set<string>();
+  for (const st of sf.statements) {
+    if (
+      ts.isImportDeclaration(st) &&
+      ts.isStringLiteral(st.moduleSpecifier) &&
+      st.moduleSpecifier.text === module
+    ) {
+      const b = st.importClause?.namedBindings;
+      if (b && ts.isNamedImports(b)) for (const e of b.elements) out.add(e.name.text);
+    } else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        const init = d.initializer;
+        if (
+          ts.isObjectBindingPattern(d.name) &&
+          init &&
+          ts.isCallExpression(init) &&
+          ts.isIdentifier(init.expression) &&
+          init.expression.text === 'require' &&
+          init.arguments.length === 1 &&
+          ts.isStringLiteral(init.arguments[0]!) &&
+          (init.arguments[0] as ts.StringLiteral).text === module
+        ) {
+          for (const e of d.name.elements) if (ts.isIdentifier(e.name)) out.add(e.name.text);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** `importLine` of the names not imported from `module` yet; none when all are. */
+function missingImportLine(
+  sf: ts.SourceFile,
+  f: Flavour,
+  names: string[],
+  module: string,
+): string[] {
+  const have = importedFrom(sf, module);
+  const missing = names.filter((n) => !have.has(n));
+  return missing.length === 0 ? [] : [importLine(f, missing, module)];
+}
+
+/**
+ * The logs pipeline of the setup: a global logger provider for the logs API, so a record
+ * emitted (or bridged from a Node logger) inside a span carries that span's ids.
+ */
+function tsLogsBlock(opts: SetupOptions): string[] {
+  const url = opts.protocol === 'grpc' ? grpcUrl(opts.endpoint) : httpLogsUrl(opts.endpoint);
+  return [
+    '',
+    "// Logs setup: records emitted through the logs API (logs.getLogger('app').emit(...)) go the",
+    '// same way, each with the ids of the span active when it was emitted.',
+    'const loggerProvider = new LoggerProvider({',
+    `  resource: resourceFromAttributes({ 'service.name': ${singleQuoted(opts.serviceName)} }),`,
+    '  processors: [',
+    '    new BatchLogRecordProcessor({',
+    '      exporter: new OTLPLogExporter(',
+    `        process.env.${OTLP_ENDPOINT_ENV} ? {} : { url: ${singleQuoted(url)} },`,
+    '      ),',
+    '    }),',
+    '  ],',
+    '});',
+    'logs.setGlobalLoggerProvider(loggerProvider);',
+    "process.once('beforeExit', () => void loggerProvider.shutdown());",
+  ];
+}
+
 export async function tsSetup(
   text: string,
   isTs: boolean,
@@ -538,6 +611,23 @@ export async function tsSetup(
     importLine(f, ['BatchSpanProcessor'], '@opentelemetry/sdk-trace-base'),
     importLine(f, ['resourceFromAttributes'], '@opentelemetry/resources'),
     importLine(f, ['OTLPTraceExporter'], exporterPkg),
+    ...(opts.logs === true
+      ? [
+          ...missingImportLine(sf, f, ['logs'], '@opentelemetry/api-logs'),
+          ...missingImportLine(
+            sf,
+            f,
+            ['BatchLogRecordProcessor', 'LoggerProvider'],
+            '@opentelemetry/sdk-logs',
+          ),
+          ...missingImportLine(
+            sf,
+            f,
+            ['OTLPLogExporter'],
+            `@opentelemetry/exporter-logs-otlp-${opts.protocol}`,
+          ),
+        ]
+      : []),
   ].filter((l) => !text.includes(l));
   const block = [
     `// Tracing setup: spans go in batches to ${OTLP_ENDPOINT_ENV} when it is set (Stagelight: Run`,
@@ -556,6 +646,7 @@ export async function tsSetup(
     'tracerProvider.register();',
     '// Flush the last batch when the event loop empties, so short scripts keep their spans.',
     "process.once('beforeExit', () => void tracerProvider.shutdown());",
+    ...(opts.logs === true ? tsLogsBlock(opts) : []),
   ].join('\n');
   const e = headerEdit(sf, imports, block);
   return edited(e ? [e] : []);

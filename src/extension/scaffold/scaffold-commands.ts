@@ -97,6 +97,8 @@ export interface SetupArgs {
   serviceName?: string;
   protocol?: OtlpProtocol;
   mode?: 'code' | 'zero-code';
+  /** Python and TS/JS: write the logs pipeline too (default off). */
+  logs?: boolean;
 }
 /** Options of `stagelight.traceFunction`; `offset` is a UTF-16 offset into the document. */
 export interface TraceArgs {
@@ -291,10 +293,12 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
   const files = projectFiles(root);
   const project = detectProject(language, files);
 
+  let logs = opts.logs === true;
   if (language === 'python') {
     const mode = opts.mode ?? (Object.keys(opts).length > 0 ? 'code' : await askPythonMode());
     if (mode === undefined) return done('cancelled');
     if (mode === 'zero-code') return zeroCodeSetup(t, host, root ?? path.dirname(doc.fileName));
+    if (mode === 'code-with-logs') logs = true;
   }
 
   const serviceName = await askName(opts.serviceName, validateServiceName, {
@@ -315,7 +319,12 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
     );
   }
 
-  const result = await addTracingSetup(t.scaffoldDoc, files, { serviceName, endpoint, protocol });
+  const result = await addTracingSetup(t.scaffoldDoc, files, {
+    serviceName,
+    endpoint,
+    protocol,
+    logs,
+  });
   const outcome = await apply(t, result, host);
   if (!outcome.applied) return outcome;
   for (const text of extra) void vscode.window.showInformationMessage(text);
@@ -332,13 +341,19 @@ export const addTracingSetupCommand = command<SetupArgs>(async (t, opts, host) =
 });
 
 /** Python's two setups, as a quick pick; undefined when the user dismisses it. */
-async function askPythonMode(): Promise<'code' | 'zero-code' | undefined> {
+async function askPythonMode(): Promise<'code' | 'code-with-logs' | 'zero-code' | undefined> {
   const picked = await vscode.window.showQuickPick(
     [
       {
         label: 'Tracing setup in this file',
         detail: 'A tracer provider and OTLP exporter written into the file (opentelemetry-sdk).',
         mode: 'code' as const,
+      },
+      {
+        label: 'Tracing and logs setup in this file',
+        detail:
+          "The same, plus a LoggingHandler on the root logger: Python's logging records arrive with the span they were written in.",
+        mode: 'code-with-logs' as const,
       },
       {
         label: 'Zero-code instrumentation',
