@@ -370,53 +370,60 @@ export interface RunningBaselineReceiver {
 }
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
-export async function startBaselineReceiver(
-  opts: BaselineReceiverOptions = {},
+/** What one straightforward receiver does with a request, and how it answers. */
+interface BaselineSignal {
+  /** The gRPC method path and the HTTP route. */
+  grpcPath: string;
+  httpPath: string | undefined;
+  /** Bytes to a message (protobufjs), or the bytes themselves (the transport-only receiver). */
+  decode: (bytes: Buffer) => unknown;
+  /** Keeps what `decode` made. */
+  store: (decoded: unknown) => void;
+  /** The encoded empty export response. */
+  emptyResponse: Buffer;
+  counts: () => { spanCount: number; traceCount: number };
+  clear: () => void;
+}
+
+/**
+ * The grpc-js and `node:http` servers every baseline shares: each request is decoded by
+ * `signal.decode` on both transports (a decode error is a 400 over HTTP and an error over gRPC),
+ * kept by `signal.store`, and answered with the empty response.
+ */
+async function serveBaseline(
+  opts: BaselineReceiverOptions,
+  signal: BaselineSignal,
 ): Promise<RunningBaselineReceiver> {
   const host = opts.host ?? '127.0.0.1';
-  const types = loadOtlpTraceTypes();
-  const emptyResponse = Buffer.from(types.response.encode(types.response.create({})).finish());
-
-  // The naive store: every decoded request's resourceSpans as decoded, and an index by trace id.
-  let requests: DecodedRequest['resourceSpans'][] = [];
-  let byTrace = new Map<string, DecodedSpan[]>();
-  let spanCount = 0;
-  const store = (req: DecodedRequest): void => {
-    requests.push(req.resourceSpans);
-    for (const rs of req.resourceSpans) {
-      for (const ss of rs.scopeSpans) {
-        for (const span of ss.spans) {
-          const id = span.traceId.toString('hex');
-          let list = byTrace.get(id);
-          if (list === undefined) byTrace.set(id, (list = []));
-          list.push(span);
-          spanCount++;
-        }
-      }
-    }
-  };
-
+  const identity = (b: Buffer): Buffer => b;
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   grpcServer.addService(
     {
       Export: {
-        path: EXPORT_PATH,
+        path: signal.grpcPath,
         requestStream: false,
         responseStream: false,
-        requestDeserialize: (b: Buffer) => types.request.decode(b),
-        requestSerialize: (m: protobuf.Message) => Buffer.from(types.request.encode(m).finish()),
-        responseSerialize: (m: protobuf.Message) => Buffer.from(types.response.encode(m).finish()),
-        responseDeserialize: (b: Buffer) => types.response.decode(b),
+        // Decoded in the handler, so that the same function serves both transports.
+        requestDeserialize: identity,
+        requestSerialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
       },
     },
     {
       Export: (
-        call: grpc.ServerUnaryCall<protobuf.Message, protobuf.Message>,
-        callback: grpc.sendUnaryData<protobuf.Message>,
+        call: grpc.ServerUnaryCall<Buffer, Buffer>,
+        callback: grpc.sendUnaryData<Buffer>,
       ) => {
-        store(call.request as unknown as DecodedRequest);
-        callback(null, types.response.create({}));
+        try {
+          signal.store(signal.decode(call.request));
+        } catch (e) {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: (e as Error).message });
+          return;
+        }
+        callback(null, signal.emptyResponse);
       },
     },
   );
@@ -427,9 +434,8 @@ export async function startBaselineReceiver(
       (err, port) => (err ? reject(err) : resolve(port)),
     ),
   );
-
   const httpServer: Server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/v1/traces') {
+    if (signal.httpPath !== undefined && (req.method !== 'POST' || req.url !== signal.httpPath)) {
       req.resume();
       res.writeHead(404).end();
       return;
@@ -437,15 +443,15 @@ export async function startBaselineReceiver(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let decoded: protobuf.Message;
+      // Joined as a real receiver would, so that the copy is part of every figure.
+      const body = Buffer.concat(chunks);
       try {
-        decoded = types.request.decode(Buffer.concat(chunks));
+        signal.store(signal.decode(body));
       } catch (e) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end((e as Error).message);
         return;
       }
-      store(decoded as unknown as DecodedRequest);
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(emptyResponse);
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(signal.emptyResponse);
     });
   });
   const httpPort = await new Promise<number>((resolve, reject) => {
@@ -454,21 +460,16 @@ export async function startBaselineReceiver(
       resolve((httpServer.address() as AddressInfo).port),
     );
   });
-
   return {
     grpcPort,
     httpPort,
     get spanCount() {
-      return spanCount;
+      return signal.counts().spanCount;
     },
     get traceCount() {
-      return byTrace.size;
+      return signal.counts().traceCount;
     },
-    clear() {
-      requests = [];
-      byTrace = new Map();
-      spanCount = 0;
-    },
+    clear: signal.clear,
     close: async () => {
       await Promise.all([
         new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
@@ -479,6 +480,61 @@ export async function startBaselineReceiver(
       ]);
     },
   };
+}
+
+/** A naive store: the decoded requests as they are, and a `Map` from trace id to items. */
+function naiveStore<Item>(
+  items: (req: unknown) => Iterable<Item>,
+  traceId: (i: Item) => Buffer | undefined,
+) {
+  let requests: unknown[] = [];
+  let byTrace = new Map<string, Item[]>();
+  let count = 0;
+  return {
+    store(req: unknown): void {
+      requests.push(req);
+      for (const item of items(req)) {
+        const id = traceId(item);
+        if (id !== undefined && id.length > 0) {
+          const key = id.toString('hex');
+          let list = byTrace.get(key);
+          if (list === undefined) byTrace.set(key, (list = []));
+          list.push(item);
+        }
+        count++;
+      }
+    },
+    counts: () => ({ spanCount: count, traceCount: byTrace.size }),
+    clear(): void {
+      requests = [];
+      byTrace = new Map();
+      count = 0;
+    },
+  };
+}
+
+/**
+ * The straightforward trace receiver: protobufjs decode on both transports, the decoded
+ * `resourceSpans` kept as they are and an index by trace id.
+ */
+export async function startBaselineReceiver(
+  opts: BaselineReceiverOptions = {},
+): Promise<RunningBaselineReceiver> {
+  const types = loadOtlpTraceTypes();
+  const naive = naiveStore(
+    function* (req: unknown) {
+      for (const rs of (req as DecodedRequest).resourceSpans)
+        for (const ss of rs.scopeSpans) yield* ss.spans;
+    },
+    (span: DecodedSpan) => span.traceId,
+  );
+  return serveBaseline(opts, {
+    grpcPath: EXPORT_PATH,
+    httpPath: '/v1/traces',
+    decode: (b) => types.request.decode(b),
+    emptyResponse: Buffer.from(types.response.encode(types.response.create({})).finish()),
+    ...naive,
+  });
 }
 
 /**
@@ -489,69 +545,17 @@ export async function startBaselineReceiver(
 export async function startTransportOnlyReceiver(
   opts: BaselineReceiverOptions = {},
 ): Promise<RunningBaselineReceiver> {
-  const host = opts.host ?? '127.0.0.1';
   const types = loadOtlpTraceTypes();
-  const emptyResponse = Buffer.from(types.response.encode(types.response.create({})).finish());
-  const identity = (b: Buffer): Buffer => b;
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  grpcServer.addService(
-    {
-      Export: {
-        path: EXPORT_PATH,
-        requestStream: false,
-        responseStream: false,
-        requestDeserialize: identity,
-        requestSerialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
-    {
-      Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
-        callback(null, emptyResponse),
-    },
-  );
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(
-      `${host}:${opts.grpcPort ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
-      (err, port) => (err ? reject(err) : resolve(port)),
-    ),
-  );
-  const httpServer: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      // Joined as a real receiver would, so that the copy is part of the ceiling.
-      Buffer.concat(chunks);
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(emptyResponse);
-    });
+  return serveBaseline(opts, {
+    grpcPath: EXPORT_PATH,
+    httpPath: undefined,
+    decode: (b) => b,
+    store: () => {},
+    emptyResponse: Buffer.from(types.response.encode(types.response.create({})).finish()),
+    counts: () => ({ spanCount: 0, traceCount: 0 }),
+    clear: () => {},
   });
-  const httpPort = await new Promise<number>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(opts.httpPort ?? 0, host, () =>
-      resolve((httpServer.address() as AddressInfo).port),
-    );
-  });
-  return {
-    grpcPort,
-    httpPort,
-    spanCount: 0,
-    traceCount: 0,
-    clear() {},
-    close: async () => {
-      await Promise.all([
-        new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
-        new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        }),
-      ]);
-    },
-  };
 }
-
-const LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
 /**
  * The logs receiver built the same straightforward way: protobufjs decode on both transports
@@ -561,106 +565,19 @@ const LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Exp
 export async function startBaselineLogsReceiver(
   opts: BaselineReceiverOptions = {},
 ): Promise<RunningBaselineReceiver> {
-  const host = opts.host ?? '127.0.0.1';
   const types = loadOtlpLogsTypes();
-  const emptyResponse = Buffer.from(types.response.encode(types.response.create({})).finish());
-  let requests: DecodedLogsRequest['resourceLogs'][] = [];
-  let byTrace = new Map<string, unknown[]>();
-  let records = 0;
-  const store = (req: DecodedLogsRequest): void => {
-    requests.push(req.resourceLogs);
-    for (const rl of req.resourceLogs) {
-      for (const sl of rl.scopeLogs) {
-        for (const r of sl.logRecords) {
-          if (r.traceId !== undefined && r.traceId.length > 0) {
-            const id = r.traceId.toString('hex');
-            let list = byTrace.get(id);
-            if (list === undefined) byTrace.set(id, (list = []));
-            list.push(r);
-          }
-          records++;
-        }
-      }
-    }
-  };
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  grpcServer.addService(
-    {
-      Export: {
-        path: LOGS_EXPORT_PATH,
-        requestStream: false,
-        responseStream: false,
-        requestDeserialize: (b: Buffer) => types.request.decode(b),
-        requestSerialize: (m: protobuf.Message) => Buffer.from(types.request.encode(m).finish()),
-        responseSerialize: (m: protobuf.Message) => Buffer.from(types.response.encode(m).finish()),
-        responseDeserialize: (b: Buffer) => types.response.decode(b),
-      },
+  const naive = naiveStore(
+    function* (req: unknown) {
+      for (const rl of (req as DecodedLogsRequest).resourceLogs)
+        for (const sl of rl.scopeLogs) yield* sl.logRecords;
     },
-    {
-      Export: (
-        call: grpc.ServerUnaryCall<protobuf.Message, protobuf.Message>,
-        callback: grpc.sendUnaryData<protobuf.Message>,
-      ) => {
-        store(call.request as unknown as DecodedLogsRequest);
-        callback(null, types.response.create({}));
-      },
-    },
+    (r: { traceId: Buffer }) => r.traceId,
   );
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(
-      `${host}:${opts.grpcPort ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
-      (err, port) => (err ? reject(err) : resolve(port)),
-    ),
-  );
-  const httpServer: Server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/v1/logs') {
-      req.resume();
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let decoded: protobuf.Message;
-      try {
-        decoded = types.request.decode(Buffer.concat(chunks));
-      } catch (e) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end((e as Error).message);
-        return;
-      }
-      store(decoded as unknown as DecodedLogsRequest);
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(emptyResponse);
-    });
+  return serveBaseline(opts, {
+    grpcPath: LOGS_EXPORT_PATH,
+    httpPath: '/v1/logs',
+    decode: (b) => types.request.decode(b),
+    emptyResponse: Buffer.from(types.response.encode(types.response.create({})).finish()),
+    ...naive,
   });
-  const httpPort = await new Promise<number>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(opts.httpPort ?? 0, host, () =>
-      resolve((httpServer.address() as AddressInfo).port),
-    );
-  });
-  return {
-    grpcPort,
-    httpPort,
-    get spanCount() {
-      return records;
-    },
-    get traceCount() {
-      return byTrace.size;
-    },
-    clear() {
-      requests = [];
-      byTrace = new Map();
-      records = 0;
-    },
-    close: async () => {
-      await Promise.all([
-        new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
-        new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        }),
-      ]);
-    },
-  };
 }
