@@ -5,7 +5,7 @@
  * fields of a message may come in any order on the wire, so each decoder notes where its parts
  * are first (tags and lengths only) and decodes the resource and scope before the items.
  */
-import { ProtoDecodeError, type ProtoReader, WireType } from './proto-reader.js';
+import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
 import type { ResourceInfo, ScopeInfo } from '../model.js';
 
 /**
@@ -167,5 +167,56 @@ export function forEachScope(
       r.end = listEnd;
     }
     visit(listEnd, ctx, why);
+  }
+}
+
+/** Distinct reasons kept for the partial-success message; the rest are only counted. */
+const MAX_REASONS = 5;
+
+/** What partial success reports of a request: items refused one by one and the first reasons. */
+export interface Rejections {
+  rejected: number;
+  rejectReasons: string[];
+}
+
+/** Counts one refused item, keeping its reason when it is one of the first few distinct ones. */
+export function reject(out: Rejections, reason: string): void {
+  out.rejected++;
+  if (out.rejectReasons.length < MAX_REASONS && !out.rejectReasons.includes(reason)) {
+    out.rejectReasons.push(reason);
+  }
+}
+
+/** Refuses every item (field 2) of the scope list at [r.pos, end): its resource or scope is unusable. */
+export function rejectScope(r: ProtoReader, end: number, reason: string, out: Rejections): void {
+  r.end = end;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 === 2) reject(out, reason);
+    r.skip(tag & 7);
+  }
+}
+
+/**
+ * Calls `each` with the end of every `Resource<Signal>s` (field 1) of an export request, the
+ * reader at its start; `what` names the field in errors ("ExportTraceServiceRequest.resource_spans").
+ */
+export function forEachResource(
+  bytes: Uint8Array,
+  what: string,
+  each: (r: ProtoReader, end: number) => void,
+): void {
+  const r = new ProtoReader(bytes);
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 === 1) {
+      r.expect(tag, WireType.LEN, what);
+      const end = r.lengthDelimitedEnd();
+      each(r, end);
+      r.pos = end;
+      r.end = bytes.length;
+    } else {
+      r.skip(tag & 7);
+    }
   }
 }

@@ -17,7 +17,14 @@
 import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
 import type { AnyValueJson, KeyValueJson, ResourceInfo, ScopeInfo } from '../model.js';
 import { readAnyValue, readKeyValue } from './span-details.js';
-import { forEachScope, isAllZero, type EnvelopeNames } from './envelope.js';
+import {
+  forEachResource,
+  forEachScope,
+  isAllZero,
+  reject,
+  rejectScope,
+  type EnvelopeNames,
+} from './envelope.js';
 import { DecodeCache, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './trace-request-decoder.js';
 
 /** One stored log record, in the OTLP JSON shape where it has one. */
@@ -56,16 +63,8 @@ export interface DecodedLogs {
 
 /** Highest severity number the specification defines (FATAL4). */
 export const MAX_SEVERITY_NUMBER = 24;
-const MAX_REASONS = 5;
 
 class RecordRejection extends Error {}
-
-function reject(out: DecodedLogs, reason: string): void {
-  out.rejected++;
-  if (out.rejectReasons.length < MAX_REASONS && !out.rejectReasons.includes(reason)) {
-    out.rejectReasons.push(reason);
-  }
-}
 
 /**
  * Decodes one `ExportLogsServiceRequest`. Throws `ProtoDecodeError` when its framing is broken;
@@ -77,30 +76,11 @@ export function decodeLogsRequest(
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
   nowMs: number = Date.now(),
 ): DecodedLogs {
-  const r = new ProtoReader(bytes);
   const out: DecodedLogs = { records: [], rejected: 0, rejectReasons: [] };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1) {
-      r.expect(tag, WireType.LEN, 'ExportLogsServiceRequest.resource_logs');
-      const end = r.lengthDelimitedEnd();
-      decodeResourceLogs(r, end, cache, limits, nowMs, out);
-      r.pos = end;
-    } else {
-      r.skip(tag & 7);
-    }
-  }
+  forEachResource(bytes, 'ExportLogsServiceRequest.resource_logs', (r, end) =>
+    decodeResourceLogs(r, end, cache, limits, nowMs, out),
+  );
   return out;
-}
-
-/** Rejects every record of the ScopeLogs at [r.pos, end) (its resource or scope is unusable). */
-function rejectScope(r: ProtoReader, end: number, reason: string, out: DecodedLogs): void {
-  r.end = end;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 2) reject(out, reason);
-    r.skip(tag & 7);
-  }
 }
 
 const LOG_ENVELOPE: EnvelopeNames = {

@@ -20,7 +20,13 @@
 import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
 import type { KeyValueJson, ResourceInfo, ScopeInfo } from '../model.js';
 import { readKeyValue } from './span-details.js';
-import { forEachScope, isAllZero, type EnvelopeNames } from './envelope.js';
+import {
+  forEachResource,
+  forEachScope,
+  isAllZero,
+  reject,
+  type EnvelopeNames,
+} from './envelope.js';
 import { DecodeCache, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './trace-request-decoder.js';
 
 export type MetricKind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram';
@@ -93,19 +99,11 @@ export const DEFAULT_METRIC_LIMITS: MetricLimits = {
 /** The scales the OTLP specification allows for exponential histograms. */
 const MIN_SCALE = -10;
 const MAX_SCALE = 20;
-const MAX_REASONS = 5;
 const POINT_OVERHEAD_BYTES = 200;
 /** DataPointFlags.FLAG_NO_RECORDED_VALUE. */
 const NO_RECORDED_VALUE = 1;
 
 class PointRejection extends Error {}
-
-function reject(out: DecodedMetrics, reason: string): void {
-  out.rejected++;
-  if (out.rejectReasons.length < MAX_REASONS && !out.rejectReasons.includes(reason)) {
-    out.rejectReasons.push(reason);
-  }
-}
 
 /**
  * Decodes one `ExportMetricsServiceRequest`. Throws `ProtoDecodeError` when its framing is
@@ -116,19 +114,10 @@ export function decodeMetricsRequest(
   cache: DecodeCache = new DecodeCache(),
   limits: MetricLimits = DEFAULT_METRIC_LIMITS,
 ): DecodedMetrics {
-  const r = new ProtoReader(bytes);
   const out: DecodedMetrics = { points: [], rejected: 0, rejectReasons: [] };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1) {
-      r.expect(tag, WireType.LEN, 'ExportMetricsServiceRequest.resource_metrics');
-      const end = r.lengthDelimitedEnd();
-      decodeResourceMetrics(r, end, cache, limits, out);
-      r.pos = end;
-    } else {
-      r.skip(tag & 7);
-    }
-  }
+  forEachResource(bytes, 'ExportMetricsServiceRequest.resource_metrics', (r, end) =>
+    decodeResourceMetrics(r, end, cache, limits, out),
+  );
   return out;
 }
 

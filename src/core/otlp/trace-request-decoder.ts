@@ -24,7 +24,14 @@ import {
   type ScopeInfo,
 } from '../model.js';
 import { decodeResource, decodeScope } from './span-details.js';
-import { forEachScope, isAllZero, type EnvelopeNames } from './envelope.js';
+import {
+  forEachResource,
+  forEachScope,
+  isAllZero,
+  reject,
+  rejectScope,
+  type EnvelopeNames,
+} from './envelope.js';
 
 /** Limits applied per span; a span over any of them is rejected with a reason. */
 export interface DecodeLimits {
@@ -51,7 +58,6 @@ export interface DecodedBatch {
   rejectReasons: string[];
 }
 
-const MAX_REASONS = 5;
 const UNKNOWN_SERVICE = 'unknown_service';
 const EMPTY = new Uint8Array(0);
 
@@ -183,19 +189,10 @@ export function decodeTraceRequest(
   cache: DecodeCache = new DecodeCache(),
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodedBatch {
-  const r = new ProtoReader(bytes);
   const out: DecodedBatch = { spans: [], rejected: 0, rejectReasons: [] };
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1) {
-      r.expect(tag, WireType.LEN, 'ExportTraceServiceRequest.resource_spans');
-      const end = r.lengthDelimitedEnd();
-      decodeResourceSpans(r, end, cache, limits, out);
-      r.pos = end;
-    } else {
-      r.skip(tag & 7);
-    }
-  }
+  forEachResource(bytes, 'ExportTraceServiceRequest.resource_spans', (r, end) =>
+    decodeResourceSpans(r, end, cache, limits, out),
+  );
   return out;
 }
 
@@ -221,7 +218,7 @@ function decodeResourceSpans(
     limits.maxAttributesPerSpan,
     SPAN_ENVELOPE,
     (scopeEnd, ctx, reason) => {
-      if (ctx === undefined) rejectAll(r, scopeEnd, reason, out);
+      if (ctx === undefined) rejectScope(r, scopeEnd, reason, out);
       else decodeScopeSpans(r, scopeEnd, ctx.resource, ctx.scope, cache, limits, out);
     },
   );
@@ -258,23 +255,6 @@ function decodeScopeSpans(
     } else {
       r.skip(tag & 7);
     }
-  }
-}
-
-function reject(out: DecodedBatch, reason: string): void {
-  out.rejected++;
-  if (out.rejectReasons.length < MAX_REASONS && !out.rejectReasons.includes(reason)) {
-    out.rejectReasons.push(reason);
-  }
-}
-
-/** Rejects every span of a ScopeSpans message (its resource or scope is unusable). */
-function rejectAll(r: ProtoReader, end: number, reason: string, out: DecodedBatch): void {
-  r.end = end;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag >>> 3 === 2) reject(out, reason);
-    r.skip(tag & 7);
   }
 }
 
