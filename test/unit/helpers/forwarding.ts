@@ -10,14 +10,8 @@ import { otlpJsonToProtobuf } from '../../../src/core/otlp/otlp-json-request.js'
 import { DecodeCache, decodeTraceRequest } from '../../../src/core/otlp/trace-request-decoder.js';
 import { cat, fixed64, len } from './protobuf-fields.js';
 
-/** A port on loopback that nothing listens on (just now). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+/** A port on loopback that nothing listens on (just now); the launcher's, shared. */
+export { freePort } from '../../../scripts/lib/jaeger.js';
 
 /** A batch and the `traceId:spanId` keys of its spans. */
 export interface TestBatch {
