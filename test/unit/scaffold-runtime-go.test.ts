@@ -18,7 +18,6 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
   addStageAttributes,
-  addTracingSetup,
   traceFunction,
   wrapSelectionInSpan,
   type ScaffoldDocument,
@@ -27,6 +26,7 @@ import { startTestServer } from './helpers/server.js';
 import { goProgram, runToEnd } from './helpers/sdk-toolchains.js';
 import {
   apply,
+  setupAtDefaultPort,
   assertChild,
   assertFailed,
   assertRoot,
@@ -254,32 +254,17 @@ func main() {
 }
 `;
 
-async function setup(
-  doc: ScaffoldDocument,
-  serviceName: string,
-  protocol: 'grpc' | 'http',
-): Promise<ScaffoldDocument> {
-  // Written for the default port; the run points it at the test's receiver through
-  // OTEL_EXPORTER_OTLP_ENDPOINT, as Run with Tracing does (and the source, so the binary,
-  // stays the same from run to run).
-  const endpoint = protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318';
-  return apply(
-    doc,
-    await addTracingSetup(
-      doc,
-      { files: [], read: () => undefined },
-      { serviceName, endpoint, protocol },
-    ),
-  );
-}
-
 /** Both generated programs, main packages of one module. */
 let files: Record<string, string> = {};
 before(async () => {
   const pipeline = await instrument(
-    await setup({ text: APP, language: 'go', fileName: 'main.go' }, 'scaffold-go', 'grpc'),
+    await setupAtDefaultPort(
+      { text: APP, language: 'go', fileName: 'main.go' },
+      'scaffold-go',
+      'grpc',
+    ),
   );
-  let embed = await setup(
+  let embed = await setupAtDefaultPort(
     { text: EMBED, language: 'go', fileName: 'main.go' },
     'scaffold-go-http',
     'http',

@@ -17,7 +17,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   addStageAttributes,
-  addTracingSetup,
   traceFunction,
   wrapSelectionInSpan,
   type ScaffoldDocument,
@@ -26,6 +25,7 @@ import { startTestServer } from './helpers/server.js';
 import { javaProgram, runToEnd } from './helpers/sdk-toolchains.js';
 import {
   apply,
+  setupAtDefaultPort,
   assertChild,
   assertFailed,
   assertRoot,
@@ -209,36 +209,17 @@ public class Embed {
 }
 `;
 
-async function setup(
-  doc: ScaffoldDocument,
-  serviceName: string,
-  protocol: 'grpc' | 'http',
-): Promise<ScaffoldDocument> {
-  // Written for the default port; the run points it at the test's receiver through
-  // OTEL_EXPORTER_OTLP_ENDPOINT, as Run with Tracing does (and the source, so the classes,
-  // stay the same from run to run).
-  const endpoint = protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318';
-  return apply(
-    doc,
-    await addTracingSetup(
-      doc,
-      { files: [], read: () => undefined },
-      { serviceName, endpoint, protocol },
-    ),
-  );
-}
-
 /** Both generated programs, compiled by one javac. */
 let files: Record<string, string> = {};
 before(async () => {
   const pipeline = await instrument(
-    await setup(
+    await setupAtDefaultPort(
       { text: APP, language: 'java', fileName: 'Pipeline.java' },
       'scaffold-java',
       'http',
     ),
   );
-  let embed = await setup(
+  let embed = await setupAtDefaultPort(
     { text: EMBED, language: 'java', fileName: 'Embed.java' },
     'scaffold-java-grpc',
     'grpc',

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import ts from 'typescript';
 import {
+  addTracingSetup,
   applyEdits,
   insertPropagation,
   type PropagationPattern,
@@ -193,4 +194,25 @@ export function tsTypeErrors(text: string, file: string): string[] {
       const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
       return `${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
+}
+
+/**
+ * Add Tracing Setup written for the default port of `protocol`: the run points the program at
+ * the test's receiver through OTEL_EXPORTER_OTLP_ENDPOINT, as Run with Tracing does, so the
+ * source (and what is built from it) stays the same from run to run.
+ */
+export async function setupAtDefaultPort(
+  doc: ScaffoldDocument,
+  serviceName: string,
+  protocol: 'grpc' | 'http',
+): Promise<ScaffoldDocument> {
+  const endpoint = protocol === 'grpc' ? 'http://127.0.0.1:4317' : 'http://127.0.0.1:4318';
+  return apply(
+    doc,
+    await addTracingSetup(
+      doc,
+      { files: [], read: () => undefined },
+      { serviceName, endpoint, protocol },
+    ),
+  );
 }
