@@ -57,8 +57,16 @@ export class App {
       if (persistedChanged(s, previous)) memory?.save(persistedOf(s));
     });
     host.onNotification((message) => store.dispatch({ type: 'host', message }));
-    // The metrics strip listens to the host itself; it sits above the waterfall.
-    timeline.el.parentElement?.before(createMetricsStrip(host).el);
+    // The metrics strip sits above the waterfall; it draws what the host posts for it.
+    const strip = createMetricsStrip({
+      chooseMetrics: (keys) => host.command({ type: 'chooseMetrics', keys }),
+      openTrace: (traceId) => host.command({ type: 'selectTrace', traceId }),
+    });
+    host.onNotification((m) => {
+      if (m.type === 'metricsStrip') strip.show(m.strip);
+      else if (m.type === 'cleared') strip.hide();
+    });
+    timeline.el.parentElement?.before(strip.el);
 
     bindTreePointer(timeline.scroller, store);
     bindWheel(timeline.scroller, store);

@@ -1,10 +1,10 @@
 /**
  * The metrics strip above the waterfall: one sparkline per chosen series over the shown trace's
  * time range (`core/api/metrics-strip.ts` computes it; the host posts it after each trace), its
- * exemplars as dots that open their trace, and a picker of the metrics to show. It listens to
- * the host itself and keeps no state beyond the last strip: the app only places it.
+ * exemplars as dots that open their trace, and a picker of the metrics to show. It keeps no
+ * state beyond the last strip; the app hands it each strip the host posts and carries out its
+ * two actions (the picker's choice, an exemplar's trace).
  */
-import type { HostClient } from '../host/host-client.js';
 import type { MetricsStripPayload } from '../../../src/protocol/messages.js';
 import { formatValue, layoutSeries } from '../model/metrics-strip-layout.js';
 import { el } from './dom.js';
@@ -16,21 +16,32 @@ const HEIGHT = 24;
 
 export interface MetricsStrip {
   readonly el: HTMLElement;
+  /** Draws a strip the host posted. */
+  show(strip: MetricsStripPayload): void;
+  hide(): void;
 }
 
-export function createMetricsStrip(host: HostClient): MetricsStrip {
+/** What the strip asks for; the app sends it to the host. */
+export interface MetricsStripActions {
+  chooseMetrics(keys: string[]): void;
+  openTrace(traceId: string): void;
+}
+
+export function createMetricsStrip(actions: MetricsStripActions): MetricsStrip {
   const root = el('div', 'metrics-strip');
   root.hidden = true;
   root.setAttribute('role', 'region');
   root.setAttribute('aria-label', 'Metrics over this trace');
-  host.onNotification((m) => {
-    if (m.type === 'metricsStrip') render(root, m.strip, host);
-    else if (m.type === 'cleared') root.hidden = true;
-  });
-  return { el: root };
+  return {
+    el: root,
+    show: (strip) => render(root, strip, actions),
+    hide: () => {
+      root.hidden = true;
+    },
+  };
 }
 
-function render(root: HTMLElement, strip: MetricsStripPayload, host: HostClient): void {
+function render(root: HTMLElement, strip: MetricsStripPayload, actions: MetricsStripActions): void {
   root.replaceChildren();
   root.hidden = strip.available.length === 0;
   if (root.hidden) return;
@@ -46,7 +57,7 @@ function render(root: HTMLElement, strip: MetricsStripPayload, host: HostClient)
       const keys = [...list.querySelectorAll<HTMLInputElement>('input')]
         .filter((b) => b.checked)
         .map((b) => b.dataset.key ?? '');
-      host.command({ type: 'chooseMetrics', keys });
+      actions.chooseMetrics(keys);
     });
     box.dataset.key = m.key;
     list.append(el('label', 'metrics-picker-item', box, `${m.name} · ${m.service}`));
@@ -84,9 +95,7 @@ function render(root: HTMLElement, strip: MetricsStripPayload, host: HostClient)
       const title = document.createElementNS(SVG, 'title');
       title.textContent = e.label;
       dot.append(title);
-      dot.addEventListener('click', () =>
-        host.command({ type: 'selectTrace', traceId: e.traceId }),
-      );
+      dot.addEventListener('click', () => actions.openTrace(e.traceId));
       svg.append(dot);
     }
     const last = s.points[s.points.length - 1]?.[1];
