@@ -31,6 +31,9 @@ describe('logs view', () => {
   });
   after(async () => {
     await vscode.commands.executeCommand('stagelight.logs.clearFilter');
+    // The specs share the receiver's persisted store: leave it empty, as found (a trace left
+    // here would count in the next spec's lenses).
+    await vscode.commands.executeCommand('stagelight.clearTraces', { confirm: false });
     await vscode.commands.executeCommand('stagelight.stopReceiver');
   });
 

@@ -184,7 +184,10 @@ describe('scaffolding', () => {
         setup.zeroCode?.dependencies.command ?? '',
         /-m pip install opentelemetry-distro/,
       );
-      await vscode.workspace.saveAll(false);
+      // Only this spec's own documents: saving every open one could stop on another spec's
+      // document (a save conflict or a prompt) and hold this test until it times out.
+      assert.ok(await doc.save(), 'client.py saved');
+      assert.ok(req !== undefined && (await req.save()), 'requirements.txt saved');
 
       const run = await vscode.commands.executeCommand<RunOutcome>(
         'stagelight.runWithTracing',
@@ -198,7 +201,13 @@ describe('scaffolding', () => {
       const again = await scaffold('stagelight.addTracingSetup', doc.uri, { mode: 'zero-code' });
       assert.equal(again.status, 'already-instrumented');
     } finally {
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      // Its own tabs only: closing every editor would prompt for another spec's unsaved one.
+      const own = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter(
+          (t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath.startsWith(dir),
+        );
+      await vscode.window.tabGroups.close(own);
       rmSync(dir, { recursive: true, force: true });
     }
   });
