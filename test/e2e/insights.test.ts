@@ -146,9 +146,19 @@ describe('the Insights view on the demo incidents', { timeout: 900_000 }, () => 
         .locator('.summary', { hasText: traceId })
         .waitFor({ state: 'visible', timeout: 30_000 });
       await section.locator('.compare-table').waitFor({ state: 'visible', timeout: 30_000 });
-      await frame
-        .locator('.path-icicle-wrap')
-        .screenshot({ path: imagePath('critical-path-icicle') });
+      // Log lines of the shown trace that arrive after its spans redraw the panel once more:
+      // the element may be replaced while it is being shot.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await frame
+            .locator('.path-icicle-wrap')
+            .screenshot({ path: imagePath('critical-path-icicle'), timeout: 10_000 });
+          break;
+        } catch (e) {
+          if (attempt >= 4) throw e;
+          await page.waitForTimeout(1500);
+        }
+      }
     },
   );
 

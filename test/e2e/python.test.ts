@@ -1,7 +1,7 @@
 /**
  * A Python user's first run: an uninstrumented pipeline (preprocessing, embedding, reranking,
  * generation, each doing real numpy work) gets Trace This Function on each stage and on the
- * request, then Add Tracing Setup, all from the palette; Run with Tracing starts it in a
+ * request, then Add Tracing Setup (the setup in this file), all from the palette; Run with Tracing starts it in a
  * terminal with the workspace's interpreter (a virtual environment with numpy and the
  * OpenTelemetry SDK) and the OTEL_* variables of the running receiver. The waterfall then shows
  * the request with its four stages beneath it, and the lenses sit on the Python functions.
@@ -16,6 +16,7 @@ import { readRows, waterfallWithTrace } from './helpers/waterfall.js';
 import {
   lensFor,
   openFile,
+  pickQuickItem,
   revealInEditor,
   runCommand,
   screenshot,
@@ -92,6 +93,8 @@ describe('a Python pipeline traced from the editor', { timeout: 300_000 }, () =>
     }
 
     await runCommand(page, 'Stagelight: Add Tracing Setup');
+    // Python asks how: the setup in this file (not zero-code, not with the logs pipeline).
+    await pickQuickItem(page, 'Tracing setup in this file');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill('ml-pipeline');

@@ -14,6 +14,8 @@ export interface AnnouncedRow {
   name: string;
   service: string;
   duration: string;
+  /** "3 log lines" when the span wrote some, else ''. */
+  logs: string;
 }
 
 /** The waterfall's content frame, once it shows a trace whose root is `rootName`. */
@@ -31,10 +33,14 @@ export async function waterfallWithTrace(
 
 function parseAnnouncement(label: string): AnnouncedRow | undefined {
   const parts = label.split(', ');
+  // "name, service, duration" and, for a span that wrote log lines, ", 3 log lines".
+  const logs = /^[\d,]+ log lines?$/.test(parts[parts.length - 1] ?? '')
+    ? (parts.pop() as string)
+    : '';
   if (parts.length < 3) return undefined;
   const duration = parts.pop() as string;
   const service = parts.pop() as string;
-  return { name: parts.join(', '), service, duration };
+  return { name: parts.join(', '), service, duration, logs };
 }
 
 /**
