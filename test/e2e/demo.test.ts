@@ -115,6 +115,12 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
     await details.locator('.details-title', { hasText: 'reranking' }).waitFor({ timeout: 10_000 });
     // The title shows at once; the rest arrives from the extension host ("Loading…" until then).
     await details.locator('.details-grid').first().waitFor({ timeout: 10_000 });
+    // The span's attributes come with the host's answer, after the grids drawn from the payload.
+    await details
+      .getByText('model.name', { exact: true })
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch(() => {});
     const text = await details.innerText();
     assert.match(text, /demo-gateway/, 'the details name the service');
     assert.match(text, /\d+(\.\d+)? ?(ms|s)\b/, 'the details show a duration');
