@@ -91,6 +91,9 @@ export async function runCommand(page: Page, title: string, timeoutMs = 20_000):
     await input.fill(`>${title}`);
     try {
       await row.waitFor({ state: 'visible', timeout: 3000 });
+      // Something taking the focus right then (a view or panel finishing its load) closes the
+      // palette between these steps: the click then fails, and the palette is opened again.
+      await row.click({ timeout: 3000 });
       break;
     } catch {
       if (Date.now() > deadline) {
@@ -103,7 +106,6 @@ export async function runCommand(page: Page, title: string, timeoutMs = 20_000):
       await page.keyboard.press('Escape');
     }
   }
-  await row.click();
   // The palette closes (or turns into the command's own quick pick) before the next gesture.
   await page.waitForFunction(
     `(() => {
