@@ -152,17 +152,35 @@ export async function pickQuickItem(
   await row.first().click();
 }
 
-/** Opens a workspace file with Quick Open (Ctrl+P), as a user does. */
+/**
+ * Opens a workspace file with Quick Open (Ctrl+P), as a user does. Something taking the focus
+ * right then (a view finishing its load) closes Quick Open under the click, or the click lands
+ * while the list is still being filtered; then the gesture is made again, up to three times.
+ */
 export async function openFile(page: Page, relativePath: string): Promise<void> {
-  await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(relativePath);
   const base = relativePath.split('/').pop() as string;
-  await pickQuickItem(page, base);
-  await page
-    .locator('.tabs-container .tab.active', { hasText: base })
-    .waitFor({ state: 'visible', timeout: 15_000 });
+  const activeTab = page.locator('.tabs-container .tab.active', { hasText: base });
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(relativePath);
+      await pickQuickItem(page, base, 10_000);
+      await activeTab.waitFor({ state: 'visible', timeout: 8000 });
+      return;
+    } catch (err) {
+      lastError = err;
+      await page.keyboard.press('Escape');
+    }
+  }
+  const tabs = await page.locator('.tabs-container .tab').allInnerTexts();
+  throw new Error(
+    `Quick Open did not open ${relativePath} in three tries (tabs: ${tabs.join(' | ') || 'none'}): ${
+      lastError instanceof Error ? lastError.message : String(lastError)
+    }`,
+  );
 }
 
 /**
