@@ -103,6 +103,17 @@ describe('demo pipeline in the browser', { timeout: 900_000 }, () => {
     );
     const legend = await frame.locator('.summary .critical-legend').innerText();
     assert.match(legend, /critical path: \d+(\.\d+)?%/);
+    // The demo's metrics over the trace: a trace shorter than the export interval draws the
+    // readings around it.
+    const strip = frame.locator('.metrics-strip');
+    await strip
+      .locator('.metrics-row')
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch(async () => {
+        throw new Error(`the metrics strip shows no series: ${await strip.innerText()}`);
+      });
+    assert.match(await strip.innerText(), /queue\.depth|batch\.size|model_runner\.utilization/);
     await screenshot(wb.page, 'demo-waterfall');
   });
 

@@ -12,6 +12,7 @@ import { JsonMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import {
   defaultMetrics,
   MAX_STRIP_POINTS,
+  NEAR_MS,
   metricsStrip,
 } from '../../src/core/api/metrics-strip.js';
 import { decodeMetricsRequest } from '../../src/core/otlp/metrics-request-decoder.js';
@@ -110,13 +111,37 @@ describe('metrics strip', () => {
     assert.ok(Math.abs(lastMs - (BASE + 4990)) < 1e-3, String(lastMs));
     assert.equal(lastValue, 499);
     assert.deepEqual(metricsStrip(store, BASE, BASE + 5000, []).series, []);
-    // Nothing in the range, or a range that is no range: no series.
-    assert.deepEqual(metricsStrip(store, BASE + 10_000, BASE + 20_000, undefined).chosen, []);
-    assert.deepEqual(
-      metricsStrip(store, BASE + 10_000, BASE + 20_000, ['w/tokens.per.second']).series,
-      [],
-    );
+    // Nothing in the range nor near it, or a range that is no range: no series.
+    const far = BASE + 4990 + NEAR_MS + 1;
+    assert.deepEqual(metricsStrip(store, far, far + 10_000, undefined).chosen, []);
+    assert.deepEqual(metricsStrip(store, far, far + 10_000, ['w/tokens.per.second']).series, []);
     assert.deepEqual(metricsStrip(store, BASE + 10, BASE, ['w/tokens.per.second']).series, []);
+  });
+
+  it('a trace between two exports shows the reading just before it, then the one after', async () => {
+    const store = new MetricStore();
+    // Exported every 60 s (the SDKs' default); a 900 ms trace 20 s after the last export.
+    store.add(
+      await sdkGaugePoints('retrieval', 'queue.depth', [
+        [BASE, 2],
+        [BASE + 60_000, 7],
+      ]),
+    );
+    const from = BASE + 80_000;
+    const before = metricsStrip(store, from, from + 900);
+    assert.deepEqual(before.chosen, ['retrieval/queue.depth']);
+    assert.deepEqual(before.series[0]?.points, [[BASE + 60_000, 7]]);
+    // It draws as a level line across the strip.
+    const level = layoutSeries(before.series[0]!, from, from + 900, 100, 12);
+    assert.equal(level.line, '0,6 100,6');
+    // The next export arrives: the range now lies between the two readings.
+    store.add(await sdkGaugePoints('retrieval', 'queue.depth', [[BASE + 120_000, 9]]));
+    assert.deepEqual(metricsStrip(store, from, from + 900).series[0]?.points, [
+      [BASE + 60_000, 7],
+      [BASE + 120_000, 9],
+    ]);
+    // Readings only long after the range stand for nothing in it.
+    assert.deepEqual(metricsStrip(store, BASE - NEAR_MS - 2000, BASE - NEAR_MS - 1000).series, []);
   });
 
   it('picks GPU, queue, batch and request metrics by default', () => {

@@ -1,3 +1,4 @@
+import { quantile } from '../../src/core/analysis/statistics.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -91,6 +92,22 @@ describe('StageStatsWindow', () => {
     assert.equal(s.meanMs, 500.5);
     assert.equal(s.maxMs, 1000);
     assert.equal(s.errorRate, 0);
+  });
+
+  it('interpolates between ranks as the exact quantiles do, so p95 of a few spans is not p50', () => {
+    const w = new StageStatsWindow({ now: () => 0 });
+    for (const v of [100, 200, 1000]) w.addSpan(span('svc', 'rerank', v));
+    const s = find(w.snapshot(), 'svc', 'rerank');
+    const near = (got: number, want: number) =>
+      assert.ok(Math.abs(got - want) / want <= 0.01, `${got} vs ${want}`);
+    near(s.p50Ms, quantile([100, 200, 1000], 0.5));
+    near(s.p95Ms, quantile([100, 200, 1000], 0.95));
+    assert.ok(s.p95Ms > 900, `p95 ${s.p95Ms}`);
+    assert.ok(s.p99Ms > s.p95Ms && s.p99Ms <= 1000);
+    // Two spans: the median lies between them.
+    w.addSpan(span('svc', 'pair', 10));
+    w.addSpan(span('svc', 'pair', 30));
+    near(find(w.snapshot(), 'svc', 'pair').p50Ms, 20);
   });
 
   it('clamps quantiles to the observed range and counts negative durations as 0', () => {

@@ -133,6 +133,28 @@ describe('metrics strip in Chromium', { skip: SKIP_BROWSER }, () => {
     mkdirSync(IMAGES, { recursive: true });
     await page.screenshot({ path: path.join(IMAGES, 'metrics-strip.png') });
 
+    // The strip follows the waterfall's zoom: zoomed in on the middle, the gpu line starts and
+    // ends at the values of the window's edges, not at the trace's first and last readings.
+    const gpuLine = el.locator('.metrics-row', { hasText: 'gpu.utilization' }).locator('polyline');
+    const ys = async () =>
+      ((await gpuLine.getAttribute('points')) ?? '').split(' ').map((p) => Number(p.split(',')[1]));
+    const full = await ys();
+    assert.ok(full[0]! > 22 && full.at(-1)! < 2, `full range: ${full.join(' ')}`);
+    const changedFrom = async (before: number[]) => {
+      for (let i = 0; i < 50; i++) {
+        const now = await ys();
+        if (now.join() !== before.join()) return now;
+        await page.waitForTimeout(20);
+      }
+      throw new Error('the strip did not follow the window');
+    };
+    await page.getByRole('button', { name: 'Zoom in (+)' }).click();
+    const zoomed = await changedFrom(full);
+    assert.ok(zoomed[0]! > 12 && zoomed[0]! < 21, `zoomed start: ${zoomed.join(' ')}`);
+    assert.ok(zoomed.at(-1)! > 3 && zoomed.at(-1)! < 12, `zoomed end: ${zoomed.join(' ')}`);
+    await page.getByRole('button', { name: 'Whole trace (0)' }).click();
+    assert.deepEqual(await changedFrom(zoomed), full);
+
     await el.locator('.metrics-exemplar').click();
     const sent = () => h.sent();
     assert.deepEqual((await sent()).at(-1), { type: 'selectTrace', traceId: OTHER_TRACE });
@@ -148,6 +170,11 @@ describe('metrics strip in Chromium', { skip: SKIP_BROWSER }, () => {
       'model-runner/process.heap',
       'model-runner/queue.depth',
     ]);
+    // The host posts the strip again as readings arrive: the open picker stays open.
+    await h.post({ type: 'metricsStrip', traceId: trace.traceId, strip });
+    await el.locator('.metrics-row').nth(3).waitFor();
+    assert.equal(await el.locator('details.metrics-picker').getAttribute('open'), '');
+    assert.ok(await el.locator('.metrics-picker-item').first().isVisible());
     assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Win).cspViolations), []);
     assert.deepEqual(h.errors, []);
   });

@@ -63,8 +63,15 @@ export class App {
       openTrace: (traceId) => host.command({ type: 'selectTrace', traceId }),
     });
     host.onNotification((m) => {
-      if (m.type === 'metricsStrip') strip.show(m.strip);
+      if (m.type === 'metricsStrip') strip.show(m.strip, m.traceId);
       else if (m.type === 'cleared') strip.hide();
+    });
+    // It shows the waterfall's time window: zoom and pan move it too.
+    store.subscribe((s) => {
+      const p = s.model?.payload;
+      if (p !== undefined) {
+        strip.setWindow(p.traceId, p.startMs + s.window.start, p.startMs + s.window.end);
+      }
     });
     timeline.el.parentElement?.before(strip.el);
 

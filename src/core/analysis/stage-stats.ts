@@ -336,8 +336,22 @@ export class StageStatsWindow {
       }
       // A stage known only from trace records has no durations to report.
       if (count === 0) continue;
-      const quantile = (q: number): number =>
-        Math.min(maxMs, Math.max(minMs, sketch.getValueAtQuantile(q)));
+      // The same rule as the exact quantiles of `statistics.ts` (linear interpolation between
+      // the closest ranks), with each rank's value from the sketch; the sketch's own rule takes
+      // the lower rank, so that at 3 spans p95 was p50. The lowest and highest ranks are the
+      // exact min and max.
+      const atRank = (k: number): number =>
+        k <= 0
+          ? minMs
+          : k >= count - 1
+            ? maxMs
+            : Math.min(maxMs, Math.max(minMs, sketch.getValueAtQuantile((k + 0.5) / (count - 1))));
+      const quantile = (q: number): number => {
+        const pos = (count - 1) * q;
+        const lo = Math.floor(pos);
+        const a = atRank(lo);
+        return pos === lo ? a : a + (atRank(lo + 1) - a) * (pos - lo);
+      };
       out.push({
         key,
         service: entry.service,

@@ -6,7 +6,9 @@
  *
  * A histogram point is drawn as its mean (sum / count; points without a sum are left out); its
  * exemplars are the points to click. A series keeps the last point before the range and the
- * first after it, so that a gauge exported every few seconds still draws across a short trace.
+ * first after it, so that a gauge exported every few seconds still draws across a short trace;
+ * a trace shorter than the export interval often has no point in it, and then the reading just
+ * before it (or just after it) is its value, when it is at most `NEAR_MS` away.
  */
 
 import type { MetricPoint } from '../otlp/metrics-request-decoder.js';
@@ -20,6 +22,12 @@ export const MAX_STRIP_POINTS = 120;
 export const MAX_STRIP_SERIES = 8;
 /** Most exemplars of one series. */
 const MAX_EXEMPLARS = 50;
+
+/**
+ * How far before or after the range a point may be and still stand for it: the OpenTelemetry
+ * SDKs export metrics every 60 s by default (OTEL_METRIC_EXPORT_INTERVAL), plus some slack.
+ */
+export const NEAR_MS = 65_000;
 
 /** Names an ML pipeline is read by: GPU use and memory, queues, batches, request rate. */
 const DEFAULT_NAME = /gpu|queue|batch|request|lag|util/i;
@@ -83,8 +91,12 @@ export function metricsStrip(
         if (lo < 0) lo = valued.length;
         let hi = valued.findIndex((x) => x[0] > toMs);
         if (hi < 0) hi = valued.length;
-        const used = valued.slice(Math.max(0, lo - 1), Math.min(valued.length, hi + 1));
-        if (used.length === 0 || (lo === hi && (lo === 0 || hi === valued.length))) continue;
+        let first = lo;
+        if (lo > 0 && fromMs - valued[lo - 1]![0] <= NEAR_MS) first = lo - 1;
+        let end = hi;
+        if (hi < valued.length && valued[hi]![0] - toMs <= NEAR_MS) end = hi + 1;
+        const used = valued.slice(first, end);
+        if (used.length === 0) continue;
         const exemplars: StripSeries['exemplars'] = [];
         for (const [, , p] of used) {
           for (const e of p.exemplars) {

@@ -179,7 +179,7 @@ export class WaterfallPanel implements vscode.Disposable {
     }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'stagelight.svg');
     this.panel.webview.html = this.html(root);
-    this.logTimer = setInterval(() => this.checkLogs(), LOG_CHECK_INTERVAL_MS);
+    this.logTimer = setInterval(() => this.checkSignals(), LOG_CHECK_INTERVAL_MS);
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       this.panel.onDidDispose(() => this.dispose()),
@@ -254,7 +254,7 @@ export class WaterfallPanel implements vscode.Disposable {
         break;
       case 'chooseMetrics':
         WaterfallPanel.metricKeys = msg.keys;
-        this.postMetricsStrip();
+        this.postMetricsStrip(true);
         break;
       case 'spanDetails': {
         const details = this.details(msg.traceId, msg.version, msg.row);
@@ -377,30 +377,35 @@ export class WaterfallPanel implements vscode.Disposable {
       ...(selectRow !== undefined ? { selectRow } : {}),
       ...(requested ? { requested: true } : {}),
     });
-    if (reason === 'open') {
-      this.scheduleInsights();
-      this.postMetricsStrip();
-    }
+    if (reason === 'open') this.scheduleInsights();
+    // A live trace grows, and its range with it: the strip follows, posted when it changed.
+    this.postMetricsStrip(reason === 'open');
   }
 
   /** The metrics the user chose for the strip (this session); undefined: the default ones. */
   private static metricKeys: string[] | undefined;
 
-  /** Posts the metrics strip over the shown trace's time range. */
-  private postMetricsStrip(): void {
+  /** The metrics strip last posted (its JSON), to post it again only when it changed. */
+  private stripPosted: string | undefined;
+  /** The metric store's count and bytes when the strip was last computed. */
+  private metricsSeen = '';
+
+  /**
+   * Posts the metrics strip over the shown trace's time range; unless `force`, only when it
+   * differs from the one last posted (the next export of a metric often lands after the trace
+   * ended, and the strip then draws the range between the two readings).
+   */
+  private postMetricsStrip(force: boolean): void {
     const engine = this.engine;
     const entry = this.traceId === undefined ? undefined : engine?.store.get(this.traceId);
-    if (engine === undefined || entry === undefined) return;
-    this.post({
-      type: 'metricsStrip',
-      traceId: entry.traceId,
-      strip: metricsStrip(
-        engine.signals.metricStore,
-        entry.startMs,
-        entry.endMs,
-        WaterfallPanel.metricKeys,
-      ),
-    });
+    if (!this.ready || engine === undefined || entry === undefined) return;
+    const store = engine.signals.metricStore;
+    this.metricsSeen = `${store.count}/${store.bytes}`;
+    const strip = metricsStrip(store, entry.startMs, entry.endMs, WaterfallPanel.metricKeys);
+    const json = JSON.stringify([entry.traceId, strip]);
+    if (!force && json === this.stripPosted) return;
+    this.stripPosted = json;
+    this.post({ type: 'metricsStrip', traceId: entry.traceId, strip });
   }
 
   private setInsights(source: TraceInsightsSource): void {
@@ -448,11 +453,16 @@ export class WaterfallPanel implements vscode.Disposable {
     }
   }
 
-  /** Re-posts the shown trace when log records of it came or went since it was posted. */
-  private checkLogs(): void {
-    const logs = this.engine?.signals.logStore;
-    if (!this.ready || logs === undefined || this.traceId === undefined) return;
-    if (logs.countFor(this.traceId) !== this.logsPosted) this.scheduleUpdate('update');
+  /**
+   * Re-posts the shown trace when log records of it came or went since it was posted, and the
+   * metrics strip when data points came or went since it was computed.
+   */
+  private checkSignals(): void {
+    const signals = this.engine?.signals;
+    if (!this.ready || signals === undefined || this.traceId === undefined) return;
+    if (signals.logStore.countFor(this.traceId) !== this.logsPosted) this.scheduleUpdate('update');
+    const m = signals.metricStore;
+    if (`${m.count}/${m.bytes}` !== this.metricsSeen) this.postMetricsStrip(false);
   }
 
   private pendingReason: 'open' | 'update' | undefined;

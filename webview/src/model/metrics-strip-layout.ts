@@ -25,18 +25,54 @@ export function layoutSeries(
   const hi = s.max > s.min ? s.max : s.min + 1;
   const flat = !(s.max > s.min);
   const x = (t: number) => Math.min(width, Math.max(0, ((t - fromMs) / span) * width));
+  const pts = clip(s.points, fromMs, toMs);
   const y = (v: number) =>
     flat ? height / 2 : 1 + (height - 2) * (1 - Math.min(1, Math.max(0, (v - lo) / (hi - lo))));
   const r = (n: number) => Math.round(n * 10) / 10;
   return {
-    line: s.points.map(([t, v]) => `${r(x(t))},${r(y(v))}`).join(' '),
-    exemplars: s.exemplars.map((e) => ({
-      x: r(x(e.timeMs)),
-      y: r(y(e.value)),
-      traceId: e.traceId,
-      label: `${formatValue(e.value)}${s.unit === '' || s.unit === '1' ? '' : ` ${s.unit}`}: open trace ${e.traceId}`,
-    })),
+    // One reading (the range fell between two exports) holds across the whole range.
+    line:
+      pts.length === 1
+        ? `0,${r(y(pts[0]![1]))} ${width},${r(y(pts[0]![1]))}`
+        : pts.map(([t, v]) => `${r(x(t))},${r(y(v))}`).join(' '),
+    exemplars: s.exemplars
+      .filter((e) => e.timeMs >= fromMs && e.timeMs <= toMs)
+      .map((e) => ({
+        x: r(x(e.timeMs)),
+        y: r(y(e.value)),
+        traceId: e.traceId,
+        label: `${formatValue(e.value)}${s.unit === '' || s.unit === '1' ? '' : ` ${s.unit}`}: open trace ${e.traceId}`,
+      })),
   };
+}
+
+/**
+ * The points drawn over [fromMs, toMs]: those inside, and where the line crosses an edge, the
+ * value there (linear between the two readings around it), so that a zoomed strip shows the
+ * window's part of the line instead of the points outside piled on its edges. A series with
+ * no point inside and readings on one side only keeps its nearest reading.
+ */
+export function clip(
+  points: readonly (readonly [number, number])[],
+  fromMs: number,
+  toMs: number,
+): Array<readonly [number, number]> {
+  if (points.length <= 1) return [...points];
+  const at = (a: readonly [number, number], b: readonly [number, number], t: number) =>
+    [t, b[0] === a[0] ? b[1] : a[1] + ((b[1] - a[1]) * (t - a[0])) / (b[0] - a[0])] as const;
+  const out: Array<readonly [number, number]> = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const prev = points[i - 1];
+    if (prev !== undefined && prev[0] < fromMs && p[0] > fromMs) out.push(at(prev, p, fromMs));
+    if (p[0] >= fromMs && p[0] <= toMs) out.push(p);
+    if (prev !== undefined && prev[0] < toMs && p[0] > toMs) out.push(at(prev, p, toMs));
+  }
+  if (out.length === 0) {
+    // All on one side of the window.
+    out.push(points[0]![0] > toMs ? points[0]! : points[points.length - 1]!);
+  }
+  return out;
 }
 
 /** A metric value for a label: up to 3 significant digits, whole numbers as they are. */

@@ -1,9 +1,10 @@
 /**
  * The metrics strip above the waterfall: one sparkline per chosen series over the shown trace's
  * time range (`core/api/metrics-strip.ts` computes it; the host posts it after each trace), its
- * exemplars as dots that open their trace, and a picker of the metrics to show. It keeps no
- * state beyond the last strip; the app hands it each strip the host posts and carries out its
- * two actions (the picker's choice, an exemplar's trace).
+ * exemplars as dots that open their trace, and a picker of the metrics to show. It follows the
+ * waterfall's time window (zoom and pan): the app hands it the window of the trace it shows.
+ * It keeps no state beyond the last strip and window; the app hands it each strip the host
+ * posts and carries out its two actions (the picker's choice, an exemplar's trace).
  */
 import type { MetricsStripPayload } from '../../../src/protocol/messages.js';
 import { formatValue, layoutSeries } from '../model/metrics-strip-layout.js';
@@ -16,8 +17,10 @@ const HEIGHT = 24;
 
 export interface MetricsStrip {
   readonly el: HTMLElement;
-  /** Draws a strip the host posted. */
-  show(strip: MetricsStripPayload): void;
+  /** Draws a strip the host posted for `traceId`. */
+  show(strip: MetricsStripPayload, traceId: string): void;
+  /** The waterfall shows [fromMs, toMs] (epoch ms) of `traceId`: the strip draws that range. */
+  setWindow(traceId: string, fromMs: number, toMs: number): void;
   hide(): void;
 }
 
@@ -32,21 +35,59 @@ export function createMetricsStrip(actions: MetricsStripActions): MetricsStrip {
   root.hidden = true;
   root.setAttribute('role', 'region');
   root.setAttribute('aria-label', 'Metrics over this trace');
+  let shown: { strip: MetricsStripPayload; traceId: string } | undefined;
+  let win: { traceId: string; fromMs: number; toMs: number } | undefined;
+  const draw = () => {
+    if (shown === undefined) return;
+    const w = win !== undefined && win.traceId === shown.traceId ? win : undefined;
+    render(
+      root,
+      shown.strip,
+      w?.fromMs ?? shown.strip.fromMs,
+      w?.toMs ?? shown.strip.toMs,
+      actions,
+    );
+  };
   return {
     el: root,
-    show: (strip) => render(root, strip, actions),
+    show: (strip, traceId) => {
+      shown = { strip, traceId };
+      draw();
+    },
+    setWindow: (traceId, fromMs, toMs) => {
+      if (
+        win !== undefined &&
+        win.traceId === traceId &&
+        win.fromMs === fromMs &&
+        win.toMs === toMs
+      ) {
+        return;
+      }
+      win = { traceId, fromMs, toMs };
+      if (shown?.traceId === traceId) draw();
+    },
     hide: () => {
+      shown = undefined;
       root.hidden = true;
     },
   };
 }
 
-function render(root: HTMLElement, strip: MetricsStripPayload, actions: MetricsStripActions): void {
+function render(
+  root: HTMLElement,
+  strip: MetricsStripPayload,
+  fromMs: number,
+  toMs: number,
+  actions: MetricsStripActions,
+): void {
+  // The strip is drawn again as readings arrive: an open picker stays open.
+  const wasOpen = root.querySelector<HTMLDetailsElement>('details.metrics-picker')?.open === true;
   root.replaceChildren();
   root.hidden = strip.available.length === 0;
   if (root.hidden) return;
   const chosen = new Set(strip.chosen);
   const picker = el('details', 'metrics-picker');
+  picker.open = wasOpen;
   picker.append(el('summary', '', `Metrics (${chosen.size} of ${strip.available.length})`));
   const list = el('div', 'metrics-picker-list');
   for (const m of strip.available) {
@@ -77,7 +118,7 @@ function render(root: HTMLElement, strip: MetricsStripPayload, actions: MetricsS
     return;
   }
   for (const s of strip.series) {
-    const layout = layoutSeries(s, strip.fromMs, strip.toMs, WIDTH, HEIGHT);
+    const layout = layoutSeries(s, fromMs, toMs, WIDTH, HEIGHT);
     const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
     svg.setAttribute('preserveAspectRatio', 'none');
