@@ -19,7 +19,12 @@ import { decodeMetricsRequest } from '../../src/core/otlp/metrics-request-decode
 import { otlpMetricsJsonToProtobuf } from '../../src/core/otlp/otlp-json-request.js';
 import { MetricStore } from '../../src/core/store/metric-store.js';
 import { isWebviewMessage } from '../../src/protocol/messages.js';
-import { formatValue, layoutSeries } from '../../webview/src/model/metrics-strip-layout.js';
+import {
+  formatValue,
+  layoutSeries,
+  seriesLabels,
+  unitSuffix,
+} from '../../webview/src/model/metrics-strip-layout.js';
 import { sdkGaugePoints } from './helpers/signals.js';
 
 const BASE = 1_764_000_000_000;
@@ -142,6 +147,35 @@ describe('metrics strip', () => {
     ]);
     // Readings only long after the range stand for nothing in it.
     assert.deepEqual(metricsStrip(store, BASE - NEAR_MS - 2000, BASE - NEAR_MS - 1000).series, []);
+  });
+
+  it('labels rows that share a name by their service, then by the attributes that differ', () => {
+    const row = (name: string, service: string, attributes: string[] = []) => ({
+      name,
+      service,
+      attributes,
+    });
+    assert.deepEqual(
+      seriesLabels([
+        row('batch.size', 'embedding-runner'),
+        row('batch.size', 'reranking-runner'),
+        row('queue.depth', 'retrieval'),
+        row('gpu.utilization', 'runner', ['gpu=0', 'host=a']),
+        row('gpu.utilization', 'runner', ['gpu=1', 'host=a']),
+        row('gpu.utilization', 'other', ['gpu=0']),
+      ]),
+      [
+        'batch.size · embedding-runner',
+        'batch.size · reranking-runner',
+        'queue.depth',
+        'gpu.utilization · gpu=0 · runner',
+        'gpu.utilization · gpu=1 · runner',
+        'gpu.utilization · other',
+      ],
+    );
+    assert.equal(unitSuffix('ms'), ' ms');
+    assert.equal(unitSuffix('By'), ' By');
+    for (const u of ['', '1', '{request}', '{batch}']) assert.equal(unitSuffix(u), '', u);
   });
 
   it('picks GPU, queue, batch and request metrics by default', () => {

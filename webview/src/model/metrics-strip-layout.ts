@@ -41,7 +41,7 @@ export function layoutSeries(
         x: r(x(e.timeMs)),
         y: r(y(e.value)),
         traceId: e.traceId,
-        label: `${formatValue(e.value)}${s.unit === '' || s.unit === '1' ? '' : ` ${s.unit}`}: open trace ${e.traceId}`,
+        label: `${formatValue(e.value)}${unitSuffix(s.unit)}: open trace ${e.traceId}`,
       })),
   };
 }
@@ -73,6 +73,37 @@ export function clip(
     out.push(points[0]![0] > toMs ? points[0]! : points[points.length - 1]!);
   }
   return out;
+}
+
+/**
+ * The unit after a value: none for dimensionless units ("1") and for UCUM annotations such as
+ * "{request}" (a count of requests: the metric's name says what is counted).
+ */
+export function unitSuffix(unit: string): string {
+  return unit === '' || unit === '1' || /^\{[^}]*\}$/.test(unit) ? '' : ` ${unit}`;
+}
+
+/**
+ * Row labels: the metric's name, and where several rows share it, what tells them apart: the
+ * attributes that differ between rows of one service, and the service when theirs differ.
+ */
+export function seriesLabels(
+  series: readonly Pick<StripSeries, 'name' | 'service' | 'attributes'>[],
+): string[] {
+  return series.map((s) => {
+    const same = series.filter((o) => o.name === s.name);
+    if (same.length === 1) return s.name;
+    // The attributes first: a long label is cut at its end, and they tell rows of one service
+    // apart.
+    const parts = [s.name];
+    const alike = same.filter((o) => o.service === s.service);
+    if (alike.length > 1) {
+      const differing = s.attributes.filter((a) => !alike.every((o) => o.attributes.includes(a)));
+      if (differing.length > 0) parts.push(differing.join(', '));
+    }
+    if (new Set(same.map((o) => o.service)).size > 1) parts.push(s.service);
+    return parts.join(' · ');
+  });
 }
 
 /** A metric value for a label: up to 3 significant digits, whole numbers as they are. */

@@ -7,7 +7,12 @@
  * posts and carries out its two actions (the picker's choice, an exemplar's trace).
  */
 import type { MetricsStripPayload } from '../../../src/protocol/messages.js';
-import { formatValue, layoutSeries } from '../model/metrics-strip-layout.js';
+import {
+  formatValue,
+  layoutSeries,
+  seriesLabels,
+  unitSuffix,
+} from '../model/metrics-strip-layout.js';
 import { el } from './dom.js';
 import './metrics-strip.css';
 
@@ -117,7 +122,8 @@ function render(
     );
     return;
   }
-  for (const s of strip.series) {
+  const labels = seriesLabels(strip.series);
+  strip.series.forEach((s, i) => {
     const layout = layoutSeries(s, fromMs, toMs, WIDTH, HEIGHT);
     const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
@@ -140,8 +146,8 @@ function render(
       svg.append(dot);
     }
     const last = s.points[s.points.length - 1]?.[1];
-    const unit = s.unit === '' || s.unit === '1' ? '' : ` ${s.unit}`;
-    const name = el('span', 'metrics-name', s.name);
+    const unit = unitSuffix(s.unit);
+    const name = el('span', 'metrics-name', labels[i]!);
     name.title = [s.service, ...s.attributes].join(', ');
     root.append(
       el(
@@ -152,5 +158,5 @@ function render(
         el('span', 'metrics-value', last === undefined ? '' : `${formatValue(last)}${unit}`),
       ),
     );
-  }
+  });
 }
