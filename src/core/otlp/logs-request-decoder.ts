@@ -117,12 +117,15 @@ function decodeScopeLogs(
   out: DecodedLogs,
 ): void {
   r.end = end;
+  // The records' bytes are kept (`raw`): one copy of the ScopeLogs, which they are views of,
+  // rather than one allocation per record; the request's buffer itself is not held.
+  const copy = { start: r.pos, bytes: Buffer.from(r.buf.subarray(r.pos, end)) };
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag >>> 3 === 2) {
       const recordEnd = r.lengthDelimitedEnd();
       try {
-        out.records.push(decodeRecord(r, recordEnd, resource, scope, limits, nowMs));
+        out.records.push(decodeRecord(r, recordEnd, resource, scope, limits, nowMs, copy));
       } catch (e) {
         if (!(e instanceof RecordRejection || e instanceof ProtoDecodeError)) throw e;
         reject(
@@ -175,6 +178,7 @@ function decodeRecord(
   scope: ScopeInfo,
   limits: DecodeLimits,
   nowMs: number,
+  copy: { start: number; bytes: Buffer },
 ): LogRecordEntry {
   const start = r.pos;
   r.end = end;
@@ -272,7 +276,7 @@ function decodeRecord(
     eventName,
     resource,
     scope,
-    raw: Buffer.from(r.buf.subarray(start, end)),
+    raw: copy.bytes.subarray(start - copy.start, end - copy.start),
     bytes: (end - start) * RECORD_BYTES_PER_ENCODED_BYTE + RECORD_OVERHEAD_BYTES,
   };
 }
