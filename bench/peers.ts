@@ -4,7 +4,8 @@
  * same pre-encoded batches and the same sender:
  * - spans/s over OTLP/gRPC and over OTLP/HTTP protobuf, 4 requests in flight;
  * - receiver CPU µs per span: utime + stime from /proc/<pid>/stat, from before the first timed
- *   request until the process is quiet again (so Stagelight's background analysis is counted);
+ *   request until Stagelight's background analysis has analysed every trace and made an
+ *   insights report after that, and then the process is quiet again (so that work is counted);
  * - memory per stored span: RSS growth over the stored spans for both, plus Stagelight's own
  *   count (`/api/health` `memory`) and Jaeger's Go heap (its collector metrics); the shipped
  *   Stagelight has no GC hook and Jaeger's GC cannot be forced from outside, so RSS is the
@@ -112,6 +113,13 @@ interface Receiver {
   storedSpans(): Promise<number>;
   /** Stagelight: its own count of bytes held; Jaeger: its Go heap in use after a forced GC. */
   ownBytes(): Promise<number>;
+  /**
+   * Resolves once the work the receiver does after answering is done for `traces` traces
+   * (Stagelight: each analysed, and an insights report made after that), so that the CPU
+   * reading counts it; a trace settles a second after its last span, and a quiet process in
+   * that second would otherwise end the reading before the analysis began.
+   */
+  caughtUp?(traces: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -159,7 +167,12 @@ async function startStagelight(root: string, cpu: number): Promise<Receiver> {
     if (g && h) {
       const httpPort = Number(h[1]);
       const api = `http://127.0.0.1:${httpPort}/api`;
-      const health = () => getJson<{ spans: number; memory: { total: number } }>(`${api}/health`);
+      const health = () =>
+        getJson<{
+          spans: number;
+          memory: { total: number };
+          analysis: { analysed: number; skippedLarge: number; failed: number; reports: number };
+        }>(`${api}/health`);
       return {
         // taskset execs node: the pid is the receiver's own.
         pid: child.pid!,
@@ -169,6 +182,23 @@ async function startStagelight(root: string, cpu: number): Promise<Receiver> {
         spansIn: (body) => otlpSpanCount(body as OtlpJson),
         storedSpans: async () => (await health()).spans,
         ownBytes: async () => (await health()).memory.total,
+        caughtUp: async (traces) => {
+          const deadline = Date.now() + 60_000;
+          const done = (a: { analysed: number; skippedLarge: number; failed: number }) =>
+            a.analysed + a.skippedLarge + a.failed >= traces;
+          let h = await health();
+          while (!done(h.analysis)) {
+            if (Date.now() > deadline) {
+              throw new Error(`analysis did not catch up: ${JSON.stringify(h.analysis)}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+            h = await health();
+          }
+          const reports = h.analysis.reports;
+          while ((await health()).analysis.reports === reports && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        },
         stop: async () => {
           child.kill('SIGTERM');
           await exited;
@@ -285,6 +315,7 @@ async function phase(
     const cpu0 = await cpuWhenQuiet(r.pid);
     const rss0 = procRssBytes(r.pid);
     const ms = await sendAll(bodies, opts.inFlight, sender.send);
+    await r.caughtUp?.(total * (SPANS_PER_BATCH / SPANS_PER_TRACE));
     const cpu1 = await cpuWhenQuiet(r.pid);
     const rss1 = procRssBytes(r.pid);
     const own1 = await r.ownBytes();
@@ -499,7 +530,11 @@ the span count) and the \`pprof\` extension (read for the Go heap). Everything o
 - ${WARMUP_BATCHES} warm-up requests, then ${timed} timed ones. **spans/s**: from the first
   timed request to the last answer. **CPU µs/span**: utime + stime from \`/proc/<pid>/stat\`,
   from just before the timed requests until the process is quiet again (under 3 ms of CPU in
-  250 ms), so work done after answering (Stagelight's analysis) is counted. **RSS bytes/span**:
+  250 ms); for Stagelight first until \`/api/health\` \`analysis\` shows every trace sent
+  analysed and one insights report made after that (polled every 50 ms), so the work done
+  after answering is counted: a trace settles a second after its last span, and a quiet
+  second before that ended the reading early in an earlier version of this script.
+  **RSS bytes/span**:
   growth of \`VmRSS\` over the same stretch, per timed span: the figure compared, since the
   shipped CLI has no hook to force a GC. Beside it, each one's own figure: Stagelight's count
   of bytes held (\`/api/health\` \`memory.total\`) per stored span; Jaeger's Go heap growth

@@ -348,6 +348,19 @@ describe('stagelight serve', () => {
         m.total,
         m.spans! + m.indexes! + m.analysis! + m.stats! + m.forward! + m.logs! + m.metrics!,
       );
+      // The background analysis reports its progress: the trace is analysed once it settled
+      // (a second after its span), which a benchmark waits for before reading the CPU used.
+      const analysed = async () =>
+        ((await getJson(`${ep.http}/api/health`)).body as { analysis: Record<string, number> })
+          .analysis;
+      const deadline = Date.now() + 15_000;
+      let a = await analysed();
+      while (a.analysed! < 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        a = await analysed();
+      }
+      assert.deepEqual(Object.keys(a).sort(), ['analysed', 'failed', 'reports', 'skippedLarge']);
+      assert.equal(a.analysed, 1, JSON.stringify(a));
       assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
     } finally {
       cli.child.kill('SIGKILL');

@@ -295,6 +295,9 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         spansPerSecond: Math.round(engine.spansPerSecond),
         evicted: store.evicted,
         counters: engine.counters,
+        // The background analysis: traces analysed (settled ones, each version once), skipped as
+        // too large, failed; insights reports made.
+        analysis: engine.analysis.counters,
         // null when not forwarding; otherwise its state, what is pending and what was lost.
         forwarder: engine.forwarder?.status() ?? null,
       });
