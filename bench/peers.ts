@@ -171,7 +171,7 @@ async function startStagelight(root: string, cpu: number): Promise<Receiver> {
         getJson<{
           spans: number;
           memory: { total: number };
-          analysis: { analysed: number; skippedLarge: number; failed: number; reports: number };
+          analysis: { analysedAtReport: number; skippedLarge: number; failed: number };
         }>(`${api}/health`);
       return {
         // taskset execs node: the pid is the receiver's own.
@@ -183,19 +183,14 @@ async function startStagelight(root: string, cpu: number): Promise<Receiver> {
         storedSpans: async () => (await health()).spans,
         ownBytes: async () => (await health()).memory.total,
         caughtUp: async (traces) => {
+          // Every trace analysed, and a report begun after the last of them was.
           const deadline = Date.now() + 60_000;
-          const done = (a: { analysed: number; skippedLarge: number; failed: number }) =>
-            a.analysed + a.skippedLarge + a.failed >= traces;
-          let h = await health();
-          while (!done(h.analysis)) {
+          for (;;) {
+            const a = (await health()).analysis;
+            if (a.analysedAtReport + a.skippedLarge + a.failed >= traces) return;
             if (Date.now() > deadline) {
-              throw new Error(`analysis did not catch up: ${JSON.stringify(h.analysis)}`);
+              throw new Error(`analysis did not catch up: ${JSON.stringify(a)}`);
             }
-            await new Promise((r) => setTimeout(r, 50));
-            h = await health();
-          }
-          const reports = h.analysis.reports;
-          while ((await health()).analysis.reports === reports && Date.now() < deadline) {
             await new Promise((r) => setTimeout(r, 50));
           }
         },
@@ -531,7 +526,7 @@ the span count) and the \`pprof\` extension (read for the Go heap). Everything o
   timed request to the last answer. **CPU µs/span**: utime + stime from \`/proc/<pid>/stat\`,
   from just before the timed requests until the process is quiet again (under 3 ms of CPU in
   250 ms); for Stagelight first until \`/api/health\` \`analysis\` shows every trace sent
-  analysed and one insights report made after that (polled every 50 ms), so the work done
+  analysed before an insights report began (polled every 50 ms), so the work done
   after answering is counted: a trace settles a second after its last span, and a quiet
   second before that ended the reading early in an earlier version of this script.
   **RSS bytes/span**:

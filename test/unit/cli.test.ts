@@ -359,7 +359,13 @@ describe('stagelight serve', () => {
         await new Promise((r) => setTimeout(r, 100));
         a = await analysed();
       }
-      assert.deepEqual(Object.keys(a).sort(), ['analysed', 'failed', 'reports', 'skippedLarge']);
+      assert.deepEqual(Object.keys(a).sort(), [
+        'analysed',
+        'analysedAtReport',
+        'failed',
+        'reports',
+        'skippedLarge',
+      ]);
       assert.equal(a.analysed, 1, JSON.stringify(a));
       assert.deepEqual(await stop(cli, 'SIGTERM'), { code: 0, signal: null });
     } finally {

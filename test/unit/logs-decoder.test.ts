@@ -177,26 +177,25 @@ test('bad records are refused one by one, with the reason; the rest are kept', (
       });
     }
   };
-  const out = decodeLogsRequest(
-    request([
-      good('first'),
-      (w) => w.tag(2, WireType.VARINT).uint32(99),
-      (w) => w.bytesField(9, Buffer.alloc(5, 1)),
-      (w) => w.bytesField(10, Buffer.alloc(3, 1)),
-      many,
-      deepBody(40),
-      (w) => w.tag(5, WireType.VARINT).uint32(1), // body with the wrong wire type
-      (w) => w.message(5, (v) => v.tag(4, WireType.I64).double(Number.NaN)),
-      (w) => w.message(5, (v) => v.tag(4, WireType.I64).double(-Infinity)),
-      (w) => {
-        // All-zero ids: no span context; no time: the time it arrived.
-        w.bytesField(9, Buffer.alloc(16));
-        w.bytesField(10, Buffer.alloc(8));
-      },
-      deepBody(32),
-      good('last'),
-    ]),
-  );
+  const body = request([
+    good('first'),
+    (w) => w.tag(2, WireType.VARINT).uint32(99),
+    (w) => w.bytesField(9, Buffer.alloc(5, 1)),
+    (w) => w.bytesField(10, Buffer.alloc(3, 1)),
+    many,
+    deepBody(40),
+    (w) => w.tag(5, WireType.VARINT).uint32(1), // body with the wrong wire type
+    (w) => w.message(5, (v) => v.tag(4, WireType.I64).double(Number.NaN)),
+    (w) => w.message(5, (v) => v.tag(4, WireType.I64).double(-Infinity)),
+    (w) => {
+      // All-zero ids: no span context; no time: the time it arrived.
+      w.bytesField(9, Buffer.alloc(16));
+      w.bytesField(10, Buffer.alloc(8));
+    },
+    deepBody(32),
+    good('last'),
+  ]);
+  const out = decodeLogsRequest(body);
   assert.equal(out.rejected, 6, out.rejectReasons.join('; '));
   assert.deepEqual(out.rejectReasons.slice(0, 4), [
     'severity_number must be 0 to 24, got 99',
@@ -218,6 +217,22 @@ test('bad records are refused one by one, with the reason; the rest are kept', (
   assert.equal(out.records[3]?.timeUnixNano, '0');
   assert.ok(Math.abs((out.records[3]?.timeMs ?? 0) - Date.now()) < 60_000);
   assert.deepEqual(bodies[5], { stringValue: 'last' });
+  // The records keep their own bytes, copied out of the request into one buffer of exactly
+  // their size: the refused records' bytes (the 5,000 attributes) are not held with them.
+  assert.equal(new Set(out.records.map((r) => r.raw.buffer)).size, 1);
+  for (let i = 1; i < out.records.length; i++) {
+    const a = out.records[i - 1]!.raw;
+    assert.equal(out.records[i]!.raw.byteOffset, a.byteOffset + a.length, 'back to back');
+  }
+  const kept = out.records.reduce((n, r) => n + r.raw.length, 0);
+  assert.ok(kept < 2000 && body.length > 40_000, `${kept} of ${body.length} bytes`);
+  const before = out.records.map((r) => Buffer.from(r.raw).toString('hex'));
+  body.fill(0);
+  assert.deepEqual(
+    out.records.map((r) => Buffer.from(r.raw).toString('hex')),
+    before,
+    'raw does not alias the request',
+  );
 });
 
 test('broken framing refuses the whole request; a resource with too many attributes its records', () => {

@@ -325,9 +325,15 @@ test('the metric store keeps series apart by attributes, within its bounds, olde
   };
   const one = point(0.5, '0', 1000);
   const store = new MetricStore({ maxBytes: 1e9, maxPoints: 30 });
-  for (let i = 0; i < 40; i++) store.add([point(i / 40, String(i % 2), 1000 + i)]);
+  const versions = new Set<number>();
+  for (let i = 0; i < 40; i++) {
+    store.add([point(i / 40, String(i % 2), 1000 + i)]);
+    versions.add(store.version);
+  }
   assert.equal(store.count, 30);
   assert.equal(store.evicted, 10);
+  // Full, the store's count and bytes stand still while points come and go; its version moves.
+  assert.equal(versions.size, 40);
   const rows = store.list();
   assert.equal(rows.length, 1);
   assert.equal(rows[0]?.series, 2);

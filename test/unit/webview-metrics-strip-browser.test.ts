@@ -170,11 +170,20 @@ describe('metrics strip in Chromium', { skip: SKIP_BROWSER }, () => {
       'model-runner/process.heap',
       'model-runner/queue.depth',
     ]);
-    // The host posts the strip again as readings arrive: the open picker stays open.
+    // The host posts the strip again as readings arrive: the open picker stays open, and the
+    // box the user was on keeps the focus.
+    await el
+      .locator('.metrics-picker-item', { hasText: 'gpu.utilization' })
+      .locator('input')
+      .focus();
     await h.post({ type: 'metricsStrip', traceId: trace.traceId, strip });
     await el.locator('.metrics-row').nth(3).waitFor();
     assert.equal(await el.locator('details.metrics-picker').getAttribute('open'), '');
     assert.ok(await el.locator('.metrics-picker-item').first().isVisible());
+    assert.equal(
+      await page.evaluate('document.activeElement?.dataset.key'),
+      'model-runner/gpu.utilization',
+    );
     assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Win).cspViolations), []);
     assert.deepEqual(h.errors, []);
   });

@@ -143,7 +143,12 @@ export class AnalysisService {
   private current: { runId: number; findings: Finding[]; traces: number } | undefined;
   private stale: Array<Finding & { staleSince: number }> = [];
   /** Traces skipped for their size, and analyses that threw. */
-  readonly counters = { analysed: 0, skippedLarge: 0, failed: 0, reports: 0 };
+  /**
+   * Traces analysed (each settled version once), skipped as too large, failed; insights reports
+   * published, and how many traces had been analysed when the last one began (a reader that
+   * waits for the analysis to catch up waits for that).
+   */
+  readonly counters = { analysed: 0, skippedLarge: 0, failed: 0, reports: 0, analysedAtReport: 0 };
 
   constructor(opts: AnalysisServiceOptions) {
     this.opts = opts;
@@ -528,7 +533,9 @@ export class AnalysisService {
     if (this.factsChanged && (due || this.waiters.length > 0)) {
       this.factsChanged = false;
       this.lastReportAt = this.now();
+      const analysed = this.counters.analysed;
       const report = yield* this.reportJob();
+      this.counters.analysedAtReport = analysed;
       this.publish(report);
     }
     const waiters = this.waiters.splice(0);

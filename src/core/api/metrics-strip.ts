@@ -79,7 +79,13 @@ export function metricsStrip(
   if (Number.isFinite(fromMs) && Number.isFinite(toMs) && toMs >= fromMs) {
     for (const key of keys) {
       const m = byKey.get(key)!;
-      for (const { series: s, points } of store.query({ name: m.name, service: m.service })) {
+      // Points further out than NEAR_MS cannot be drawn: left out by the store's own filter.
+      const near = { sinceMs: fromMs - NEAR_MS, untilMs: toMs + NEAR_MS };
+      for (const { series: s, points } of store.query({
+        name: m.name,
+        service: m.service,
+        ...near,
+      })) {
         if (series.length >= MAX_STRIP_SERIES) break;
         const valued: Array<[number, number, MetricPoint]> = [];
         for (const p of points) {

@@ -295,8 +295,7 @@ export function createReadApi(engine: TraceEngine, info: ReadApiInfo): RouteHand
         spansPerSecond: Math.round(engine.spansPerSecond),
         evicted: store.evicted,
         counters: engine.counters,
-        // The background analysis: traces analysed (settled ones, each version once), skipped as
-        // too large, failed; insights reports made.
+        // The background analysis's progress (see AnalysisService.counters).
         analysis: engine.analysis.counters,
         // null when not forwarding; otherwise its state, what is pending and what was lost.
         forwarder: engine.forwarder?.status() ?? null,

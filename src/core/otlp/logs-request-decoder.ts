@@ -117,15 +117,13 @@ function decodeScopeLogs(
   out: DecodedLogs,
 ): void {
   r.end = end;
-  // The records' bytes are kept (`raw`): one copy of the ScopeLogs, which they are views of,
-  // rather than one allocation per record; the request's buffer itself is not held.
-  const copy = { start: r.pos, bytes: Buffer.from(r.buf.subarray(r.pos, end)) };
+  const first = out.records.length;
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag >>> 3 === 2) {
       const recordEnd = r.lengthDelimitedEnd();
       try {
-        out.records.push(decodeRecord(r, recordEnd, resource, scope, limits, nowMs, copy));
+        out.records.push(decodeRecord(r, recordEnd, resource, scope, limits, nowMs));
       } catch (e) {
         if (!(e instanceof RecordRejection || e instanceof ProtoDecodeError)) throw e;
         reject(
@@ -138,6 +136,19 @@ function decodeScopeLogs(
     } else {
       r.skip(tag & 7);
     }
+  }
+  // The accepted records' bytes (`raw`, views of the request so far) move into one buffer of
+  // exactly their size: one allocation per ScopeLogs rather than one per record, and neither
+  // the request nor the bytes of records refused beside them stay held.
+  let total = 0;
+  for (let i = first; i < out.records.length; i++) total += out.records[i]!.raw.length;
+  const kept = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = first; i < out.records.length; i++) {
+    const rec = out.records[i] as { raw: Uint8Array };
+    kept.set(rec.raw, at);
+    rec.raw = kept.subarray(at, at + rec.raw.length);
+    at += rec.raw.length;
   }
 }
 
@@ -178,7 +189,6 @@ function decodeRecord(
   scope: ScopeInfo,
   limits: DecodeLimits,
   nowMs: number,
-  copy: { start: number; bytes: Buffer },
 ): LogRecordEntry {
   const start = r.pos;
   r.end = end;
@@ -276,7 +286,7 @@ function decodeRecord(
     eventName,
     resource,
     scope,
-    raw: copy.bytes.subarray(start - copy.start, end - copy.start),
+    raw: r.buf.subarray(start, end),
     bytes: (end - start) * RECORD_BYTES_PER_ENCODED_BYTE + RECORD_OVERHEAD_BYTES,
   };
 }

@@ -64,6 +64,8 @@ export class MetricStore {
   private head = 0;
   private heldBytes = 0;
   evicted = 0;
+  /** Grows with every change (points added, evicted, cleared): a view redraws when it moved. */
+  version = 0;
 
   constructor(opts: Partial<MetricStoreOptions> = {}) {
     this.opts = { ...DEFAULT_METRIC_STORE_OPTIONS, ...opts };
@@ -101,6 +103,7 @@ export class MetricStore {
       this.order.push(s);
       this.heldBytes += p.bytes;
     }
+    if (points.length > 0) this.version++;
     this.evictTo(this.opts.maxBytes, this.opts.maxPoints);
   }
 
@@ -114,6 +117,7 @@ export class MetricStore {
       const p = s.points.shift() as MetricPoint;
       this.heldBytes -= p.bytes;
       this.evicted++;
+      this.version++;
       if (s.points.length === 0) {
         this.series.delete(s.key);
         this.heldBytes -= SERIES_BYTES + s.key.length * 2;
@@ -185,6 +189,7 @@ export class MetricStore {
   }
 
   clear(): void {
+    this.version++;
     this.series.clear();
     this.order = [];
     this.head = 0;

@@ -387,8 +387,8 @@ export class WaterfallPanel implements vscode.Disposable {
 
   /** The metrics strip last posted (its JSON), to post it again only when it changed. */
   private stripPosted: string | undefined;
-  /** The metric store's count and bytes when the strip was last computed. */
-  private metricsSeen = '';
+  /** What the strip was last computed from: trace, range, chosen metrics, store version. */
+  private stripInputs = '';
 
   /**
    * Posts the metrics strip over the shown trace's time range; unless `force`, only when it
@@ -400,7 +400,15 @@ export class WaterfallPanel implements vscode.Disposable {
     const entry = this.traceId === undefined ? undefined : engine?.store.get(this.traceId);
     if (!this.ready || engine === undefined || entry === undefined) return;
     const store = engine.signals.metricStore;
-    this.metricsSeen = `${store.count}/${store.bytes}`;
+    const inputs = JSON.stringify([
+      entry.traceId,
+      entry.startMs,
+      entry.endMs,
+      WaterfallPanel.metricKeys ?? null,
+      store.version,
+    ]);
+    if (!force && inputs === this.stripInputs) return;
+    this.stripInputs = inputs;
     const strip = metricsStrip(store, entry.startMs, entry.endMs, WaterfallPanel.metricKeys);
     const json = JSON.stringify([entry.traceId, strip]);
     if (!force && json === this.stripPosted) return;
@@ -461,8 +469,7 @@ export class WaterfallPanel implements vscode.Disposable {
     const signals = this.engine?.signals;
     if (!this.ready || signals === undefined || this.traceId === undefined) return;
     if (signals.logStore.countFor(this.traceId) !== this.logsPosted) this.scheduleUpdate('update');
-    const m = signals.metricStore;
-    if (`${m.count}/${m.bytes}` !== this.metricsSeen) this.postMetricsStrip(false);
+    this.postMetricsStrip(false);
   }
 
   private pendingReason: 'open' | 'update' | undefined;

@@ -85,8 +85,13 @@ function render(
   toMs: number,
   actions: MetricsStripActions,
 ): void {
-  // The strip is drawn again as readings arrive: an open picker stays open.
+  // The strip is drawn again as readings arrive and as the window moves: the picker stays as
+  // the user left it (open, scrolled, the focused box still focused).
   const wasOpen = root.querySelector<HTMLDetailsElement>('details.metrics-picker')?.open === true;
+  const scrolled = root.querySelector('.metrics-picker-list')?.scrollTop ?? 0;
+  const active = document.activeElement;
+  const focusedKey =
+    active instanceof HTMLInputElement && root.contains(active) ? active.dataset.key : undefined;
   root.replaceChildren();
   root.hidden = strip.available.length === 0;
   if (root.hidden) return;
@@ -110,6 +115,12 @@ function render(
   }
   picker.append(list);
   root.append(picker);
+  list.scrollTop = scrolled;
+  if (focusedKey !== undefined) {
+    for (const box of list.querySelectorAll<HTMLInputElement>('input')) {
+      if (box.dataset.key === focusedKey) box.focus({ preventScroll: true });
+    }
+  }
   if (strip.series.length === 0) {
     root.append(
       el(
