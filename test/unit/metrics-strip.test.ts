@@ -83,7 +83,8 @@ describe('metrics strip', () => {
     store.add(await sdkGaugePoints('runner', 'process.cpu.time', [[at(1500), 3]]));
     store.add(await histogramWithExemplar(at(1500)));
     const strip = metricsStrip(store, at(1200), at(2500));
-    assert.deepEqual(strip.chosen, ['runner/batch.size', 'runner/gpu.utilization']);
+    // GPU before batches, whatever the order they are listed in.
+    assert.deepEqual(strip.chosen, ['runner/gpu.utilization', 'runner/batch.size']);
     assert.deepEqual(
       strip.available.map((m) => m.key),
       ['runner/batch.size', 'runner/gpu.utilization', 'runner/process.cpu.time'],
@@ -163,6 +164,8 @@ describe('metrics strip', () => {
         row('gpu.utilization', 'runner', ['gpu=0', 'host=a']),
         row('gpu.utilization', 'runner', ['gpu=1', 'host=a']),
         row('gpu.utilization', 'other', ['gpu=0']),
+        row('batch.size', 'generation', ['replica=generation-a', 'model.name=m']),
+        row('batch.size', 'generation', ['replica=generation-b', 'model.name=m']),
       ]),
       [
         'batch.size · embedding-runner',
@@ -171,6 +174,8 @@ describe('metrics strip', () => {
         'gpu.utilization · gpu=0 · runner',
         'gpu.utilization · gpu=1 · runner',
         'gpu.utilization · other',
+        'batch.size · generation-a · generation',
+        'batch.size · generation-b · generation',
       ],
     );
     assert.equal(unitSuffix('ms'), ' ms');
@@ -178,19 +183,33 @@ describe('metrics strip', () => {
     for (const u of ['', '1', '{request}', '{batch}']) assert.equal(unitSuffix(u), '', u);
   });
 
-  it('picks GPU, queue, batch and request metrics by default', () => {
+  it('picks GPU, queue, utilisation, batch and request metrics by default, in that order', () => {
     const m = (name: string) => ({ key: `s/${name}`, service: 's', name, unit: '', kind: 'gauge' });
     assert.deepEqual(
       defaultMetrics(
         [
+          'http.server.request.duration',
           'gpu.memory.used',
+          'heap',
           'queue.depth',
           'consumer.lag',
-          'http.server.request.duration',
-          'heap',
         ].map(m),
       ),
       ['s/gpu.memory.used', 's/queue.depth', 's/consumer.lag', 's/http.server.request.duration'],
+    );
+    // At most four, the most telling ones.
+    assert.deepEqual(
+      defaultMetrics(
+        [
+          'batch.size',
+          'gateway.requests',
+          'model_runner.utilization',
+          'queue.depth',
+          'gpu.util',
+          'x',
+        ].map(m),
+      ),
+      ['s/gpu.util', 's/queue.depth', 's/model_runner.utilization', 's/batch.size'],
     );
   });
 

@@ -29,17 +29,27 @@ const MAX_EXEMPLARS = 50;
  */
 export const NEAR_MS = 65_000;
 
-/** Names an ML pipeline is read by: GPU use and memory, queues, batches, request rate. */
-const DEFAULT_NAME = /gpu|queue|batch|request|lag|util/i;
+/**
+ * Names an ML pipeline is read by, most telling first: GPU use and memory, queues and lag,
+ * utilisation, batches, requests.
+ */
+const DEFAULT_ORDER = [/gpu/i, /queue|lag/i, /util/i, /batch/i, /request/i];
+/** Metrics shown when the user has not chosen (each may be several series). */
+export const DEFAULT_METRICS = 4;
 
 export const metricKey = (service: string, name: string): string => `${service}/${name}`;
 
-/** The metrics shown when the user has not chosen: those whose names match `DEFAULT_NAME`. */
+/**
+ * The metrics shown when the user has not chosen: the first `DEFAULT_METRICS` whose names match
+ * `DEFAULT_ORDER`, in its order (a queue's depth before a batch size), else as listed.
+ */
 export function defaultMetrics(available: readonly StripMetric[]): string[] {
   return available
-    .filter((m) => DEFAULT_NAME.test(m.name))
-    .slice(0, MAX_STRIP_SERIES)
-    .map((m) => m.key);
+    .map((m, i) => ({ m, i, rank: DEFAULT_ORDER.findIndex((re) => re.test(m.name)) }))
+    .filter((x) => x.rank >= 0)
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .slice(0, DEFAULT_METRICS)
+    .map((x) => x.m.key);
 }
 
 function valueOf(p: MetricPoint): number | undefined {

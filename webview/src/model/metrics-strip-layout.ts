@@ -99,7 +99,12 @@ export function seriesLabels(
     const alike = same.filter((o) => o.service === s.service);
     if (alike.length > 1) {
       const differing = s.attributes.filter((a) => !alike.every((o) => o.attributes.includes(a)));
-      if (differing.length > 0) parts.push(differing.join(', '));
+      // The value alone when it says something by itself ("generation-a"), else key=value.
+      const shown = differing.map((a) => {
+        const value = a.slice(a.indexOf('=') + 1);
+        return value.length >= 3 && !/^[\d.]+$/.test(value) ? value : a;
+      });
+      if (shown.length > 0) parts.push(shown.join(', '));
     }
     if (new Set(same.map((o) => o.service)).size > 1) parts.push(s.service);
     return parts.join(' · ');
