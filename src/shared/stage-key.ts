@@ -9,9 +9,26 @@
 /** Opaque, unambiguous key of a stage; build it with {@link stageKey}. */
 export type StageKey = string;
 
+/** Keys already built, by service then name: the analysis asks for one per span. Bounded. */
+const built = new Map<string, Map<string, StageKey>>();
+let builtCount = 0;
+const BUILT_MAX = 20_000;
+
 /** Builds the key of (service, name). */
 export function stageKey(service: string, name: string): StageKey {
-  return JSON.stringify([service, name]);
+  let byName = built.get(service);
+  let key = byName?.get(name);
+  if (key !== undefined) return key;
+  key = JSON.stringify([service, name]);
+  if (builtCount >= BUILT_MAX) {
+    built.clear();
+    builtCount = 0;
+    byName = undefined;
+  }
+  if (byName === undefined) built.set(service, (byName = new Map()));
+  byName.set(name, key);
+  builtCount++;
+  return key;
 }
 
 /** Inverse of {@link stageKey}; undefined for a string it did not make. */

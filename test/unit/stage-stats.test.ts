@@ -58,6 +58,19 @@ describe('stageKey', () => {
     assert.equal(parseStageKey('not a key'), undefined);
     assert.equal(parseStageKey('[1,2]'), undefined);
   });
+
+  it('gives the same key from its cache, also past the cache bound', () => {
+    const first = stageKey('svc', 'rerank');
+    // More pairs than the cache holds: it is emptied and keeps answering the same.
+    for (let i = 0; i < 50_000; i++) {
+      const k = stageKey(`svc${i % 7}`, `op${i}`);
+      if (i % 9973 === 0) assert.equal(k, JSON.stringify([`svc${i % 7}`, `op${i}`]));
+    }
+    assert.equal(stageKey('svc', 'rerank'), first);
+    assert.equal(first, JSON.stringify(['svc', 'rerank']));
+    // A name that is a service elsewhere is not confused with it.
+    assert.notEqual(stageKey('rerank', 'svc'), first);
+  });
 });
 
 describe('StageStatsWindow', () => {

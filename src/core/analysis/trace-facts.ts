@@ -174,6 +174,12 @@ class Interner {
 
 const texts = new Interner();
 
+/** Whether an attribute's text starts like a number (how int attributes read). */
+function isNumberText(v: string): boolean {
+  const c = v.charCodeAt(0);
+  return (c >= 48 && c <= 57) || (c === 45 && v.length > 1);
+}
+
 function scalarText(v: KeyValueJson['value']): string | undefined {
   if ('stringValue' in v)
     return v.stringValue.length <= MAX_VALUE_CHARS ? v.stringValue : undefined;
@@ -212,13 +218,7 @@ export function buildTraceFacts(
   const pathMs = new Float64Array(n);
   const stageOf: StageKey[] = new Array<StageKey>(n);
   const attrs: Array<readonly string[] | undefined> = new Array<readonly string[] | undefined>(n);
-  const keyCache = new Map<string, StageKey>();
-  const keyFor = (s: SpanRecord): StageKey => {
-    const id = `${s.serviceName}\u0000${s.name}`;
-    let k = keyCache.get(id);
-    if (k === undefined) keyCache.set(id, (k = stageKey(s.serviceName, s.name)));
-    return k;
-  };
+  const keyFor = (s: SpanRecord): StageKey => stageKey(s.serviceName, s.name);
   const waitBySpan = analysis.remoteCalls.waitOnPathBySpan;
 
   type MutableStage = { -readonly [K in keyof StageFact]: StageFact[K] };
@@ -238,7 +238,9 @@ export function buildTraceFacts(
       const list: string[] = [];
       readers.scalarAttributes(s, (k, v) => {
         if (list.length < 2 * MAX_ATTRS && v.length <= MAX_VALUE_CHARS && groupable(k)) {
-          list.push(texts.get(k), texts.get(v));
+          // Numbers (token counts, sizes, ids) rarely repeat: interning them only churns the
+          // interner, and a lookup per value was the facts' largest cost.
+          list.push(texts.get(k), isNumberText(v) ? v : texts.get(v));
         }
       });
       attrs[i] = list;
