@@ -14,7 +14,7 @@
  * - a resource or scope that is malformed or has too many attributes rejects its records.
  * All-zero trace and span ids mean "no span context", as the specification says.
  */
-import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
+import { ProtoDecodeError, ProtoReader, WireType, hexOf } from './proto-reader.js';
 import type { AnyValueJson, KeyValueJson, ResourceInfo, ScopeInfo } from '../model.js';
 import { readAnyValue, readKeyValue } from './span-details.js';
 import {
@@ -166,7 +166,7 @@ function readId(r: ProtoReader, size: number, what: string): string {
   const n = e - r.pos;
   if (n === 0) return '';
   if (n !== size) throw new RecordRejection(`${what} must be ${size} bytes, got ${n}`);
-  const id = isAllZero(r.buf, r.pos, e) ? '' : r.buf.toString('hex', r.pos, e);
+  const id = isAllZero(r.buf, r.pos, e) ? '' : hexOf(r.buf, r.pos, e);
   r.pos = e;
   return id;
 }

@@ -17,7 +17,7 @@
  *   limits, ids of the wrong length in an exemplar;
  * - a resource or scope that is malformed or has too many attributes rejects its points.
  */
-import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
+import { ProtoDecodeError, ProtoReader, WireType, hexOf } from './proto-reader.js';
 import type { KeyValueJson, ResourceInfo, ScopeInfo } from '../model.js';
 import { readKeyValue } from './span-details.js';
 import {
@@ -593,7 +593,7 @@ function readExemplar(r: ProtoReader): MetricExemplar {
             `exemplar ${isTrace ? 'trace_id' : 'span_id'} must be ${size} bytes, got ${n}`,
           );
         }
-        const id = n === 0 || isAllZero(r.buf, r.pos, e) ? '' : r.buf.toString('hex', r.pos, e);
+        const id = n === 0 || isAllZero(r.buf, r.pos, e) ? '' : hexOf(r.buf, r.pos, e);
         if (isTrace) traceId = id;
         else spanId = id;
         r.pos = e;

@@ -42,6 +42,16 @@ interface SlicingBuffer extends Buffer {
   hexSlice(start: number, end: number): string;
 }
 
+/** The UTF-8 text of buf[start, end), bounds already checked (see `SlicingBuffer`). */
+export function utf8Of(buf: Buffer, start: number, end: number): string {
+  return (buf as SlicingBuffer).utf8Slice(start, end);
+}
+
+/** The lowercase hex of buf[start, end), bounds already checked (see `SlicingBuffer`). */
+export function hexOf(buf: Buffer, start: number, end: number): string {
+  return (buf as SlicingBuffer).hexSlice(start, end);
+}
+
 /**
  * The exact decimal text of the unsigned 64-bit value hi * 2^32 + lo, without BigInt (a BigInt
  * per timestamp was a tenth of decoding a log record). Above 2^53, 2^32 is split as
@@ -252,7 +262,7 @@ export class ProtoReader {
 
   string(): string {
     const end = this.lengthDelimitedEnd();
-    const s = (this.buf as SlicingBuffer).utf8Slice(this.pos, end);
+    const s = utf8Of(this.buf, this.pos, end);
     this.pos = end;
     return s;
   }
@@ -260,7 +270,7 @@ export class ProtoReader {
   /** Reads a bytes field as lowercase hex (OTLP ids). */
   hex(): string {
     const end = this.lengthDelimitedEnd();
-    const s = (this.buf as SlicingBuffer).hexSlice(this.pos, end);
+    const s = hexOf(this.buf, this.pos, end);
     this.pos = end;
     return s;
   }

@@ -18,7 +18,7 @@
  * stack; everything else is a single forward pass, linear in the input.
  */
 
-import { ProtoReader, WireType } from './proto-reader.js';
+import { ProtoReader, WireType, utf8Of } from './proto-reader.js';
 import type {
   AnyValueJson,
   EventJson,
@@ -409,7 +409,7 @@ export function forEachScalarAttribute(
     r.pos = valueStart;
     r.end = valueEnd;
     const value = readScalarText(r);
-    if (value !== undefined) cb(r.buf.toString('utf8', keyStart, keyEnd), value);
+    if (value !== undefined) cb(utf8Of(r.buf, keyStart, keyEnd), value);
     return false;
   });
 }

@@ -14,7 +14,7 @@
  * - A resource or instrumentation scope that is malformed, or has more attributes than a span
  *   may (`maxAttributesPerSpan`), rejects the spans under it, each counted as above.
  */
-import { ProtoDecodeError, ProtoReader, WireType } from './proto-reader.js';
+import { ProtoDecodeError, ProtoReader, WireType, hexOf } from './proto-reader.js';
 import {
   NO_LINKS,
   SpanRecord,
@@ -86,7 +86,7 @@ export class DecodeCache {
     for (let i = 0; same && i < 16; i++) same = buf[at + i] === last[i];
     if (same) return this.lastTraceId;
     buf.copy(last, 0, at, at + 16);
-    this.lastTraceId = buf.toString('hex', at, at + 16);
+    this.lastTraceId = hexOf(buf, at, at + 16);
     return this.lastTraceId;
   }
 
@@ -303,7 +303,7 @@ function decodeSpan(
         const e = r.lengthDelimitedEnd();
         if (e - r.pos !== 8) throw new SpanRejection(`span_id must be 8 bytes, got ${e - r.pos}`);
         if (isAllZero(buf, r.pos, e)) throw new SpanRejection('span_id is all zero');
-        spanId = buf.toString('hex', r.pos, e);
+        spanId = hexOf(buf, r.pos, e);
         r.pos = e;
         break;
       }
@@ -312,7 +312,7 @@ function decodeSpan(
         const n = e - r.pos;
         if (n !== 0 && n !== 8) throw new SpanRejection(`parent_span_id must be 8 bytes, got ${n}`);
         // An all-zero parent is how some SDKs write "no parent". A repeated field: last wins.
-        parentSpanId = n === 8 && !isAllZero(buf, r.pos, e) ? buf.toString('hex', r.pos, e) : '';
+        parentSpanId = n === 8 && !isAllZero(buf, r.pos, e) ? hexOf(buf, r.pos, e) : '';
         r.pos = e;
         break;
       }
