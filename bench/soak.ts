@@ -19,14 +19,13 @@ import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
 import * as esbuild from 'esbuild';
 import type { MemoryUsage } from '../src/core/memory-budget.js';
 import type { PausesReply, ProbeReply } from './lib/process-probe.js';
 import { BatchSource, generateTemplates, SPANS_PER_BATCH } from './batches.js';
 import { docsMarkers, writeBenchSection } from './lib/docs.js';
+import { grpcSender, httpSender } from './lib/load.js';
 
-const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const COMMAND = 'npm run bench:soak';
 const MIB = 2 ** 20;
 /**
@@ -184,39 +183,11 @@ async function main(): Promise<void> {
       `idle RSS ${(idle.rss / MIB).toFixed(0)} MiB; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
 
-  const grpcClient = new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': -1,
-  });
-  const ingestAgent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const grpcIngest = grpcSender(grpcPort);
+  const httpIngest = httpSender(httpPort, 8);
   const pollAgent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const identity = (b: Buffer) => b;
-  const sendGrpc = (body: Buffer) =>
-    new Promise<void>((resolve, reject) =>
-      grpcClient.makeUnaryRequest(EXPORT_PATH, identity, identity, body, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-  const sendHttp = (body: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: httpPort,
-          method: 'POST',
-          path: '/v1/traces',
-          agent: ingestAgent,
-          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const sendGrpc = grpcIngest.send;
+  const sendHttp = httpIngest.send;
 
   let sentSpans = 0;
   let ackedSpans = 0;
@@ -310,8 +281,8 @@ async function main(): Promise<void> {
   const loadEnd = os.loadavg();
   const pauses = await ask<PausesReply>(child, 'pauses');
   const settled = await ask<ProbeReply>(child, 'probe');
-  grpcClient.close();
-  ingestAgent.destroy();
+  grpcIngest.close();
+  httpIngest.close();
   pollAgent.destroy();
   child.kill('SIGTERM');
   child.disconnect();
