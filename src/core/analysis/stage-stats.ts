@@ -138,7 +138,6 @@ export class StageStatsWindow {
   private readonly ring: Bucket[];
   /** Distinct stages present in some live bucket. */
   private readonly stages = new Map<StageKey, StageEntry>();
-  private readonly keyCache = new Map<string, Map<string, StageKey>>();
   /** Never decreases, so a clock that steps back cannot resurrect expired buckets. */
   private epoch = -Infinity;
   private dropped = { spans: 0, contributions: 0 };
@@ -191,26 +190,9 @@ export class StageStatsWindow {
     for (const span of spans) this.addTo(bucket, span);
   }
 
-  /**
-   * The stage key of (service, name), cached: both strings are interned by the decoder, so two
-   * map lookups replace building a JSON key per span on the ingest path.
-   */
-  private keyOf(service: string, name: string): StageKey {
-    let byName = this.keyCache.get(service);
-    if (byName === undefined) {
-      if (this.keyCache.size >= this.maxStages) this.keyCache.clear();
-      this.keyCache.set(service, (byName = new Map()));
-    }
-    let key = byName.get(name);
-    if (key === undefined) {
-      if (byName.size >= this.maxStages) byName.clear();
-      byName.set(name, (key = stageKey(service, name)));
-    }
-    return key;
-  }
-
   private addTo(bucket: Bucket, span: SpanRecord): void {
-    const key = this.keyOf(span.serviceName, span.name);
+    // Cached by `stageKey` itself: two map lookups per span on the ingest path.
+    const key = stageKey(span.serviceName, span.name);
     let cell = bucket.spans.get(key);
     if (cell === undefined) {
       if (!this.ref(key, span.serviceName, span.name)) {

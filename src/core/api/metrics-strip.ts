@@ -107,11 +107,8 @@ export function metricsStrip(
         if (lo < 0) lo = valued.length;
         let hi = valued.findIndex((x) => x[0] > toMs);
         if (hi < 0) hi = valued.length;
-        let first = lo;
-        if (lo > 0 && fromMs - valued[lo - 1]![0] <= NEAR_MS) first = lo - 1;
-        let end = hi;
-        if (hi < valued.length && valued[hi]![0] - toMs <= NEAR_MS) end = hi + 1;
-        const used = valued.slice(first, end);
+        // (Points further than NEAR_MS out were left out by the query.)
+        const used = valued.slice(Math.max(0, lo - 1), Math.min(valued.length, hi + 1));
         if (used.length === 0) continue;
         const exemplars: StripSeries['exemplars'] = [];
         for (const [, , p] of used) {
