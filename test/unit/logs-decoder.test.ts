@@ -26,6 +26,7 @@ import { ProtoWriter } from '../../src/core/otlp/proto-writer.js';
 import { WireType } from '../../src/core/otlp/proto-reader.js';
 import { LogStore, logValueText } from '../../src/core/store/log-store.js';
 import { logsToProtobuf } from '../../src/core/otlp/signal-export.js';
+import { logRecordFields } from './helpers/signals.js';
 
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 const SPAN_ID = 'eee19b7ec3c1b174';
@@ -68,24 +69,6 @@ async function sdkRecords() {
   return records;
 }
 
-/** What a test compares of a record: every field but the shared resource and scope objects. */
-function fields(r: LogRecordEntry) {
-  return {
-    timeUnixNano: r.timeUnixNano,
-    observedTimeUnixNano: r.observedTimeUnixNano,
-    severityNumber: r.severityNumber,
-    severityText: r.severityText,
-    body: r.body,
-    attributes: r.attributes,
-    flags: r.flags,
-    traceId: r.traceId,
-    spanId: r.spanId,
-    eventName: r.eventName,
-    service: r.resource.serviceName,
-    scope: `${r.scope.name}@${r.scope.version}`,
-  };
-}
-
 test('records from the JS logs SDK decode with every field, alike from protobuf and JSON', async () => {
   const records = await sdkRecords();
   const proto = ProtobufLogsSerializer.serializeRequest(records);
@@ -95,10 +78,10 @@ test('records from the JS logs SDK decode with every field, alike from protobuf 
   const fromJson = decodeLogsRequest(otlpLogsJsonToProtobuf(json));
   assert.equal(fromProto.rejected, 0, fromProto.rejectReasons.join('; '));
   assert.equal(fromJson.rejected, 0, fromJson.rejectReasons.join('; '));
-  assert.deepEqual(fromJson.records.map(fields), fromProto.records.map(fields));
+  assert.deepEqual(fromJson.records.map(logRecordFields), fromProto.records.map(logRecordFields));
   // Stored records encode back (for the persistence log's compaction) to the same records.
   const again = decodeLogsRequest(logsToProtobuf(fromProto.records));
-  assert.deepEqual(again.records.map(fields), fromProto.records.map(fields));
+  assert.deepEqual(again.records.map(logRecordFields), fromProto.records.map(logRecordFields));
 
   const [warn, error, bare] = fromProto.records;
   assert.ok(warn && error && bare);

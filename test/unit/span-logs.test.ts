@@ -15,8 +15,8 @@ import { spanLogLines } from '../../src/core/api/span-logs.js';
 import { logsPathBeside, logsToOtlpJson } from '../../src/core/otlp/logs-export.js';
 import { stringifyOtlpJson } from '../../src/core/otlp/export.js';
 import { LOG_MARK_LIMIT, SPAN_LOG_LIMIT, SpanFlag } from '../../src/protocol/messages.js';
-import type { LogRecordEntry } from '../../src/core/otlp/logs-request-decoder.js';
 
+import { logRecordFields } from './helpers/signals.js';
 import { makeLoggedTrace, T0, type LoggedTrace } from './helpers/span-logs-trace.js';
 
 /** Epoch-ms doubles carry ~0.2 µs of rounding; compare at µs precision. */
@@ -182,21 +182,10 @@ describe('Export Trace logs document', () => {
     const outcome = fresh.logs.ingestJson(Buffer.from(text, 'utf8'), 'http');
     assert.equal(outcome.accepted, 3);
     assert.equal(outcome.rejected, 0);
-    const fields = (r: LogRecordEntry) => ({
-      timeUnixNano: r.timeUnixNano,
-      observedTimeUnixNano: r.observedTimeUnixNano,
-      severityNumber: r.severityNumber,
-      severityText: r.severityText,
-      body: r.body,
-      attributes: r.attributes,
-      flags: r.flags,
-      traceId: r.traceId,
-      spanId: r.spanId,
-      eventName: r.eventName,
-      service: r.resource.serviceName,
-      scope: r.scope.name,
-    });
-    assert.deepEqual(fresh.signals.logStore.forTrace(m.traceId).map(fields), records.map(fields));
+    assert.deepEqual(
+      fresh.signals.logStore.forTrace(m.traceId).map(logRecordFields),
+      records.map(logRecordFields),
+    );
     assert.equal(logsPathBeside('/tmp/trace-abc.json'), '/tmp/trace-abc.logs.json');
     assert.equal(logsPathBeside('/tmp/trace-abc.JSON'), '/tmp/trace-abc.logs.json');
     assert.equal(logsPathBeside('/tmp/trace'), '/tmp/trace.logs.json');

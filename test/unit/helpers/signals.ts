@@ -129,3 +129,21 @@ export async function sdkGaugePoints(
   await provider.shutdown();
   return out;
 }
+
+/** What a test compares of a stored record: every field but the shared resource and scope objects. */
+export function logRecordFields(r: LogRecordEntry) {
+  return {
+    timeUnixNano: r.timeUnixNano,
+    observedTimeUnixNano: r.observedTimeUnixNano,
+    severityNumber: r.severityNumber,
+    severityText: r.severityText,
+    body: r.body,
+    attributes: r.attributes,
+    flags: r.flags,
+    traceId: r.traceId,
+    spanId: r.spanId,
+    eventName: r.eventName,
+    service: r.resource.serviceName,
+    scope: `${r.scope.name}@${r.scope.version}`,
+  };
+}
